@@ -1,0 +1,381 @@
+//! The data model shared by every reader, the engine, the rules and the app.
+//!
+//! A [`Layer`] is what one input file (or one table of a GeoPackage) becomes after
+//! reading: geometries in the file's own CRS, attributes decoded to UTF-8, the CRS and
+//! the text encoding together with *how* each was determined, and every per-record
+//! problem found while reading. Readers never drop a record silently: a record that
+//! cannot be used keeps its place (its `fid`) with `geometry: None` and a [`Problem`].
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub use geo_types::Geometry;
+
+use crate::crs::Crs;
+
+/// The file format a layer was read from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SourceFormat {
+    Shapefile,
+    GeoJson,
+    Csv,
+    Xlsx,
+    GeoPackage,
+}
+
+impl SourceFormat {
+    pub fn label(self) -> &'static str {
+        match self {
+            SourceFormat::Shapefile => "ESRI Shapefile",
+            SourceFormat::GeoJson => "GeoJSON",
+            SourceFormat::Csv => "CSV",
+            SourceFormat::Xlsx => "XLSX",
+            SourceFormat::GeoPackage => "GeoPackage",
+        }
+    }
+}
+
+/// The kind of geometry a layer holds (the declared type for shapefiles).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GeometryKind {
+    /// No geometry at all (an attribute-only table).
+    None,
+    Point,
+    MultiPoint,
+    Line,
+    Polygon,
+    /// Several kinds in one layer (GeoJSON allows it).
+    Mixed,
+}
+
+impl GeometryKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            GeometryKind::None => "none",
+            GeometryKind::Point => "Point",
+            GeometryKind::MultiPoint => "MultiPoint",
+            GeometryKind::Line => "LineString",
+            GeometryKind::Polygon => "Polygon",
+            GeometryKind::Mixed => "Mixed",
+        }
+    }
+
+    /// The kind of one geometry value.
+    pub fn of(g: &Geometry<f64>) -> GeometryKind {
+        match g {
+            Geometry::Point(_) => GeometryKind::Point,
+            Geometry::MultiPoint(_) => GeometryKind::MultiPoint,
+            Geometry::Line(_) | Geometry::LineString(_) | Geometry::MultiLineString(_) => {
+                GeometryKind::Line
+            }
+            Geometry::Polygon(_)
+            | Geometry::MultiPolygon(_)
+            | Geometry::Rect(_)
+            | Geometry::Triangle(_) => GeometryKind::Polygon,
+            Geometry::GeometryCollection(_) => GeometryKind::Mixed,
+        }
+    }
+}
+
+/// The declared type of an attribute column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FieldKind {
+    Text,
+    Integer,
+    Float,
+    Bool,
+    Date,
+}
+
+/// One attribute column.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FieldDef {
+    /// The column name as decoded from the file (UTF-8).
+    pub name: String,
+    pub kind: FieldKind,
+}
+
+/// One attribute value, already decoded to UTF-8.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub enum Value {
+    #[default]
+    Null,
+    Text(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    /// An ISO-8601 date `YYYY-MM-DD` (DBF `D` fields, Excel dates).
+    Date(String),
+}
+
+impl Value {
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// The value as text, for display and for matching by synonyms.
+    pub fn as_text(&self) -> Option<std::borrow::Cow<'_, str>> {
+        match self {
+            Value::Null => None,
+            Value::Text(s) | Value::Date(s) => Some(std::borrow::Cow::Borrowed(s.as_str())),
+            Value::Int(i) => Some(std::borrow::Cow::Owned(i.to_string())),
+            Value::Float(f) => Some(std::borrow::Cow::Owned(format_float(*f))),
+            Value::Bool(b) => Some(std::borrow::Cow::Borrowed(if *b { "true" } else { "false" })),
+        }
+    }
+
+    /// The value as a number if it is one or is text that parses as one.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Int(i) => Some(*i as f64),
+            Value::Float(f) => Some(*f),
+            Value::Text(s) => s.trim().parse::<f64>().ok(),
+            _ => None,
+        }
+    }
+}
+
+/// Shortest float text that round-trips, without a trailing `.0` for integers.
+pub fn format_float(f: f64) -> String {
+    if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{}", f as i64)
+    } else {
+        format!("{f}")
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.as_text() {
+            Some(t) => f.write_str(&t),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Zero-based record number in the source file, the `fid` of the stable interfaces.
+pub type Fid = u64;
+
+/// One record of a layer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Feature {
+    /// 0-based record order in the input file.
+    pub fid: Fid,
+    /// `None` for null shapes and for records whose geometry could not be read.
+    pub geometry: Option<Geometry<f64>>,
+    /// One value per [`Layer::fields`] entry, in the same order.
+    pub attrs: Vec<Value>,
+}
+
+/// How a layer's CRS was determined.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum CrsSource {
+    /// From the `.prj` file next to a shapefile.
+    PrjFile,
+    /// Declared inside the file (GeoJSON `crs` member, GeoPackage srs_id).
+    Declared,
+    /// The format fixes it (RFC 7946 GeoJSON is WGS84).
+    FormatDefault,
+    /// Guessed from coordinate ranges; the string says why.
+    Detected(String),
+    /// Given by the user (command line or app).
+    User,
+}
+
+impl CrsSource {
+    pub fn describe(&self) -> String {
+        match self {
+            CrsSource::PrjFile => "from .prj".into(),
+            CrsSource::Declared => "declared in file".into(),
+            CrsSource::FormatDefault => "format default".into(),
+            CrsSource::Detected(why) => format!("detected: {why}"),
+            CrsSource::User => "given by user".into(),
+        }
+    }
+}
+
+/// A layer's CRS and how it was found. `crs: None` means unknown (the reason is
+/// in `source`/problems and the user must say).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CrsInfo {
+    pub crs: Option<Crs>,
+    pub source: CrsSource,
+}
+
+/// How the text encoding of a layer's attributes was determined.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EncodingSource {
+    /// A `.cpg` file with this label.
+    Cpg(String),
+    /// The DBF header's language driver byte.
+    LanguageDriver(u8),
+    /// No declaration; the bytes were valid UTF-8.
+    DetectedUtf8,
+    /// No declaration; the bytes were not UTF-8, decoded as GB18030.
+    DetectedGb18030,
+    /// The format fixes it (GeoJSON, XLSX are Unicode).
+    FormatDefault,
+    /// Given by the user.
+    User,
+}
+
+impl EncodingSource {
+    pub fn describe(&self) -> String {
+        match self {
+            EncodingSource::Cpg(label) => format!(".cpg says \"{label}\""),
+            EncodingSource::LanguageDriver(b) => format!("DBF language driver 0x{b:02X}"),
+            EncodingSource::DetectedUtf8 => "detected (valid UTF-8)".into(),
+            EncodingSource::DetectedGb18030 => "detected (not UTF-8, read as GB18030)".into(),
+            EncodingSource::FormatDefault => "format default".into(),
+            EncodingSource::User => "given by user".into(),
+        }
+    }
+}
+
+/// The text encoding used to decode attributes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EncodingInfo {
+    pub encoding: &'static encoding_rs::Encoding,
+    pub source: EncodingSource,
+}
+
+impl EncodingInfo {
+    pub fn name(&self) -> &'static str {
+        self.encoding.name()
+    }
+}
+
+/// How bad a problem is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ProblemLevel {
+    /// Worth knowing; the data was used as read (e.g. suspected swapped columns fixed).
+    Warning,
+    /// The record (or field) could not be used.
+    Error,
+}
+
+/// Something wrong found while reading: which file, which record, which field, what
+/// is wrong and what to do. Shown in the app's problems list and by the CLI.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Problem {
+    pub level: ProblemLevel,
+    pub file: PathBuf,
+    /// 0-based record (fid); for CSV/XLSX see `row` too.
+    pub record: Option<Fid>,
+    /// 1-based spreadsheet row as the user sees it in Excel, when there is one.
+    pub row: Option<u64>,
+    pub field: Option<String>,
+    pub message: String,
+    /// What the user can do about it.
+    pub hint: Option<String>,
+}
+
+impl Problem {
+    pub fn new(level: ProblemLevel, file: &Path, message: impl Into<String>) -> Problem {
+        Problem {
+            level,
+            file: file.to_path_buf(),
+            record: None,
+            row: None,
+            field: None,
+            message: message.into(),
+            hint: None,
+        }
+    }
+    pub fn error(file: &Path, message: impl Into<String>) -> Problem {
+        Problem::new(ProblemLevel::Error, file, message)
+    }
+    pub fn warning(file: &Path, message: impl Into<String>) -> Problem {
+        Problem::new(ProblemLevel::Warning, file, message)
+    }
+    pub fn at_record(mut self, fid: Fid) -> Problem {
+        self.record = Some(fid);
+        self
+    }
+    pub fn at_row(mut self, row: u64) -> Problem {
+        self.row = Some(row);
+        self
+    }
+    pub fn in_field(mut self, field: impl Into<String>) -> Problem {
+        self.field = Some(field.into());
+        self
+    }
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Problem {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let level = match self.level {
+            ProblemLevel::Warning => "warning",
+            ProblemLevel::Error => "error",
+        };
+        write!(f, "{level}: {}", self.file.display())?;
+        if let Some(row) = self.row {
+            write!(f, ", row {row}")?;
+        } else if let Some(r) = self.record {
+            write!(f, ", record {r}")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, ", field \"{field}\"")?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(h) = &self.hint {
+            write!(f, " ({h})")?;
+        }
+        Ok(())
+    }
+}
+
+/// One input file read into memory.
+#[derive(Clone, Debug)]
+pub struct Layer {
+    /// Display name, by default the file stem (e.g. `水源地保护区`).
+    pub name: String,
+    /// The file the layer was read from (the `.shp` for shapefiles, the `.zip` when zipped).
+    pub source: PathBuf,
+    pub format: SourceFormat,
+    pub geometry_kind: GeometryKind,
+    /// Whether the source had Z (or M) values; qingling works in 2-D and drops them.
+    pub has_z: bool,
+    pub crs: CrsInfo,
+    /// `None` where the format has no text encoding question (GeoJSON, XLSX).
+    pub encoding: Option<EncodingInfo>,
+    pub fields: Vec<FieldDef>,
+    pub features: Vec<Feature>,
+    pub problems: Vec<Problem>,
+}
+
+impl Layer {
+    /// Index of a field by exact name.
+    pub fn field_index(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.name == name)
+    }
+
+    /// Number of records without a geometry (null shapes or unreadable geometry).
+    pub fn null_geometry_count(&self) -> usize {
+        self.features.iter().filter(|f| f.geometry.is_none()).count()
+    }
+
+    /// Bounding box of all geometries in the layer CRS, `None` if there are none.
+    pub fn bbox(&self) -> Option<geo_types::Rect<f64>> {
+        use geo::BoundingRect;
+        let mut acc: Option<geo_types::Rect<f64>> = None;
+        for g in self.features.iter().filter_map(|f| f.geometry.as_ref()) {
+            if let Some(r) = g.bounding_rect() {
+                acc = Some(match acc {
+                    None => r,
+                    Some(a) => geo_types::Rect::new(
+                        geo_types::coord! { x: a.min().x.min(r.min().x), y: a.min().y.min(r.min().y) },
+                        geo_types::coord! { x: a.max().x.max(r.max().x), y: a.max().y.max(r.max().y) },
+                    ),
+                });
+            }
+        }
+        acc
+    }
+}
