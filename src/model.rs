@@ -122,7 +122,11 @@ impl Value {
             Value::Text(s) | Value::Date(s) => Some(std::borrow::Cow::Borrowed(s.as_str())),
             Value::Int(i) => Some(std::borrow::Cow::Owned(i.to_string())),
             Value::Float(f) => Some(std::borrow::Cow::Owned(format_float(*f))),
-            Value::Bool(b) => Some(std::borrow::Cow::Borrowed(if *b { "true" } else { "false" })),
+            Value::Bool(b) => Some(std::borrow::Cow::Borrowed(if *b {
+                "true"
+            } else {
+                "false"
+            })),
         }
     }
 
@@ -358,7 +362,10 @@ impl Layer {
 
     /// Number of records without a geometry (null shapes or unreadable geometry).
     pub fn null_geometry_count(&self) -> usize {
-        self.features.iter().filter(|f| f.geometry.is_none()).count()
+        self.features
+            .iter()
+            .filter(|f| f.geometry.is_none())
+            .count()
     }
 
     /// Bounding box of all geometries in the layer CRS, `None` if there are none.
@@ -378,4 +385,161 @@ impl Layer {
         }
         acc
     }
+}
+
+/// How serious a finding is (the rule decides).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// 违法: a violation of the law or the campaign rule.
+    Violation,
+    /// 待完成任务: a task still to do (e.g. a boiler not yet eliminated).
+    TaskPending,
+    /// 需核查: needs a field check or a reviewer's judgement.
+    NeedsReview,
+}
+
+impl Severity {
+    /// Stable machine name used in files (`violation`, `task_pending`, `needs_review`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Severity::Violation => "violation",
+            Severity::TaskPending => "task_pending",
+            Severity::NeedsReview => "needs_review",
+        }
+    }
+    pub fn from_code(s: &str) -> Option<Severity> {
+        match s {
+            "violation" => Some(Severity::Violation),
+            "task_pending" => Some(Severity::TaskPending),
+            "needs_review" => Some(Severity::NeedsReview),
+            _ => None,
+        }
+    }
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Severity::Violation => "违法",
+            Severity::TaskPending => "待完成任务",
+            Severity::NeedsReview => "需核查",
+        }
+    }
+}
+
+/// Where a finding stands in the review cycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewStatus {
+    /// 待核查: not looked at yet.
+    Pending,
+    /// 已确认: confirmed as a real problem.
+    Confirmed,
+    /// 误报: a false positive.
+    FalsePositive,
+    /// 整改中: being fixed.
+    Rectifying,
+    /// 已销号: cleared.
+    Cleared,
+}
+
+impl ReviewStatus {
+    pub const ALL: [ReviewStatus; 5] = [
+        ReviewStatus::Pending,
+        ReviewStatus::Confirmed,
+        ReviewStatus::FalsePositive,
+        ReviewStatus::Rectifying,
+        ReviewStatus::Cleared,
+    ];
+    /// The Chinese label, which is also what files store in the `status` column.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            ReviewStatus::Pending => "待核查",
+            ReviewStatus::Confirmed => "已确认",
+            ReviewStatus::FalsePositive => "误报",
+            ReviewStatus::Rectifying => "整改中",
+            ReviewStatus::Cleared => "已销号",
+        }
+    }
+    pub fn label_en(self) -> &'static str {
+        match self {
+            ReviewStatus::Pending => "pending",
+            ReviewStatus::Confirmed => "confirmed",
+            ReviewStatus::FalsePositive => "false positive",
+            ReviewStatus::Rectifying => "rectifying",
+            ReviewStatus::Cleared => "cleared",
+        }
+    }
+    /// Accepts the Chinese label or the English label.
+    pub fn parse(s: &str) -> Option<ReviewStatus> {
+        let s = s.trim();
+        ReviewStatus::ALL
+            .into_iter()
+            .find(|st| st.label_zh() == s || st.label_en().eq_ignore_ascii_case(s))
+    }
+}
+
+/// One row of the findings ledger: a site that breaks a rule (against a zone, or
+/// attribute-only when `zone_layer` is `None`). The columns are DESIGN.md's stable
+/// findings table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Stable id: the same site, zone and rule give the same id on every run.
+    pub finding_id: String,
+    pub rule_id: String,
+    pub severity: Severity,
+    pub site_layer: String,
+    pub site_fid: Fid,
+    pub site_name: String,
+    pub zone_layer: Option<String>,
+    pub zone_fid: Option<Fid>,
+    pub zone_name: Option<String>,
+    pub zone_level: Option<String>,
+    /// Metric distance to the zone boundary: 0 on it, negative inside.
+    pub distance_m: Option<f64>,
+    /// WGS84 / CGCS2000 degrees.
+    pub lon: f64,
+    pub lat: f64,
+    pub county: Option<String>,
+    pub status: ReviewStatus,
+    pub note: String,
+}
+
+impl Finding {
+    /// The stable column names, in order.
+    pub const COLUMNS: [&'static str; 16] = [
+        "finding_id",
+        "rule_id",
+        "severity",
+        "site_layer",
+        "site_fid",
+        "site_name",
+        "zone_layer",
+        "zone_fid",
+        "zone_name",
+        "zone_level",
+        "distance_m",
+        "lon",
+        "lat",
+        "county",
+        "status",
+        "note",
+    ];
+    /// Chinese headers for XLSX, same order as [`Finding::COLUMNS`].
+    pub const COLUMNS_ZH: [&'static str; 16] = [
+        "问题编号",
+        "规则",
+        "问题性质",
+        "点位图层",
+        "点位序号",
+        "点位名称",
+        "区域图层",
+        "区域序号",
+        "区域名称",
+        "保护区级别",
+        "距边界(米)",
+        "经度",
+        "纬度",
+        "县区",
+        "状态",
+        "备注",
+    ];
 }
