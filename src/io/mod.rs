@@ -2,6 +2,9 @@
 //! [`Layer`](crate::model::Layer) with attributes decoded to UTF-8 and per-record
 //! problems; a file that cannot be read at all gives an [`IoError`] naming it.
 
+pub mod dbf;
+pub mod shp;
+
 use std::path::{Path, PathBuf};
 
 use crate::crs::Crs;
