@@ -2,6 +2,8 @@
 //! [`Layer`](crate::model::Layer) with attributes decoded to UTF-8 and per-record
 //! problems; a file that cannot be read at all gives an [`IoError`] naming it.
 
+pub mod coord_text;
+
 use std::path::{Path, PathBuf};
 
 use crate::crs::Crs;
