@@ -4,6 +4,7 @@
 
 pub mod dbf;
 pub mod shp;
+pub mod coord_text;
 
 use std::path::{Path, PathBuf};
 
