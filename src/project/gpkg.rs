@@ -984,7 +984,7 @@ mod tests {
         ])));
         round_trip(Geometry::MultiPolygon(MultiPolygon(vec![
             polygon_with_hole(),
-            polygon!([(x: 20.0, y: 20.0), (x: 21.0, y: 20.0), (x: 21.0, y: 21.0)]),
+            polygon![(x: 20.0, y: 20.0), (x: 21.0, y: 20.0), (x: 21.0, y: 21.0)],
         ])));
         round_trip(Geometry::GeometryCollection(GeometryCollection(vec![
             Geometry::Point(point!(x: 1.0, y: 1.0)),
