@@ -15,3 +15,4 @@ pub mod engine;
 pub mod io;
 pub mod model;
 pub mod synth;
+pub mod project;
