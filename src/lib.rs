@@ -14,3 +14,4 @@ pub mod crs;
 pub mod engine;
 pub mod io;
 pub mod model;
+pub mod rules;
