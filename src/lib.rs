@@ -16,3 +16,4 @@ pub mod io;
 pub mod model;
 pub mod synth;
 pub mod project;
+pub mod rules;
