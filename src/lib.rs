@@ -9,6 +9,7 @@
 
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+pub mod check;
 pub mod cli;
 pub mod crs;
 pub mod engine;

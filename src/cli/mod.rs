@@ -3,6 +3,7 @@
 //! 0 done, 1 bad input (the message names the file, the record and the problem),
 //! 2 usage error. Progress goes to stderr, results to a file or stdout.
 
+mod check;
 mod inspect;
 mod join;
 mod progress;
@@ -36,6 +37,10 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// Raw spatial join: write `site_fid,zone_fid` pairs (0-based record order).
     Join(join::JoinArgs),
+    /// Evaluate the rules and write the findings (and record them in a project).
+    Check(Box<check::CheckArgs>),
+    /// The check on the bundled sample data, writing every export format.
+    Demo(check::DemoArgs),
 }
 
 /// How to read input files, shared by the subcommands.
@@ -104,6 +109,8 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Inspect(a)) => inspect::run(a),
         Some(Command::Join(a)) => join::run(a),
+        Some(Command::Check(a)) => check::run(*a),
+        Some(Command::Demo(a)) => check::run_demo(a),
         None => open_app(cli.project),
     };
     match result {

@@ -73,10 +73,18 @@ impl IndexedZones {
     }
 }
 
-/// Site coordinates brought into one zone layer's CRS, kept per site.
-pub struct SitesInZoneCrs {
-    /// `None` where the site has no geometry or it could not be transformed.
-    pub geometries: Vec<Option<Geometry<f64>>>,
+impl IndexedZones {
+    /// Indexes a zone layer that stays in use (its geometries are copied).
+    pub fn build_ref(layer: &Layer, tolerance_m: f64) -> Result<IndexedZones, JoinError> {
+        let crs = layer
+            .crs
+            .crs
+            .clone()
+            .ok_or_else(|| JoinError::UnknownZoneCrs { layer: layer.name.clone() })?;
+        let tolerance = tolerance_m / crs.metres_per_unit();
+        let geoms = layer.features.iter().map(|f| (f.fid, f.geometry.clone())).collect();
+        Ok(IndexedZones { name: layer.name.clone(), index: ZoneIndex::build(geoms, tolerance), crs })
+    }
 }
 
 /// The CRS sites are declared in, resolved per layer: the `--sites-crs` override, or

@@ -11,3 +11,8 @@ pub use prepared::{Location, PreparedPolygon};
 /// The default boundary tolerance: 0.1 mm. A site that floating point puts a hair off
 /// a zone edge is still on it.
 pub const DEFAULT_TOLERANCE_M: f64 = 1e-4;
+
+mod join;
+pub use join::{
+    IndexedZones, JoinError, Predicate, join_index, matches_for_site, sites_into,
+};
