@@ -4,6 +4,8 @@
 
 pub mod dbf;
 pub mod shp;
+pub mod shp_write;
+pub mod zip;
 
 use std::path::{Path, PathBuf};
 
