@@ -5,6 +5,8 @@
 pub mod dbf;
 pub mod shp;
 pub mod coord_text;
+pub mod shp_write;
+pub mod zip;
 
 use std::path::{Path, PathBuf};
 
