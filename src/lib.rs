@@ -12,6 +12,7 @@
 pub mod cli;
 pub mod crs;
 pub mod engine;
+pub mod export;
 pub mod io;
 pub mod model;
 pub mod project;
