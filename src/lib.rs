@@ -13,6 +13,7 @@ pub mod check;
 pub mod cli;
 pub mod crs;
 pub mod engine;
+pub mod export;
 pub mod io;
 pub mod model;
 pub mod synth;
