@@ -398,20 +398,17 @@ pub fn parse_rules(toml_text: &str, source_name: &str) -> Result<RuleSet, RuleEr
         let raw_rule = raw_rule.into_inner();
         cx.rule_id = Some(raw_rule.id.get_ref().clone());
         let (line, _) = line_col(toml_text, header.start);
+        let id = raw_rule.id.get_ref().trim().to_string();
+        if let Some(first) = first_line_of.get(&id) {
+            let message = format!(
+                "duplicate id \"{id}\" (first defined on line {first}); ids must be unique"
+            );
+            cx.issue(header, message);
+            continue;
+        }
+        first_line_of.insert(id, line);
         if let Some(rule) = cx.rule(raw_rule, line) {
-            match first_line_of.get(&rule.id) {
-                Some(first) => cx.issue(
-                    header,
-                    format!(
-                        "duplicate id \"{}\" (first defined on line {first}); ids must be unique",
-                        rule.id
-                    ),
-                ),
-                None => {
-                    first_line_of.insert(rule.id.clone(), line);
-                    rules.push(rule);
-                }
-            }
+            rules.push(rule);
         }
     }
     if !cx.issues.is_empty() {
