@@ -39,8 +39,18 @@ fn main() -> Res<()> {
     std::fs::create_dir_all(&out)?;
     let zones = water_zones();
     write_water_zones(&out, &zones)?;
-    write_geojson_zone(&out.join("禁煤区.geojson"), "县城禁煤区", "禁煤区", coal_ban_ring())?;
-    write_geojson_zone(&out.join("建成区.geojson"), "汾源县城建成区", "建成区", built_up_ring())?;
+    write_geojson_zone(
+        &out.join("禁煤区.geojson"),
+        "县城禁煤区",
+        "禁煤区",
+        coal_ban_ring(),
+    )?;
+    write_geojson_zone(
+        &out.join("建成区.geojson"),
+        "汾源县城建成区",
+        "建成区",
+        built_up_ring(),
+    )?;
     let sites = site_plan(&zones);
     write_boilers(&out, &sites)?;
     write_enterprises(&out, &sites)?;
@@ -51,7 +61,14 @@ fn main() -> Res<()> {
 }
 
 /// A closed, wobbly ellipse ring in lon/lat: semi-axes in metres, `n` vertices.
-fn ellipse(c: (f64, f64), ax_m: f64, ay_m: f64, n: usize, seed: u64, clockwise: bool) -> LineString<f64> {
+fn ellipse(
+    c: (f64, f64),
+    ax_m: f64,
+    ay_m: f64,
+    n: usize,
+    seed: u64,
+    clockwise: bool,
+) -> LineString<f64> {
     let mut rng = Rng::new(seed);
     let m_per_deg_lat = 111_000.0;
     let m_per_deg_lon = 111_320.0 * c.1.to_radians().cos();
@@ -59,7 +76,10 @@ fn ellipse(c: (f64, f64), ax_m: f64, ay_m: f64, n: usize, seed: u64, clockwise: 
         .map(|i| {
             let a = i as f64 / n as f64 * TAU * if clockwise { -1.0 } else { 1.0 };
             let w = 1.0 + 0.06 * (3.0 * a).sin() + 0.03 * rng.f64();
-            Coord { x: c.0 + ax_m * w * a.cos() / m_per_deg_lon, y: c.1 + ay_m * w * a.sin() / m_per_deg_lat }
+            Coord {
+                x: c.0 + ax_m * w * a.cos() / m_per_deg_lon,
+                y: c.1 + ay_m * w * a.sin() / m_per_deg_lat,
+            }
         })
         .collect();
     pts.push(pts[0]);
@@ -84,21 +104,90 @@ const TOWN: (f64, f64) = (112.365, 37.585);
 fn water_zones() -> Vec<WaterZone> {
     let l1 = Polygon::new(
         ellipse(RESERVOIR, 1200.0, 800.0, 90, 1, true),
-        vec![ellipse((RESERVOIR.0 + 0.002, RESERVOIR.1), 160.0, 120.0, 24, 2, false)],
+        vec![ellipse(
+            (RESERVOIR.0 + 0.002, RESERVOIR.1),
+            160.0,
+            120.0,
+            24,
+            2,
+            false,
+        )],
     );
     let l2 = Polygon::new(ellipse(RESERVOIR, 3000.0, 2000.0, 120, 3, true), vec![]);
     let quasi = Polygon::new(ellipse(RESERVOIR, 6000.0, 4200.0, 160, 4, true), vec![]);
     // The river intake's level 1: two separate land parts on either bank.
-    let up = Polygon::new(ellipse((RIVER.0 - 0.004, RIVER.1 + 0.002), 500.0, 220.0, 40, 5, true), vec![]);
-    let down = Polygon::new(ellipse((RIVER.0 + 0.004, RIVER.1 - 0.002), 500.0, 220.0, 40, 6, true), vec![]);
+    let up = Polygon::new(
+        ellipse(
+            (RIVER.0 - 0.004, RIVER.1 + 0.002),
+            500.0,
+            220.0,
+            40,
+            5,
+            true,
+        ),
+        vec![],
+    );
+    let down = Polygon::new(
+        ellipse(
+            (RIVER.0 + 0.004, RIVER.1 - 0.002),
+            500.0,
+            220.0,
+            40,
+            6,
+            true,
+        ),
+        vec![],
+    );
     let r2 = Polygon::new(ellipse(RIVER, 2200.0, 1200.0, 100, 7, true), vec![]);
-    let z = |source, code, level, part, approval, geom| WaterZone { source, code, level, part, approval, geom };
+    let z = |source, code, level, part, approval, geom| WaterZone {
+        source,
+        code,
+        level,
+        part,
+        approval,
+        geom,
+    };
     vec![
-        z("汾源水库", "140188001", "一级保护区", "水域", "晋政函〔2018〕112号", Geometry::Polygon(l1)),
-        z("汾源水库", "140188001", "二级保护区", "水域陆域", "晋政函〔2018〕112号", Geometry::Polygon(l2)),
-        z("汾源水库", "140188001", "准保护区", "陆域", "晋政函〔2018〕112号", Geometry::Polygon(quasi)),
-        z("东河取水口", "140188002", "一级保护区", "陆域", "晋政函〔2019〕45号", Geometry::MultiPolygon(MultiPolygon(vec![up, down]))),
-        z("东河取水口", "140188002", "二级保护区", "水域陆域", "晋政函〔2019〕45号", Geometry::Polygon(r2)),
+        z(
+            "汾源水库",
+            "140188001",
+            "一级保护区",
+            "水域",
+            "晋政函〔2018〕112号",
+            Geometry::Polygon(l1),
+        ),
+        z(
+            "汾源水库",
+            "140188001",
+            "二级保护区",
+            "水域陆域",
+            "晋政函〔2018〕112号",
+            Geometry::Polygon(l2),
+        ),
+        z(
+            "汾源水库",
+            "140188001",
+            "准保护区",
+            "陆域",
+            "晋政函〔2018〕112号",
+            Geometry::Polygon(quasi),
+        ),
+        z(
+            "东河取水口",
+            "140188002",
+            "一级保护区",
+            "陆域",
+            "晋政函〔2019〕45号",
+            Geometry::MultiPolygon(MultiPolygon(vec![up, down])),
+        ),
+        z(
+            "东河取水口",
+            "140188002",
+            "二级保护区",
+            "水域陆域",
+            "晋政函〔2019〕45号",
+            Geometry::Polygon(r2),
+        ),
     ]
 }
 
@@ -127,7 +216,10 @@ fn write_water_zones(out: &Path, zones: &[WaterZone]) -> Res<()> {
         ("批复文号", FieldKind::Text),
         ("面积公顷", FieldKind::Float),
     ]
-    .map(|(name, kind)| FieldDef { name: name.into(), kind });
+    .map(|(name, kind)| FieldDef {
+        name: name.into(),
+        kind,
+    });
     let mut geoms = Vec::new();
     let mut rows = Vec::new();
     for z in zones {
@@ -203,7 +295,10 @@ struct SitePlan {
 }
 
 fn offset_m(c: (f64, f64), dx_m: f64, dy_m: f64) -> (f64, f64) {
-    (c.0 + dx_m / (111_320.0 * c.1.to_radians().cos()), c.1 + dy_m / 111_000.0)
+    (
+        c.0 + dx_m / (111_320.0 * c.1.to_radians().cos()),
+        c.1 + dy_m / 111_000.0,
+    )
 }
 
 fn site_plan(zones: &[WaterZone]) -> SitePlan {
@@ -218,25 +313,58 @@ fn site_plan(zones: &[WaterZone]) -> SitePlan {
         .filter_map(|&i| l2_ring.get(i))
         .map(|v| {
             let (dx, dy) = (v.x - RESERVOIR.0, v.y - RESERVOIR.1);
-            let len_m = ((dx * 111_320.0 * RESERVOIR.1.to_radians().cos()).powi(2) + (dy * 111_000.0).powi(2)).sqrt();
+            let len_m = ((dx * 111_320.0 * RESERVOIR.1.to_radians().cos()).powi(2)
+                + (dy * 111_000.0).powi(2))
+            .sqrt();
             let k = 30.0 / len_m;
             s((v.x + dx * k, v.y + dy * k))
         })
         .collect();
     SitePlan {
-        in_l1: vec![s(offset_m(RESERVOIR, -600.0, 200.0)), s(offset_m(RESERVOIR, 500.0, -300.0)), s(offset_m(RESERVOIR, -200.0, -400.0))],
+        in_l1: vec![
+            s(offset_m(RESERVOIR, -600.0, 200.0)),
+            s(offset_m(RESERVOIR, 500.0, -300.0)),
+            s(offset_m(RESERVOIR, -200.0, -400.0)),
+        ],
         in_l2: vec![
             s(offset_m(RESERVOIR, -2000.0, 500.0)),
             s(offset_m(RESERVOIR, 1800.0, 900.0)),
             s(offset_m(RESERVOIR, 300.0, -1500.0)),
             s(offset_m(RESERVOIR, -1500.0, -1100.0)),
         ],
-        in_quasi: vec![s(offset_m(RESERVOIR, -4500.0, 0.0)), s(offset_m(RESERVOIR, 0.0, 3500.0)), s(offset_m(RESERVOIR, 4000.0, -1500.0))],
+        in_quasi: vec![
+            s(offset_m(RESERVOIR, -4500.0, 0.0)),
+            s(offset_m(RESERVOIR, 0.0, 3500.0)),
+            s(offset_m(RESERVOIR, 4000.0, -1500.0)),
+        ],
         near_l2: near,
-        in_river_l1: vec![s(offset_m((RIVER.0 - 0.004, RIVER.1 + 0.002), 50.0, 30.0)), s(offset_m((RIVER.0 + 0.004, RIVER.1 - 0.002), -80.0, 0.0))],
-        in_built_up: (0..8).map(|i| s(offset_m(TOWN, -1800.0 + 500.0 * i as f64, -600.0 + 150.0 * (i % 3) as f64))).collect(),
-        in_coal_ban_only: vec![s(offset_m(TOWN, 3300.0, 0.0)), s(offset_m(TOWN, -3300.0, 400.0)), s(offset_m(TOWN, 0.0, 2600.0))],
-        elsewhere: (0..6).map(|i| s(offset_m(TOWN, 9000.0 + 700.0 * i as f64, -8000.0 + 900.0 * i as f64))).collect(),
+        in_river_l1: vec![
+            s(offset_m((RIVER.0 - 0.004, RIVER.1 + 0.002), 50.0, 30.0)),
+            s(offset_m((RIVER.0 + 0.004, RIVER.1 - 0.002), -80.0, 0.0)),
+        ],
+        in_built_up: (0..8)
+            .map(|i| {
+                s(offset_m(
+                    TOWN,
+                    -1800.0 + 500.0 * i as f64,
+                    -600.0 + 150.0 * (i % 3) as f64,
+                ))
+            })
+            .collect(),
+        in_coal_ban_only: vec![
+            s(offset_m(TOWN, 3300.0, 0.0)),
+            s(offset_m(TOWN, -3300.0, 400.0)),
+            s(offset_m(TOWN, 0.0, 2600.0)),
+        ],
+        elsewhere: (0..6)
+            .map(|i| {
+                s(offset_m(
+                    TOWN,
+                    9000.0 + 700.0 * i as f64,
+                    -8000.0 + 900.0 * i as f64,
+                ))
+            })
+            .collect(),
     }
 }
 
@@ -276,17 +404,97 @@ struct Boiler<'a> {
 }
 
 fn write_boilers(out: &Path, plan: &SitePlan) -> Res<()> {
-    let b = |site, unit, fuel, tph, mw, status, amap| Boiler { site, unit, fuel, tph, mw, status, amap };
+    let b = |site, unit, fuel, tph, mw, status, amap| Boiler {
+        site,
+        unit,
+        fuel,
+        tph,
+        mw,
+        status,
+        amap,
+    };
     let mut rows: Vec<Boiler> = vec![
-        b(&plan.in_l1[0], "汾源水库管理站", "燃煤", Some(2.0), None, "在用", false),
-        b(&plan.in_l1[1], "库区农家乐", "天然气", Some(0.5), None, "在用", false),
-        b(&plan.in_l2[0], "水库北岸养殖场", "燃煤", Some(4.0), None, "在用", true),
-        b(&plan.in_l2[1], "东坡村小学", "电", Some(1.0), None, "在用", false),
-        b(&plan.in_l2[2], "库南洗浴中心", "燃煤", Some(1.0), None, "已淘汰", false),
-        b(&plan.in_l2[3], "西沟砖厂", "原煤", Some(6.0), None, "在用", true),
-        b(&plan.in_quasi[0], "汾源县第二中学", "燃煤", Some(10.0), None, "在用", false),
-        b(&plan.near_l2[0], "南庄村委会", "燃煤", Some(1.0), None, "在用", false),
-        b(&plan.in_river_l1[0], "东河泵站", "燃煤", Some(0.5), None, "停用", false),
+        b(
+            &plan.in_l1[0],
+            "汾源水库管理站",
+            "燃煤",
+            Some(2.0),
+            None,
+            "在用",
+            false,
+        ),
+        b(
+            &plan.in_l1[1],
+            "库区农家乐",
+            "天然气",
+            Some(0.5),
+            None,
+            "在用",
+            false,
+        ),
+        b(
+            &plan.in_l2[0],
+            "水库北岸养殖场",
+            "燃煤",
+            Some(4.0),
+            None,
+            "在用",
+            true,
+        ),
+        b(
+            &plan.in_l2[1],
+            "东坡村小学",
+            "电",
+            Some(1.0),
+            None,
+            "在用",
+            false,
+        ),
+        b(
+            &plan.in_l2[2],
+            "库南洗浴中心",
+            "燃煤",
+            Some(1.0),
+            None,
+            "已淘汰",
+            false,
+        ),
+        b(
+            &plan.in_l2[3],
+            "西沟砖厂",
+            "原煤",
+            Some(6.0),
+            None,
+            "在用",
+            true,
+        ),
+        b(
+            &plan.in_quasi[0],
+            "汾源县第二中学",
+            "燃煤",
+            Some(10.0),
+            None,
+            "在用",
+            false,
+        ),
+        b(
+            &plan.near_l2[0],
+            "南庄村委会",
+            "燃煤",
+            Some(1.0),
+            None,
+            "在用",
+            false,
+        ),
+        b(
+            &plan.in_river_l1[0],
+            "东河泵站",
+            "燃煤",
+            Some(0.5),
+            None,
+            "停用",
+            false,
+        ),
     ];
     // Built-up area: thresholds at their edges (10 t/h 及以下, 35 t/h 以下, MW).
     let caps: [(Option<f64>, Option<f64>, &str, &str); 8] = [
@@ -299,24 +507,93 @@ fn write_boilers(out: &Path, plan: &SitePlan) -> Res<()> {
         (Some(4.0), None, "燃煤", "已淘汰"),
         (Some(6.0), None, "天然气", "在用"),
     ];
-    let names = ["县医院", "城关供热站", "第一中学", "汾源热电厂", "城北集中供热站", "县政府机关", "农机公司", "人民宾馆"];
+    let names = [
+        "县医院",
+        "城关供热站",
+        "第一中学",
+        "汾源热电厂",
+        "城北集中供热站",
+        "县政府机关",
+        "农机公司",
+        "人民宾馆",
+    ];
     for (i, (tph, mw, fuel, status)) in caps.iter().enumerate() {
-        rows.push(b(&plan.in_built_up[i], names[i], fuel, *tph, *mw, status, i == 2));
+        rows.push(b(
+            &plan.in_built_up[i],
+            names[i],
+            fuel,
+            *tph,
+            *mw,
+            status,
+            i == 2,
+        ));
     }
-    rows.push(b(&plan.in_coal_ban_only[0], "城东饭店", "燃煤", Some(0.5), None, "在用", false));
-    rows.push(b(&plan.in_coal_ban_only[1], "西关洗浴", "洁净型煤", Some(1.0), None, "在用", false));
-    rows.push(b(&plan.in_coal_ban_only[2], "北郊养老院", "燃煤", Some(2.0), None, "已淘汰", false));
+    rows.push(b(
+        &plan.in_coal_ban_only[0],
+        "城东饭店",
+        "燃煤",
+        Some(0.5),
+        None,
+        "在用",
+        false,
+    ));
+    rows.push(b(
+        &plan.in_coal_ban_only[1],
+        "西关洗浴",
+        "洁净型煤",
+        Some(1.0),
+        None,
+        "在用",
+        false,
+    ));
+    rows.push(b(
+        &plan.in_coal_ban_only[2],
+        "北郊养老院",
+        "燃煤",
+        Some(2.0),
+        None,
+        "已淘汰",
+        false,
+    ));
     for (i, site) in plan.elsewhere.iter().take(4).enumerate() {
-        rows.push(b(site, ["石岭村委会", "河湾食品厂", "马坊中学", "龙泉宾馆"][i], "燃煤", Some(1.0 + i as f64), None, "在用", false));
+        rows.push(b(
+            site,
+            ["石岭村委会", "河湾食品厂", "马坊中学", "龙泉宾馆"][i],
+            "燃煤",
+            Some(1.0 + i as f64),
+            None,
+            "在用",
+            false,
+        ));
     }
 
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
     ws.set_name("锅炉台账")?;
-    ws.merge_range(0, 0, 0, 14, "汾源县燃煤锅炉排查台账（2019年7月）", &rust_xlsxwriter::Format::new().set_bold())?;
+    ws.merge_range(
+        0,
+        0,
+        0,
+        14,
+        "汾源县燃煤锅炉排查台账（2019年7月）",
+        &rust_xlsxwriter::Format::new().set_bold(),
+    )?;
     let header = [
-        "序号", "市", "县区", "单位名称", "统一社会信用代码", "地址", "经度", "纬度", "坐标来源", "锅炉编号",
-        "额定蒸发量(t/h)", "额定功率(MW)", "燃料类型", "状态", "备注",
+        "序号",
+        "市",
+        "县区",
+        "单位名称",
+        "统一社会信用代码",
+        "地址",
+        "经度",
+        "纬度",
+        "坐标来源",
+        "锅炉编号",
+        "额定蒸发量(t/h)",
+        "额定功率(MW)",
+        "燃料类型",
+        "状态",
+        "备注",
     ];
     for (c, h) in header.iter().enumerate() {
         ws.write_string(1, c as u16, *h)?;
@@ -331,7 +608,11 @@ fn write_boilers(out: &Path, plan: &SitePlan) -> Res<()> {
         ws.write_string(row, 1, CITY)?;
         ws.write_string(row, 2, COUNTY)?;
         ws.write_string(row, 3, r.unit)?;
-        ws.write_string(row, 4, format!("91140188MA0{:05}X{}", 1000 + i * 37, i % 10))?;
+        ws.write_string(
+            row,
+            4,
+            format!("91140188MA0{:05}X{}", 1000 + i * 37, i % 10),
+        )?;
         ws.write_string(row, 5, format!("{COUNTY}城关镇{}号", 10 + i * 3))?;
         if i % 5 == 4 {
             ws.write_number(row, 6, round7(lon))?;
@@ -375,20 +656,83 @@ fn write_boilers(out: &Path, plan: &SitePlan) -> Res<()> {
 
 fn write_enterprises(out: &Path, plan: &SitePlan) -> Res<()> {
     // (site, name, industry, 散乱污, 整治类型, 整治状态)
-    type E<'a> = (&'a Site, &'static str, &'static str, &'static str, &'static str, &'static str);
+    type E<'a> = (
+        &'a Site,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+    );
     let list: Vec<E> = vec![
-        (&plan.in_l1[2], "库区小型汽修点", "机动车维修", "是", "关停取缔", "未完成"),
-        (&plan.in_l2[0], "北岸塑料颗粒加工点", "塑料制品", "是", "关停取缔", "未完成"),
+        (
+            &plan.in_l1[2],
+            "库区小型汽修点",
+            "机动车维修",
+            "是",
+            "关停取缔",
+            "未完成",
+        ),
+        (
+            &plan.in_l2[0],
+            "北岸塑料颗粒加工点",
+            "塑料制品",
+            "是",
+            "关停取缔",
+            "未完成",
+        ),
         (&plan.in_l2[1], "东坡石材加工厂", "石材加工", "否", "", ""),
         (&plan.in_quasi[1], "汾源电镀厂", "电镀", "否", "", ""),
-        (&plan.in_quasi[2], "晋丰印染有限公司", "印染", "否", "升级改造", "已完成"),
-        (&plan.near_l2[1], "南庄废品收购站", "废旧物资回收", "是", "整合搬迁", "未完成"),
+        (
+            &plan.in_quasi[2],
+            "晋丰印染有限公司",
+            "印染",
+            "否",
+            "升级改造",
+            "已完成",
+        ),
+        (
+            &plan.near_l2[1],
+            "南庄废品收购站",
+            "废旧物资回收",
+            "是",
+            "整合搬迁",
+            "未完成",
+        ),
         (&plan.near_l2[2], "坡底粮食加工厂", "粮食加工", "否", "", ""),
-        (&plan.in_river_l1[1], "东河洗砂场", "砂石加工", "是", "关停取缔", "已完成"),
-        (&plan.in_built_up[0], "城关铸造作坊", "铸造", "是", "关停取缔", "未完成"),
-        (&plan.in_built_up[3], "城南家具厂", "家具制造", "是", "升级改造", "已完成"),
+        (
+            &plan.in_river_l1[1],
+            "东河洗砂场",
+            "砂石加工",
+            "是",
+            "关停取缔",
+            "已完成",
+        ),
+        (
+            &plan.in_built_up[0],
+            "城关铸造作坊",
+            "铸造",
+            "是",
+            "关停取缔",
+            "未完成",
+        ),
+        (
+            &plan.in_built_up[3],
+            "城南家具厂",
+            "家具制造",
+            "是",
+            "升级改造",
+            "已完成",
+        ),
         (&plan.elsewhere[4], "马坊化工厂", "化工", "否", "", ""),
-        (&plan.elsewhere[5], "龙泉小炼焦", "炼焦", "是", "关停取缔", "未完成"),
+        (
+            &plan.elsewhere[5],
+            "龙泉小炼焦",
+            "炼焦",
+            "是",
+            "关停取缔",
+            "未完成",
+        ),
     ];
     let fields = [
         ("企业名称", FieldKind::Text),
@@ -399,13 +743,19 @@ fn write_enterprises(out: &Path, plan: &SitePlan) -> Res<()> {
         ("整治状态", FieldKind::Text),
         ("县区", FieldKind::Text),
     ]
-    .map(|(name, kind)| FieldDef { name: name.into(), kind });
+    .map(|(name, kind)| FieldDef {
+        name: name.into(),
+        kind,
+    });
     let t = Transform::new(&Crs::wgs84(), &Crs::from_epsg(4525)?)?;
     let mut geoms = Vec::new();
     let mut rows = Vec::new();
     for (i, (site, name, industry, slw, remediation, state)) in list.iter().enumerate() {
         let (x, y) = t.apply(site.lonlat.0, site.lonlat.1)?;
-        geoms.push(Some(Geometry::Point(Point::new((x * 100.0).round() / 100.0, (y * 100.0).round() / 100.0))));
+        geoms.push(Some(Geometry::Point(Point::new(
+            (x * 100.0).round() / 100.0,
+            (y * 100.0).round() / 100.0,
+        ))));
         rows.push(vec![
             Value::Text((*name).into()),
             Value::Text(format!("92140188MA0{:05}Y{}", 3000 + i * 41, i % 10)),
@@ -437,7 +787,10 @@ fn write_outfalls(out: &Path, plan: &SitePlan) -> Res<()> {
     ];
     let mut text = String::from("\u{feff}排污口名称,排污口类型,县区,经度,纬度\r\n");
     for (site, name, kind) in list {
-        text.push_str(&format!("{name},{kind},{COUNTY},{:.7},{:.7}\r\n", site.lonlat.0, site.lonlat.1));
+        text.push_str(&format!(
+            "{name},{kind},{COUNTY},{:.7},{:.7}\r\n",
+            site.lonlat.0, site.lonlat.1
+        ));
     }
     std::fs::File::create(out.join("入河排污口.csv"))?.write_all(text.as_bytes())?;
     Ok(())

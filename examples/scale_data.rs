@@ -10,7 +10,16 @@ use qingling::io::shp_write::{ShapefileWriteOptions, write_shapefile};
 use qingling::model::{FieldDef, FieldKind, Value};
 use qingling::synth;
 
-const COUNTIES: [&str; 8] = ["小店区", "迎泽区", "清徐县", "阳曲县", "娄烦县", "古交市", "晋源区", "尖草坪区"];
+const COUNTIES: [&str; 8] = [
+    "小店区",
+    "迎泽区",
+    "清徐县",
+    "阳曲县",
+    "娄烦县",
+    "古交市",
+    "晋源区",
+    "尖草坪区",
+];
 const FUELS: [&str; 5] = ["燃煤", "天然气", "电", "生物质", "洁净型煤"];
 const STATUS: [&str; 3] = ["在用", "停用", "已淘汰"];
 const LEVELS: [&str; 3] = ["一级保护区", "二级保护区", "准保护区"];
@@ -43,9 +52,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let zone_geoms = synth::zones(zones, seed, 0.2);
     let zone_fields = vec![
-        FieldDef { name: "水源地名称".into(), kind: FieldKind::Text },
-        FieldDef { name: "保护区级别".into(), kind: FieldKind::Text },
-        FieldDef { name: "县区".into(), kind: FieldKind::Text },
+        FieldDef {
+            name: "水源地名称".into(),
+            kind: FieldKind::Text,
+        },
+        FieldDef {
+            name: "保护区级别".into(),
+            kind: FieldKind::Text,
+        },
+        FieldDef {
+            name: "县区".into(),
+            kind: FieldKind::Text,
+        },
     ];
     let zone_rows: Vec<Vec<Value>> = (0..zones)
         .map(|i| {
@@ -57,17 +75,41 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .collect();
     let zone_opt: Vec<_> = zone_geoms.iter().cloned().map(Some).collect();
-    write_shapefile(&out.join("zones.shp"), &zone_opt, &zone_fields, &zone_rows, &opts)?;
+    write_shapefile(
+        &out.join("zones.shp"),
+        &zone_opt,
+        &zone_fields,
+        &zone_rows,
+        &opts,
+    )?;
     eprintln!("wrote {zones} zones");
 
-    let site_geoms: Vec<_> = synth::sites(sites, seed, &zone_geoms).into_iter().map(Some).collect();
+    let site_geoms: Vec<_> = synth::sites(sites, seed, &zone_geoms)
+        .into_iter()
+        .map(Some)
+        .collect();
     drop(zone_opt);
     let site_fields = vec![
-        FieldDef { name: "单位名称".into(), kind: FieldKind::Text },
-        FieldDef { name: "县区".into(), kind: FieldKind::Text },
-        FieldDef { name: "燃料类型".into(), kind: FieldKind::Text },
-        FieldDef { name: "额定蒸发量".into(), kind: FieldKind::Float },
-        FieldDef { name: "状态".into(), kind: FieldKind::Text },
+        FieldDef {
+            name: "单位名称".into(),
+            kind: FieldKind::Text,
+        },
+        FieldDef {
+            name: "县区".into(),
+            kind: FieldKind::Text,
+        },
+        FieldDef {
+            name: "燃料类型".into(),
+            kind: FieldKind::Text,
+        },
+        FieldDef {
+            name: "额定蒸发量".into(),
+            kind: FieldKind::Float,
+        },
+        FieldDef {
+            name: "状态".into(),
+            kind: FieldKind::Text,
+        },
     ];
     let site_rows: Vec<Vec<Value>> = (0..sites)
         .map(|i| {
@@ -80,7 +122,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ]
         })
         .collect();
-    write_shapefile(&out.join("sites.shp"), &site_geoms, &site_fields, &site_rows, &opts)?;
+    write_shapefile(
+        &out.join("sites.shp"),
+        &site_geoms,
+        &site_fields,
+        &site_rows,
+        &opts,
+    )?;
     eprintln!("wrote {sites} sites to {}", out.display());
     Ok(())
 }

@@ -101,7 +101,12 @@ pub fn run_check(
         let keys = layer_keys(rl.layer.features.iter().map(|f| f.fid).zip(values.iter()));
         let indexed = IndexedZones::build_ref(&rl.layer, input.tolerance_m)?;
         out.zones_indexed += indexed.index.len();
-        zones.push(ZoneLayer { source: rl, indexed, values, keys });
+        zones.push(ZoneLayer {
+            source: rl,
+            indexed,
+            values,
+            keys,
+        });
     }
 
     let site_layers: Vec<&RoleLayer> = input.layers.iter().filter(|l| !l.role.is_zone()).collect();
@@ -121,13 +126,20 @@ pub fn run_check(
     }
     progress.stage("sorting findings", 1.0);
     out.findings.sort_by(|a, b| {
-        (&a.rule_id, &a.site_layer, a.site_fid, &a.zone_layer, a.zone_fid).cmp(&(
-            &b.rule_id,
-            &b.site_layer,
-            b.site_fid,
-            &b.zone_layer,
-            b.zone_fid,
-        ))
+        (
+            &a.rule_id,
+            &a.site_layer,
+            a.site_fid,
+            &a.zone_layer,
+            a.zone_fid,
+        )
+            .cmp(&(
+                &b.rule_id,
+                &b.site_layer,
+                b.site_fid,
+                &b.zone_layer,
+                b.zone_fid,
+            ))
     });
     Ok(out)
 }
@@ -213,12 +225,13 @@ fn check_site_layer(
                         zone_fid: hit.zone.map(|z| z.zone_fid),
                         zone_name: hit.zone.and_then(|z| z.zone_name.clone()),
                         zone_level: hit.zone.and_then(|z| {
-                            zone_ref.and_then(|(zl, pos)| {
-                                zl.values[pos]
-                                    .raw(crate::rules::CanonicalField::ZoneLevel)
-                                    .map(str::to_string)
-                            })
-                            .or_else(|| z.level.map(|l| format!("{l:?}")))
+                            zone_ref
+                                .and_then(|(zl, pos)| {
+                                    zl.values[pos]
+                                        .raw(crate::rules::CanonicalField::ZoneLevel)
+                                        .map(str::to_string)
+                                })
+                                .or_else(|| z.level.map(|l| format!("{l:?}")))
                         }),
                         distance_m: hit.zone.map(|z| round_cm(z.distance_m)),
                         lon,
@@ -251,7 +264,10 @@ fn round_cm(m: f64) -> f64 {
 /// A point to report for a site: the point itself, or the first vertex.
 fn representative_lonlat(g: &Geometry<f64>) -> (f64, f64) {
     use geo::CoordsIter;
-    g.coords_iter().next().map(|c| (c.x, c.y)).unwrap_or((f64::NAN, f64::NAN))
+    g.coords_iter()
+        .next()
+        .map(|c| (c.x, c.y))
+        .unwrap_or((f64::NAN, f64::NAN))
 }
 
 /// The zones of one layer a site is in, on, or near (within `near_m` outside).
@@ -266,7 +282,8 @@ fn zone_hits(
 ) {
     let z = s.zone;
     let index: &ZoneIndex = &z.indexed.index;
-    let matches = crate::engine::matches_for_site(index, g, crate::engine::Predicate::Intersects, scratch);
+    let matches =
+        crate::engine::matches_for_site(index, g, crate::engine::Predicate::Intersects, scratch);
     let probe = match g {
         Geometry::Point(p) => Some(p.0),
         _ => None,

@@ -16,6 +16,6 @@ pub mod engine;
 pub mod export;
 pub mod io;
 pub mod model;
-pub mod synth;
 pub mod project;
 pub mod rules;
+pub mod synth;

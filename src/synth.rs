@@ -6,8 +6,14 @@
 use geo_types::{Coord, Geometry, LineString, MultiPolygon, Point, Polygon};
 
 /// The generated area: eastings/northings of western Shanxi in EPSG:4546.
-pub const AREA_MIN: Coord<f64> = Coord { x: 320_000.0, y: 3_850_000.0 };
-pub const AREA_MAX: Coord<f64> = Coord { x: 680_000.0, y: 4_500_000.0 };
+pub const AREA_MIN: Coord<f64> = Coord {
+    x: 320_000.0,
+    y: 3_850_000.0,
+};
+pub const AREA_MAX: Coord<f64> = Coord {
+    x: 680_000.0,
+    y: 4_500_000.0,
+};
 
 /// A small deterministic PRNG (xorshift64*), so generated data is the same everywhere.
 #[derive(Clone, Debug)]
@@ -49,7 +55,10 @@ fn star_ring(rng: &mut Rng, c: Coord<f64>, r: f64, n: usize, clockwise: bool) ->
             // A smooth wobble plus noise: shapes like digitised boundaries.
             let wobble = 0.8 + 0.12 * (a * 3.0).sin() + 0.08 * rng.f64();
             let rr = r * wobble;
-            Coord { x: (c.x + rr * a.cos()).round_ties_even(), y: (c.y + rr * a.sin()).round_ties_even() }
+            Coord {
+                x: (c.x + rr * a.cos()).round_ties_even(),
+                y: (c.y + rr * a.sin()).round_ties_even(),
+            }
         })
         .collect();
     pts.dedup();
@@ -80,7 +89,10 @@ pub fn zones(count: usize, seed: u64, coverage: f64) -> Vec<Geometry<f64>> {
             let poly = Polygon::new(outer, holes);
             // One in twenty is multipart (a reservoir and its separate upstream reach).
             if i % 20 == 7 {
-                let c2 = Coord { x: c.x + 2.2 * r, y: c.y };
+                let c2 = Coord {
+                    x: c.x + 2.2 * r,
+                    y: c.y,
+                };
                 let second = Polygon::new(star_ring(&mut rng, c2, r * 0.5, 200, true), vec![]);
                 Geometry::MultiPolygon(MultiPolygon(vec![poly, second]))
             } else {

@@ -86,7 +86,11 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
 
 fn write_findings(findings: &[Finding], out: &Path, progress: &Progress) -> anyhow::Result<()> {
     export_findings(findings, out).with_context(|| format!("exporting {}", out.display()))?;
-    progress.stage(format!("wrote {} findings to {}", findings.len(), out.display()));
+    progress.stage(format!(
+        "wrote {} findings to {}",
+        findings.len(),
+        out.display()
+    ));
     Ok(())
 }
 
@@ -107,16 +111,21 @@ fn role_inputs(args: &CheckArgs) -> Vec<(LayerRole, &[PathBuf])> {
 /// evaluates the rules, records the run in the project.
 pub(crate) fn check(args: &CheckArgs, progress: &Progress) -> anyhow::Result<CheckRun> {
     let sites_crs = match &args.sites_crs {
-        Some(s) => Some(SiteCrs::parse(s).map_err(|e| UsageError(format!("--sites-crs {s}: {e}")))?),
+        Some(s) => {
+            Some(SiteCrs::parse(s).map_err(|e| UsageError(format!("--sites-crs {s}: {e}")))?)
+        }
         None => None,
     };
     let overrides = parse_maps(&args.maps)?;
     let opts = args.read.options(None)?;
-    let given: Vec<(LayerRole, &[PathBuf])> =
-        role_inputs(args).into_iter().filter(|(_, p)| !p.is_empty()).collect();
+    let given: Vec<(LayerRole, &[PathBuf])> = role_inputs(args)
+        .into_iter()
+        .filter(|(_, p)| !p.is_empty())
+        .collect();
     if given.is_empty() && args.project.is_none() {
         return Err(UsageError(
-            "give the layers (e.g. --water-zones F --boilers F) or a --project that holds them".into(),
+            "give the layers (e.g. --water-zones F --boilers F) or a --project that holds them"
+                .into(),
         )
         .into());
     }
@@ -137,9 +146,14 @@ pub(crate) fn check(args: &CheckArgs, progress: &Progress) -> anyhow::Result<Che
                 site_opts.crs = Some(c.clone());
             }
             for layer in crate::io::read_paths(paths, &site_opts)? {
-                let mut mapping = rules::guess_mapping_for_layer(*role, &layer.name, &field_names(&layer));
+                let mut mapping =
+                    rules::guess_mapping_for_layer(*role, &layer.name, &field_names(&layer));
                 apply_overrides(&mut mapping, &overrides, &layer);
-                layers.push(RoleLayer { layer, role: *role, mapping });
+                layers.push(RoleLayer {
+                    layer,
+                    role: *role,
+                    mapping,
+                });
             }
         }
         if let Some(project) = project.as_mut() {
@@ -148,17 +162,29 @@ pub(crate) fn check(args: &CheckArgs, progress: &Progress) -> anyhow::Result<Che
     } else if let Some(project) = project.as_ref() {
         for entry in project.layers()? {
             let Some(role) = LayerRole::from_code(&entry.role) else {
-                progress.warn(format!("{}: unknown role \"{}\" in the project; skipped", entry.name, entry.role));
+                progress.warn(format!(
+                    "{}: unknown role \"{}\" in the project; skipped",
+                    entry.name, entry.role
+                ));
                 continue;
             };
             let layer = project.load_layer(&entry.table_name)?;
             let mut mapping: FieldMapping = serde_json::from_str(&entry.field_mapping_json)
-                .unwrap_or_else(|_| rules::guess_mapping_for_layer(role, &layer.name, &field_names(&layer)));
+                .unwrap_or_else(|_| {
+                    rules::guess_mapping_for_layer(role, &layer.name, &field_names(&layer))
+                });
             apply_overrides(&mut mapping, &overrides, &layer);
-            layers.push(RoleLayer { layer, role, mapping });
+            layers.push(RoleLayer {
+                layer,
+                role,
+                mapping,
+            });
         }
         if layers.is_empty() {
-            bail!("{}: the project holds no layers; add them with --water-zones, --boilers, …", project.path().display());
+            bail!(
+                "{}: the project holds no layers; add them with --water-zones, --boilers, …",
+                project.path().display()
+            );
         }
     }
     for rl in &layers {
@@ -167,15 +193,25 @@ pub(crate) fn check(args: &CheckArgs, progress: &Progress) -> anyhow::Result<Che
 
     let rules = load_rules(args.rules.as_deref(), project.as_ref())?;
     if let (Some(project), Some(path)) = (project.as_ref(), &args.rules) {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         project.set_setting("rules_toml", &serde_json::to_string(&text)?)?;
     }
 
     progress.stage("checking");
-    let input = CheckInput { layers, rules, sites_crs, tolerance_m: args.tolerance_m };
+    let input = CheckInput {
+        layers,
+        rules,
+        sites_crs,
+        tolerance_m: args.tolerance_m,
+    };
     let report = |label: &str, _f: f32| progress.stage(label);
     let output = run_check(&input, &report, &AtomicBool::new(false))?;
-    let errors = output.problems.iter().filter(|p| p.level == ProblemLevel::Error).count();
+    let errors = output
+        .problems
+        .iter()
+        .filter(|p| p.level == ProblemLevel::Error)
+        .count();
     if !output.problems.is_empty() {
         progress.warn(format!(
             "{} problem(s) ({errors} errors) reading values; first: {}",
@@ -202,13 +238,19 @@ pub(crate) fn check(args: &CheckArgs, progress: &Progress) -> anyhow::Result<Che
             ));
             // The export carries the reviewers' status and notes.
             let rows = project.findings()?;
-            let current: std::collections::HashMap<&str, &crate::project::FindingRow> =
-                rows.iter().map(|r| (r.finding.finding_id.as_str(), r)).collect();
+            let current: std::collections::HashMap<&str, &crate::project::FindingRow> = rows
+                .iter()
+                .map(|r| (r.finding.finding_id.as_str(), r))
+                .collect();
             output
                 .findings
                 .iter()
                 .map(|f| match current.get(f.finding_id.as_str()) {
-                    Some(r) => Finding { status: r.finding.status, note: r.finding.note.clone(), ..f.clone() },
+                    Some(r) => Finding {
+                        status: r.finding.status,
+                        note: r.finding.note.clone(),
+                        ..f.clone()
+                    },
                     None => f.clone(),
                 })
                 .collect()
@@ -226,24 +268,38 @@ fn field_names(layer: &Layer) -> Vec<String> {
 fn import_layers(project: &mut Project, layers: &[RoleLayer]) -> anyhow::Result<()> {
     let existing = project.layers()?;
     for rl in layers {
-        for old in existing.iter().filter(|e| e.name == rl.layer.name && e.role == rl.role.code()) {
+        for old in existing
+            .iter()
+            .filter(|e| e.name == rl.layer.name && e.role == rl.role.code())
+        {
             project.remove_layer(&old.table_name)?;
         }
-        project.save_layer(&rl.layer, rl.role.code(), &serde_json::to_string(&rl.mapping)?)?;
+        project.save_layer(
+            &rl.layer,
+            rl.role.code(),
+            &serde_json::to_string(&rl.mapping)?,
+        )?;
     }
     Ok(())
 }
 
 fn load_rules(path: Option<&Path>, project: Option<&Project>) -> anyhow::Result<RuleSet> {
     if let Some(path) = path {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        return Ok(rules::builtin_with_user(&text, &path.display().to_string())?);
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        return Ok(rules::builtin_with_user(
+            &text,
+            &path.display().to_string(),
+        )?);
     }
     if let Some(project) = project
         && let Some(json) = project.setting("rules_toml")?
     {
         let text: String = serde_json::from_str(&json).context("the project's rules setting")?;
-        return Ok(rules::builtin_with_user(&text, &format!("{} (rules)", project.path().display()))?);
+        return Ok(rules::builtin_with_user(
+            &text,
+            &format!("{} (rules)", project.path().display()),
+        )?);
     }
     Ok(rules::builtin())
 }
@@ -263,7 +319,11 @@ fn parse_maps(maps: &[String]) -> Result<Vec<(rules::CanonicalField, String)>, U
         .collect()
 }
 
-fn apply_overrides(mapping: &mut FieldMapping, overrides: &[(rules::CanonicalField, String)], layer: &Layer) {
+fn apply_overrides(
+    mapping: &mut FieldMapping,
+    overrides: &[(rules::CanonicalField, String)],
+    layer: &Layer,
+) {
     for (field, column) in overrides {
         if layer.field_index(column).is_some() {
             mapping.set_user(*field, column, None);
@@ -293,13 +353,21 @@ fn report_layer(progress: &Progress, rl: &RoleLayer) {
         l.name,
         rl.role.code(),
         l.features.len(),
-        if mapped.is_empty() { "none mapped".into() } else { mapped.join(", ") }
+        if mapped.is_empty() {
+            "none mapped".into()
+        } else {
+            mapped.join(", ")
+        }
     ));
     for p in l.problems.iter().take(5) {
         progress.warn(p);
     }
     if l.problems.len() > 5 {
-        progress.warn(format!("{}: … {} more problems (see `qingling inspect`)", l.name, l.problems.len() - 5));
+        progress.warn(format!(
+            "{}: … {} more problems (see `qingling inspect`)",
+            l.name,
+            l.problems.len() - 5
+        ));
     }
 }
 
@@ -331,7 +399,9 @@ pub(crate) fn sample_data_dir() -> Option<PathBuf> {
     }
     candidates.push(PathBuf::from("sample-data"));
     candidates.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-data"));
-    candidates.into_iter().find(|c| c.join("README.md").is_file())
+    candidates
+        .into_iter()
+        .find(|c| c.join("README.md").is_file())
 }
 
 pub fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
@@ -340,7 +410,8 @@ pub fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
         None => bail!("the sample data folder was not found; give it with --data DIR"),
     };
     let progress = Progress::new(args.quiet);
-    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
     let project = args.out.join("清零示例项目.gpkg");
     let p = |name: &str| vec![data.join(name)];
     let check_args = CheckArgs {
@@ -358,7 +429,11 @@ pub fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     };
     let run = check(&check_args, &progress)?;
     for ext in ["csv", "xlsx", "geojson", "shp", "gpkg"] {
-        write_findings(&run.findings, &args.out.join(format!("问题台账.{ext}")), &progress)?;
+        write_findings(
+            &run.findings,
+            &args.out.join(format!("问题台账.{ext}")),
+            &progress,
+        )?;
     }
     progress.stage(format!("demo project: {}", project.display()));
     if args.open {

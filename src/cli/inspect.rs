@@ -62,7 +62,10 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
         } else {
             items.into_iter().next().unwrap_or(Json::Null)
         };
-        println!("{}", serde_json::to_string_pretty(&out).context("writing JSON")?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&out).context("writing JSON")?
+        );
     } else {
         for (i, (file, r)) in reports.iter().enumerate() {
             if i > 0 {
@@ -79,7 +82,11 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
     if failures > 0 && failures == files.len() {
         anyhow::bail!(
             "{} could not be read",
-            if files.len() == 1 { files[0].display().to_string() } else { "no file".into() }
+            if files.len() == 1 {
+                files[0].display().to_string()
+            } else {
+                "no file".into()
+            }
         );
     }
     Ok(())
@@ -96,9 +103,10 @@ fn describe(layer: &Layer) -> Json {
         }),
         None => json!({ "epsg": null, "name": null, "how": layer.crs.source.describe() }),
     };
-    let encoding = layer.encoding.as_ref().map(|e| {
-        json!({ "name": e.name(), "how": e.source.describe() })
-    });
+    let encoding = layer
+        .encoding
+        .as_ref()
+        .map(|e| json!({ "name": e.name(), "how": e.source.describe() }));
     let fields: Vec<Json> = layer
         .fields
         .iter()
@@ -119,7 +127,9 @@ fn describe(layer: &Layer) -> Json {
             json!({ "name": f.name, "type": format!("{:?}", f.kind), "samples": samples })
         })
         .collect();
-    let bounds = layer.bbox().map(|b| json!([b.min().x, b.min().y, b.max().x, b.max().y]));
+    let bounds = layer
+        .bbox()
+        .map(|b| json!([b.min().x, b.min().y, b.max().x, b.max().y]));
     let problems: Vec<Json> = layer
         .problems
         .iter()
@@ -151,11 +161,19 @@ fn describe(layer: &Layer) -> Json {
 }
 
 fn print_text(j: &Json, max_problems: usize) {
-    let s = |v: &Json| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+    let s = |v: &Json| {
+        v.as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| v.to_string())
+    };
     println!("file:      {}", s(&j["file"]));
     println!("layer:     {}", s(&j["layer"]));
     println!("format:    {}", s(&j["format"]));
-    let z = if j["has_z"].as_bool() == Some(true) { " (Z/M values dropped)" } else { "" };
+    let z = if j["has_z"].as_bool() == Some(true) {
+        " (Z/M values dropped)"
+    } else {
+        ""
+    };
     println!("geometry:  {}{z}", s(&j["geometry_type"]));
     println!(
         "features:  {} ({} without geometry)",
@@ -163,7 +181,11 @@ fn print_text(j: &Json, max_problems: usize) {
     );
     let crs = &j["crs"];
     match crs["epsg"].as_u64() {
-        Some(code) => println!("crs:       EPSG:{code} {} ({})", s(&crs["name"]), s(&crs["how"])),
+        Some(code) => println!(
+            "crs:       EPSG:{code} {} ({})",
+            s(&crs["name"]),
+            s(&crs["how"])
+        ),
         None if !crs["name"].is_null() => {
             println!("crs:       {} ({})", s(&crs["name"]), s(&crs["how"]))
         }
@@ -183,7 +205,12 @@ fn print_text(j: &Json, max_problems: usize) {
             .as_array()
             .map(|a| a.iter().map(|v| format!("\"{}\"", s(v))).collect())
             .unwrap_or_default();
-        println!("  {:<16} {:<8} {}", s(&f["name"]), s(&f["type"]), samples.join(", "));
+        println!(
+            "  {:<16} {:<8} {}",
+            s(&f["name"]),
+            s(&f["type"]),
+            samples.join(", ")
+        );
     }
     let problems = j["problems"].as_array().cloned().unwrap_or_default();
     if !problems.is_empty() {
@@ -198,7 +225,10 @@ fn print_text(j: &Json, max_problems: usize) {
             if let Some(f) = p["field"].as_str() {
                 at.push_str(&format!("field \"{f}\": "));
             }
-            let hint = p["hint"].as_str().map(|h| format!(" ({h})")).unwrap_or_default();
+            let hint = p["hint"]
+                .as_str()
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_default();
             println!("  {}: {at}{}{hint}", s(&p["level"]), s(&p["message"]));
         }
         if problems.len() > max_problems {

@@ -52,7 +52,9 @@ pub struct JoinArgs {
 pub fn run(args: JoinArgs) -> anyhow::Result<()> {
     let progress = Progress::new(args.quiet);
     let sites_crs = match &args.sites_crs {
-        Some(s) => Some(SiteCrs::parse(s).map_err(|e| UsageError(format!("--sites-crs {s}: {e}")))?),
+        Some(s) => {
+            Some(SiteCrs::parse(s).map_err(|e| UsageError(format!("--sites-crs {s}: {e}")))?)
+        }
         None => None,
     };
     let zones_crs = match &args.zones_crs {
@@ -60,7 +62,9 @@ pub fn run(args: JoinArgs) -> anyhow::Result<()> {
         None => None,
     };
     if !(args.tolerance_m >= 0.0 && args.tolerance_m.is_finite()) {
-        return Err(UsageError("--tolerance-m must be a non-negative number of metres".into()).into());
+        return Err(
+            UsageError("--tolerance-m must be a non-negative number of metres".into()).into(),
+        );
     }
     let predicate = match args.predicate {
         PredicateArg::Intersects => Predicate::Intersects,
@@ -103,8 +107,16 @@ pub fn run(args: JoinArgs) -> anyhow::Result<()> {
         .map(|z| IndexedZones::build(z, args.tolerance_m))
         .collect::<Result<_, _>>()?;
     for z in &indexed {
-        for s in z.index.skipped().iter().filter(|s| s.reason != "no geometry") {
-            progress.warn(format!("{}: zone record {} skipped: {}", z.name, s.fid, s.reason));
+        for s in z
+            .index
+            .skipped()
+            .iter()
+            .filter(|s| s.reason != "no geometry")
+        {
+            progress.warn(format!(
+                "{}: zone record {} skipped: {}",
+                z.name, s.fid, s.reason
+            ));
         }
     }
     progress.stage(format!(
@@ -118,7 +130,11 @@ pub fn run(args: JoinArgs) -> anyhow::Result<()> {
     for site_layer in &sites {
         for (z, zone_offset) in indexed.iter().zip(&zone_offsets) {
             let geoms = sites_into(site_layer, declared_offset(&sites_crs), &z.crs)?;
-            let failed = geoms.iter().zip(&site_layer.features).filter(|(g, f)| g.is_none() && f.geometry.is_some()).count();
+            let failed = geoms
+                .iter()
+                .zip(&site_layer.features)
+                .filter(|(g, f)| g.is_none() && f.geometry.is_some())
+                .count();
             if failed > 0 {
                 progress.warn(format!(
                     "{}: {failed} sites could not be transformed into the CRS of {} and were left out",
@@ -176,7 +192,11 @@ fn write_pairs(w: &mut dyn Write, pairs: &[(Fid, Fid)]) -> std::io::Result<()> {
 
 fn report_problems(progress: &Progress, layers: &[Layer]) {
     for l in layers {
-        let errors = l.problems.iter().filter(|p| p.level == ProblemLevel::Error).count();
+        let errors = l
+            .problems
+            .iter()
+            .filter(|p| p.level == ProblemLevel::Error)
+            .count();
         if let Some(first) = l.problems.first() {
             progress.warn(format!(
                 "{}: {} problem(s) ({errors} errors) while reading; first: {first}",

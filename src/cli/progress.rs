@@ -11,13 +11,20 @@ pub struct Progress {
 
 impl Progress {
     pub fn new(quiet: bool) -> Progress {
-        Progress { start: Instant::now(), quiet }
+        Progress {
+            start: Instant::now(),
+            quiet,
+        }
     }
 
     /// One line: `[  0.42 s] message`.
     pub fn stage(&self, message: impl AsRef<str>) {
         if !self.quiet {
-            eprintln!("[{:7.2} s] {}", self.start.elapsed().as_secs_f64(), message.as_ref());
+            eprintln!(
+                "[{:7.2} s] {}",
+                self.start.elapsed().as_secs_f64(),
+                message.as_ref()
+            );
         }
     }
 

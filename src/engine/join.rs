@@ -66,10 +66,20 @@ impl IndexedZones {
             .crs
             .crs
             .clone()
-            .ok_or_else(|| JoinError::UnknownZoneCrs { layer: layer.name.clone() })?;
+            .ok_or_else(|| JoinError::UnknownZoneCrs {
+                layer: layer.name.clone(),
+            })?;
         let tolerance = tolerance_m / crs.metres_per_unit();
-        let geoms = layer.features.into_iter().map(|f| (f.fid, f.geometry)).collect();
-        Ok(IndexedZones { name: layer.name, index: ZoneIndex::build(geoms, tolerance), crs })
+        let geoms = layer
+            .features
+            .into_iter()
+            .map(|f| (f.fid, f.geometry))
+            .collect();
+        Ok(IndexedZones {
+            name: layer.name,
+            index: ZoneIndex::build(geoms, tolerance),
+            crs,
+        })
     }
 }
 
@@ -80,10 +90,20 @@ impl IndexedZones {
             .crs
             .crs
             .clone()
-            .ok_or_else(|| JoinError::UnknownZoneCrs { layer: layer.name.clone() })?;
+            .ok_or_else(|| JoinError::UnknownZoneCrs {
+                layer: layer.name.clone(),
+            })?;
         let tolerance = tolerance_m / crs.metres_per_unit();
-        let geoms = layer.features.iter().map(|f| (f.fid, f.geometry.clone())).collect();
-        Ok(IndexedZones { name: layer.name.clone(), index: ZoneIndex::build(geoms, tolerance), crs })
+        let geoms = layer
+            .features
+            .iter()
+            .map(|f| (f.fid, f.geometry.clone()))
+            .collect();
+        Ok(IndexedZones {
+            name: layer.name.clone(),
+            index: ZoneIndex::build(geoms, tolerance),
+            crs,
+        })
     }
 }
 
@@ -97,7 +117,9 @@ fn site_source(layer: &Layer, declared: Option<&SiteCrs>) -> Result<SiteCrs, Joi
             .crs
             .clone()
             .map(SiteCrs::Crs)
-            .ok_or_else(|| JoinError::UnknownSiteCrs { layer: layer.name.clone() }),
+            .ok_or_else(|| JoinError::UnknownSiteCrs {
+                layer: layer.name.clone(),
+            }),
     }
 }
 
@@ -114,8 +136,10 @@ pub fn sites_into(
         SiteCrs::Gcj02 => (Crs::wgs84(), Some(gcj02_to_wgs84)),
         SiteCrs::Bd09 => (Crs::wgs84(), Some(bd09_to_wgs84)),
     };
-    let t = Transform::new(&from, target)
-        .map_err(|source| JoinError::Crs { layer: layer.name.clone(), source })?;
+    let t = Transform::new(&from, target).map_err(|source| JoinError::Crs {
+        layer: layer.name.clone(),
+        source,
+    })?;
     let out = layer
         .features
         .par_iter()
@@ -146,7 +170,11 @@ pub fn matches_for_site(
     match site {
         Geometry::Point(p) => {
             zones.locate_point(p.0, scratch);
-            scratch.iter().copied().filter(|m| predicate.accepts(m.location)).collect()
+            scratch
+                .iter()
+                .copied()
+                .filter(|m| predicate.accepts(m.location))
+                .collect()
         }
         Geometry::MultiPoint(mp) => {
             let mut acc: Vec<ZoneMatch> = Vec::new();
@@ -168,7 +196,8 @@ pub fn matches_for_site(
                 Predicate::Within => acc
                     .into_iter()
                     .filter(|m| {
-                        mp.0.iter().all(|p| zones.locate_in_zone(m.zone, p.0) == Location::Inside)
+                        mp.0.iter()
+                            .all(|p| zones.locate_in_zone(m.zone, p.0) == Location::Inside)
                     })
                     .collect(),
             }
@@ -181,8 +210,14 @@ pub fn matches_for_site(
             let t = zones.tolerance();
             zones
                 .zones_in_envelope(
-                    Coord { x: rect.min().x - t, y: rect.min().y - t },
-                    Coord { x: rect.max().x + t, y: rect.max().y + t },
+                    Coord {
+                        x: rect.min().x - t,
+                        y: rect.min().y - t,
+                    },
+                    Coord {
+                        x: rect.max().x + t,
+                        y: rect.max().y + t,
+                    },
                 )
                 .into_iter()
                 .filter_map(|z| {
@@ -191,7 +226,10 @@ pub fn matches_for_site(
                         Predicate::Intersects => zone.intersects(other),
                         Predicate::Within => other.relate(&zone).is_within(),
                     };
-                    hit.then_some(ZoneMatch { zone: z, location: Location::Inside })
+                    hit.then_some(ZoneMatch {
+                        zone: z,
+                        location: Location::Inside,
+                    })
                 })
                 .collect()
         }
@@ -229,11 +267,12 @@ pub fn join_index(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use geo_types::{Point, polygon};
+    use geo_types::{Point, line_string, polygon};
 
     #[test]
     fn within_excludes_the_boundary_and_intersects_includes_it() {
-        let sq = polygon![(x: 0.0, y: 0.0), (x: 10.0, y: 0.0), (x: 10.0, y: 10.0), (x: 0.0, y: 10.0)];
+        let sq =
+            polygon![(x: 0.0, y: 0.0), (x: 10.0, y: 0.0), (x: 10.0, y: 10.0), (x: 0.0, y: 10.0)];
         let idx = ZoneIndex::build(vec![(7, Some(Geometry::Polygon(sq)))], 1e-4);
         let sites = vec![
             Some(Geometry::Point(Point::new(5.0, 5.0))),
@@ -241,18 +280,25 @@ mod tests {
             None,
             Some(Geometry::Point(Point::new(15.0, 5.0))),
         ];
-        assert_eq!(join_index(&idx, &sites, Predicate::Intersects), vec![(0, 7), (1, 7)]);
+        assert_eq!(
+            join_index(&idx, &sites, Predicate::Intersects),
+            vec![(0, 7), (1, 7)]
+        );
         assert_eq!(join_index(&idx, &sites, Predicate::Within), vec![(0, 7)]);
     }
 
     #[test]
     fn a_line_crossing_a_zone_intersects_it_but_is_not_within() {
-        let sq = polygon![(x: 0.0, y: 0.0), (x: 10.0, y: 0.0), (x: 10.0, y: 10.0), (x: 0.0, y: 10.0)];
+        let sq =
+            polygon![(x: 0.0, y: 0.0), (x: 10.0, y: 0.0), (x: 10.0, y: 10.0), (x: 0.0, y: 10.0)];
         let idx = ZoneIndex::build(vec![(0, Some(Geometry::Polygon(sq)))], 1e-4);
-        let line = Geometry::LineString(geo_types::line_string![(x: -5.0, y: 5.0), (x: 5.0, y: 5.0)]);
-        let inner = Geometry::LineString(geo_types::line_string![(x: 2.0, y: 5.0), (x: 5.0, y: 5.0)]);
+        let line = Geometry::LineString(line_string![(x: -5.0, y: 5.0), (x: 5.0, y: 5.0)]);
+        let inner = Geometry::LineString(line_string![(x: 2.0, y: 5.0), (x: 5.0, y: 5.0)]);
         let sites = vec![Some(line), Some(inner)];
-        assert_eq!(join_index(&idx, &sites, Predicate::Intersects), vec![(0, 0), (1, 0)]);
+        assert_eq!(
+            join_index(&idx, &sites, Predicate::Intersects),
+            vec![(0, 0), (1, 0)]
+        );
         assert_eq!(join_index(&idx, &sites, Predicate::Within), vec![(1, 0)]);
     }
 }

@@ -2,11 +2,13 @@
 //! [`Layer`](crate::model::Layer) with attributes decoded to UTF-8 and per-record
 //! problems; a file that cannot be read at all gives an [`IoError`] naming it.
 
-pub mod dbf;
-pub mod shp;
 pub mod coord_text;
+pub mod dbf;
+mod read;
+pub mod shp;
 pub mod shp_write;
 pub mod zip;
+pub use read::{LAYER_EXTENSIONS, expand_inputs, is_layer_file, read_path, read_paths};
 
 use std::path::{Path, PathBuf};
 
@@ -83,7 +85,10 @@ impl IoError {
 pub fn encoding_for_label(label: &str) -> Option<&'static encoding_rs::Encoding> {
     let l = label.trim().trim_start_matches('\u{feff}').trim();
     let lower = l.to_ascii_lowercase();
-    let by_codepage = match lower.trim_start_matches("cp").trim_start_matches("windows-") {
+    let by_codepage = match lower
+        .trim_start_matches("cp")
+        .trim_start_matches("windows-")
+    {
         "936" | "54936" => Some(encoding_rs::GB18030),
         "65001" => Some(encoding_rs::UTF_8),
         "950" => Some(encoding_rs::BIG5),
@@ -114,7 +119,10 @@ pub fn write_atomically(
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
         let file = std::fs::File::create(&tmp)?;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use geo_types::{Coord, Geometry};
 
-use super::{IoError, ReadOptions, geojson, shp, table, zip};
+use super::{IoError, ReadOptions, shp, zip};
 use crate::crs::{self, Crs, Detection};
 use crate::model::{CrsInfo, CrsSource, Layer, Problem};
 
@@ -84,22 +84,12 @@ pub fn read_path(path: &Path, opts: &ReadOptions) -> Result<Vec<Layer>, IoError>
                 layers.push(layer);
             }
         }
-        "geojson" | "json" => {
-            let (mut layer, declared) = geojson::read_geojson(path, opts)?;
-            resolve_crs(&mut layer, None, declared, opts);
-            layers.push(layer);
+        // READERS-PENDING: geojson, csv/xlsx
+        _ => {
+            return Err(IoError::Unsupported {
+                path: path.to_path_buf(),
+            });
         }
-        "csv" | "xlsx" | "xls" => {
-            let mut layer = if ext == "csv" {
-                table::read_csv(path, opts)?
-            } else {
-                table::read_xlsx(path, opts)?
-            };
-            resolve_crs(&mut layer, None, None, opts);
-            correct_flagged_offsets(&mut layer);
-            layers.push(layer);
-        }
-        _ => return Err(IoError::Unsupported { path: path.to_path_buf() }),
     }
     Ok(layers)
 }
@@ -119,7 +109,10 @@ pub fn read_paths(paths: &[PathBuf], opts: &ReadOptions) -> Result<Vec<Layer>, I
 /// reader already knew (format default), detection from coordinate ranges.
 fn resolve_crs(layer: &mut Layer, prj: Option<&str>, declared: Option<u32>, opts: &ReadOptions) {
     if let Some(c) = &opts.crs {
-        layer.crs = CrsInfo { crs: Some(c.clone()), source: CrsSource::User };
+        layer.crs = CrsInfo {
+            crs: Some(c.clone()),
+            source: CrsSource::User,
+        };
         return;
     }
     if let Some(wkt) = prj {
@@ -137,7 +130,10 @@ fn resolve_crs(layer: &mut Layer, prj: Option<&str>, declared: Option<u32>, opts
     if let Some(code) = declared {
         match Crs::from_epsg(code) {
             Ok(c) => {
-                layer.crs = CrsInfo { crs: Some(c), source: CrsSource::Declared };
+                layer.crs = CrsInfo {
+                    crs: Some(c),
+                    source: CrsSource::Declared,
+                };
                 return;
             }
             Err(e) => layer.problems.push(Problem::error(
@@ -155,10 +151,16 @@ fn resolve_crs(layer: &mut Layer, prj: Option<&str>, declared: Option<u32>, opts
     let bounds = (bbox.min().x, bbox.min().y, bbox.max().x, bbox.max().y);
     match crs::detect_from_bounds(bounds, opts.gk_zone) {
         Detection::Found { crs, why } => {
-            layer.crs = CrsInfo { crs: Some(crs), source: CrsSource::Detected(why) };
+            layer.crs = CrsInfo {
+                crs: Some(crs),
+                source: CrsSource::Detected(why),
+            };
         }
         Detection::Ambiguous { message } | Detection::Unknown { message } => {
-            layer.crs = CrsInfo { crs: None, source: CrsSource::Detected(message.clone()) };
+            layer.crs = CrsInfo {
+                crs: None,
+                source: CrsSource::Detected(message.clone()),
+            };
             layer.problems.push(
                 Problem::error(&layer.source, format!("coordinate system unknown: {message}"))
                     .with_hint("add a .prj, or give the CRS (--zones-crs/--sites-crs EPSG:n) or the Gauss-Kruger zone (--gk-zone)"),
@@ -167,6 +169,7 @@ fn resolve_crs(layer: &mut Layer, prj: Option<&str>, declared: Option<u32>, opts
     }
 }
 
+/* PENDING-TABLE
 /// Ledger rows whose coordinate-system column says GCJ-02 (Amap, Tencent) or BD-09
 /// (Baidu) are corrected to WGS84 here, at the edge, and the correction is reported.
 fn correct_flagged_offsets(layer: &mut Layer) {
@@ -200,3 +203,4 @@ fn correct_flagged_offsets(layer: &mut Layer) {
         ));
     }
 }
+*/
