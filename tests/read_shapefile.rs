@@ -942,3 +942,85 @@ fn a_zip_without_shapefiles_is_an_error() {
     let e = read_zip(&zip_path, &ReadOptions::default()).unwrap_err();
     assert!(e.to_string().contains("no .shp"), "{e}");
 }
+
+/// Speed check at the scale of the lead's benchmark (2M points, 20k polygons of
+/// 200–2000 vertices). Run with
+/// `cargo test --release --test read_shapefile -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn benchmark_scale_sets_write_and_read_quickly() {
+    use std::time::Instant;
+    let dir = tempfile::tempdir().unwrap();
+    let pts: Vec<Option<Geometry<f64>>> = (0..2_000_000)
+        .map(|i| {
+            let f = i as f64;
+            Some(Geometry::Point(Point::new(
+                500_000.0 + (f * 7.31) % 100_000.0,
+                4_000_000.0 + (f * 3.17) % 100_000.0,
+            )))
+        })
+        .collect();
+    let polys: Vec<Option<Geometry<f64>>> = (0..20_000)
+        .map(|i| {
+            let n = 200 + (i * 7919) % 1800;
+            let (cx, cy) = (
+                500_000.0 + (i % 141) as f64 * 700.0,
+                4_000_000.0 + (i / 141) as f64 * 700.0,
+            );
+            let ring: Vec<Coord<f64>> = (0..=n)
+                .map(|k| {
+                    let a = -(k % n) as f64 / n as f64 * std::f64::consts::TAU;
+                    coord! { x: cx + 300.0 * a.cos(), y: cy + 300.0 * a.sin() }
+                })
+                .collect();
+            Some(Geometry::Polygon(Polygon::new(LineString(ring), vec![])))
+        })
+        .collect();
+    let fields = vec![FieldDef {
+        name: "名称".into(),
+        kind: FieldKind::Text,
+    }];
+    let rows: Vec<Vec<Value>> = (0..2_000_000)
+        .map(|i| vec![Value::Text(format!("锅炉{i}"))])
+        .collect();
+    let (p_shp, z_shp) = (dir.path().join("sites.shp"), dir.path().join("zones.shp"));
+    let t = Instant::now();
+    write_shapefile(
+        &p_shp,
+        &pts,
+        &fields,
+        &rows,
+        &ShapefileWriteOptions::default(),
+    )
+    .unwrap();
+    write_shapefile(&z_shp, &polys, &[], &[], &ShapefileWriteOptions::default()).unwrap();
+    eprintln!("write both: {:?}", t.elapsed());
+    let size = std::fs::metadata(&z_shp).unwrap().len();
+    let geo = ReadOptions {
+        geometry_only: true,
+        ..Default::default()
+    };
+    let t = Instant::now();
+    let zones = read_shapefile(&z_shp, &geo).unwrap().layer;
+    let el = t.elapsed();
+    eprintln!(
+        "read polygons: {el:?} ({:.2} GB/s, {} MB)",
+        size as f64 / el.as_secs_f64() / 1e9,
+        size >> 20
+    );
+    let t = Instant::now();
+    let sites = read_shapefile(&p_shp, &geo).unwrap().layer;
+    eprintln!("read 2M points geometry only: {:?}", t.elapsed());
+    let t = Instant::now();
+    let full = read_shapefile(&p_shp, &ReadOptions::default())
+        .unwrap()
+        .layer;
+    eprintln!("read 2M points with GBK attributes: {:?}", t.elapsed());
+    assert_eq!(zones.features.len(), 20_000);
+    assert_eq!(sites.features.len(), 2_000_000);
+    assert_eq!(
+        full.features[1_999_999].attrs[0],
+        Value::Text("锅炉1999999".into())
+    );
+    assert!(zones.problems.is_empty() && full.problems.is_empty());
+}

@@ -260,15 +260,27 @@ pub fn read_shapefile_bytes(
     opts: &ReadOptions,
 ) -> Result<Layer, IoError> {
     let path = path_for_messages;
-    let parsed = parse_shp(path, shp, shx)?;
-    let n = parsed.geometries.len();
+    let dbf_path = path.with_extension("dbf");
+    let read_attrs = !opts.geometry_only;
+    // Geometry and attributes are independent: parse them side by side.
+    let (parsed, table) = rayon::join(
+        || parse_shp(path, shp, shx),
+        || {
+            let bytes = dbf.filter(|_| read_attrs)?;
+            let mut dbf_problems = Vec::new();
+            let table = dbf::read_dbf(&dbf_path, bytes, cpg, opts.encoding, &mut dbf_problems);
+            Some((table, dbf_problems))
+        },
+    );
+    let parsed = parsed?;
+    let n = parsed.features.len();
+    let mut features = parsed.features;
     let mut problems = parsed.problems;
     let mut fields = Vec::new();
     let mut encoding = None;
     let mut rows: Vec<Vec<Value>> = Vec::new();
-    if !opts.geometry_only {
-        let dbf_path = path.with_extension("dbf");
-        match dbf {
+    if read_attrs {
+        match table {
             None => problems.push(
                 Problem::warning(
                     path,
@@ -276,8 +288,9 @@ pub fn read_shapefile_bytes(
                 )
                 .with_hint("copy the .dbf with the same name next to the .shp"),
             ),
-            Some(bytes) => {
-                match dbf::read_dbf(&dbf_path, bytes, cpg, opts.encoding, &mut problems) {
+            Some((table, mut dbf_problems)) => {
+                problems.append(&mut dbf_problems);
+                match table {
                     Ok(table) => {
                         fields = table.fields;
                         encoding = Some(table.encoding);
@@ -321,23 +334,12 @@ pub fn read_shapefile_bytes(
                 }
             }
         }
+        let nfields = fields.len();
+        let mut rows = rows.into_iter();
+        for f in &mut features {
+            f.attrs = rows.next().unwrap_or_else(|| vec![Value::Null; nfields]);
+        }
     }
-    let nfields = fields.len();
-    let mut rows = rows.into_iter();
-    let features: Vec<Feature> = parsed
-        .geometries
-        .into_iter()
-        .enumerate()
-        .map(|(i, geometry)| Feature {
-            fid: i as u64,
-            geometry,
-            attrs: if opts.geometry_only {
-                Vec::new()
-            } else {
-                rows.next().unwrap_or_else(|| vec![Value::Null; nfields])
-            },
-        })
-        .collect();
     let name = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -359,12 +361,13 @@ pub fn read_shapefile_bytes(
     })
 }
 
-/// The geometry part of a `.shp`: one entry per record in file order.
+/// The geometry part of a `.shp`: one feature per record in file order, with
+/// empty attributes.
 #[derive(Clone, Debug)]
-pub struct ShpGeometries {
+pub struct ShpRecords {
     /// The shape type declared in the file header.
     pub shape_type: ShapeType,
-    pub geometries: Vec<Option<Geometry<f64>>>,
+    pub features: Vec<Feature>,
     pub problems: Vec<Problem>,
 }
 
@@ -388,7 +391,7 @@ fn le_f64(b: &[u8], at: usize) -> f64 {
 /// Where a record is, or why it could not be found.
 enum Slot {
     Content(Range<usize>),
-    Lost(Problem),
+    Lost(Box<Problem>),
 }
 
 /// A `.shx` entry: byte offset of the record header and content length in bytes.
@@ -423,7 +426,7 @@ fn parse_shx(path: &Path, shx: Option<&[u8]>, problems: &mut Vec<Problem>) -> Ve
 ///
 /// Fails only when the file is not a shapefile at all (shorter than its 100-byte
 /// header, wrong file code, unknown or unsupported shape type).
-pub fn parse_shp(path: &Path, shp: &[u8], shx: Option<&[u8]>) -> Result<ShpGeometries, IoError> {
+pub fn parse_shp(path: &Path, shp: &[u8], shx: Option<&[u8]>) -> Result<ShpRecords, IoError> {
     if shp.len() < HEADER_LEN {
         return Err(IoError::corrupt(
             path,
@@ -460,22 +463,30 @@ pub fn parse_shp(path: &Path, shp: &[u8], shx: Option<&[u8]>) -> Result<ShpGeome
     let index = parse_shx(path, shx, &mut problems);
     let slots = locate_records(path, shp, shape_type, &index, &mut problems);
 
-    let parsed: Vec<(Option<Geometry<f64>>, Vec<Problem>)> = slots
+    // Problems are rare: keep them out of line so the per-record result stays small.
+    let (features, record_problems): (Vec<Feature>, Vec<Option<Box<Vec<Problem>>>>) = slots
         .into_par_iter()
         .enumerate()
-        .map(|(i, slot)| match slot {
-            Slot::Content(r) => parse_record(path, i as u64, &shp[r], shape_type),
-            Slot::Lost(p) => (None, vec![p]),
+        .map(|(i, slot)| {
+            let fid = i as u64;
+            let (geometry, p) = match slot {
+                Slot::Content(r) => parse_record(path, fid, &shp[r], shape_type),
+                Slot::Lost(p) => (None, vec![*p]),
+            };
+            let feature = Feature {
+                fid,
+                geometry,
+                attrs: Vec::new(),
+            };
+            (feature, (!p.is_empty()).then(|| Box::new(p)))
         })
-        .collect();
-    let mut geometries = Vec::with_capacity(parsed.len());
-    for (g, mut p) in parsed {
-        geometries.push(g);
-        problems.append(&mut p);
+        .unzip();
+    for p in record_problems.into_iter().flatten() {
+        problems.extend(*p);
     }
-    Ok(ShpGeometries {
+    Ok(ShpRecords {
         shape_type,
-        geometries,
+        features,
         problems,
     })
 }
@@ -483,7 +494,7 @@ pub fn parse_shp(path: &Path, shp: &[u8], shx: Option<&[u8]>) -> Result<ShpGeome
 /// Whether a plausible record header for record number `number` (1-based; `None`
 /// = any) starts at `at`.
 fn header_at(shp: &[u8], at: usize, number: Option<i32>, shape_type: ShapeType) -> Option<usize> {
-    if at < HEADER_LEN || at % 2 != 0 || at + 12 > shp.len() {
+    if at < HEADER_LEN || !at.is_multiple_of(2) || at + 12 > shp.len() {
         return None;
     }
     if let Some(n) = number
@@ -512,8 +523,9 @@ fn locate_records(
     problems: &mut Vec<Problem>,
 ) -> Vec<Slot> {
     let len = shp.len();
-    // Each record takes at least 12 bytes: never reserve more than that allows.
-    let mut slots: Vec<Slot> = Vec::with_capacity((len - HEADER_LEN) / 12 + 1);
+    // The .shx count is a good guess, but each record takes at least 12 bytes:
+    // never reserve more than the file can hold.
+    let mut slots: Vec<Slot> = Vec::with_capacity(index.len().min((len - HEADER_LEN) / 12 + 1));
     let mut pos = HEADER_LEN;
     let check_numbers = len >= HEADER_LEN + 8 && be_i32(shp, HEADER_LEN) == 1;
     let mut shx_reported = false;
@@ -588,11 +600,11 @@ fn locate_records(
                     prev.end = prev.end.min(at).max(prev.start);
                 }
                 for lost in r..found_r {
-                    slots.push(Slot::Lost(
+                    slots.push(Slot::Lost(Box::new(
                         Problem::error(path, format!("{what}; the record could not be read"))
                             .at_record(lost as u64)
                             .with_hint("the .shp is damaged here; repair or re-export the layer"),
-                    ));
+                    )));
                 }
                 pos = at;
             }
@@ -610,11 +622,11 @@ fn locate_records(
                 } else {
                     format!("{what}; no later record could be found, {r} records were read{listed}")
                 };
-                slots.push(Slot::Lost(
+                slots.push(Slot::Lost(Box::new(
                     Problem::error(path, message)
                         .at_record(r as u64)
                         .with_hint("get a complete copy of the .shp"),
-                ));
+                )));
                 break;
             }
         }

@@ -707,7 +707,7 @@ fn text_of(v: &Value) -> Option<std::borrow::Cow<'_, str>> {
     v.as_text()
 }
 
-fn value<'a>(rows: &'a [Vec<Value>], r: usize, f: usize) -> &'a Value {
+fn value(rows: &[Vec<Value>], r: usize, f: usize) -> &Value {
     static NULL: Value = Value::Null;
     rows.get(r).and_then(|row| row.get(f)).unwrap_or(&NULL)
 }
