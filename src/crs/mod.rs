@@ -5,12 +5,12 @@
 //! Zones are never reprojected for a point test: sites are transformed into each
 //! zone file's CRS (see DESIGN.md).
 //!
-//! Submodules: [`epsg`] (the Chinese Gauss-Kruger families and the EPSG table),
+//! Submodules: `epsg` (the Chinese Gauss-Kruger families and the EPSG table),
 //! `prj` (`.prj` WKT → [`Crs`]), `detect` (guessing a CRS from coordinate ranges),
 //! `transform` ([`Transform`]), `mapoffset` (GCJ-02 / BD-09).
 
 mod detect;
-pub mod epsg;
+mod epsg;
 mod mapoffset;
 mod prj;
 mod transform;
