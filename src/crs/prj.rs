@@ -12,6 +12,10 @@
 //! 3. the CRS name alone when the parameters are missing or unreadable;
 //! 4. otherwise the proj string from proj4wkt, checked by proj4rs, with no EPSG code.
 //!
+//! An identified CRS uses qingling's definition of its EPSG code: a `TOWGS84` in
+//! the file (e.g. a local Beijing 1954 shift) is not kept. Unidentified ones keep
+//! whatever proj4wkt reads from the file.
+//!
 //! A Gauss-Kruger projection on the WGS84 ellipsoid is taken as CGCS2000 (the two
 //! ellipsoids differ by 0.1 mm in semi-minor axis; DOMAIN.md treats the datums as
 //! identical for this work).
@@ -708,5 +712,19 @@ mod tests {
             esri_gk("CGCS2000_3_Degree_GK_Zone_38", 38_500_000.0, 114.0)
         );
         assert_eq!(crs_from_prj(&wkt).unwrap().epsg, Some(4526));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_text_never_panics(text in ".{0,200}") {
+            let _ = crs_from_prj(&text);
+        }
+
+        #[test]
+        fn every_truncated_prj_is_an_error_not_a_panic(cut in 0usize..400) {
+            let wkt = esri_gk("CGCS2000_3_Degree_GK_CM_111E", 500_000.0, 111.0);
+            let end = cut.min(wkt.len() - 1);
+            proptest::prop_assert!(crs_from_prj(&wkt[..end]).is_err());
+        }
     }
 }
