@@ -5,12 +5,12 @@
 //! Zones are never reprojected for a point test: sites are transformed into each
 //! zone file's CRS (see DESIGN.md).
 //!
-//! Submodules: [`epsg`] (the Chinese Gauss-Kruger families and the EPSG table),
+//! Submodules: `epsg` (the Chinese Gauss-Kruger families and the EPSG table),
 //! `prj` (`.prj` WKT → [`Crs`]), `detect` (guessing a CRS from coordinate ranges),
 //! `transform` ([`Transform`]), `mapoffset` (GCJ-02 / BD-09).
 
 mod detect;
-pub mod epsg;
+mod epsg;
 mod mapoffset;
 mod prj;
 mod transform;
@@ -130,9 +130,22 @@ impl Crs {
         prj::crs_from_prj(wkt)
     }
 
-    /// Parses `EPSG:4546`, `epsg:4546`, `4546` (or `urn:ogc:def:crs:EPSG::4546`).
+    /// Parses `EPSG:4546`, `epsg:4546`, `4546` (or `urn:ogc:def:crs:EPSG::4546`), and
+    /// the names `WGS84`, `CGCS2000` and `WebMercator` (case-insensitive).
     pub fn parse(spec: &str) -> Result<Crs, CrsError> {
-        let code = parse_epsg_code(spec).ok_or_else(|| CrsError::BadSpec {
+        let key: String = spec
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, '-' | '_' | ' '))
+            .flat_map(char::to_lowercase)
+            .collect();
+        let code = match key.as_str() {
+            "wgs84" => Some(4326),
+            "cgcs2000" => Some(4490),
+            "webmercator" | "pseudomercator" => Some(3857),
+            _ => parse_epsg_code(spec),
+        };
+        let code = code.ok_or_else(|| CrsError::BadSpec {
             spec: spec.to_owned(),
             expected: "EPSG:<code> or a bare code, e.g. EPSG:4546",
         })?;
@@ -256,13 +269,33 @@ impl SiteCrs {
                 Ok(SiteCrs::Gcj02)
             }
             "bd09" | "bd09ll" | "baidu" | "百度" => Ok(SiteCrs::Bd09),
-            _ => match parse_epsg_code(spec) {
-                Some(code) => Crs::from_epsg(code).map(SiteCrs::Crs),
-                None => Err(CrsError::BadSpec {
-                    spec: spec.to_owned(),
+            _ => match Crs::parse(spec) {
+                Err(CrsError::BadSpec { spec, .. }) => Err(CrsError::BadSpec {
+                    spec,
                     expected: "EPSG:<code> (e.g. EPSG:4490), gcj02 (Amap/Tencent) or bd09 (Baidu)",
                 }),
+                other => other.map(SiteCrs::Crs),
             },
+        }
+    }
+}
+
+impl SiteCrs {
+    /// The CRS that coordinates are in after [`SiteCrs::correct`]: the CRS itself, or
+    /// WGS84 for map-app coordinates.
+    pub fn base_crs(&self) -> Crs {
+        match self {
+            SiteCrs::Crs(crs) => crs.clone(),
+            SiteCrs::Gcj02 | SiteCrs::Bd09 => Crs::wgs84(),
+        }
+    }
+
+    /// Removes a map-app offset: GCJ-02/BD-09 (lon, lat) → WGS84; other CRSs unchanged.
+    pub fn correct(&self, x: f64, y: f64) -> (f64, f64) {
+        match self {
+            SiteCrs::Crs(_) => (x, y),
+            SiteCrs::Gcj02 => gcj02_to_wgs84(x, y),
+            SiteCrs::Bd09 => bd09_to_wgs84(x, y),
         }
     }
 }
@@ -309,6 +342,20 @@ mod tests {
         );
         let err = SiteCrs::parse("google").unwrap_err().to_string();
         assert!(err.contains("gcj02"), "{err}");
+    }
+
+    #[test]
+    fn map_app_sites_are_corrected_to_wgs84() {
+        let (lon, lat) = wgs84_to_gcj02(112.55, 37.87);
+        let (x, y) = SiteCrs::Gcj02.correct(lon, lat);
+        assert!((x - 112.55).abs() < 1e-8 && (y - 37.87).abs() < 1e-8);
+        let (lon, lat) = wgs84_to_bd09(112.55, 37.87);
+        let (x, y) = SiteCrs::Bd09.correct(lon, lat);
+        assert!((x - 112.55).abs() < 1e-8 && (y - 37.87).abs() < 1e-8);
+        assert_eq!(SiteCrs::Bd09.base_crs(), Crs::wgs84());
+        let gk = SiteCrs::Crs(Crs::from_epsg(4546).unwrap());
+        assert_eq!(gk.correct(500_000.0, 4e6), (500_000.0, 4e6));
+        assert_eq!(gk.base_crs().epsg, Some(4546));
     }
 
     #[test]

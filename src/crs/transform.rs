@@ -11,7 +11,7 @@
 //! - A CRS with no datum shift in its proj string (CGCS2000, Xian 1980, most
 //!   `.prj`s) is aligned with WGS84; Xian 1980 is therefore off by its datum
 //!   difference (tens of metres), as in PROJ.
-//! - Beijing 1954 carries the EPSG `+towgs84` (see [`super::epsg`]); when the other
+//! - Beijing 1954 carries the EPSG `+towgs84` (see `epsg.rs`); when the other
 //!   side has no datum, it gets `+towgs84=0,0,0` so the shift is applied both ways
 //!   (proj4rs, like PROJ.4, otherwise skips the datum step). Between two CRSs
 //!   without a real shift (WGS84 → Xian 1980, say) latitude and longitude are kept,
