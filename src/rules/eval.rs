@@ -464,7 +464,7 @@ pub fn in_scope(scope: &PlaceScope, site: &CanonicalValues, zone: Option<&ZoneHi
                 .is_some_and(|c| c.starts_with(entry.as_str()))
         } else {
             let key = place_key(entry);
-            names.iter().any(|n| *n == key)
+            names.contains(&key)
         }
     };
     if !scope.places.is_empty() && !scope.places.iter().any(matches) {
@@ -597,4 +597,154 @@ pub fn fields_used(rules: &RuleSet, role: LayerRole) -> Vec<CanonicalField> {
     fields.sort();
     fields.dedup();
     fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::format::{CompareOp, parse_rules};
+
+    fn cond(field: CanonicalField, test: Test) -> Condition {
+        Condition {
+            field,
+            test,
+            when_missing: WhenMissing::NoMatch,
+        }
+    }
+
+    #[test]
+    fn comparisons_keep_below_and_at_or_below_apart() {
+        let v = CanonicalValues::from_texts(&[(CanonicalField::CapacityTph, "35")]);
+        let lt = cond(
+            CanonicalField::CapacityTph,
+            Test::Compare(CompareOp::Lt, 35.0),
+        );
+        let le = cond(
+            CanonicalField::CapacityTph,
+            Test::Compare(CompareOp::Le, 35.0),
+        );
+        assert!(!condition_holds(&lt, &v));
+        assert!(condition_holds(&le, &v));
+        let gt = cond(
+            CanonicalField::CapacityTph,
+            Test::Compare(CompareOp::Gt, 34.0),
+        );
+        let ge = cond(
+            CanonicalField::CapacityTph,
+            Test::Compare(CompareOp::Ge, 35.0),
+        );
+        assert!(condition_holds(&gt, &v));
+        assert!(condition_holds(&ge, &v));
+    }
+
+    #[test]
+    fn text_equality_ignores_width_case_and_spaces() {
+        let v = CanonicalValues::from_texts(&[(CanonicalField::County, " 小店区 ")]);
+        let eq = cond(
+            CanonicalField::County,
+            Test::Equals(Operand::Text(compact("小店 区"))),
+        );
+        assert!(condition_holds(&eq, &v));
+        let ne = cond(
+            CanonicalField::County,
+            Test::NotEquals(Operand::Text(compact("迎泽区"))),
+        );
+        assert!(condition_holds(&ne, &v));
+    }
+
+    #[test]
+    fn a_missing_value_fails_every_test_but_is_missing_unless_told() {
+        let empty = CanonicalValues::new();
+        let tests = [
+            Test::In(vec![Operand::Fuel(Fuel::Coal)]),
+            Test::NotIn(vec![Operand::Fuel(Fuel::Coal)]),
+            Test::Equals(Operand::Fuel(Fuel::Coal)),
+            Test::NotEquals(Operand::Fuel(Fuel::Coal)),
+            Test::IsTrue,
+            Test::IsFalse,
+            Test::ContainsAny(vec!["煤".into()]),
+            Test::IsPresent,
+        ];
+        for t in tests {
+            let mut c = cond(CanonicalField::Fuel, t.clone());
+            assert!(!condition_holds(&c, &empty), "{t:?}");
+            c.when_missing = WhenMissing::Match;
+            assert_eq!(condition_holds(&c, &empty), t != Test::IsPresent, "{t:?}");
+        }
+        assert!(condition_holds(
+            &cond(CanonicalField::Fuel, Test::IsMissing),
+            &empty
+        ));
+    }
+
+    #[test]
+    fn an_unreadable_value_counts_as_missing_but_keeps_its_text() {
+        let mut v = CanonicalValues::new();
+        let err = v.set_text(CanonicalField::Fuel, "？？", None).unwrap_err();
+        assert!(err.contains("？？"));
+        assert_eq!(v.fuel(), None);
+        assert_eq!(v.raw(CanonicalField::Fuel), Some("？？"));
+    }
+
+    #[test]
+    fn place_names_compare_without_province_and_suffix() {
+        assert_eq!(place_key("山西省太原市"), "太原");
+        assert_eq!(place_key("小店区"), "小店");
+        assert_eq!(place_key("古县"), "古县");
+        assert_eq!(place_key("吕梁地区"), "吕梁");
+    }
+
+    #[test]
+    fn scopes_match_names_or_code_prefixes_and_honour_exceptions() {
+        let scope = PlaceScope {
+            places: vec!["太原".into(), "1404".into()],
+            except_places: vec!["清徐县".into()],
+        };
+        let taiyuan = CanonicalValues::from_texts(&[(CanonicalField::City, "太原市")]);
+        let changzhi = CanonicalValues::from_texts(&[(CanonicalField::CountyCode, "140403")]);
+        let qingxu = CanonicalValues::from_texts(&[
+            (CanonicalField::City, "太原市"),
+            (CanonicalField::County, "清徐"),
+        ]);
+        let nowhere = CanonicalValues::new();
+        assert!(in_scope(&scope, &taiyuan, None));
+        assert!(in_scope(&scope, &changzhi, None));
+        assert!(!in_scope(&scope, &qingxu, None));
+        assert!(!in_scope(&scope, &nowhere, None));
+        let zone = ZoneHit {
+            zone_layer: "z".into(),
+            zone_fid: 0,
+            role: LayerRole::BuiltUpArea,
+            level: None,
+            zone_name: None,
+            zone_city: Some("太原".into()),
+            location: ZoneRelation::Inside,
+            distance_m: -1.0,
+        };
+        assert!(in_scope(&scope, &nowhere, Some(&zone)));
+    }
+
+    #[test]
+    fn zone_levels_come_from_the_name_when_no_level_column_is_mapped() {
+        let v = CanonicalValues::from_texts(&[(CanonicalField::ZoneName, "汾河水库一级保护区")]);
+        assert_eq!(v.level(), Some(ZoneLevel::Level1));
+        let hit =
+            ZoneHit::from_zone_values("z", 3, LayerRole::WaterZone, &v, ZoneRelation::Inside, -2.0);
+        assert_eq!(hit.level, Some(ZoneLevel::Level1));
+        assert_eq!(hit.zone_name.as_deref(), Some("汾河水库一级保护区"));
+    }
+
+    #[test]
+    fn fields_used_lists_what_a_roles_mapping_should_cover() {
+        let set = parse_rules(
+            "[[rule]]\nid = \"a\"\ntitle_zh = \"x\"\nseverity = \"violation\"\nsite_roles = [\"boiler\"]\nconditions = [ { field = \"fuel\", op = \"is_present\" } ]\n",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(
+            fields_used(&set, LayerRole::Boiler),
+            vec![CanonicalField::Fuel]
+        );
+        assert!(fields_used(&set, LayerRole::Outfall).is_empty());
+    }
 }

@@ -952,4 +952,21 @@ site_roles = ["boiler"]
         assert_eq!(issue.column, 1);
         assert!(issue.message.contains("sevrity"));
     }
+
+    #[test]
+    fn a_rule_without_an_id_points_at_the_rule() {
+        let text =
+            "[[rule]]\ntitle_zh = \"x\"\nseverity = \"violation\"\nsite_roles = [\"boiler\"]\n";
+        let err = parse_rules(text, "t.toml").unwrap_err();
+        let issue = err.issues()[0].clone();
+        assert_eq!(issue.line, 1, "{err}");
+        assert!(issue.message.contains("id"), "{err}");
+    }
+
+    #[test]
+    fn an_empty_file_is_an_empty_rule_set() {
+        let set = parse_rules("", "t.toml").unwrap();
+        assert!(set.rules.is_empty());
+        assert!(!set.replace_all);
+    }
 }
