@@ -21,13 +21,19 @@ use crate::model::{Fid, Layer, Problem, Severity, Value};
 /// One canonical value, read the way its field is read.
 #[derive(Clone, Debug, PartialEq)]
 pub enum CanonValue {
+    /// Text as written (trimmed).
     Text(String),
     /// t/h for `capacity_tph`, MW for `capacity_mw`.
     Number(f64),
+    /// A protection-zone level.
     Level(ZoneLevel),
+    /// A fuel.
     Fuel(Fuel),
+    /// A site status.
     Status(SiteStatus),
+    /// A 散乱污 remediation type.
     Remediation(RemediationType),
+    /// A yes/no answer.
     Flag(bool),
 }
 
@@ -38,10 +44,12 @@ pub enum CanonValue {
 pub struct CanonicalValues {
     values: BTreeMap<CanonicalField, CanonValue>,
     raw: BTreeMap<CanonicalField, String>,
+    /// Values that could not be read, one problem each.
     pub problems: Vec<Problem>,
 }
 
 impl CanonicalValues {
+    /// No values.
     pub fn new() -> CanonicalValues {
         CanonicalValues::default()
     }
@@ -125,6 +133,7 @@ impl CanonicalValues {
         }
     }
 
+    /// The value of a field, `None` when missing or unreadable.
     pub fn get(&self, field: CanonicalField) -> Option<&CanonValue> {
         self.values.get(&field)
     }
@@ -145,21 +154,27 @@ impl CanonicalValues {
             .or_else(|| self.text(CanonicalField::ZoneName))
             .or_else(|| self.text(CanonicalField::SourceName))
     }
+    /// The city (市) as written.
     pub fn city(&self) -> Option<&str> {
         self.text(CanonicalField::City)
     }
+    /// The county (县区) as written.
     pub fn county(&self) -> Option<&str> {
         self.text(CanonicalField::County)
     }
+    /// The 6-digit division code as written.
     pub fn county_code(&self) -> Option<&str> {
         self.text(CanonicalField::CountyCode)
     }
+    /// The 统一社会信用代码 as written.
     pub fn credit_code(&self) -> Option<&str> {
         self.text(CanonicalField::CreditCode)
     }
+    /// The industry (行业) as written.
     pub fn industry(&self) -> Option<&str> {
         self.text(CanonicalField::Industry)
     }
+    /// The fuel, read.
     pub fn fuel(&self) -> Option<Fuel> {
         match self.values.get(&CanonicalField::Fuel) {
             Some(CanonValue::Fuel(f)) => Some(*f),
@@ -173,18 +188,21 @@ impl CanonicalValues {
             _ => None,
         }
     }
+    /// The status, read.
     pub fn status(&self) -> Option<SiteStatus> {
         match self.values.get(&CanonicalField::Status) {
             Some(CanonValue::Status(s)) => Some(*s),
             _ => None,
         }
     }
+    /// The protection-zone level (of a zone record).
     pub fn level(&self) -> Option<ZoneLevel> {
         match self.values.get(&CanonicalField::ZoneLevel) {
             Some(CanonValue::Level(l)) => Some(*l),
             _ => None,
         }
     }
+    /// The 散乱污 remediation type, read.
     pub fn remediation(&self) -> Option<RemediationType> {
         match self.values.get(&CanonicalField::RemediationType) {
             Some(CanonValue::Remediation(r)) => Some(*r),
@@ -319,17 +337,24 @@ fn values_of(
 /// A site as the rules see it.
 #[derive(Clone, Copy, Debug)]
 pub struct SiteRecord<'a> {
+    /// The site's layer name.
     pub layer: &'a str,
+    /// The site's record number in its layer.
     pub fid: Fid,
+    /// The role of the site's layer.
     pub role: LayerRole,
+    /// The site's attributes, read through its layer's mapping.
     pub canonical: &'a CanonicalValues,
 }
 
 /// Where a site lies relative to a zone polygon.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ZoneRelation {
+    /// In the interior.
     Inside,
+    /// On the boundary (within the engine's tolerance).
     OnBoundary,
+    /// In the exterior.
     Outside,
 }
 
@@ -343,12 +368,19 @@ impl ZoneRelation {
 /// One zone a site relates to, as the spatial engine found it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ZoneHit {
+    /// The zone's layer name.
     pub zone_layer: String,
+    /// The zone's record number in its layer.
     pub zone_fid: Fid,
+    /// The role of the zone's layer.
     pub role: LayerRole,
+    /// The protection level, for water zones.
     pub level: Option<ZoneLevel>,
+    /// The zone's name for the ledger.
     pub zone_name: Option<String>,
+    /// The zone's city, for rules scoped by place.
     pub zone_city: Option<String>,
+    /// Where the site lies relative to the zone.
     pub location: ZoneRelation,
     /// Metric distance to the boundary: 0 on it, negative inside.
     pub distance_m: f64,
@@ -380,8 +412,11 @@ impl ZoneHit {
 /// A rule that fires for a site, against a zone or (attribute-only) none.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RuleHit<'z> {
+    /// The id of the rule that fired.
     pub rule_id: String,
+    /// The rule's severity.
     pub severity: Severity,
+    /// The zone the rule fired against; `None` for attribute-only rules.
     pub zone: Option<&'z ZoneHit>,
 }
 

@@ -12,6 +12,8 @@
 //! The built-in rule set ([`builtin`]) is `builtin.toml`, compiled in; a user's file
 //! is merged on top with [`RuleSet::merge`].
 
+#![warn(missing_docs)]
+
 pub mod eval;
 pub mod format;
 pub mod ids;

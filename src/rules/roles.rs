@@ -35,6 +35,7 @@ pub enum LayerRole {
 }
 
 impl LayerRole {
+    /// All roles, in display order.
     pub const ALL: [LayerRole; 7] = [
         LayerRole::WaterZone,
         LayerRole::CoalBanZone,
@@ -64,9 +65,11 @@ impl LayerRole {
             LayerRole::OtherSites => "other_sites",
         }
     }
+    /// The role with this machine name.
     pub fn from_code(code: &str) -> Option<LayerRole> {
         LayerRole::ALL.into_iter().find(|r| r.code() == code.trim())
     }
+    /// Chinese name for the UI and exports.
     pub fn label_zh(self) -> &'static str {
         match self {
             LayerRole::WaterZone => "饮用水水源保护区",
@@ -78,6 +81,7 @@ impl LayerRole {
             LayerRole::OtherSites => "其他点位",
         }
     }
+    /// English name for the UI.
     pub fn label_en(self) -> &'static str {
         match self {
             LayerRole::WaterZone => "Water source protection zone",
@@ -223,6 +227,7 @@ struct FieldInfo {
 }
 
 impl CanonicalField {
+    /// All fields, in display order.
     pub const ALL: [CanonicalField; 33] = [
         CanonicalField::ZoneLevel,
         CanonicalField::ZoneName,
@@ -382,13 +387,16 @@ impl CanonicalField {
     pub fn code(self) -> &'static str {
         self.info().code
     }
+    /// The field with this machine name.
     pub fn from_code(code: &str) -> Option<CanonicalField> {
         let code = code.trim();
         CanonicalField::ALL.into_iter().find(|f| f.code() == code)
     }
+    /// Chinese name for the UI and exports.
     pub fn label_zh(self) -> &'static str {
         self.info().zh
     }
+    /// English name for the UI.
     pub fn label_en(self) -> &'static str {
         self.info().en
     }
@@ -446,7 +454,12 @@ pub enum MatchKind {
 #[serde(rename_all = "snake_case", tag = "how")]
 pub enum MapHow {
     /// Guessed from this synonym.
-    Guessed { synonym: String, kind: MatchKind },
+    Guessed {
+        /// The synonym that matched.
+        synonym: String,
+        /// How closely it matched.
+        kind: MatchKind,
+    },
     /// Chosen by the user.
     User,
 }
@@ -456,6 +469,7 @@ pub enum MapHow {
 pub struct MappedField {
     /// The column name as in the layer.
     pub source_field: String,
+    /// How the column was chosen.
     pub how: MapHow,
     /// Unit of bare numbers in the column (from its header, e.g. `功率(MW)`); a unit
     /// written in a value overrides it.
@@ -466,6 +480,7 @@ pub struct MappedField {
 /// Which column feeds which canonical field, for one layer.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldMapping {
+    /// Field → the column that feeds it.
     pub entries: BTreeMap<CanonicalField, MappedField>,
     /// Values that hold for every record of the layer when no column is mapped, e.g.
     /// `zone_level = "一级"` for a file named `一级保护区.shp`, or
