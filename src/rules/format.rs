@@ -464,8 +464,11 @@ pub fn parse_rules(toml_text: &str, source_name: &str) -> Result<RuleSet, RuleEr
 
 /// 1-based line and column (in characters) of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let column = before[line_start..].chars().count() + 1;
@@ -969,6 +972,9 @@ site_roles = ["boiler"]
         assert_eq!(line_col(text, 0), (1, 1));
         assert_eq!(line_col(text, 2), (2, 1));
         assert_eq!(line_col(text, 2 + "水源".len()), (2, 3));
+        // Inside a character: the character's start.
+        assert_eq!(line_col(text, 3), (2, 1));
+        assert_eq!(line_col(text, 999), (2, 4));
     }
 
     #[test]

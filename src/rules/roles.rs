@@ -842,6 +842,20 @@ mod tests {
     }
 
     #[test]
+    fn a_mapping_survives_a_json_round_trip_for_the_project_file() {
+        let mut m = guess_mapping_for_layer(
+            LayerRole::Enterprise,
+            "散乱污企业",
+            &names(&["企业名称", "功率(MW)"]),
+        );
+        m.set_user(CanonicalField::County, "所在区", None);
+        let json = serde_json::to_string(&m).unwrap();
+        assert!(json.contains("\"site_name\""), "{json}");
+        let back: FieldMapping = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, m);
+    }
+
+    #[test]
     fn layer_name_supplies_level_for_one_file_per_level() {
         let m = guess_mapping_for_layer(
             LayerRole::WaterZone,
