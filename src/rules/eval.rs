@@ -61,7 +61,6 @@ impl CanonicalValues {
         for (field, text) in pairs {
             let _ = v.set_text(*field, text, None);
         }
-        v.derive();
         v
     }
 
@@ -98,7 +97,7 @@ impl CanonicalValues {
             ValueKind::ScatteredFlag => parse_scattered_flag(text).map(CanonValue::Flag),
             ValueKind::DoneFlag => parse_done_flag(text).map(CanonValue::Flag),
         };
-        match read {
+        let result = match read {
             Some(v) => {
                 self.values.insert(field, v);
                 Ok(())
@@ -108,11 +107,14 @@ impl CanonicalValues {
                 field.label_zh(),
                 expected_text(field)
             )),
-        }
+        };
+        self.derive();
+        result
     }
 
-    /// Fills values that follow from others: `capacity_tph` from `capacity_mw`, and
-    /// a zone level from the zone's name (`某水源地一级保护区`).
+    /// Fills values that follow from others when they are missing: `capacity_tph`
+    /// from `capacity_mw`, and a zone level from the zone's name (`某水源地一级保护区`).
+    /// A value read later for the field itself replaces the derived one.
     fn derive(&mut self) {
         if !self.values.contains_key(&CanonicalField::CapacityTph)
             && let Some(CanonValue::Number(mw)) = self.values.get(&CanonicalField::CapacityMw)
@@ -308,10 +310,7 @@ fn values_of(
         let text = match value {
             Value::Null => continue,
             Value::Bool(b) => (if *b { "是" } else { "否" }).to_string(),
-            Value::Float(f) if *f == f.trunc() && field.kind() == ValueKind::Text => {
-                // Codes stored as numbers (division codes) read without ".0".
-                crate::model::format_float(*f)
-            }
+            // Numbers print without a trailing ".0", so division codes stay codes.
             other => other.to_string(),
         };
         if let Err(why) = out.set_text(*field, &text, *unit) {
@@ -330,7 +329,6 @@ fn values_of(
             let _ = out.set_text(*field, text, None);
         }
     }
-    out.derive();
     out
 }
 
@@ -719,6 +717,19 @@ mod tests {
         assert!(err.contains("？？"));
         assert_eq!(v.fuel(), None);
         assert_eq!(v.raw(CanonicalField::Fuel), Some("？？"));
+    }
+
+    #[test]
+    fn capacity_in_mw_fills_t_h_until_a_t_h_value_is_read() {
+        let mut v = CanonicalValues::new();
+        v.set_text(CanonicalField::CapacityMw, "2.8", None).unwrap();
+        assert_eq!(v.capacity_tph(), Some(4.0));
+        v.set_text(CanonicalField::CapacityTph, "6", None).unwrap();
+        assert_eq!(v.capacity_tph(), Some(6.0));
+        let mut w = CanonicalValues::new();
+        let _ = w.set_text(CanonicalField::CapacityTph, "不详", None);
+        w.set_text(CanonicalField::CapacityMw, "7MW", None).unwrap();
+        assert_eq!(w.capacity_tph(), Some(10.0));
     }
 
     #[test]

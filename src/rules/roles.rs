@@ -616,6 +616,14 @@ pub fn guess_mapping(role: LayerRole, field_names: &[String]) -> FieldMapping {
         .filter(|f| f.applies_to(role))
     {
         for (rank, syn) in field.synonyms().iter().enumerate() {
+            // A bare 类型 column is a 散乱污 category only in enterprise lists; in a
+            // boiler ledger it is the boiler type.
+            if field == CanonicalField::ScatteredPolluting
+                && *syn == "类型"
+                && role != LayerRole::Enterprise
+            {
+                continue;
+            }
             let syn_norm = normalise_header(syn).0;
             for (col, name) in field_names.iter().enumerate() {
                 if name.trim() == *syn {
@@ -825,6 +833,18 @@ mod tests {
     fn a_later_more_general_synonym_loses_to_a_specific_one() {
         let m = guess_mapping(LayerRole::Boiler, &names(&["名称", "单位名称"]));
         assert_eq!(m.source_of(CanonicalField::SiteName), Some("单位名称"));
+    }
+
+    #[test]
+    fn a_bare_type_column_is_a_scattered_flag_only_for_enterprises() {
+        let header = names(&["类型"]);
+        let ent = guess_mapping(LayerRole::Enterprise, &header);
+        assert_eq!(
+            ent.source_of(CanonicalField::ScatteredPolluting),
+            Some("类型")
+        );
+        let boiler = guess_mapping(LayerRole::Boiler, &header);
+        assert_eq!(boiler.source_of(CanonicalField::ScatteredPolluting), None);
     }
 
     #[test]
