@@ -1394,3 +1394,56 @@ fn record_number_keys_are_scoped_by_layer_and_content_keys_by_role() {
     assert_eq!(key.basis, rules::KeyBasis::NameAndPlace);
     assert_eq!(key.id_scope("a.shp", LayerRole::Boiler), "role:boiler");
 }
+
+// ---- bad input never panics -----------------------------------------------------------
+
+mod never_panics {
+    use proptest::prelude::*;
+    use qingling::rules::{self, CanonicalField, CanonicalValues, Unit};
+
+    proptest! {
+        #[test]
+        fn normalisers_accept_any_text(s in "\\PC{0,24}") {
+            let _ = rules::normalise_level(&s);
+            let _ = rules::normalise_fuel(&s);
+            let _ = rules::normalise_status(&s);
+            let _ = rules::normalise_remediation(&s);
+            let _ = rules::parse_flag(&s);
+            let _ = rules::parse_capacity_tph(&s, Some(Unit::Mw));
+            let _ = rules::roles::normalise_header(&s);
+            let mut v = CanonicalValues::new();
+            for f in CanonicalField::ALL {
+                let _ = v.set_text(f, &s, None);
+            }
+            let _ = rules::record_key(&v, 0);
+        }
+
+        #[test]
+        fn capacities_in_mw_and_t_h_agree(tph in 0.0f64..200.0) {
+            let tph = (tph * 10.0).round() / 10.0;
+            let mw = tph * 0.7;
+            let back = rules::parse_capacity_tph(&format!("{mw}MW"), None).unwrap();
+            prop_assert!((back - tph).abs() < 1e-6, "{} MW -> {} t/h, expected {}", mw, back, tph);
+        }
+
+        #[test]
+        fn the_rule_parser_accepts_any_text(s in "\\PC{0,200}") {
+            let _ = rules::parse_rules(&s, "fuzz.toml");
+        }
+
+        #[test]
+        fn the_rule_parser_survives_mangled_built_ins(cut in 0usize..8000, insert in "\\PC{0,6}") {
+            let text = rules::BUILTIN_TOML;
+            let mut at = cut.min(text.len());
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            let mangled = format!("{}{}{}", &text[..at], insert, &text[at..]);
+            if let Err(e) = rules::parse_rules(&mangled, "m.toml") {
+                for issue in e.issues() {
+                    prop_assert!(issue.line >= 1 && issue.column >= 1);
+                }
+            }
+        }
+    }
+}

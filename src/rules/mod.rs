@@ -11,6 +11,38 @@
 //!
 //! The built-in rule set ([`builtin`]) is `builtin.toml`, compiled in; a user's file
 //! is merged on top with [`RuleSet::merge`].
+//!
+//! # Example
+//!
+//! ```
+//! use qingling::rules::{self, CanonicalField as F, CanonicalValues, LayerRole};
+//! use qingling::rules::{SiteRecord, ZoneHit, ZoneLevel, ZoneRelation};
+//!
+//! let rules = rules::builtin();
+//! // A 4 t/h coal boiler, as read from a ledger through its field mapping.
+//! let boiler = CanonicalValues::from_texts(&[
+//!     (F::SiteName, "某供热站"),
+//!     (F::Fuel, "燃煤"),
+//!     (F::CapacityTph, "4t/h"),
+//! ]);
+//! let site = SiteRecord { layer: "锅炉台账", fid: 0, role: LayerRole::Boiler, canonical: &boiler };
+//! // The engine found it inside a level-2 water zone.
+//! let zones = [ZoneHit {
+//!     zone_layer: "水源保护区".into(),
+//!     zone_fid: 7,
+//!     role: LayerRole::WaterZone,
+//!     level: Some(ZoneLevel::Level2),
+//!     zone_name: Some("某水源地二级保护区".into()),
+//!     zone_city: None,
+//!     location: ZoneRelation::Inside,
+//!     distance_m: -12.5,
+//! }];
+//! let hits = rules::evaluate_site(&rules, &site, &zones);
+//! let ids: Vec<&str> = hits.iter().map(|h| h.rule_id.as_str()).collect();
+//! assert_eq!(ids, ["water-level2-coal-boiler"]);
+//! ```
+
+#![warn(missing_docs)]
 
 pub mod eval;
 pub mod format;
