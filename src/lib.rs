@@ -12,5 +12,7 @@
 pub mod cli;
 pub mod crs;
 pub mod engine;
+#[cfg(feature = "gui")]
+pub mod gui;
 pub mod io;
 pub mod model;

@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Subset a CJK font to ASCII, CJK punctuation and every character of GBK.
+
+qingling embeds the result (assets/fonts/qingling-cjk.ttf) so that every Chinese
+character an office file in GBK can hold renders on a machine without CJK fonts.
+
+Usage: scripts/subset_font.py [SOURCE.ttf] [OUT.ttf]
+Default source: Droid Sans Fallback (Debian package fonts-droid-fallback, Apache-2.0).
+Needs fonttools (`pip install fonttools`).
+"""
+import subprocess
+import sys
+import tempfile
+
+SOURCE = "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"
+OUT = "assets/fonts/qingling-cjk.ttf"
+
+
+def gbk_codepoints():
+    """Every code point that a GBK double-byte code decodes to, plus printable ASCII."""
+    cps = set(range(0x20, 0x7F))
+    for lead in range(0x81, 0xFF):
+        for trail in range(0x40, 0xFF):
+            if trail == 0x7F:
+                continue
+            try:
+                ch = bytes([lead, trail]).decode("gbk")
+            except UnicodeDecodeError:
+                continue
+            cps.update(ord(c) for c in ch)
+    # CJK symbols and punctuation, full-width forms, general punctuation.
+    cps.update(range(0x3000, 0x3040))
+    cps.update(range(0xFF00, 0xFFF0))
+    cps.update(range(0x2000, 0x2070))
+    cps.update([0x00B0, 0x00B7, 0x00D7, 0x00F7, 0x2103, 0x2116, 0x2192, 0x2190, 0x2191, 0x2193, 0x25B2, 0x25BC, 0x25CF, 0x25CB, 0x2715, 0x2713])
+    return sorted(cps)
+
+
+def main():
+    source = sys.argv[1] if len(sys.argv) > 1 else SOURCE
+    out = sys.argv[2] if len(sys.argv) > 2 else OUT
+    cps = gbk_codepoints()
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+        f.write(",".join(f"U+{cp:04X}" for cp in cps))
+        unicodes = f.name
+    subprocess.run(
+        [
+            "pyftsubset",
+            source,
+            f"--unicodes-file={unicodes}",
+            f"--output-file={out}",
+            "--layout-features=*",
+            "--no-hinting",
+            "--desubroutinize",
+            "--name-IDs=*",
+            "--notdef-outline",
+        ],
+        check=True,
+    )
+    print(f"{out}: {len(cps)} code points requested")
+
+
+if __name__ == "__main__":
+    main()
