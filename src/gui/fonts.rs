@@ -1,8 +1,9 @@
 //! Fonts that render every Chinese character of GBK on a machine with no CJK fonts.
 //!
-//! The app embeds `assets/fonts/qingling-cjk.ttf`, a subset of Droid Sans Fallback
-//! (Apache-2.0, see `assets/fonts/LICENSE-DroidSansFallback.txt`, made by
-//! `scripts/subset_font.py`) holding ASCII, CJK punctuation and all GBK characters.
+//! The app embeds `assets/fonts/qingling-cjk.ttf` (3 MB), a subset of WenQuanYi Micro
+//! Hei (Apache-2.0, see `assets/fonts/LICENSE-WenQuanYi-MicroHei.txt`, made by
+//! `scripts/subset_font.py`) holding ASCII, CJK punctuation and every character a GBK
+//! code decodes to.
 //! It goes after egui's default Latin font in both families, so Latin text keeps its
 //! look and every Chinese character has a glyph.
 //!
@@ -158,6 +159,51 @@ mod tests {
     fn the_embedded_font_is_a_truetype_file_under_five_megabytes() {
         assert!(EMBEDDED_CJK.len() < 5 * 1024 * 1024);
         assert_eq!(&EMBEDDED_CJK[..4], &[0, 1, 0, 0]);
+    }
+
+    /// Every character a GBK double-byte code decodes to.
+    fn gbk_chars() -> Vec<char> {
+        let mut out = Vec::new();
+        for lead in 0x81u8..=0xFE {
+            for trail in 0x40u8..=0xFE {
+                if trail == 0x7F {
+                    continue;
+                }
+                let bytes = [lead, trail];
+                let (text, had_errors) = encoding_rs::GBK.decode_without_bom_handling(&bytes);
+                if !had_errors {
+                    out.extend(text.chars());
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_chinese_character_of_gbk_has_a_glyph_without_system_fonts() {
+        let mut fonts = egui::epaint::text::Fonts::new(Default::default(), font_definitions());
+        let font = egui::FontId::proportional(14.0);
+        let chars = gbk_chars();
+        let hanzi: Vec<char> = chars
+            .iter()
+            .copied()
+            .filter(|c| {
+                ('\u{4E00}'..='\u{9FFF}').contains(c) || ('\u{F900}'..='\u{FAFF}').contains(c)
+            })
+            .collect();
+        assert!(hanzi.len() > 20_000, "only {} hanzi in GBK?", hanzi.len());
+        let missing: String = hanzi
+            .iter()
+            .filter(|c| !fonts.has_glyph(&font, **c))
+            .collect();
+        assert!(missing.is_empty(), "no glyph for {missing}");
+        // The punctuation of ordinary Chinese text and of the app's own strings.
+        let punct = "，。、；：？！“”‘’《》（）【】—…·￥％＋－×÷°℃ ０１２３４５６７８９";
+        let missing: String = punct
+            .chars()
+            .filter(|c| !fonts.has_glyph(&font, *c))
+            .collect();
+        assert!(missing.is_empty(), "no glyph for {missing}");
     }
 
     #[test]
