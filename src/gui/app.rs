@@ -107,6 +107,11 @@ impl App {
         self.commands.push(cmd);
     }
 
+    /// Where the map was drawn last frame.
+    pub fn map_rect(&self) -> Rect {
+        self.map_rect
+    }
+
     /// Whether any job is still running.
     pub fn is_busy(&self) -> bool {
         !self.jobs.is_empty()
@@ -128,7 +133,7 @@ impl App {
         if !dropped.is_empty() {
             self.commands.push(Command::LoadFiles(dropped));
         }
-        self.poll_jobs();
+        self.poll_jobs(ctx);
         self.apply_commands(ctx);
     }
 
@@ -210,7 +215,7 @@ impl App {
         self.jobs.push(job);
     }
 
-    fn poll_jobs(&mut self) {
+    fn poll_jobs(&mut self, ctx: &egui::Context) {
         let mut finished = Vec::new();
         self.jobs.retain(|job| match job.poll() {
             Poll::Running => true,
@@ -225,7 +230,7 @@ impl App {
         });
         for (name, cancelled, out) in finished {
             match out {
-                Some(out) if !cancelled => self.apply_output(out),
+                Some(out) if !cancelled => self.apply_output(ctx, out),
                 Some(out) => {
                     // Still let caches forget a cancelled level.
                     if let JobOutput::Shapes { layer, level, .. } = out {
@@ -253,7 +258,84 @@ impl App {
             .collect();
     }
 
-    fn apply_output(&mut self, out: JobOutput) {
+    /// Add read layers on top of the list, or in place of `replace` (keeping its style,
+    /// role and label field).
+    fn add_layers(
+        &mut self,
+        path: &std::path::Path,
+        options: &ReadOptions,
+        replace: Option<LayerId>,
+        layers: Vec<tasks::LoadedLayer>,
+    ) {
+        let mut at = replace.and_then(|id| self.state.layers.iter().position(|l| l.id == id));
+        let old = at.map(|i| self.state.layers.remove(i));
+        if let Some(old) = &old {
+            self.state.shapes.remove_layer(old.id);
+            if self.state.selection.is_some_and(|s| s.layer == old.id) {
+                self.state.selection = None;
+            }
+        }
+        for loaded in layers {
+            let id = LayerId(self.next_layer);
+            self.next_layer += 1;
+            let mut ml = MapLayer {
+                id,
+                path: path.to_path_buf(),
+                options: options.clone(),
+                display: loaded.display.map(Arc::new),
+                display_problems: loaded.display_problems,
+                style: LayerStyle {
+                    visible: true,
+                    color: PALETTE[(id.0 as usize - 1) % PALETTE.len()],
+                    opacity: 0.35,
+                },
+                label_field: guess_label_field(&loaded.layer),
+                role: loaded.role,
+                layer: Arc::new(loaded.layer),
+            };
+            if let Some(old) = &old {
+                ml.style = old.style;
+                ml.role = old.role;
+                if old.label_field.is_some_and(|f| f < ml.layer.fields.len()) {
+                    ml.label_field = old.label_field;
+                }
+            }
+            // New layers go on top; a re-read layer keeps its place.
+            match at.as_mut() {
+                Some(i) => {
+                    self.state.layers.insert(*i, ml);
+                    *i += 1;
+                }
+                None => self.state.layers.insert(0, ml),
+            }
+        }
+        if !self.state.view_fitted {
+            self.commands.push(Command::ZoomToAll);
+        }
+    }
+
+    /// Where dialogs and the chooser start: the last folder used, else home.
+    fn start_folder(&self) -> PathBuf {
+        self.state
+            .settings
+            .recent_folders
+            .iter()
+            .find(|p| p.is_dir())
+            .cloned()
+            .or_else(home_dir)
+            .unwrap_or_else(|| PathBuf::from("."))
+    }
+
+    fn update_title(&self, ctx: &egui::Context) {
+        let lang = self.state.settings.language;
+        let mut title = lang.tr(Tr::AppTitle).to_owned();
+        if let Some(p) = &self.state.project {
+            title = format!("{} — {title}", p.display());
+        }
+        ctx.send_viewport_cmd(egui::ViewportCommand::Title(title));
+    }
+
+    fn apply_output(&mut self, ctx: &egui::Context, out: JobOutput) {
         let lang = self.state.settings.language;
         match out {
             JobOutput::Loaded {
@@ -268,46 +350,7 @@ impl App {
                 }
                 Ok(layers) => {
                     self.state.status = Some(lang.trf(Tr::LoadedLayers, &[&layers.len()]));
-                    let mut at =
-                        replace.and_then(|id| self.state.layers.iter().position(|l| l.id == id));
-                    if let Some(id) = replace {
-                        self.state.layers.retain(|l| l.id != id);
-                        self.state.shapes.remove_layer(id);
-                        if self.state.selection.is_some_and(|s| s.layer == id) {
-                            self.state.selection = None;
-                        }
-                    }
-                    for loaded in layers {
-                        let id = LayerId(self.next_layer);
-                        self.next_layer += 1;
-                        let color = PALETTE[(id.0 as usize - 1) % PALETTE.len()];
-                        let label_field = guess_label_field(&loaded.layer);
-                        let ml = MapLayer {
-                            id,
-                            layer: Arc::new(loaded.layer),
-                            path: path.clone(),
-                            options: options.clone(),
-                            display: loaded.display.map(Arc::new),
-                            display_problems: loaded.display_problems,
-                            style: LayerStyle {
-                                visible: true,
-                                color,
-                                opacity: 0.35,
-                            },
-                            label_field,
-                        };
-                        // New layers go on top; a re-read layer keeps its place.
-                        match at.as_mut() {
-                            Some(i) => {
-                                self.state.layers.insert(*i, ml);
-                                *i += 1;
-                            }
-                            None => self.state.layers.insert(0, ml),
-                        }
-                    }
-                    if !self.state.view_fitted {
-                        self.commands.push(Command::ZoomToAll);
-                    }
+                    self.add_layers(&path, &options, replace, layers);
                 }
             },
             JobOutput::Shapes {
@@ -332,9 +375,53 @@ impl App {
                 None if elapsed < NO_DIALOG_WITHIN => self.commands.push(Command::OpenFileChooser),
                 None => {}
             },
-            JobOutput::Project(result) => match result {
-                Ok(p) => self.state.settings.push_recent_project(&p),
-                Err(message) => self.state.status = Some(message),
+            JobOutput::Project { path, result } => match result {
+                Ok(layers) => {
+                    // A project replaces what was open.
+                    let old: Vec<LayerId> = self.state.layers.iter().map(|l| l.id).collect();
+                    for id in old {
+                        self.state.shapes.remove_layer(id);
+                    }
+                    self.state.layers.clear();
+                    self.state.load_problems.clear();
+                    self.state.selection = None;
+                    self.state.view_fitted = false;
+                    let name = path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    self.state.status = Some(lang.trf(Tr::ProjectOpened, &[&name, &layers.len()]));
+                    self.add_layers(&path, &ReadOptions::default(), None, layers);
+                    self.state.settings.push_recent_project(&path);
+                    self.state.project = Some(path);
+                    self.update_title(ctx);
+                }
+                Err(message) => {
+                    self.state.status = Some(lang.trf(Tr::ProjectFailed, &[&message]));
+                    self.state
+                        .load_problems
+                        .push(Problem::error(&path, message));
+                }
+            },
+            JobOutput::ProjectPicked {
+                save,
+                path,
+                elapsed,
+            } => match path {
+                Some(p) if save => self.commands.push(Command::CreateProject(p)),
+                Some(p) => self.commands.push(Command::OpenProjectPath(p)),
+                None if elapsed < NO_DIALOG_WITHIN => {
+                    if save {
+                        let dir = self.start_folder();
+                        self.commands
+                            .push(Command::CreateProject(tasks::unused_project_path(
+                                &dir, lang,
+                            )));
+                    } else {
+                        self.commands.push(Command::OpenFileChooser);
+                    }
+                }
+                None => {}
             },
             JobOutput::SystemFonts(found) => {
                 if let Some(ctx) = &self.ctx {
@@ -364,17 +451,24 @@ impl App {
                 ctx.send_viewport_cmd(egui::ViewportCommand::Title(l.tr(Tr::AppTitle).to_owned()));
             }
             Command::NewProject | Command::OpenProject => {
-                let name = lang.tr(if cmd == Command::NewProject {
-                    Tr::NewProject
+                let save = cmd == Command::NewProject;
+                if self.options.system_file_dialog {
+                    let start = Some(self.start_folder());
+                    self.spawn_hidden("dialog", move |_| tasks::pick_project(save, start, lang));
+                } else if save {
+                    let path = tasks::unused_project_path(&self.start_folder(), lang);
+                    self.commands.push(Command::CreateProject(path));
                 } else {
-                    Tr::OpenProject
-                });
-                let name = name.trim_end_matches('…').to_owned();
-                self.spawn(name, move |_| tasks::open_project(None, lang));
+                    self.commands.push(Command::OpenFileChooser);
+                }
             }
             Command::OpenProjectPath(p) => {
                 let name = lang.tr(Tr::OpenProject).trim_end_matches('…').to_owned();
-                self.spawn(name, move |_| tasks::open_project(Some(p), lang));
+                self.spawn(name, move |jc| tasks::open_project(p, lang, jc));
+            }
+            Command::CreateProject(p) => {
+                let name = lang.tr(Tr::NewProject).trim_end_matches('…').to_owned();
+                self.spawn(name, move |_| tasks::create_project(p));
             }
             Command::AddLayersDialog => {
                 if self.options.system_file_dialog {
@@ -386,15 +480,7 @@ impl App {
             }
             Command::OpenFileChooser => {
                 if self.state.file_chooser.is_none() {
-                    let dir = self
-                        .state
-                        .settings
-                        .recent_folders
-                        .iter()
-                        .find(|p| p.is_dir())
-                        .cloned()
-                        .or_else(home_dir)
-                        .unwrap_or_else(|| PathBuf::from("."));
+                    let dir = self.start_folder();
                     self.state.file_chooser = Some(FileChooserState::new(dir.clone()));
                     self.spawn_hidden("list", move |_| JobOutput::Listing(list_dir(&dir)));
                 }
@@ -429,6 +515,13 @@ impl App {
             }
             Command::LoadFiles(paths) => {
                 for path in paths {
+                    if path
+                        .extension()
+                        .is_some_and(|e| e.eq_ignore_ascii_case("gpkg"))
+                    {
+                        self.commands.push(Command::OpenProjectPath(path));
+                        continue;
+                    }
                     if !is_supported(&path) {
                         self.state.load_problems.push(
                             Problem::error(&path, lang.trf(Tr::LoadFailed, &[&path.display()]))
@@ -483,6 +576,22 @@ impl App {
                     options.encoding = Some(enc);
                     let path = l.path.clone();
                     self.spawn_load(path, options, Some(id));
+                }
+            }
+            Command::ReloadWithCrs(id, spec) => match crate::crs::Crs::parse(&spec) {
+                Ok(crs) => {
+                    if let Some(l) = self.state.layer(id) {
+                        let mut options = l.options.clone();
+                        options.crs = Some(crs);
+                        let path = l.path.clone();
+                        self.spawn_load(path, options, Some(id));
+                    }
+                }
+                Err(e) => self.state.status = Some(lang.trf(Tr::BadCrs, &[&e])),
+            },
+            Command::SetRole(id, role) => {
+                if let Some(l) = self.state.layer_mut(id) {
+                    l.role = role;
                 }
             }
             Command::ZoomToLayer(id) => {

@@ -10,6 +10,7 @@ use super::i18n::Language;
 use super::jobs::JobId;
 use super::map::view::MapView;
 use super::state::{FeatureRef, LayerId};
+use crate::rules::roles::LayerRole;
 
 /// Which side panel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,9 +24,12 @@ pub enum PanelKind {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     SetLanguage(Language),
+    /// Ask where to create a project (system dialog, else a new file in the last folder).
     NewProject,
+    /// Ask for a project to open (system dialog, else the in-app chooser).
     OpenProject,
     OpenProjectPath(PathBuf),
+    CreateProject(PathBuf),
     /// Ask the system file dialog for data files (falls back to the in-app chooser).
     AddLayersDialog,
     OpenFileChooser,
@@ -46,6 +50,9 @@ pub enum Command {
     SetLabelField(LayerId, Option<usize>),
     /// Read the layer's file again with this encoding.
     ReloadWithEncoding(LayerId, &'static encoding_rs::Encoding),
+    /// Read the layer's file again in this CRS (`EPSG:n` as typed by the user).
+    ReloadWithCrs(LayerId, String),
+    SetRole(LayerId, Option<LayerRole>),
     ZoomToLayer(LayerId),
     ZoomToAll,
     SetView(MapView),

@@ -35,8 +35,9 @@ pub enum GuiError {
 }
 
 /// Open the desktop app, optionally with a project file, and return when it closes.
-pub fn run(project: Option<PathBuf>) -> Result<(), GuiError> {
-    run_with_files(project, Vec::new())
+/// (The binary's entry point: `anyhow` because this is the top of the app.)
+pub fn run(project: Option<PathBuf>) -> anyhow::Result<()> {
+    Ok(run_with_files(project, Vec::new())?)
 }
 
 /// Open the desktop app and start reading `files` as layers (as if dropped on it).

@@ -15,6 +15,7 @@ use super::panels::file_chooser::FileChooserState;
 use super::settings::Settings;
 use crate::io::ReadOptions;
 use crate::model::{Layer, Problem};
+use crate::rules::roles::LayerRole;
 
 /// Identifies a loaded layer for the lifetime of the app.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -56,6 +57,8 @@ pub struct MapLayer {
     pub style: LayerStyle,
     /// The attribute shown as a label, if any.
     pub label_field: Option<usize>,
+    /// What the layer is for in the check (guessed, or set by the user).
+    pub role: Option<LayerRole>,
 }
 
 /// A feature of a layer: the layer and the index into its `features`.
@@ -78,6 +81,8 @@ pub struct JobStatus {
 #[derive(Default)]
 pub struct AppState {
     pub settings: Settings,
+    /// The open project file, if any.
+    pub project: Option<PathBuf>,
     /// Top of the list is drawn on top.
     pub layers: Vec<MapLayer>,
     /// Files that could not be read at all, as problems.

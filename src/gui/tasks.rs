@@ -16,12 +16,17 @@ use super::map::tessellate::LevelShapes;
 use super::map::view::LonLat;
 use super::panels::file_chooser::{EXTENSIONS, Listing};
 use super::state::LayerId;
+use crate::crs::{Crs, Transform};
 use crate::io::{IoError, ReadOptions};
 use crate::model::{Layer, Problem};
+use crate::project::Project;
+use crate::rules::roles::{LayerRole, guess_role};
 
 /// A layer read and prepared for the map.
 pub struct LoadedLayer {
     pub layer: Layer,
+    /// What the layer is for, guessed from its name, columns and geometry.
+    pub role: Option<LayerRole>,
     pub display: Option<DisplayLayer>,
     pub display_problems: Vec<Problem>,
 }
@@ -47,17 +52,23 @@ pub enum JobOutput {
         files: Option<Vec<PathBuf>>,
         elapsed: Duration,
     },
-    Project(Result<PathBuf, String>),
+    /// A project opened or created, with its layers (or the error's sentence).
+    Project {
+        path: PathBuf,
+        result: Result<Vec<LoadedLayer>, String>,
+    },
+    /// The system dialog's answer for a project path.
+    ProjectPicked {
+        save: bool,
+        path: Option<PathBuf>,
+        elapsed: Duration,
+    },
     SystemFonts(Vec<SystemFont>),
 }
 
-/// Read one file into layers. Until the reader lands in `crate::io`, every file gets
-/// the error below (never fake data).
-fn load_layers(path: &Path, _opts: &ReadOptions) -> Result<Vec<Layer>, IoError> {
-    Err(IoError::Missing {
-        path: path.to_path_buf(),
-        message: "reader not available yet".into(),
-    })
+/// Read one file into layers with their CRS resolved (a zip may give several).
+fn load_layers(path: &Path, opts: &ReadOptions) -> Result<Vec<Layer>, IoError> {
+    crate::io::read_path(path, opts)
 }
 
 /// Read `path` and prepare every layer for the map (runs on a worker).
@@ -105,13 +116,27 @@ fn message_without_path(e: &IoError) -> String {
         .unwrap_or(full)
 }
 
-/// Put a layer's geometry into the display CRS, or say why it cannot be drawn.
+/// Put a layer's geometry into the display CRS (through lon/lat), or say why it
+/// cannot be drawn; and guess what the layer is for.
 pub fn prepare_for_map(layer: Layer, lang: Language, jc: &JobContext) -> LoadedLayer {
     let mut display_problems = Vec::new();
-    let geographic = layer.crs.crs.as_ref().map(|c| c.geographic);
-    let display = match geographic {
-        Some(true) => {
-            let to_lonlat = |c: Coord<f64>| Some(LonLat { lon: c.x, lat: c.y });
+    let field_names: Vec<String> = layer.fields.iter().map(|f| f.name.clone()).collect();
+    let role = guess_role(&layer.name, &field_names, layer.geometry_kind);
+    let transform = match &layer.crs.crs {
+        None => Err(lang.tr(Tr::NoCrsCannotDraw).to_owned()),
+        Some(crs) => {
+            Transform::new(crs, &Crs::wgs84()).map_err(|e| lang.trf(Tr::CrsTransformFailed, &[&e]))
+        }
+    };
+    let display = match transform {
+        Err(message) => {
+            display_problems
+                .push(Problem::warning(&layer.source, message).with_hint(lang.tr(Tr::SetCrsHint)));
+            None
+        }
+        Ok(t) => {
+            let to_lonlat =
+                |c: Coord<f64>| t.apply(c.x, c.y).ok().map(|(lon, lat)| LonLat { lon, lat });
             DisplayLayer::build(&layer, &to_lonlat, Some(jc)).map(|(d, unplaced)| {
                 for u in unplaced {
                     let fid = layer
@@ -120,31 +145,18 @@ pub fn prepare_for_map(layer: Layer, lang: Language, jc: &JobContext) -> LoadedL
                         .map(|f| f.fid)
                         .unwrap_or(u.index as u64);
                     display_problems.push(
-                        Problem::warning(&layer.source, u.message)
+                        Problem::warning(&layer.source, lang.tr(Tr::NotPlaced))
                             .at_record(fid)
-                            .with_hint("the coordinates are not longitude/latitude: check the CRS"),
+                            .with_hint(lang.tr(Tr::SetCrsHint)),
                     );
                 }
                 d
             })
         }
-        Some(false) => {
-            display_problems.push(Problem::warning(
-                &layer.source,
-                lang.tr(Tr::CrsTransformNotAvailable),
-            ));
-            None
-        }
-        None => {
-            display_problems.push(Problem::warning(
-                &layer.source,
-                lang.tr(Tr::NoCrsCannotDraw),
-            ));
-            None
-        }
     };
     LoadedLayer {
         layer,
+        role,
         display,
         display_problems,
     }
@@ -181,11 +193,82 @@ pub fn pick_files(start_dir: Option<PathBuf>, lang: Language) -> JobOutput {
     }
 }
 
-/// Open or create a project. The project store is not in the engine yet, so this
-/// says so (and reads nothing).
-pub fn open_project(path: Option<PathBuf>, lang: Language) -> JobOutput {
-    let what = path.map(|p| p.display().to_string()).unwrap_or_default();
-    JobOutput::Project(Err(lang.trf(Tr::ProjectNotAvailable, &[&what])))
+/// Open a project file and read its layers back (runs on a worker).
+pub fn open_project(path: PathBuf, lang: Language, jc: &JobContext) -> JobOutput {
+    let result = (|| {
+        let project = Project::open(&path).map_err(|e| e.to_string())?;
+        let entries = project.layers().map_err(|e| e.to_string())?;
+        let n = entries.len().max(1);
+        let mut out = Vec::new();
+        for (i, entry) in entries.iter().enumerate() {
+            if jc.is_cancelled() {
+                break;
+            }
+            jc.set_progress(i as f32 / n as f32);
+            let layer = project
+                .load_layer(&entry.table_name)
+                .map_err(|e| e.to_string())?;
+            let mut loaded = prepare_for_map(layer, lang, jc);
+            if let Some(role) = LayerRole::from_code(&entry.role) {
+                loaded.role = Some(role);
+            }
+            out.push(loaded);
+        }
+        Ok(out)
+    })();
+    JobOutput::Project { path, result }
+}
+
+/// Create an empty project file (runs on a worker).
+pub fn create_project(path: PathBuf) -> JobOutput {
+    let result = Project::create(&path)
+        .map(|_| Vec::new())
+        .map_err(|e| e.to_string());
+    JobOutput::Project { path, result }
+}
+
+/// Ask the system dialog for a project file to open, or where to create one.
+pub fn pick_project(save: bool, start_dir: Option<PathBuf>, lang: Language) -> JobOutput {
+    let started = Instant::now();
+    let title = lang.tr(if save {
+        Tr::NewProject
+    } else {
+        Tr::OpenProject
+    });
+    let mut dialog = rfd::FileDialog::new()
+        .set_title(title.trim_end_matches('…'))
+        .add_filter("GeoPackage", &["gpkg"]);
+    if let Some(dir) = start_dir {
+        dialog = dialog.set_directory(dir);
+    }
+    let path = if save {
+        dialog
+            .set_file_name(lang.tr(Tr::DefaultProjectName))
+            .save_file()
+    } else {
+        dialog.pick_file()
+    };
+    JobOutput::ProjectPicked {
+        save,
+        path,
+        elapsed: started.elapsed(),
+    }
+}
+
+/// A path for a new project in `dir` that does not exist yet: `新项目.gpkg`,
+/// `新项目 2.gpkg`, ... (used when no save dialog can be shown).
+pub fn unused_project_path(dir: &Path, lang: Language) -> PathBuf {
+    let stem = lang
+        .tr(Tr::DefaultProjectName)
+        .trim_end_matches(".gpkg")
+        .to_owned();
+    let mut candidate = dir.join(format!("{stem}.gpkg"));
+    let mut n = 2;
+    while candidate.exists() {
+        candidate = dir.join(format!("{stem} {n}.gpkg"));
+        n += 1;
+    }
+    candidate
 }
 
 /// Find and read system CJK fonts (runs on a worker at startup).

@@ -19,7 +19,7 @@ use crate::gui::i18n::Tr;
 use crate::gui::state::{AppState, FeatureRef, MapLayer};
 
 /// Labels are drawn only closer than this many ground metres per screen point.
-const LABEL_MAX_METRES_PER_POINT: f64 = 25.0;
+const LABEL_MAX_METRES_PER_POINT: f64 = 60.0;
 /// At most this many labels per frame.
 const LABEL_LIMIT: usize = 400;
 /// Side of a cell of the label occupancy grid, points.

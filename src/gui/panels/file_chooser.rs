@@ -139,7 +139,7 @@ pub fn file_chooser_ui(ctx: &egui::Context, state: &AppState, cmds: &mut Vec<Com
         .collapsible(false)
         .show(ctx, |ui| {
             ui.horizontal(|ui| {
-                if ui.button(format!("⬆ {}", t(Tr::Parent))).clicked() {
+                if ui.button(format!("↑ {}", t(Tr::Parent))).clicked() {
                     if let Some(parent) = fc.dir.parent() {
                         cmds.push(Command::ChooserNavigate(parent.to_path_buf()));
                     }
@@ -258,14 +258,14 @@ fn entry_row_ui(ui: &mut egui::Ui, fc: &FileChooserState, e: &Entry, cmds: &mut 
     ui.horizontal(|ui| {
         if e.is_dir {
             if ui
-                .selectable_label(false, format!("📁 {}", e.name))
+                .selectable_label(false, egui::RichText::new(format!("{}/", e.name)).strong())
                 .clicked()
             {
                 cmds.push(Command::ChooserNavigate(e.path.clone()));
             }
         } else {
             let selected = fc.selected.contains(&e.path);
-            let resp = ui.selectable_label(selected, format!("📄 {}", e.name));
+            let resp = ui.selectable_label(selected, e.name.as_str());
             if resp.double_clicked() {
                 cmds.push(Command::LoadFiles(vec![e.path.clone()]));
                 cmds.push(Command::CloseFileChooser);

@@ -6,6 +6,7 @@ use eframe::egui;
 use crate::gui::commands::Command;
 use crate::gui::i18n::{Language, Tr};
 use crate::gui::state::{AppState, MapLayer};
+use crate::rules::roles::LayerRole;
 
 /// Encodings offered when a layer's text looks wrong.
 pub const ENCODINGS: [&encoding_rs::Encoding; 4] = [
@@ -64,14 +65,14 @@ fn layer_row_ui(
     });
     ui.horizontal(|ui| {
         if ui
-            .add_enabled(pos > 0, egui::Button::new("⬆"))
+            .add_enabled(pos > 0, egui::Button::new("▲"))
             .on_hover_text(t(Tr::MoveUp))
             .clicked()
         {
             cmds.push(Command::MoveLayer(l.id, -1));
         }
         if ui
-            .add_enabled(pos + 1 < n, egui::Button::new("⬇"))
+            .add_enabled(pos + 1 < n, egui::Button::new("▼"))
             .on_hover_text(t(Tr::MoveDown))
             .clicked()
         {
@@ -80,14 +81,18 @@ fn layer_row_ui(
         if ui
             .add_enabled(
                 l.display.as_ref().is_some_and(|d| d.bbox.is_some()),
-                egui::Button::new("🔍"),
+                egui::Button::new(t(Tr::ZoomShort)),
             )
             .on_hover_text(t(Tr::ZoomToLayer))
             .clicked()
         {
             cmds.push(Command::ZoomToLayer(l.id));
         }
-        if ui.button("🗑").on_hover_text(t(Tr::RemoveLayer)).clicked() {
+        if ui
+            .button(t(Tr::RemoveShort))
+            .on_hover_text(t(Tr::RemoveLayer))
+            .clicked()
+        {
             cmds.push(Command::RemoveLayer(l.id));
         }
         let mut opacity = l.style.opacity;
@@ -123,8 +128,39 @@ fn layer_details_ui(ui: &mut egui::Ui, lang: Language, l: &MapLayer, cmds: &mut 
                 Some(c) => c.to_string(),
                 None => t(Tr::CrsUnknown).to_owned(),
             };
-            ui.label(crs_text)
+            ui.add(egui::Label::new(crs_text).wrap())
                 .on_hover_text(l.layer.crs.source.describe());
+            ui.end_row();
+
+            // The override box keeps its text in egui's memory while being typed.
+            ui.label("");
+            ui.horizontal(|ui| {
+                let id = ui.scope_id().with("crs_override");
+                let mut text = ui.data_mut(|d| {
+                    d.get_temp_mut_or_insert_with(id, || {
+                        l.layer
+                            .crs
+                            .crs
+                            .as_ref()
+                            .and_then(|c| c.epsg)
+                            .map(|e| format!("EPSG:{e}"))
+                            .unwrap_or_default()
+                    })
+                    .clone()
+                });
+                let resp = ui.add(
+                    egui::TextEdit::singleline(&mut text)
+                        .hint_text("EPSG:4546")
+                        .desired_width(90.0),
+                );
+                if resp.changed() {
+                    ui.data_mut(|d| d.insert_temp(id, text.clone()));
+                }
+                let enter = resp.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                if (ui.button(t(Tr::ApplyCrs)).clicked() || enter) && !text.trim().is_empty() {
+                    cmds.push(Command::ReloadWithCrs(l.id, text.trim().to_owned()));
+                }
+            });
             ui.end_row();
 
             ui.label(t(Tr::Encoding));
@@ -151,7 +187,25 @@ fn layer_details_ui(ui: &mut egui::Ui, lang: Language, l: &MapLayer, cmds: &mut 
             ui.end_row();
 
             ui.label(t(Tr::Role));
-            ui.label(t(Tr::RoleUnknown));
+            let role_label = |r: Option<LayerRole>| match r {
+                None => t(Tr::RoleUnknown),
+                Some(r) => match lang {
+                    Language::Zh => r.label_zh(),
+                    Language::En => r.label_en(),
+                },
+            };
+            let mut role = l.role;
+            egui::ComboBox::from_id_salt("role")
+                .selected_text(role_label(role))
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut role, None, role_label(None));
+                    for r in LayerRole::ALL {
+                        ui.selectable_value(&mut role, Some(r), role_label(Some(r)));
+                    }
+                });
+            if role != l.role {
+                cmds.push(Command::SetRole(l.id, role));
+            }
             ui.end_row();
 
             ui.label(t(Tr::Name));
