@@ -13,6 +13,8 @@ pub mod check;
 pub mod cli;
 pub mod crs;
 pub mod engine;
+#[cfg(feature = "gui")]
+pub mod gui;
 pub mod export;
 pub mod io;
 pub mod model;
