@@ -86,7 +86,8 @@ pub enum CrsError {
     },
     /// proj4rs rejected a proj string.
     #[error(
-        "cannot set up {crs}: {reason}; give the EPSG code with --zones-crs/--sites-crs instead"
+        "cannot use {crs}: {reason}; reproject the data to a supported CRS (e.g. EPSG:4490 or \
+         EPSG:4546) or give another EPSG code with --zones-crs/--sites-crs"
     )]
     InvalidDefinition {
         /// The CRS (name or proj string).
@@ -118,8 +119,15 @@ impl Crs {
     /// 1954 Gauss-Kruger, 3° and 6°, with and without zone prefix), 4326, 4490,
     /// 4610, 4214, 3857 (and its aliases 900913, 3785, 102100, returned as 3857),
     /// and otherwise whatever the `crs-definitions` EPSG table holds.
+    /// Fails for unknown codes and for codes whose projection proj4rs cannot compute.
     pub fn from_epsg(code: u32) -> Result<Crs, CrsError> {
-        epsg::lookup(code).ok_or(CrsError::UnknownEpsg { code })
+        let crs = epsg::lookup(code).ok_or(CrsError::UnknownEpsg { code })?;
+        // Checked here so that a bad code fails where it is named, not at transform time.
+        proj4rs::Proj::from_proj_string(&crs.proj4).map_err(|e| CrsError::InvalidDefinition {
+            crs: crs.to_string(),
+            reason: e.to_string(),
+        })?;
+        Ok(crs)
     }
 
     /// The CRS described by a `.prj` file (ESRI WKT or OGC WKT1). The EPSG code is

@@ -582,7 +582,13 @@ pub(crate) fn crs_from_prj(wkt: &str) -> Result<Crs, CrsError> {
     let text = wkt.trim_start_matches('\u{feff}').trim();
     let proj4 = proj4wkt::wkt_to_projstring(text).map_err(|_| unsupported())?;
     // proj4wkt writes methods proj4rs may not implement: let proj4rs judge.
-    proj4rs::Proj::from_proj_string(&proj4).map_err(|_| unsupported())?;
+    proj4rs::Proj::from_proj_string(&proj4).map_err(|e| match e {
+        proj4rs::errors::Error::ProjectionNotFound => unsupported(),
+        other => CrsError::InvalidDefinition {
+            crs: format!("{name} (from the .prj)"),
+            reason: other.to_string(),
+        },
+    })?;
     let geographic = node.is(GEOGRAPHIC) || epsg::is_longlat(&proj4);
     Ok(Crs {
         epsg: None,

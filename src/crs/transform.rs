@@ -25,6 +25,19 @@ use super::{Crs, CrsError};
 
 /// A transform between two CRSs, ready to apply. Construction parses both proj
 /// strings once; [`Transform::apply`] does not allocate.
+///
+/// # Examples
+///
+/// ```
+/// use qingling::crs::{Crs, Transform};
+///
+/// // Taiyuan into CGCS2000 3-degree Gauss-Kruger zone 38 (CM 114E).
+/// let gk38 = Crs::from_epsg(4547).unwrap();
+/// let t = Transform::new(&Crs::wgs84(), &gk38).unwrap();
+/// let (x, y) = t.apply(112.55, 37.87).unwrap();
+/// assert!((x - 372_415.049).abs() < 0.001 && (y - 4_194_059.800).abs() < 0.001);
+/// assert!(Transform::new(&Crs::wgs84(), &Crs::cgcs2000()).unwrap().is_identity());
+/// ```
 pub struct Transform {
     kind: Kind,
     from_label: String,
