@@ -3,6 +3,7 @@
 //! problems; a file that cannot be read at all gives an [`IoError`] naming it.
 
 pub mod coord_text;
+pub mod geojson;
 pub mod table;
 
 use std::path::{Path, PathBuf};
