@@ -37,6 +37,8 @@ use crate::model::{
 pub const MAX_CSV_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 /// The largest worksheet read, in rows.
 pub const MAX_SHEET_ROWS: usize = 5_000_000;
+/// Fewest rows for which the pseudo-decimal hint is given (fewer pass by chance).
+const PSEUDO_HINT_MIN_ROWS: usize = 3;
 /// How many rows from the top are searched for the header row.
 const HEADER_SEARCH_ROWS: usize = 10;
 
@@ -1157,7 +1159,7 @@ fn degree_points(
             .filter(|p| p.plain)
             .flat_map(|p| [p.x, p.y])
             .collect();
-        if plain.len() >= 2 * 3 && looks_pseudo_decimal(&plain) {
+        if plain.len() >= 2 * PSEUDO_HINT_MIN_ROWS && looks_pseudo_decimal(&plain) {
             problems.push(
                 Problem::warning(
                     ctx.path,
