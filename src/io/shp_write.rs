@@ -429,29 +429,27 @@ fn write_all(
         opts,
     )?;
     let cpg_path = shp_path.with_extension("cpg");
+    let prj_path = shp_path.with_extension("prj");
     if opts.write_cpg {
-        let tmp = staged.tmp_for(cpg_path);
+        let tmp = staged.tmp_for(cpg_path.clone());
         let label = if opts.encoding == encoding_rs::UTF_8 {
             "UTF-8"
         } else {
             opts.encoding.name()
         };
         std::fs::write(&tmp, label).map_err(|e| IoError::io(&tmp, e))?;
-    } else if cpg_path.exists() {
-        std::fs::remove_file(&cpg_path).map_err(|e| IoError::io(&cpg_path, e))?;
     }
-    let prj_path = shp_path.with_extension("prj");
-    match &opts.prj {
-        Some(text) => {
-            let tmp = staged.tmp_for(prj_path);
-            std::fs::write(&tmp, text).map_err(|e| IoError::io(&tmp, e))?;
-        }
-        None if prj_path.exists() => {
-            std::fs::remove_file(&prj_path).map_err(|e| IoError::io(&prj_path, e))?;
-        }
-        None => {}
+    if let Some(text) = &opts.prj {
+        let tmp = staged.tmp_for(prj_path.clone());
+        std::fs::write(&tmp, text).map_err(|e| IoError::io(&tmp, e))?;
     }
     staged.commit()?;
+    // A .cpg or .prj left from an earlier set of the same name would now be wrong.
+    for (written, stale) in [(opts.write_cpg, &cpg_path), (opts.prj.is_some(), &prj_path)] {
+        if !written && stale.exists() {
+            std::fs::remove_file(stale).map_err(|e| IoError::io(stale, e))?;
+        }
+    }
     Ok(report)
 }
 
@@ -1100,5 +1098,26 @@ mod tests {
         let e = write_shapefile(&shp, &geoms, &[], &[], &ShapefileWriteOptions::default());
         assert!(e.unwrap_err().to_string().contains("record 1"));
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn rewriting_a_set_without_cpg_or_prj_removes_the_stale_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let shp = dir.path().join("x.shp");
+        let geoms = vec![Some(Geometry::Point(geo_types::Point::new(1.0, 1.0)))];
+        let with = ShapefileWriteOptions {
+            prj: Some("GEOGCS[]".into()),
+            ..Default::default()
+        };
+        write_shapefile(&shp, &geoms, &[], &[], &with).unwrap();
+        assert!(shp.with_extension("cpg").exists() && shp.with_extension("prj").exists());
+        let without = ShapefileWriteOptions {
+            write_cpg: false,
+            ..Default::default()
+        };
+        write_shapefile(&shp, &geoms, &[], &[], &without).unwrap();
+        assert!(!shp.with_extension("cpg").exists());
+        assert!(!shp.with_extension("prj").exists());
+        assert!(shp.with_extension("dbf").exists() && shp.with_extension("shx").exists());
     }
 }
