@@ -406,3 +406,22 @@ fn exporting_into_a_missing_folder_fails_cleanly() {
         Err(ExportError::Unsupported { .. })
     ));
 }
+
+#[test]
+fn an_empty_ledger_exports_to_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["e.csv", "e.xlsx", "e.geojson", "e.gpkg"] {
+        let out = dir.path().join(name);
+        export_findings(&[], &out).unwrap();
+        assert!(std::fs::metadata(&out).unwrap().len() > 0, "{name}");
+    }
+    let csv = std::fs::read_to_string(dir.path().join("e.csv")).unwrap();
+    assert_eq!(csv.trim_start_matches('\u{feff}').lines().count(), 1);
+    let mut wb: Xlsx<_> = open_workbook(dir.path().join("e.xlsx")).unwrap();
+    assert_eq!(wb.worksheet_range("问题台账").unwrap().rows().count(), 1);
+    let conn = rusqlite::Connection::open(dir.path().join("e.gpkg")).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM findings", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 0);
+}

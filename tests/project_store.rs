@@ -647,3 +647,69 @@ fn ogrinfo_lists_the_project_tables_when_gdal_is_installed() {
     assert!(stdout.contains(&table), "{stdout}");
     assert!(!stderr.contains("ERROR"), "{stderr}");
 }
+
+/// The child half of the SIGKILL test: review, say so, then wait to be killed.
+fn review_then_wait_for_kill(path: &str) -> ! {
+    use std::io::Write;
+    let mut project = Project::open(Path::new(path)).unwrap();
+    project
+        .review(&ReviewAction {
+            finding_id: "a".into(),
+            status: Some(ReviewStatus::Cleared),
+            note: Some("已销号".into()),
+            reviewer: "王五".into(),
+        })
+        .unwrap();
+    // The project stays open: nothing is flushed by closing it.
+    println!("REVIEWED");
+    std::io::stdout().flush().unwrap();
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+}
+
+#[test]
+fn a_review_survives_the_process_being_killed_right_after_it_returns() {
+    use std::io::BufRead;
+    if let Ok(path) = std::env::var("QINGLING_TEST_REVIEW_CHILD") {
+        review_then_wait_for_kill(&path);
+    }
+    let (_dir, path, mut project) = new_project();
+    project.apply_check_run(&[finding("a", 1, None)]).unwrap();
+    drop(project);
+
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "a_review_survives_the_process_being_killed_right_after_it_returns",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("QINGLING_TEST_REVIEW_CHILD", &path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    // libtest prints "test <name> ... " before the child's own line, so match the end.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let seen = std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .any(|l| l.trim_end().ends_with("REVIEWED"));
+        let _ = tx.send(seen);
+    });
+    let reviewed = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .unwrap_or(false);
+    child.kill().unwrap(); // SIGKILL on Unix, TerminateProcess on Windows
+    child.wait().unwrap();
+    assert!(reviewed, "the child did not report its review");
+
+    let project = Project::open(&path).unwrap();
+    let row = project.finding("a").unwrap().unwrap();
+    assert_eq!(row.finding.status, ReviewStatus::Cleared);
+    assert_eq!(row.finding.note, "已销号");
+    assert_eq!(project.history("a").unwrap().len(), 1);
+}

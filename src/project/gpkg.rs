@@ -1153,4 +1153,67 @@ mod tests {
             .unwrap();
         assert_eq!(ty, "POLYGON");
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn coord() -> impl Strategy<Value = Coord<f64>> {
+            (-1.0e8..1.0e8f64, -1.0e8..1.0e8f64).prop_map(|(x, y)| Coord { x, y })
+        }
+
+        fn ring() -> impl Strategy<Value = LineString<f64>> {
+            proptest::collection::vec(coord(), 3..12).prop_map(|mut pts| {
+                pts.push(pts[0]);
+                LineString(pts)
+            })
+        }
+
+        fn polygon() -> impl Strategy<Value = Polygon<f64>> {
+            (ring(), proptest::collection::vec(ring(), 0..3))
+                .prop_map(|(outer, holes)| Polygon::new(outer, holes))
+        }
+
+        fn geometry() -> impl Strategy<Value = Geometry<f64>> {
+            prop_oneof![
+                coord().prop_map(|c| Geometry::Point(Point(c))),
+                proptest::collection::vec(coord(), 0..20)
+                    .prop_map(|c| Geometry::LineString(LineString(c))),
+                polygon().prop_map(Geometry::Polygon),
+                proptest::collection::vec(coord(), 1..10).prop_map(|c| Geometry::MultiPoint(
+                    MultiPoint(c.into_iter().map(Point).collect())
+                )),
+                proptest::collection::vec(ring(), 1..4)
+                    .prop_map(|l| Geometry::MultiLineString(MultiLineString(l))),
+                proptest::collection::vec(polygon(), 1..4)
+                    .prop_map(|p| Geometry::MultiPolygon(MultiPolygon(p))),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn random_geometries_survive_a_round_trip(g in geometry(), srs in -1i32..100_000) {
+                let blob = encode_gpkg_geometry(&g, srs);
+                prop_assert_eq!(decode_gpkg_geometry(&blob).unwrap(), g);
+            }
+
+            #[test]
+            fn random_bytes_never_panic_the_decoder(
+                bytes in proptest::collection::vec(any::<u8>(), 0..300)
+            ) {
+                let _ = decode_gpkg_geometry(&bytes);
+                let _ = decode_wkb(&bytes);
+            }
+
+            #[test]
+            fn flipped_bytes_of_a_valid_blob_never_panic_the_decoder(
+                g in geometry(), at in any::<usize>(), byte in any::<u8>()
+            ) {
+                let mut blob = encode_gpkg_geometry(&g, 4546);
+                let i = at % blob.len();
+                blob[i] = byte;
+                let _ = decode_gpkg_geometry(&blob);
+            }
+        }
+    }
 }
