@@ -14,8 +14,22 @@ use crate::model::{FieldDef, FieldKind, Finding, Value};
 
 /// DBF field names, in [`Finding::COLUMNS`] order.
 pub const SHP_FIELDS: [&str; 16] = [
-    "编号", "规则", "性质", "点位层", "点位号", "点位名", "区域层", "区域号", "区域名", "级别",
-    "距离米", "经度", "纬度", "县区", "状态", "备注",
+    "编号",
+    "规则",
+    "性质",
+    "点位层",
+    "点位号",
+    "点位名",
+    "区域层",
+    "区域号",
+    "区域名",
+    "级别",
+    "距离米",
+    "经度",
+    "纬度",
+    "县区",
+    "状态",
+    "备注",
 ];
 
 const KINDS: [FieldKind; 16] = [
@@ -42,7 +56,10 @@ pub fn write_findings_shp(findings: &[Finding], out: &Path) -> Result<(), Export
     let fields: Vec<FieldDef> = SHP_FIELDS
         .iter()
         .zip(KINDS)
-        .map(|(name, kind)| FieldDef { name: (*name).to_string(), kind })
+        .map(|(name, kind)| FieldDef {
+            name: (*name).to_string(),
+            kind,
+        })
         .collect();
     let geoms: Vec<Option<Geometry<f64>>> = findings
         .iter()
@@ -60,12 +77,18 @@ pub fn write_findings_shp(findings: &[Finding], out: &Path) -> Result<(), Export
         shape_kind: Some(crate::model::GeometryKind::Point),
         with_z: false,
     };
-    write_shapefile(out, &geoms, &fields, &rows, &opts)
-        .map_err(|e| ExportError::Write { path: out.to_path_buf(), message: e.to_string() })
+    write_shapefile(out, &geoms, &fields, &rows, &opts).map_err(|e| ExportError::Write {
+        path: out.to_path_buf(),
+        message: e.to_string(),
+    })
 }
 
 fn text(s: &str) -> Value {
-    if s.is_empty() { Value::Null } else { Value::Text(s.to_string()) }
+    if s.is_empty() {
+        Value::Null
+    } else {
+        Value::Text(s.to_string())
+    }
 }
 
 fn opt_text(s: &Option<String>) -> Value {
@@ -73,7 +96,11 @@ fn opt_text(s: &Option<String>) -> Value {
 }
 
 fn num(v: f64) -> Value {
-    if v.is_finite() { Value::Float(v) } else { Value::Null }
+    if v.is_finite() {
+        Value::Float(v)
+    } else {
+        Value::Null
+    }
 }
 
 fn row(f: &Finding) -> Vec<Value> {
@@ -85,7 +112,9 @@ fn row(f: &Finding) -> Vec<Value> {
         Value::Int(f.site_fid as i64),
         text(&f.site_name),
         opt_text(&f.zone_layer),
-        f.zone_fid.map(|z| Value::Int(z as i64)).unwrap_or(Value::Null),
+        f.zone_fid
+            .map(|z| Value::Int(z as i64))
+            .unwrap_or(Value::Null),
         opt_text(&f.zone_name),
         opt_text(&f.zone_level),
         f.distance_m.map(num).unwrap_or(Value::Null),
