@@ -30,7 +30,7 @@ use crate::model::{
     CrsInfo, CrsSource, Feature, GeometryKind, Layer, Problem, SourceFormat, Value,
 };
 
-pub use crate::model::Geometry;
+use crate::model::Geometry;
 
 /// The shape types of the specification.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -222,19 +222,29 @@ pub fn decode_sidecar_text(bytes: &[u8]) -> String {
 /// opened at all. A missing `.dbf` or `.shx` is not an error.
 pub fn read_shapefile(path: &Path, opts: &ReadOptions) -> Result<ShapefileRead, IoError> {
     let set = ShapefileSet::locate(path)?;
-    let shp = std::fs::read(&set.shp).map_err(|e| IoError::io(&set.shp, e))?;
     let read_optional = |p: &Option<PathBuf>| -> Result<Option<Vec<u8>>, IoError> {
         match p {
             Some(p) => std::fs::read(p).map(Some).map_err(|e| IoError::io(p, e)),
             None => Ok(None),
         }
     };
+    // The two big files are read side by side (copying from the page cache is CPU work).
+    let (shp, dbf) = rayon::join(
+        || std::fs::read(&set.shp).map_err(|e| IoError::io(&set.shp, e)),
+        || {
+            if opts.geometry_only {
+                Ok(None)
+            } else {
+                read_optional(&set.dbf)
+            }
+        },
+    );
+    let (shp, dbf) = (shp?, dbf?);
     let shx = read_optional(&set.shx)?;
-    let (dbf, cpg) = if opts.geometry_only {
-        (None, None)
+    let cpg = if opts.geometry_only {
+        None
     } else {
-        let cpg = read_optional(&set.cpg)?.map(|b| decode_sidecar_text(&b));
-        (read_optional(&set.dbf)?, cpg)
+        read_optional(&set.cpg)?.map(|b| decode_sidecar_text(&b))
     };
     let prj_text = read_optional(&set.prj)?.map(|b| decode_sidecar_text(&b));
     let layer = read_shapefile_bytes(

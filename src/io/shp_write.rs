@@ -111,9 +111,27 @@ pub fn write_shapefile_with_report(
             .map_or(GeometryKind::None, GeometryKind::of),
     };
     let shape_type = shape_type_for(shp_path, kind, opts.with_z)?;
+    // Line, Rect and Triangle have no coordinate list to borrow: convert those few.
+    let converted: Vec<(usize, Geometry<f64>)> = geometries
+        .iter()
+        .enumerate()
+        .filter_map(|(i, g)| {
+            let g = match g.as_ref()? {
+                Geometry::Line(l) => Geometry::LineString(LineString(vec![l.start, l.end])),
+                Geometry::Rect(r) => Geometry::Polygon(r.to_polygon()),
+                Geometry::Triangle(t) => Geometry::Polygon(t.to_polygon()),
+                _ => return None,
+            };
+            Some((i, g))
+        })
+        .collect();
     let mut recs: Vec<Rec<'_>> = Vec::with_capacity(geometries.len());
     for (i, g) in geometries.iter().enumerate() {
-        recs.push(to_rec(shp_path, i, g.as_ref(), kind)?);
+        let g = match converted.binary_search_by_key(&i, |(k, _)| *k) {
+            Ok(k) => Some(&converted[k].1),
+            Err(_) => g.as_ref(),
+        };
+        recs.push(to_rec(shp_path, i, g, kind)?);
     }
     write_all(shp_path, shape_type, &recs, fields, rows, opts)
 }
@@ -271,13 +289,6 @@ fn to_rec<'a>(
         (GeometryKind::Point, Geometry::Point(p)) => Rec::Point(p.0),
         (GeometryKind::MultiPoint, Geometry::Point(p)) => Rec::Points(std::slice::from_ref(p)),
         (GeometryKind::MultiPoint, Geometry::MultiPoint(mp)) => Rec::Points(&mp.0),
-        (GeometryKind::Line, Geometry::Line(_)) => {
-            // A Line has no coordinate slice to borrow; it is rare enough to refuse.
-            return Err(invalid(
-                path,
-                format!("record {i}: convert Line geometries to LineString before writing"),
-            ));
-        }
         (GeometryKind::Line, Geometry::LineString(ls)) => Rec::Parts(vec![Part::plain(&ls.0)]),
         (GeometryKind::Line, Geometry::MultiLineString(mls)) => {
             Rec::Parts(mls.0.iter().map(|l| Part::plain(&l.0)).collect())
@@ -1119,5 +1130,44 @@ mod tests {
         assert!(!shp.with_extension("cpg").exists());
         assert!(!shp.with_extension("prj").exists());
         assert!(shp.with_extension("dbf").exists() && shp.with_extension("shx").exists());
+    }
+
+    #[test]
+    fn rects_triangles_and_lines_are_written_as_their_shapes() {
+        let dir = tempfile::tempdir().unwrap();
+        let shp = dir.path().join("r.shp");
+        let rect = geo_types::Rect::new((0.0, 0.0), (2.0, 1.0));
+        let tri = geo_types::Triangle::new((0.0, 0.0).into(), (1.0, 0.0).into(), (0.0, 1.0).into());
+        let geoms = vec![Some(Geometry::Rect(rect)), Some(Geometry::Triangle(tri))];
+        write_shapefile(&shp, &geoms, &[], &[], &ShapefileWriteOptions::default()).unwrap();
+        let layer = crate::io::shp::read_shapefile(&shp, &Default::default())
+            .unwrap()
+            .layer;
+        use geo::Area;
+        let areas: Vec<f64> = layer
+            .features
+            .iter()
+            .map(|f| f.geometry.as_ref().unwrap().unsigned_area())
+            .collect();
+        assert_eq!(areas, vec![2.0, 0.5]);
+        let line = geo_types::Line::new((0.0, 0.0), (3.0, 4.0));
+        write_shapefile(
+            &shp,
+            &[Some(Geometry::Line(line))],
+            &[],
+            &[],
+            &Default::default(),
+        )
+        .unwrap();
+        let layer = crate::io::shp::read_shapefile(&shp, &Default::default())
+            .unwrap()
+            .layer;
+        assert_eq!(
+            layer.features[0].geometry,
+            Some(Geometry::LineString(LineString::from(vec![
+                (0.0, 0.0),
+                (3.0, 4.0)
+            ])))
+        );
     }
 }
