@@ -384,6 +384,10 @@ fn geopackage_export_reads_back_field_by_field() {
             Geometry::Point(point!(x: want.lon, y: want.lat))
         );
     }
+    let indexed: i64 = conn
+        .query_row("SELECT count(*) FROM rtree_findings_geom", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(indexed, input.len() as i64);
     // No temporary files are left beside the export.
     let names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()

@@ -350,6 +350,14 @@ fn a_rerun_keeps_decisions_marks_new_findings_and_keeps_disappeared_ones() {
     assert_eq!(d.finding.status, ReviewStatus::Pending);
     assert_eq!(d.finding, finding("d", 4, Some(-1.0)));
 
+    // The R-tree of the findings table follows refreshed and new points.
+    let conn = Connection::open(&path).unwrap();
+    let indexed: i64 = conn
+        .query_row("SELECT count(*) FROM rtree_findings_geom", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(indexed, 4);
+    drop(conn);
+
     // c comes back: it is existing again with its decision intact.
     let mut project = project;
     let s3 = project
@@ -602,6 +610,33 @@ fn the_project_file_is_a_valid_durable_geopackage() {
             decode_gpkg_geometry(&b).unwrap();
         }
     }
+    // Both feature tables carry the R-tree index extension, filled and current.
+    for (t, n) in [("findings", 2i64), (table.as_str(), 2)] {
+        let indexed: i64 = conn
+            .query_row(
+                &format!("SELECT count(*) FROM \"rtree_{t}_geom\""),
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(indexed, n, "{t}");
+        let ext: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM gpkg_extensions WHERE table_name = ?1 AND extension_name = 'gpkg_rtree_index'",
+                [t],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(ext, 1, "{t}");
+    }
+    let (minx, maxy): (f64, f64) = conn
+        .query_row(
+            &format!("SELECT minx, maxy FROM \"rtree_{table}_geom\" WHERE id = 0"),
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!((minx - 512_000.5).abs() < 1.0 && (maxy - 4_192_000.0).abs() < 1.0);
     let p: Geometry<f64> = decode_gpkg_geometry(
         &conn
             .query_row(

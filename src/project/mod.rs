@@ -302,12 +302,14 @@ impl Project {
     fn initialise(tmp: &Path) -> Result<(), ProjectError> {
         let mut conn = Connection::open(tmp).at(tmp)?;
         configure(&conn, tmp)?;
-        let tx = conn.transaction().at(tmp)?;
         let gp = |context: &str, source| ProjectError::Gpkg {
             path: tmp.to_path_buf(),
             context: context.to_string(),
             source,
         };
+        gpkg::register_spatial_functions(&conn)
+            .map_err(|e| gp("registering spatial SQL functions", e))?;
+        let tx = conn.transaction().at(tmp)?;
         gpkg::init_geopackage(&tx).map_err(|e| gp("creating GeoPackage tables", e))?;
         tx.execute_batch(SCHEMA_SQL).at(tmp)?;
         let now = gpkg::now_rfc3339();
@@ -425,6 +427,8 @@ impl Project {
             });
         }
         configure(&conn, path)?;
+        gpkg::register_spatial_functions(&conn)
+            .map_err(gpkg_error(path, "registering spatial SQL functions"))?;
         Ok(Project {
             conn,
             path: path.to_path_buf(),
