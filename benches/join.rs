@@ -4,7 +4,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use geo_types::Geometry;
-use qingling::engine::{Predicate, ZoneIndex, join_index};
+use qingling::engine::{Predicate, SiteGeometries, ZoneIndex, join_index};
 use qingling::synth;
 
 fn bench_index(c: &mut Criterion) {
