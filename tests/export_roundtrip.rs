@@ -5,7 +5,7 @@ use std::path::Path;
 
 use calamine::{Data, Reader, Xlsx, open_workbook};
 use geo_types::{Geometry, point};
-use qingling::export::{ExportError, export_findings, restore_cell};
+use qingling::export::{export_findings, restore_cell};
 use qingling::model::{Finding, ReviewStatus, Severity};
 use qingling::project::gpkg::{APPLICATION_ID, decode_gpkg_geometry};
 
