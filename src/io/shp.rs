@@ -632,11 +632,25 @@ fn locate_records(
                 } else {
                     format!("{what}; no later record could be found, {r} records were read{listed}")
                 };
-                slots.push(Slot::Lost(Box::new(
-                    Problem::error(path, message)
-                        .at_record(r as u64)
-                        .with_hint("get a complete copy of the .shp"),
-                )));
+                if truncated || index.len() > r {
+                    slots.push(Slot::Lost(Box::new(
+                        Problem::error(path, message)
+                            .at_record(r as u64)
+                            .with_hint("get a complete copy of the .shp"),
+                    )));
+                } else {
+                    // Nothing says another record should be here (padding, junk).
+                    problems.push(
+                        Problem::warning(
+                            path,
+                            format!(
+                                "{} bytes after the last record ({what}) were ignored",
+                                len - pos
+                            ),
+                        )
+                        .with_hint("if records are missing, get a complete copy of the .shp"),
+                    );
+                }
                 break;
             }
         }
