@@ -245,6 +245,8 @@ impl App {
                 }
             }
         }
+        // A raster job that died must not block the next one.
+        self.state.raster_pending &= self.jobs.iter().any(|j| j.name == "raster");
         self.state.jobs = self
             .jobs
             .iter()
@@ -361,6 +363,32 @@ impl App {
                 // A layer removed meanwhile: drop the result.
                 if self.state.layer(layer).is_some() {
                     self.state.shapes.finish(layer, level, shapes);
+                }
+            }
+            JobOutput::Raster {
+                view,
+                size,
+                key,
+                images,
+            } => {
+                self.state.raster_pending = false;
+                if let Some(images) = images {
+                    let textures = images
+                        .into_iter()
+                        .map(|(id, image)| {
+                            let name = format!("points {}", id.0);
+                            (
+                                id,
+                                ctx.load_texture(name, image, egui::TextureOptions::NEAREST),
+                            )
+                        })
+                        .collect();
+                    self.state.point_raster = Some(super::map::raster::PointRaster {
+                        textures,
+                        view,
+                        size,
+                        key,
+                    });
                 }
             }
             JobOutput::Listing(listing) => {
@@ -639,6 +667,39 @@ impl App {
                 });
                 job.visible = visible;
                 self.jobs.push(job);
+            }
+            Command::RasterizePoints(view, size) => {
+                if self.state.raster_pending {
+                    return;
+                }
+                let key = super::map::canvas::current_raster_key(&self.state);
+                let layers: Vec<_> = self
+                    .state
+                    .layers
+                    .iter()
+                    .rev()
+                    .filter(|l| l.style.visible)
+                    .filter_map(|l| {
+                        let d = l.display.clone()?;
+                        (d.point_count > 0).then_some((l.id, d, l.style.color))
+                    })
+                    .collect();
+                self.state.raster_pending = true;
+                self.spawn_hidden("raster", move |jc| {
+                    let images = layers
+                        .iter()
+                        .map(|(id, d, color)| {
+                            super::map::raster::rasterize_points(d, *color, &view, size, Some(jc))
+                                .map(|img| (*id, img))
+                        })
+                        .collect();
+                    JobOutput::Raster {
+                        view,
+                        size,
+                        key,
+                        images,
+                    }
+                });
             }
             Command::CancelJob(id) => {
                 if let Some(j) = self.jobs.iter().find(|j| j.id == id) {

@@ -59,6 +59,8 @@ pub enum Command {
     Select(Option<FeatureRef>),
     /// Prepare simplified, triangulated shapes of a layer for a detail level.
     PrepareLevel(LayerId, i32),
+    /// Draw the points in view into an image of this many pixels (too many for symbols).
+    RasterizePoints(MapView, [usize; 2]),
     CancelJob(JobId),
     TogglePanel(PanelKind),
     ShowAbout(bool),
