@@ -632,6 +632,17 @@ impl App {
                     self.state.view.fit(self.map_rect, bbox);
                 }
             }
+            Command::ZoomToFeature(fr) => {
+                let bbox = self
+                    .state
+                    .layer(fr.layer)
+                    .and_then(|l| l.display.as_ref())
+                    .and_then(|d| d.features.iter().find(|f| f.index == fr.index))
+                    .map(|f| f.bbox);
+                if let Some(bbox) = bbox {
+                    self.state.view.fit(self.map_rect, bbox);
+                }
+            }
             Command::ZoomToAll => {
                 let bbox = self
                     .state

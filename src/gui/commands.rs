@@ -55,6 +55,8 @@ pub enum Command {
     SetRole(LayerId, Option<LayerRole>),
     ZoomToLayer(LayerId),
     ZoomToAll,
+    /// Show a feature (its bounding box) on the map.
+    ZoomToFeature(FeatureRef),
     SetView(MapView),
     Select(Option<FeatureRef>),
     /// Prepare simplified, triangulated shapes of a layer for a detail level.

@@ -136,11 +136,35 @@ pub fn map_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>) {
         );
     }
 
+    // Name of the feature under the pointer, when the pointer rests.
+    if let Some(p) = hover
+        && !response.dragged()
+        && ui.input(|i| i.pointer.time_since_last_movement() > 0.3)
+        && let Some(fr) = pick(state, &view, rect, p)
+        && let Some(text) = hover_text(state, fr)
+    {
+        response.clone().on_hover_text_at_pointer(text);
+    }
+
     if response.clicked()
         && let Some(p) = response.interact_pointer_pos()
     {
         cmds.push(Command::Select(pick(state, &view, rect, p)));
     }
+}
+
+/// "layer: label" for the tooltip of a feature.
+fn hover_text(state: &AppState, fr: FeatureRef) -> Option<String> {
+    let l = state.layer(fr.layer)?;
+    let label = l
+        .label_field
+        .and_then(|i| l.layer.features.get(fr.index)?.attrs.get(i))
+        .map(|v| v.to_string())
+        .filter(|s| !s.trim().is_empty());
+    Some(match label {
+        Some(label) => format!("{}：{label}", l.layer.name),
+        None => l.layer.name.clone(),
+    })
 }
 
 fn overlay_text(painter: &egui::Painter, at: Pos2, align: egui::Align2, text: &str) {
