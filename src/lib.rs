@@ -13,9 +13,9 @@ pub mod check;
 pub mod cli;
 pub mod crs;
 pub mod engine;
+pub mod export;
 #[cfg(feature = "gui")]
 pub mod gui;
-pub mod export;
 pub mod io;
 pub mod model;
 pub mod project;

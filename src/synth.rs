@@ -46,14 +46,19 @@ impl Rng {
 /// A star-shaped ring around `c` with `n` vertices and radius in [0.6 r, r], closed,
 /// clockwise when `clockwise` (shapefile outer rings) else counter-clockwise.
 fn star_ring(rng: &mut Rng, c: Coord<f64>, r: f64, n: usize, clockwise: bool) -> LineString<f64> {
+    let phase = rng.range(0.0, std::f64::consts::TAU);
     let mut pts: Vec<Coord<f64>> = (0..n)
         .map(|i| {
             let mut a = i as f64 / n as f64 * std::f64::consts::TAU;
             if clockwise {
                 a = -a;
             }
-            // A smooth wobble plus noise: shapes like digitised boundaries.
-            let wobble = 0.8 + 0.12 * (a * 3.0).sin() + 0.08 * rng.f64();
+            // Low-frequency wobble (bays, headlands) plus a little digitising noise:
+            // neighbouring vertices of real boundaries are close, not zig-zags.
+            let wobble = 0.8
+                + 0.12 * (a * 3.0 + phase).sin()
+                + 0.05 * (a * 11.0 + phase * 2.0).sin()
+                + 0.004 * rng.f64();
             let rr = r * wobble;
             Coord {
                 x: (c.x + rr * a.cos()).round_ties_even(),

@@ -942,3 +942,142 @@ fn a_zip_without_shapefiles_is_an_error() {
     let e = read_zip(&zip_path, &ReadOptions::default()).unwrap_err();
     assert!(e.to_string().contains("no .shp"), "{e}");
 }
+
+#[test]
+fn an_shx_that_disagrees_is_reported_once_and_the_shp_is_read_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let shp = dir.path().join("shx.shp");
+    write_shapefile(
+        &shp,
+        &polygons(4),
+        &[],
+        &[],
+        &ShapefileWriteOptions::default(),
+    )
+    .unwrap();
+    let mut x = std::fs::read(shp.with_extension("shx")).unwrap();
+    for i in 1..4 {
+        let at = 100 + 8 * i;
+        x[at..at + 4].copy_from_slice(&7i32.to_be_bytes());
+    }
+    std::fs::write(shp.with_extension("shx"), &x).unwrap();
+    let layer = read(&shp);
+    let got: Vec<_> = layer.features.iter().map(|f| f.geometry.clone()).collect();
+    assert_eq!(got, polygons(4));
+    assert_eq!(layer.problems.len(), 1, "{:?}", warnings(&layer));
+    assert_eq!(layer.problems[0].level, ProblemLevel::Warning);
+    assert_eq!(layer.problems[0].record, Some(1));
+}
+
+#[test]
+fn m_variants_are_read_in_2d_and_flag_has_z() {
+    let line = vec![coord! {x: 0.0, y: 0.0}, coord! {x: 3.0, y: 4.0}];
+    let cases = [
+        (
+            ShapeType::PointM,
+            ShapeRecord::Point(coord! {x: 1.0, y: 2.0}),
+            Geometry::Point(Point::new(1.0, 2.0)),
+        ),
+        (
+            ShapeType::PolyLineM,
+            ShapeRecord::Parts(vec![line.clone()]),
+            Geometry::LineString(LineString(line.clone())),
+        ),
+        (
+            ShapeType::MultiPointM,
+            ShapeRecord::MultiPoint(line.clone()),
+            Geometry::MultiPoint(MultiPoint(line.iter().map(|c| Point(*c)).collect())),
+        ),
+    ];
+    for (t, rec, expect) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let shp = dir.path().join("m.shp");
+        write_shapes(&shp, t, &[rec], &[], &[], &ShapefileWriteOptions::default()).unwrap();
+        let layer = read(&shp);
+        assert!(layer.has_z, "{t:?}");
+        assert_eq!(layer.features[0].geometry, Some(expect), "{t:?}");
+        assert!(layer.problems.is_empty(), "{t:?}: {:?}", warnings(&layer));
+    }
+}
+
+/// Speed check at the scale of the lead's benchmark (2M points, 20k polygons of
+/// 200–2000 vertices). Run with
+/// `cargo test --release --test read_shapefile -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn benchmark_scale_sets_write_and_read_quickly() {
+    use std::time::Instant;
+    let dir = tempfile::tempdir().unwrap();
+    let pts: Vec<Option<Geometry<f64>>> = (0..2_000_000)
+        .map(|i| {
+            let f = i as f64;
+            Some(Geometry::Point(Point::new(
+                500_000.0 + (f * 7.31) % 100_000.0,
+                4_000_000.0 + (f * 3.17) % 100_000.0,
+            )))
+        })
+        .collect();
+    let polys: Vec<Option<Geometry<f64>>> = (0..20_000)
+        .map(|i| {
+            let n = 200 + (i * 7919) % 1800;
+            let (cx, cy) = (
+                500_000.0 + (i % 141) as f64 * 700.0,
+                4_000_000.0 + (i / 141) as f64 * 700.0,
+            );
+            let ring: Vec<Coord<f64>> = (0..=n)
+                .map(|k| {
+                    let a = -(k % n) as f64 / n as f64 * std::f64::consts::TAU;
+                    coord! { x: cx + 300.0 * a.cos(), y: cy + 300.0 * a.sin() }
+                })
+                .collect();
+            Some(Geometry::Polygon(Polygon::new(LineString(ring), vec![])))
+        })
+        .collect();
+    let fields = vec![FieldDef {
+        name: "名称".into(),
+        kind: FieldKind::Text,
+    }];
+    let rows: Vec<Vec<Value>> = (0..2_000_000)
+        .map(|i| vec![Value::Text(format!("锅炉{i}"))])
+        .collect();
+    let (p_shp, z_shp) = (dir.path().join("sites.shp"), dir.path().join("zones.shp"));
+    let t = Instant::now();
+    write_shapefile(
+        &p_shp,
+        &pts,
+        &fields,
+        &rows,
+        &ShapefileWriteOptions::default(),
+    )
+    .unwrap();
+    write_shapefile(&z_shp, &polys, &[], &[], &ShapefileWriteOptions::default()).unwrap();
+    eprintln!("write both: {:?}", t.elapsed());
+    let size = std::fs::metadata(&z_shp).unwrap().len();
+    let geo = ReadOptions {
+        geometry_only: true,
+        ..Default::default()
+    };
+    let t = Instant::now();
+    let zones = read_shapefile(&z_shp, &geo).unwrap().layer;
+    let el = t.elapsed();
+    eprintln!(
+        "read polygons: {el:?} ({:.2} GB/s, {} MB)",
+        size as f64 / el.as_secs_f64() / 1e9,
+        size >> 20
+    );
+    let t = Instant::now();
+    let sites = read_shapefile(&p_shp, &geo).unwrap().layer;
+    eprintln!("read 2M points geometry only: {:?}", t.elapsed());
+    let t = Instant::now();
+    let full = read_shapefile(&p_shp, &ReadOptions::default())
+        .unwrap()
+        .layer;
+    eprintln!("read 2M points with GBK attributes: {:?}", t.elapsed());
+    assert_eq!(zones.features.len(), 20_000);
+    assert_eq!(sites.features.len(), 2_000_000);
+    assert_eq!(
+        full.features[1_999_999].attrs[0],
+        Value::Text("锅炉1999999".into())
+    );
+    assert!(zones.problems.is_empty() && full.problems.is_empty());
+}

@@ -46,6 +46,20 @@ fn ranges(b: (f64, f64, f64, f64)) -> String {
 
 /// Guesses a CRS from a layer's bounds `(min_x, min_y, max_x, max_y)`.
 /// `gk_zone` is the user-given 3-degree zone number (25–45) for 6-digit eastings.
+///
+/// # Examples
+///
+/// ```
+/// use qingling::crs::{Detection, detect_from_bounds};
+///
+/// let zone37 = (37_400_000.0, 3_900_000.0, 37_600_000.0, 4_200_000.0);
+/// assert!(matches!(
+///     detect_from_bounds(zone37, None),
+///     Detection::Found { crs, .. } if crs.epsg == Some(4525)
+/// ));
+/// let no_prefix = (400_000.0, 3_900_000.0, 600_000.0, 4_200_000.0);
+/// assert!(matches!(detect_from_bounds(no_prefix, None), Detection::Ambiguous { .. }));
+/// ```
 pub fn detect_from_bounds(bounds: (f64, f64, f64, f64), gk_zone: Option<u32>) -> Detection {
     let (min_x, min_y, max_x, max_y) = bounds;
     if ![min_x, min_y, max_x, max_y].iter().all(|v| v.is_finite()) || min_x > max_x || min_y > max_y

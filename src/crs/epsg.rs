@@ -63,7 +63,6 @@ impl Datum {
 
     /// Semi-major axis and inverse flattening, used to recognise a datum by its
     /// ellipsoid in a `.prj`.
-    #[allow(dead_code)] // used by prj.rs (next commit)
     pub(crate) fn ellipsoid(self) -> (f64, f64) {
         match self {
             Datum::Cgcs2000 => (6_378_137.0, 298.257_222_101),

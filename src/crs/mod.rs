@@ -5,12 +5,12 @@
 //! Zones are never reprojected for a point test: sites are transformed into each
 //! zone file's CRS (see DESIGN.md).
 //!
-//! Submodules: [`epsg`] (the Chinese Gauss-Kruger families and the EPSG table),
+//! Submodules: `epsg` (the Chinese Gauss-Kruger families and the EPSG table),
 //! `prj` (`.prj` WKT → [`Crs`]), `detect` (guessing a CRS from coordinate ranges),
 //! `transform` ([`Transform`]), `mapoffset` (GCJ-02 / BD-09).
 
 mod detect;
-pub mod epsg;
+mod epsg;
 mod mapoffset;
 mod prj;
 mod transform;
@@ -86,7 +86,8 @@ pub enum CrsError {
     },
     /// proj4rs rejected a proj string.
     #[error(
-        "cannot set up {crs}: {reason}; give the EPSG code with --zones-crs/--sites-crs instead"
+        "cannot use {crs}: {reason}; reproject the data to a supported CRS (e.g. EPSG:4490 or \
+         EPSG:4546) or give another EPSG code with --zones-crs/--sites-crs"
     )]
     InvalidDefinition {
         /// The CRS (name or proj string).
@@ -118,8 +119,15 @@ impl Crs {
     /// 1954 Gauss-Kruger, 3° and 6°, with and without zone prefix), 4326, 4490,
     /// 4610, 4214, 3857 (and its aliases 900913, 3785, 102100, returned as 3857),
     /// and otherwise whatever the `crs-definitions` EPSG table holds.
+    /// Fails for unknown codes and for codes whose projection proj4rs cannot compute.
     pub fn from_epsg(code: u32) -> Result<Crs, CrsError> {
-        epsg::lookup(code).ok_or(CrsError::UnknownEpsg { code })
+        let crs = epsg::lookup(code).ok_or(CrsError::UnknownEpsg { code })?;
+        // Checked here so that a bad code fails where it is named, not at transform time.
+        proj4rs::Proj::from_proj_string(&crs.proj4).map_err(|e| CrsError::InvalidDefinition {
+            crs: crs.to_string(),
+            reason: e.to_string(),
+        })?;
+        Ok(crs)
     }
 
     /// The CRS described by a `.prj` file (ESRI WKT or OGC WKT1). The EPSG code is
@@ -130,9 +138,22 @@ impl Crs {
         prj::crs_from_prj(wkt)
     }
 
-    /// Parses `EPSG:4546`, `epsg:4546`, `4546` (or `urn:ogc:def:crs:EPSG::4546`).
+    /// Parses `EPSG:4546`, `epsg:4546`, `4546` (or `urn:ogc:def:crs:EPSG::4546`), and
+    /// the names `WGS84`, `CGCS2000` and `WebMercator` (case-insensitive).
     pub fn parse(spec: &str) -> Result<Crs, CrsError> {
-        let code = parse_epsg_code(spec).ok_or_else(|| CrsError::BadSpec {
+        let key: String = spec
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, '-' | '_' | ' '))
+            .flat_map(char::to_lowercase)
+            .collect();
+        let code = match key.as_str() {
+            "wgs84" => Some(4326),
+            "cgcs2000" => Some(4490),
+            "webmercator" | "pseudomercator" => Some(3857),
+            _ => parse_epsg_code(spec),
+        };
+        let code = code.ok_or_else(|| CrsError::BadSpec {
             spec: spec.to_owned(),
             expected: "EPSG:<code> or a bare code, e.g. EPSG:4546",
         })?;
@@ -256,13 +277,33 @@ impl SiteCrs {
                 Ok(SiteCrs::Gcj02)
             }
             "bd09" | "bd09ll" | "baidu" | "百度" => Ok(SiteCrs::Bd09),
-            _ => match parse_epsg_code(spec) {
-                Some(code) => Crs::from_epsg(code).map(SiteCrs::Crs),
-                None => Err(CrsError::BadSpec {
-                    spec: spec.to_owned(),
+            _ => match Crs::parse(spec) {
+                Err(CrsError::BadSpec { spec, .. }) => Err(CrsError::BadSpec {
+                    spec,
                     expected: "EPSG:<code> (e.g. EPSG:4490), gcj02 (Amap/Tencent) or bd09 (Baidu)",
                 }),
+                other => other.map(SiteCrs::Crs),
             },
+        }
+    }
+}
+
+impl SiteCrs {
+    /// The CRS that coordinates are in after [`SiteCrs::correct`]: the CRS itself, or
+    /// WGS84 for map-app coordinates.
+    pub fn base_crs(&self) -> Crs {
+        match self {
+            SiteCrs::Crs(crs) => crs.clone(),
+            SiteCrs::Gcj02 | SiteCrs::Bd09 => Crs::wgs84(),
+        }
+    }
+
+    /// Removes a map-app offset: GCJ-02/BD-09 (lon, lat) → WGS84; other CRSs unchanged.
+    pub fn correct(&self, x: f64, y: f64) -> (f64, f64) {
+        match self {
+            SiteCrs::Crs(_) => (x, y),
+            SiteCrs::Gcj02 => gcj02_to_wgs84(x, y),
+            SiteCrs::Bd09 => bd09_to_wgs84(x, y),
         }
     }
 }
@@ -309,6 +350,20 @@ mod tests {
         );
         let err = SiteCrs::parse("google").unwrap_err().to_string();
         assert!(err.contains("gcj02"), "{err}");
+    }
+
+    #[test]
+    fn map_app_sites_are_corrected_to_wgs84() {
+        let (lon, lat) = wgs84_to_gcj02(112.55, 37.87);
+        let (x, y) = SiteCrs::Gcj02.correct(lon, lat);
+        assert!((x - 112.55).abs() < 1e-8 && (y - 37.87).abs() < 1e-8);
+        let (lon, lat) = wgs84_to_bd09(112.55, 37.87);
+        let (x, y) = SiteCrs::Bd09.correct(lon, lat);
+        assert!((x - 112.55).abs() < 1e-8 && (y - 37.87).abs() < 1e-8);
+        assert_eq!(SiteCrs::Bd09.base_crs(), Crs::wgs84());
+        let gk = SiteCrs::Crs(Crs::from_epsg(4546).unwrap());
+        assert_eq!(gk.correct(500_000.0, 4e6), (500_000.0, 4e6));
+        assert_eq!(gk.base_crs().epsg, Some(4546));
     }
 
     #[test]

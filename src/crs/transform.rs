@@ -11,7 +11,7 @@
 //! - A CRS with no datum shift in its proj string (CGCS2000, Xian 1980, most
 //!   `.prj`s) is aligned with WGS84; Xian 1980 is therefore off by its datum
 //!   difference (tens of metres), as in PROJ.
-//! - Beijing 1954 carries the EPSG `+towgs84` (see [`super::epsg`]); when the other
+//! - Beijing 1954 carries the EPSG `+towgs84` (see `epsg.rs`); when the other
 //!   side has no datum, it gets `+towgs84=0,0,0` so the shift is applied both ways
 //!   (proj4rs, like PROJ.4, otherwise skips the datum step). Between two CRSs
 //!   without a real shift (WGS84 → Xian 1980, say) latitude and longitude are kept,
@@ -25,6 +25,19 @@ use super::{Crs, CrsError};
 
 /// A transform between two CRSs, ready to apply. Construction parses both proj
 /// strings once; [`Transform::apply`] does not allocate.
+///
+/// # Examples
+///
+/// ```
+/// use qingling::crs::{Crs, Transform};
+///
+/// // Taiyuan into CGCS2000 3-degree Gauss-Kruger zone 38 (CM 114E).
+/// let gk38 = Crs::from_epsg(4547).unwrap();
+/// let t = Transform::new(&Crs::wgs84(), &gk38).unwrap();
+/// let (x, y) = t.apply(112.55, 37.87).unwrap();
+/// assert!((x - 372_415.049).abs() < 0.001 && (y - 4_194_059.800).abs() < 0.001);
+/// assert!(Transform::new(&Crs::wgs84(), &Crs::cgcs2000()).unwrap().is_identity());
+/// ```
 pub struct Transform {
     kind: Kind,
     from_label: String,

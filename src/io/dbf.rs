@@ -28,6 +28,8 @@ use std::path::Path;
 
 use encoding_rs::{Encoding, GB18030, GBK, UTF_8};
 
+use rayon::prelude::*;
+
 use crate::io::IoError;
 use crate::model::{EncodingInfo, EncodingSource, FieldDef, FieldKind, Problem, Value};
 
@@ -49,7 +51,8 @@ impl DbfField {
     pub fn kind(&self) -> FieldKind {
         match self.type_code.to_ascii_uppercase() {
             b'N' if self.decimals == 0 => FieldKind::Integer,
-            b'N' | b'F' | b'O' | b'B' => FieldKind::Float,
+            b'N' | b'F' | b'O' => FieldKind::Float,
+            b'B' if self.length == 8 => FieldKind::Float,
             b'I' | b'+' => FieldKind::Integer,
             b'L' => FieldKind::Bool,
             b'D' => FieldKind::Date,
@@ -470,18 +473,11 @@ pub fn read_dbf(
     let encoding = choose_encoding(path, user_encoding, cpg, header.ldid, &mut scan, problems);
     let enc = encoding.encoding;
 
-    let mut replaced_first: Option<(Option<u64>, usize)> = None;
-    let mut note_replaced = |rec: Option<u64>| match &mut replaced_first {
-        Some((_, count)) => *count += 1,
-        None => replaced_first = Some((rec, 1)),
-    };
-
+    let mut names_replaced = 0usize;
     let mut fields: Vec<FieldDef> = Vec::with_capacity(header.fields.len());
     for (i, f) in header.fields.iter().enumerate() {
         let (mut name, bad) = decode_text(&f.raw_name, enc);
-        if bad {
-            note_replaced(None);
-        }
+        names_replaced += usize::from(bad);
         if name.is_empty() {
             name = format!("FIELD{}", i + 1);
         }
@@ -496,84 +492,45 @@ pub fn read_dbf(
             kind: f.kind(),
         });
     }
+    if let Some(memo) = header.fields.iter().zip(&fields).find(|(f, _)| {
+        let t = f.type_code.to_ascii_uppercase();
+        matches!(t, b'M' | b'G' | b'P') || (t == b'B' && f.length != 8)
+    }) {
+        problems.push(
+            Problem::warning(
+                path,
+                "memo/binary fields are stored in a separate .dbt/.fpt file and were not read",
+            )
+            .in_field(memo.1.name.clone())
+            .with_hint("convert the field to text if its content is needed"),
+        );
+    }
 
-    let mut memo_reported = false;
-    let mut rows: Vec<Vec<Value>> = Vec::with_capacity(n);
-    for r in 0..n {
-        let start = header.header_len + r * header.record_len;
-        let rec = &bytes[start..start + header.record_len];
-        let fid = r as u64;
-        if rec[0] == b'*' {
-            problems.push(
-                Problem::warning(path, "record marked deleted in .dbf; its attributes were left empty")
-                    .at_record(fid)
-                    .with_hint("ESRI tools skip deleted rows; the shape was kept so record numbers stay aligned"),
-            );
-            rows.push(vec![Value::Null; fields.len()]);
-            continue;
+    // Records are independent: decode them in parallel, keeping file order.
+    let ctx = RowContext {
+        path,
+        header: &header,
+        fields: &fields,
+        enc,
+    };
+    let (rows, extras): (Vec<Vec<Value>>, Vec<Option<Box<RowExtras>>>) = (0..n)
+        .into_par_iter()
+        .map(|r| {
+            let start = header.header_len + r * header.record_len;
+            ctx.decode_row(r as u64, &bytes[start..start + header.record_len])
+        })
+        .unzip();
+    let mut replaced_first: Option<(Option<u64>, usize)> =
+        (names_replaced > 0).then_some((None, names_replaced));
+    for (r, extra) in extras.into_iter().enumerate() {
+        let Some(extra) = extra else { continue };
+        problems.extend(extra.problems);
+        if extra.replaced > 0 {
+            match &mut replaced_first {
+                Some((_, count)) => *count += extra.replaced,
+                None => replaced_first = Some((Some(r as u64), extra.replaced)),
+            }
         }
-        let mut row = Vec::with_capacity(fields.len());
-        for (f, def) in header.fields.iter().zip(&fields) {
-            let raw = &rec[f.offset..f.offset + f.length];
-            let value = match f.type_code.to_ascii_uppercase() {
-                b'C' => {
-                    let t = trim_bytes(raw);
-                    if t.is_empty() {
-                        Value::Null
-                    } else {
-                        let (s, bad) = decode_text(t, enc);
-                        if bad {
-                            note_replaced(Some(fid));
-                        }
-                        Value::Text(s)
-                    }
-                }
-                b'N' | b'F' => parse_number(raw, f.decimals, path, fid, &def.name, problems),
-                b'L' => parse_bool(raw, path, fid, &def.name, problems),
-                b'D' => parse_date(raw, path, fid, &def.name, problems),
-                b'I' | b'+' if raw.len() == 4 => {
-                    Value::Int(i32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]) as i64)
-                }
-                b'O' if raw.len() == 8 => {
-                    let mut a = [0u8; 8];
-                    a.copy_from_slice(raw);
-                    let v = f64::from_le_bytes(a);
-                    if v.is_finite() {
-                        Value::Float(v)
-                    } else {
-                        Value::Null
-                    }
-                }
-                b'M' | b'G' | b'P' | b'B' => {
-                    if !memo_reported {
-                        memo_reported = true;
-                        problems.push(
-                            Problem::warning(
-                                path,
-                                "memo/binary fields are stored in a separate .dbt/.fpt file and were not read",
-                            )
-                            .in_field(def.name.clone())
-                            .with_hint("convert the field to text if its content is needed"),
-                        );
-                    }
-                    Value::Null
-                }
-                _ => {
-                    let t = trim_bytes(raw);
-                    if t.is_empty() {
-                        Value::Null
-                    } else {
-                        let (s, bad) = decode_text(t, enc);
-                        if bad {
-                            note_replaced(Some(fid));
-                        }
-                        Value::Text(s)
-                    }
-                }
-            };
-            row.push(value);
-        }
-        rows.push(row);
     }
 
     if let Some((first, count)) = replaced_first {
@@ -598,6 +555,78 @@ pub fn read_dbf(
         rows,
         encoding,
     })
+}
+
+/// Problems and replaced characters of one record (rare, so kept out of line).
+#[derive(Default)]
+struct RowExtras {
+    problems: Vec<Problem>,
+    replaced: usize,
+}
+
+/// What decoding a record needs.
+struct RowContext<'a> {
+    path: &'a Path,
+    header: &'a DbfHeader,
+    fields: &'a [FieldDef],
+    enc: &'static Encoding,
+}
+
+impl RowContext<'_> {
+    fn decode_row(&self, fid: u64, rec: &[u8]) -> (Vec<Value>, Option<Box<RowExtras>>) {
+        let path = self.path;
+        let mut extras = RowExtras::default();
+        if rec[0] == b'*' {
+            extras.problems.push(
+                Problem::warning(path, "record marked deleted in .dbf; its attributes were left empty")
+                    .at_record(fid)
+                    .with_hint("ESRI tools skip deleted rows; the shape was kept so record numbers stay aligned"),
+            );
+            return (vec![Value::Null; self.fields.len()], Some(Box::new(extras)));
+        }
+        let problems = &mut extras.problems;
+        let mut replaced = 0;
+        let mut text = |raw: &[u8]| {
+            let t = trim_bytes(raw);
+            if t.is_empty() {
+                Value::Null
+            } else {
+                let (s, bad) = decode_text(t, self.enc);
+                replaced += usize::from(bad);
+                Value::Text(s)
+            }
+        };
+        let mut row = Vec::with_capacity(self.fields.len());
+        for (f, def) in self.header.fields.iter().zip(self.fields) {
+            let raw = &rec[f.offset..f.offset + f.length];
+            let value = match f.type_code.to_ascii_uppercase() {
+                b'C' => text(raw),
+                b'N' | b'F' => parse_number(raw, f.decimals, path, fid, &def.name, problems),
+                b'L' => parse_bool(raw, path, fid, &def.name, problems),
+                b'D' => parse_date(raw, path, fid, &def.name, problems),
+                b'I' | b'+' if raw.len() == 4 => {
+                    Value::Int(i32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]) as i64)
+                }
+                // `O` and Visual FoxPro's `B` are little-endian doubles.
+                b'O' | b'B' if raw.len() == 8 => {
+                    let mut a = [0u8; 8];
+                    a.copy_from_slice(raw);
+                    let v = f64::from_le_bytes(a);
+                    if v.is_finite() {
+                        Value::Float(v)
+                    } else {
+                        Value::Null
+                    }
+                }
+                b'M' | b'G' | b'P' | b'B' => Value::Null,
+                _ => text(raw),
+            };
+            row.push(value);
+        }
+        extras.replaced = replaced;
+        let keep = !extras.problems.is_empty() || extras.replaced > 0;
+        (row, keep.then(|| Box::new(extras)))
+    }
 }
 
 fn count_descriptors(bytes: &[u8], header_len: usize) -> usize {
@@ -722,7 +751,7 @@ fn date_parts(t: &[u8]) -> Option<(u32, u32, u32)> {
 
 /// Whether a calendar date exists (proleptic Gregorian).
 pub(crate) fn valid_date(y: u32, m: u32, d: u32) -> bool {
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let leap = (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
     let days = match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,

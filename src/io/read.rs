@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use geo_types::{Coord, Geometry};
 
-use super::{IoError, ReadOptions, shp, zip};
+use super::{IoError, ReadOptions, geojson, shp, table, zip};
 use crate::crs::{self, Crs, Detection};
 use crate::model::{CrsInfo, CrsSource, Layer, Problem};
 
@@ -84,7 +84,21 @@ pub fn read_path(path: &Path, opts: &ReadOptions) -> Result<Vec<Layer>, IoError>
                 layers.push(layer);
             }
         }
-        // READERS-PENDING: geojson, csv/xlsx
+        "geojson" | "json" => {
+            let (mut layer, declared) = geojson::read_geojson(path, opts)?;
+            resolve_crs(&mut layer, None, declared, opts);
+            layers.push(layer);
+        }
+        "csv" | "xlsx" | "xls" => {
+            let mut layer = if ext == "csv" {
+                table::read_csv(path, opts)?
+            } else {
+                table::read_xlsx(path, opts)?
+            };
+            resolve_crs(&mut layer, None, None, opts);
+            correct_flagged_offsets(&mut layer);
+            layers.push(layer);
+        }
         _ => {
             return Err(IoError::Unsupported {
                 path: path.to_path_buf(),
@@ -169,11 +183,15 @@ fn resolve_crs(layer: &mut Layer, prj: Option<&str>, declared: Option<u32>, opts
     }
 }
 
-/* PENDING-TABLE
 /// Ledger rows whose coordinate-system column says GCJ-02 (Amap, Tencent) or BD-09
 /// (Baidu) are corrected to WGS84 here, at the edge, and the correction is reported.
 fn correct_flagged_offsets(layer: &mut Layer) {
-    let geographic = layer.crs.crs.as_ref().map(|c| c.geographic).unwrap_or(false);
+    let geographic = layer
+        .crs
+        .crs
+        .as_ref()
+        .map(|c| c.geographic)
+        .unwrap_or(false);
     if !geographic {
         return;
     }
@@ -181,7 +199,9 @@ fn correct_flagged_offsets(layer: &mut Layer) {
     let (mut gcj, mut bd) = (0usize, 0usize);
     for (f, kind) in layer.features.iter_mut().zip(kinds) {
         let Some(kind) = kind else { continue };
-        let Some(Geometry::Point(p)) = &mut f.geometry else { continue };
+        let Some(Geometry::Point(p)) = &mut f.geometry else {
+            continue;
+        };
         let (x, y) = match kind {
             table::MapOffset::Gcj02 => {
                 gcj += 1;
@@ -203,4 +223,3 @@ fn correct_flagged_offsets(layer: &mut Layer) {
         ));
     }
 }
-*/

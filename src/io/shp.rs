@@ -30,7 +30,7 @@ use crate::model::{
     CrsInfo, CrsSource, Feature, GeometryKind, Layer, Problem, SourceFormat, Value,
 };
 
-pub use crate::model::Geometry;
+use crate::model::Geometry;
 
 /// The shape types of the specification.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -222,19 +222,29 @@ pub fn decode_sidecar_text(bytes: &[u8]) -> String {
 /// opened at all. A missing `.dbf` or `.shx` is not an error.
 pub fn read_shapefile(path: &Path, opts: &ReadOptions) -> Result<ShapefileRead, IoError> {
     let set = ShapefileSet::locate(path)?;
-    let shp = std::fs::read(&set.shp).map_err(|e| IoError::io(&set.shp, e))?;
     let read_optional = |p: &Option<PathBuf>| -> Result<Option<Vec<u8>>, IoError> {
         match p {
             Some(p) => std::fs::read(p).map(Some).map_err(|e| IoError::io(p, e)),
             None => Ok(None),
         }
     };
+    // The two big files are read side by side (copying from the page cache is CPU work).
+    let (shp, dbf) = rayon::join(
+        || std::fs::read(&set.shp).map_err(|e| IoError::io(&set.shp, e)),
+        || {
+            if opts.geometry_only {
+                Ok(None)
+            } else {
+                read_optional(&set.dbf)
+            }
+        },
+    );
+    let (shp, dbf) = (shp?, dbf?);
     let shx = read_optional(&set.shx)?;
-    let (dbf, cpg) = if opts.geometry_only {
-        (None, None)
+    let cpg = if opts.geometry_only {
+        None
     } else {
-        let cpg = read_optional(&set.cpg)?.map(|b| decode_sidecar_text(&b));
-        (read_optional(&set.dbf)?, cpg)
+        read_optional(&set.cpg)?.map(|b| decode_sidecar_text(&b))
     };
     let prj_text = read_optional(&set.prj)?.map(|b| decode_sidecar_text(&b));
     let layer = read_shapefile_bytes(
@@ -260,15 +270,27 @@ pub fn read_shapefile_bytes(
     opts: &ReadOptions,
 ) -> Result<Layer, IoError> {
     let path = path_for_messages;
-    let parsed = parse_shp(path, shp, shx)?;
-    let n = parsed.geometries.len();
+    let dbf_path = path.with_extension("dbf");
+    let read_attrs = !opts.geometry_only;
+    // Geometry and attributes are independent: parse them side by side.
+    let (parsed, table) = rayon::join(
+        || parse_shp(path, shp, shx),
+        || {
+            let bytes = dbf.filter(|_| read_attrs)?;
+            let mut dbf_problems = Vec::new();
+            let table = dbf::read_dbf(&dbf_path, bytes, cpg, opts.encoding, &mut dbf_problems);
+            Some((table, dbf_problems))
+        },
+    );
+    let parsed = parsed?;
+    let n = parsed.features.len();
+    let mut features = parsed.features;
     let mut problems = parsed.problems;
     let mut fields = Vec::new();
     let mut encoding = None;
     let mut rows: Vec<Vec<Value>> = Vec::new();
-    if !opts.geometry_only {
-        let dbf_path = path.with_extension("dbf");
-        match dbf {
+    if read_attrs {
+        match table {
             None => problems.push(
                 Problem::warning(
                     path,
@@ -276,8 +298,9 @@ pub fn read_shapefile_bytes(
                 )
                 .with_hint("copy the .dbf with the same name next to the .shp"),
             ),
-            Some(bytes) => {
-                match dbf::read_dbf(&dbf_path, bytes, cpg, opts.encoding, &mut problems) {
+            Some((table, mut dbf_problems)) => {
+                problems.append(&mut dbf_problems);
+                match table {
                     Ok(table) => {
                         fields = table.fields;
                         encoding = Some(table.encoding);
@@ -321,23 +344,12 @@ pub fn read_shapefile_bytes(
                 }
             }
         }
+        let nfields = fields.len();
+        let mut rows = rows.into_iter();
+        for f in &mut features {
+            f.attrs = rows.next().unwrap_or_else(|| vec![Value::Null; nfields]);
+        }
     }
-    let nfields = fields.len();
-    let mut rows = rows.into_iter();
-    let features: Vec<Feature> = parsed
-        .geometries
-        .into_iter()
-        .enumerate()
-        .map(|(i, geometry)| Feature {
-            fid: i as u64,
-            geometry,
-            attrs: if opts.geometry_only {
-                Vec::new()
-            } else {
-                rows.next().unwrap_or_else(|| vec![Value::Null; nfields])
-            },
-        })
-        .collect();
     let name = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -359,12 +371,13 @@ pub fn read_shapefile_bytes(
     })
 }
 
-/// The geometry part of a `.shp`: one entry per record in file order.
+/// The geometry part of a `.shp`: one feature per record in file order, with
+/// empty attributes.
 #[derive(Clone, Debug)]
-pub struct ShpGeometries {
+pub struct ShpRecords {
     /// The shape type declared in the file header.
     pub shape_type: ShapeType,
-    pub geometries: Vec<Option<Geometry<f64>>>,
+    pub features: Vec<Feature>,
     pub problems: Vec<Problem>,
 }
 
@@ -388,7 +401,7 @@ fn le_f64(b: &[u8], at: usize) -> f64 {
 /// Where a record is, or why it could not be found.
 enum Slot {
     Content(Range<usize>),
-    Lost(Problem),
+    Lost(Box<Problem>),
 }
 
 /// A `.shx` entry: byte offset of the record header and content length in bytes.
@@ -423,7 +436,7 @@ fn parse_shx(path: &Path, shx: Option<&[u8]>, problems: &mut Vec<Problem>) -> Ve
 ///
 /// Fails only when the file is not a shapefile at all (shorter than its 100-byte
 /// header, wrong file code, unknown or unsupported shape type).
-pub fn parse_shp(path: &Path, shp: &[u8], shx: Option<&[u8]>) -> Result<ShpGeometries, IoError> {
+pub fn parse_shp(path: &Path, shp: &[u8], shx: Option<&[u8]>) -> Result<ShpRecords, IoError> {
     if shp.len() < HEADER_LEN {
         return Err(IoError::corrupt(
             path,
@@ -460,22 +473,30 @@ pub fn parse_shp(path: &Path, shp: &[u8], shx: Option<&[u8]>) -> Result<ShpGeome
     let index = parse_shx(path, shx, &mut problems);
     let slots = locate_records(path, shp, shape_type, &index, &mut problems);
 
-    let parsed: Vec<(Option<Geometry<f64>>, Vec<Problem>)> = slots
+    // Problems are rare: keep them out of line so the per-record result stays small.
+    let (features, record_problems): (Vec<Feature>, Vec<RareProblems>) = slots
         .into_par_iter()
         .enumerate()
-        .map(|(i, slot)| match slot {
-            Slot::Content(r) => parse_record(path, i as u64, &shp[r], shape_type),
-            Slot::Lost(p) => (None, vec![p]),
+        .map(|(i, slot)| {
+            let fid = i as u64;
+            let (geometry, p) = match slot {
+                Slot::Content(r) => parse_record(path, fid, &shp[r], shape_type),
+                Slot::Lost(p) => (None, vec![*p]),
+            };
+            let feature = Feature {
+                fid,
+                geometry,
+                attrs: Vec::new(),
+            };
+            (feature, (!p.is_empty()).then(|| Box::new(p)))
         })
-        .collect();
-    let mut geometries = Vec::with_capacity(parsed.len());
-    for (g, mut p) in parsed {
-        geometries.push(g);
-        problems.append(&mut p);
+        .unzip();
+    for p in record_problems.into_iter().flatten() {
+        problems.extend(*p);
     }
-    Ok(ShpGeometries {
+    Ok(ShpRecords {
         shape_type,
-        geometries,
+        features,
         problems,
     })
 }
@@ -483,7 +504,7 @@ pub fn parse_shp(path: &Path, shp: &[u8], shx: Option<&[u8]>) -> Result<ShpGeome
 /// Whether a plausible record header for record number `number` (1-based; `None`
 /// = any) starts at `at`.
 fn header_at(shp: &[u8], at: usize, number: Option<i32>, shape_type: ShapeType) -> Option<usize> {
-    if at < HEADER_LEN || at % 2 != 0 || at + 12 > shp.len() {
+    if at < HEADER_LEN || !at.is_multiple_of(2) || at + 12 > shp.len() {
         return None;
     }
     if let Some(n) = number
@@ -512,8 +533,9 @@ fn locate_records(
     problems: &mut Vec<Problem>,
 ) -> Vec<Slot> {
     let len = shp.len();
-    // Each record takes at least 12 bytes: never reserve more than that allows.
-    let mut slots: Vec<Slot> = Vec::with_capacity((len - HEADER_LEN) / 12 + 1);
+    // The .shx count is a good guess, but each record takes at least 12 bytes:
+    // never reserve more than the file can hold.
+    let mut slots: Vec<Slot> = Vec::with_capacity(index.len().min((len - HEADER_LEN) / 12 + 1));
     let mut pos = HEADER_LEN;
     let check_numbers = len >= HEADER_LEN + 8 && be_i32(shp, HEADER_LEN) == 1;
     let mut shx_reported = false;
@@ -588,11 +610,11 @@ fn locate_records(
                     prev.end = prev.end.min(at).max(prev.start);
                 }
                 for lost in r..found_r {
-                    slots.push(Slot::Lost(
+                    slots.push(Slot::Lost(Box::new(
                         Problem::error(path, format!("{what}; the record could not be read"))
                             .at_record(lost as u64)
                             .with_hint("the .shp is damaged here; repair or re-export the layer"),
-                    ));
+                    )));
                 }
                 pos = at;
             }
@@ -610,11 +632,11 @@ fn locate_records(
                 } else {
                     format!("{what}; no later record could be found, {r} records were read{listed}")
                 };
-                slots.push(Slot::Lost(
+                slots.push(Slot::Lost(Box::new(
                     Problem::error(path, message)
                         .at_record(r as u64)
                         .with_hint("get a complete copy of the .shp"),
-                ));
+                )));
                 break;
             }
         }
@@ -668,6 +690,9 @@ fn resync(
 }
 
 type Parsed = (Option<Geometry<f64>>, Vec<Problem>);
+
+/// A record's problems, boxed because nearly every record has none.
+type RareProblems = Option<Box<Vec<Problem>>>;
 
 fn bad(path: &Path, fid: u64, message: String, hint: &str) -> Parsed {
     (
@@ -1086,4 +1111,91 @@ fn assemble_polygon(path: &Path, fid: u64, mut rings: Vec<Vec<Coord<f64>>>) -> P
         Geometry::MultiPolygon(MultiPolygon(polygons))
     };
     (Some(g), problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ring(c: &[(f64, f64)]) -> Vec<Coord<f64>> {
+        c.iter().map(|&(x, y)| Coord { x, y }).collect()
+    }
+
+    #[test]
+    fn clockwise_rings_have_negative_signed_area_even_far_from_the_origin() {
+        let cw = ring(&[(0.0, 0.0), (0.0, 1.0), (1.0, 1.0), (1.0, 0.0), (0.0, 0.0)]);
+        assert_eq!(signed_area2(&cw), -2.0);
+        let far: Vec<Coord<f64>> = cw
+            .iter()
+            .map(|c| Coord {
+                x: c.x + 38_500_000.0,
+                y: c.y + 4_200_000.0,
+            })
+            .collect();
+        assert_eq!(signed_area2(&far), -2.0);
+        let ccw: Vec<Coord<f64>> = cw.iter().rev().copied().collect();
+        assert_eq!(signed_area2(&ccw), 2.0);
+    }
+
+    #[test]
+    fn point_in_ring_reports_inside_boundary_and_outside() {
+        let sq = ring(&[(0.0, 0.0), (0.0, 2.0), (2.0, 2.0), (2.0, 0.0), (0.0, 0.0)]);
+        assert_eq!(
+            point_in_ring(Coord { x: 1.0, y: 1.0 }, &sq),
+            Position::Inside
+        );
+        assert_eq!(
+            point_in_ring(Coord { x: 0.0, y: 1.0 }, &sq),
+            Position::OnBoundary
+        );
+        assert_eq!(
+            point_in_ring(Coord { x: 2.0, y: 2.0 }, &sq),
+            Position::OnBoundary
+        );
+        assert_eq!(
+            point_in_ring(Coord { x: 3.0, y: 1.0 }, &sq),
+            Position::Outside
+        );
+        assert_eq!(
+            point_in_ring(Coord { x: -1.0, y: 2.0 }, &sq),
+            Position::Outside
+        );
+    }
+
+    #[test]
+    fn a_hole_touching_its_outer_ring_at_a_vertex_is_still_assigned() {
+        let outer = ring(&[(0.0, 0.0), (0.0, 4.0), (4.0, 4.0), (4.0, 0.0), (0.0, 0.0)]);
+        // Hole starts on the outer boundary; its second vertex decides.
+        let hole = ring(&[(0.0, 2.0), (2.0, 1.0), (2.0, 3.0), (0.0, 2.0)]);
+        let (g, problems) = assemble_polygon(Path::new("t.shp"), 0, vec![outer, hole]);
+        assert!(problems.is_empty(), "{problems:?}");
+        let Some(Geometry::Polygon(p)) = g else {
+            panic!("expected a polygon");
+        };
+        assert_eq!(p.interiors().len(), 1);
+    }
+
+    #[test]
+    fn shape_type_codes_round_trip() {
+        for code in [0, 1, 3, 5, 8, 11, 13, 15, 18, 21, 23, 25, 28, 31] {
+            assert_eq!(ShapeType::from_code(code).map(ShapeType::code), Some(code));
+        }
+        assert_eq!(ShapeType::from_code(2), None);
+        assert!(ShapeType::PolygonM.has_z_or_m());
+        assert!(!ShapeType::Polygon.has_z_or_m());
+    }
+
+    #[test]
+    fn headers_are_checked_against_the_bytes_present() {
+        let mut b = vec![0u8; 100];
+        b.extend_from_slice(&1i32.to_be_bytes());
+        b.extend_from_slice(&10i32.to_be_bytes());
+        b.extend_from_slice(&1i32.to_le_bytes());
+        b.extend_from_slice(&[0u8; 16]);
+        assert_eq!(header_at(&b, 100, Some(1), ShapeType::Point), Some(128));
+        assert_eq!(header_at(&b, 100, Some(2), ShapeType::Point), None);
+        assert_eq!(header_at(&b, 100, Some(1), ShapeType::Polygon), None);
+        b.truncate(120);
+        assert_eq!(header_at(&b, 100, Some(1), ShapeType::Point), None);
+    }
 }

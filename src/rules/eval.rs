@@ -21,13 +21,19 @@ use crate::model::{Fid, Layer, Problem, Severity, Value};
 /// One canonical value, read the way its field is read.
 #[derive(Clone, Debug, PartialEq)]
 pub enum CanonValue {
+    /// Text as written (trimmed).
     Text(String),
     /// t/h for `capacity_tph`, MW for `capacity_mw`.
     Number(f64),
+    /// A protection-zone level.
     Level(ZoneLevel),
+    /// A fuel.
     Fuel(Fuel),
+    /// A site status.
     Status(SiteStatus),
+    /// A 散乱污 remediation type.
     Remediation(RemediationType),
+    /// A yes/no answer.
     Flag(bool),
 }
 
@@ -38,10 +44,12 @@ pub enum CanonValue {
 pub struct CanonicalValues {
     values: BTreeMap<CanonicalField, CanonValue>,
     raw: BTreeMap<CanonicalField, String>,
+    /// Values that could not be read, one problem each.
     pub problems: Vec<Problem>,
 }
 
 impl CanonicalValues {
+    /// No values.
     pub fn new() -> CanonicalValues {
         CanonicalValues::default()
     }
@@ -53,7 +61,6 @@ impl CanonicalValues {
         for (field, text) in pairs {
             let _ = v.set_text(*field, text, None);
         }
-        v.derive();
         v
     }
 
@@ -90,7 +97,7 @@ impl CanonicalValues {
             ValueKind::ScatteredFlag => parse_scattered_flag(text).map(CanonValue::Flag),
             ValueKind::DoneFlag => parse_done_flag(text).map(CanonValue::Flag),
         };
-        match read {
+        let result = match read {
             Some(v) => {
                 self.values.insert(field, v);
                 Ok(())
@@ -100,11 +107,14 @@ impl CanonicalValues {
                 field.label_zh(),
                 expected_text(field)
             )),
-        }
+        };
+        self.derive();
+        result
     }
 
-    /// Fills values that follow from others: `capacity_tph` from `capacity_mw`, and
-    /// a zone level from the zone's name (`某水源地一级保护区`).
+    /// Fills values that follow from others when they are missing: `capacity_tph`
+    /// from `capacity_mw`, and a zone level from the zone's name (`某水源地一级保护区`).
+    /// A value read later for the field itself replaces the derived one.
     fn derive(&mut self) {
         if !self.values.contains_key(&CanonicalField::CapacityTph)
             && let Some(CanonValue::Number(mw)) = self.values.get(&CanonicalField::CapacityMw)
@@ -125,6 +135,7 @@ impl CanonicalValues {
         }
     }
 
+    /// The value of a field, `None` when missing or unreadable.
     pub fn get(&self, field: CanonicalField) -> Option<&CanonValue> {
         self.values.get(&field)
     }
@@ -145,21 +156,27 @@ impl CanonicalValues {
             .or_else(|| self.text(CanonicalField::ZoneName))
             .or_else(|| self.text(CanonicalField::SourceName))
     }
+    /// The city (市) as written.
     pub fn city(&self) -> Option<&str> {
         self.text(CanonicalField::City)
     }
+    /// The county (县区) as written.
     pub fn county(&self) -> Option<&str> {
         self.text(CanonicalField::County)
     }
+    /// The 6-digit division code as written.
     pub fn county_code(&self) -> Option<&str> {
         self.text(CanonicalField::CountyCode)
     }
+    /// The 统一社会信用代码 as written.
     pub fn credit_code(&self) -> Option<&str> {
         self.text(CanonicalField::CreditCode)
     }
+    /// The industry (行业) as written.
     pub fn industry(&self) -> Option<&str> {
         self.text(CanonicalField::Industry)
     }
+    /// The fuel, read.
     pub fn fuel(&self) -> Option<Fuel> {
         match self.values.get(&CanonicalField::Fuel) {
             Some(CanonValue::Fuel(f)) => Some(*f),
@@ -173,18 +190,21 @@ impl CanonicalValues {
             _ => None,
         }
     }
+    /// The status, read.
     pub fn status(&self) -> Option<SiteStatus> {
         match self.values.get(&CanonicalField::Status) {
             Some(CanonValue::Status(s)) => Some(*s),
             _ => None,
         }
     }
+    /// The protection-zone level (of a zone record).
     pub fn level(&self) -> Option<ZoneLevel> {
         match self.values.get(&CanonicalField::ZoneLevel) {
             Some(CanonValue::Level(l)) => Some(*l),
             _ => None,
         }
     }
+    /// The 散乱污 remediation type, read.
     pub fn remediation(&self) -> Option<RemediationType> {
         match self.values.get(&CanonicalField::RemediationType) {
             Some(CanonValue::Remediation(r)) => Some(*r),
@@ -290,10 +310,7 @@ fn values_of(
         let text = match value {
             Value::Null => continue,
             Value::Bool(b) => (if *b { "是" } else { "否" }).to_string(),
-            Value::Float(f) if *f == f.trunc() && field.kind() == ValueKind::Text => {
-                // Codes stored as numbers (division codes) read without ".0".
-                crate::model::format_float(*f)
-            }
+            // Numbers print without a trailing ".0", so division codes stay codes.
             other => other.to_string(),
         };
         if let Err(why) = out.set_text(*field, &text, *unit) {
@@ -312,24 +329,30 @@ fn values_of(
             let _ = out.set_text(*field, text, None);
         }
     }
-    out.derive();
     out
 }
 
 /// A site as the rules see it.
 #[derive(Clone, Copy, Debug)]
 pub struct SiteRecord<'a> {
+    /// The site's layer name.
     pub layer: &'a str,
+    /// The site's record number in its layer.
     pub fid: Fid,
+    /// The role of the site's layer.
     pub role: LayerRole,
+    /// The site's attributes, read through its layer's mapping.
     pub canonical: &'a CanonicalValues,
 }
 
 /// Where a site lies relative to a zone polygon.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ZoneRelation {
+    /// In the interior.
     Inside,
+    /// On the boundary (within the engine's tolerance).
     OnBoundary,
+    /// In the exterior.
     Outside,
 }
 
@@ -343,12 +366,19 @@ impl ZoneRelation {
 /// One zone a site relates to, as the spatial engine found it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ZoneHit {
+    /// The zone's layer name.
     pub zone_layer: String,
+    /// The zone's record number in its layer.
     pub zone_fid: Fid,
+    /// The role of the zone's layer.
     pub role: LayerRole,
+    /// The protection level, for water zones.
     pub level: Option<ZoneLevel>,
+    /// The zone's name for the ledger.
     pub zone_name: Option<String>,
+    /// The zone's city, for rules scoped by place.
     pub zone_city: Option<String>,
+    /// Where the site lies relative to the zone.
     pub location: ZoneRelation,
     /// Metric distance to the boundary: 0 on it, negative inside.
     pub distance_m: f64,
@@ -380,8 +410,11 @@ impl ZoneHit {
 /// A rule that fires for a site, against a zone or (attribute-only) none.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RuleHit<'z> {
+    /// The id of the rule that fired.
     pub rule_id: String,
+    /// The rule's severity.
     pub severity: Severity,
+    /// The zone the rule fired against; `None` for attribute-only rules.
     pub zone: Option<&'z ZoneHit>,
 }
 
@@ -464,7 +497,7 @@ pub fn in_scope(scope: &PlaceScope, site: &CanonicalValues, zone: Option<&ZoneHi
                 .is_some_and(|c| c.starts_with(entry.as_str()))
         } else {
             let key = place_key(entry);
-            names.iter().any(|n| *n == key)
+            names.contains(&key)
         }
     };
     if !scope.places.is_empty() && !scope.places.iter().any(matches) {
@@ -597,4 +630,167 @@ pub fn fields_used(rules: &RuleSet, role: LayerRole) -> Vec<CanonicalField> {
     fields.sort();
     fields.dedup();
     fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::format::{CompareOp, parse_rules};
+
+    fn cond(field: CanonicalField, test: Test) -> Condition {
+        Condition {
+            field,
+            test,
+            when_missing: WhenMissing::NoMatch,
+        }
+    }
+
+    #[test]
+    fn comparisons_keep_below_and_at_or_below_apart() {
+        let v = CanonicalValues::from_texts(&[(CanonicalField::CapacityTph, "35")]);
+        let lt = cond(
+            CanonicalField::CapacityTph,
+            Test::Compare(CompareOp::Lt, 35.0),
+        );
+        let le = cond(
+            CanonicalField::CapacityTph,
+            Test::Compare(CompareOp::Le, 35.0),
+        );
+        assert!(!condition_holds(&lt, &v));
+        assert!(condition_holds(&le, &v));
+        let gt = cond(
+            CanonicalField::CapacityTph,
+            Test::Compare(CompareOp::Gt, 34.0),
+        );
+        let ge = cond(
+            CanonicalField::CapacityTph,
+            Test::Compare(CompareOp::Ge, 35.0),
+        );
+        assert!(condition_holds(&gt, &v));
+        assert!(condition_holds(&ge, &v));
+    }
+
+    #[test]
+    fn text_equality_ignores_width_case_and_spaces() {
+        let v = CanonicalValues::from_texts(&[(CanonicalField::County, " 小店区 ")]);
+        let eq = cond(
+            CanonicalField::County,
+            Test::Equals(Operand::Text(compact("小店 区"))),
+        );
+        assert!(condition_holds(&eq, &v));
+        let ne = cond(
+            CanonicalField::County,
+            Test::NotEquals(Operand::Text(compact("迎泽区"))),
+        );
+        assert!(condition_holds(&ne, &v));
+    }
+
+    #[test]
+    fn a_missing_value_fails_every_test_but_is_missing_unless_told() {
+        let empty = CanonicalValues::new();
+        let tests = [
+            Test::In(vec![Operand::Fuel(Fuel::Coal)]),
+            Test::NotIn(vec![Operand::Fuel(Fuel::Coal)]),
+            Test::Equals(Operand::Fuel(Fuel::Coal)),
+            Test::NotEquals(Operand::Fuel(Fuel::Coal)),
+            Test::IsTrue,
+            Test::IsFalse,
+            Test::ContainsAny(vec!["煤".into()]),
+            Test::IsPresent,
+        ];
+        for t in tests {
+            let mut c = cond(CanonicalField::Fuel, t.clone());
+            assert!(!condition_holds(&c, &empty), "{t:?}");
+            c.when_missing = WhenMissing::Match;
+            assert_eq!(condition_holds(&c, &empty), t != Test::IsPresent, "{t:?}");
+        }
+        assert!(condition_holds(
+            &cond(CanonicalField::Fuel, Test::IsMissing),
+            &empty
+        ));
+    }
+
+    #[test]
+    fn an_unreadable_value_counts_as_missing_but_keeps_its_text() {
+        let mut v = CanonicalValues::new();
+        let err = v.set_text(CanonicalField::Fuel, "？？", None).unwrap_err();
+        assert!(err.contains("？？"));
+        assert_eq!(v.fuel(), None);
+        assert_eq!(v.raw(CanonicalField::Fuel), Some("？？"));
+    }
+
+    #[test]
+    fn capacity_in_mw_fills_t_h_until_a_t_h_value_is_read() {
+        let mut v = CanonicalValues::new();
+        v.set_text(CanonicalField::CapacityMw, "2.8", None).unwrap();
+        assert_eq!(v.capacity_tph(), Some(4.0));
+        v.set_text(CanonicalField::CapacityTph, "6", None).unwrap();
+        assert_eq!(v.capacity_tph(), Some(6.0));
+        let mut w = CanonicalValues::new();
+        let _ = w.set_text(CanonicalField::CapacityTph, "不详", None);
+        w.set_text(CanonicalField::CapacityMw, "7MW", None).unwrap();
+        assert_eq!(w.capacity_tph(), Some(10.0));
+    }
+
+    #[test]
+    fn place_names_compare_without_province_and_suffix() {
+        assert_eq!(place_key("山西省太原市"), "太原");
+        assert_eq!(place_key("小店区"), "小店");
+        assert_eq!(place_key("古县"), "古县");
+        assert_eq!(place_key("吕梁地区"), "吕梁");
+    }
+
+    #[test]
+    fn scopes_match_names_or_code_prefixes_and_honour_exceptions() {
+        let scope = PlaceScope {
+            places: vec!["太原".into(), "1404".into()],
+            except_places: vec!["清徐县".into()],
+        };
+        let taiyuan = CanonicalValues::from_texts(&[(CanonicalField::City, "太原市")]);
+        let changzhi = CanonicalValues::from_texts(&[(CanonicalField::CountyCode, "140403")]);
+        let qingxu = CanonicalValues::from_texts(&[
+            (CanonicalField::City, "太原市"),
+            (CanonicalField::County, "清徐"),
+        ]);
+        let nowhere = CanonicalValues::new();
+        assert!(in_scope(&scope, &taiyuan, None));
+        assert!(in_scope(&scope, &changzhi, None));
+        assert!(!in_scope(&scope, &qingxu, None));
+        assert!(!in_scope(&scope, &nowhere, None));
+        let zone = ZoneHit {
+            zone_layer: "z".into(),
+            zone_fid: 0,
+            role: LayerRole::BuiltUpArea,
+            level: None,
+            zone_name: None,
+            zone_city: Some("太原".into()),
+            location: ZoneRelation::Inside,
+            distance_m: -1.0,
+        };
+        assert!(in_scope(&scope, &nowhere, Some(&zone)));
+    }
+
+    #[test]
+    fn zone_levels_come_from_the_name_when_no_level_column_is_mapped() {
+        let v = CanonicalValues::from_texts(&[(CanonicalField::ZoneName, "汾河水库一级保护区")]);
+        assert_eq!(v.level(), Some(ZoneLevel::Level1));
+        let hit =
+            ZoneHit::from_zone_values("z", 3, LayerRole::WaterZone, &v, ZoneRelation::Inside, -2.0);
+        assert_eq!(hit.level, Some(ZoneLevel::Level1));
+        assert_eq!(hit.zone_name.as_deref(), Some("汾河水库一级保护区"));
+    }
+
+    #[test]
+    fn fields_used_lists_what_a_roles_mapping_should_cover() {
+        let set = parse_rules(
+            "[[rule]]\nid = \"a\"\ntitle_zh = \"x\"\nseverity = \"violation\"\nsite_roles = [\"boiler\"]\nconditions = [ { field = \"fuel\", op = \"is_present\" } ]\n",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(
+            fields_used(&set, LayerRole::Boiler),
+            vec![CanonicalField::Fuel]
+        );
+        assert!(fields_used(&set, LayerRole::Outfall).is_empty());
+    }
 }

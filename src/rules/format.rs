@@ -49,15 +49,16 @@ use toml::Spanned;
 
 use super::roles::{CanonicalField, LayerRole, ValueKind};
 use super::values::{
-    Fuel, RemediationType, SiteStatus, ZoneLevel, compact, normalise_fuel, normalise_level,
-    normalise_remediation, normalise_status, parse_capacity_tph, parse_done_flag, parse_flag,
-    parse_scattered_flag,
+    Fuel, MW_PER_TPH, RemediationType, SiteStatus, ZoneLevel, compact, normalise_fuel,
+    normalise_level, normalise_remediation, normalise_status, parse_capacity_tph, parse_done_flag,
+    parse_flag, parse_scattered_flag, round_1e9,
 };
 use crate::model::Severity;
 
 /// A set of rules, in evaluation and display order.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct RuleSet {
+    /// The rules, in file order (merged: built-in order, then new user rules).
     pub rules: Vec<Rule>,
     /// The file asked to replace the rules it is merged onto (`replace_all = true`).
     pub replace_all: bool,
@@ -71,12 +72,17 @@ pub struct RuleSet {
 /// One rule: which sites, which attribute conditions, which zone relation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Rule {
+    /// Stable id; finding ids are built from it.
     pub id: String,
+    /// Title in Chinese, as shown in the ledger.
     pub title_zh: String,
+    /// Title in English.
     pub title_en: String,
     /// The legal or policy basis, e.g. `《水污染防治法》第六十五条`.
     pub basis: String,
+    /// How serious a finding of this rule is.
     pub severity: Severity,
+    /// The site roles the rule applies to.
     pub site_roles: Vec<LayerRole>,
     /// All must hold.
     pub conditions: Vec<Condition>,
@@ -84,6 +90,7 @@ pub struct Rule {
     pub zone: Option<ZoneClause>,
     /// `None`: everywhere.
     pub scope: Option<PlaceScope>,
+    /// Switched-off rules are kept but never evaluated.
     pub enabled: bool,
     /// Free text for the user.
     pub note: String,
@@ -94,40 +101,58 @@ pub struct Rule {
 /// The file and line a rule was defined at.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RuleOrigin {
+    /// The rule file's name (`built-in` for the built-in set).
     pub source_name: String,
+    /// 1-based line of the rule's `[[rule]]` header.
     pub line: usize,
 }
 
 /// One test on a site's canonical field.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Condition {
+    /// The site field tested.
     pub field: CanonicalField,
+    /// The test.
     pub test: Test,
+    /// What a missing value gives.
     pub when_missing: WhenMissing,
 }
 
 /// What a condition checks.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Test {
+    /// `in`: the value is one of these.
     In(Vec<Operand>),
+    /// `not_in`: the value is none of these.
     NotIn(Vec<Operand>),
+    /// `==`.
     Equals(Operand),
+    /// `!=`.
     NotEquals(Operand),
+    /// `<`, `<=`, `>`, `>=` against a number (t/h for capacities).
     Compare(CompareOp, f64),
+    /// `is_true`: a yes/no field says yes.
     IsTrue,
+    /// `is_false`: a yes/no field says no.
     IsFalse,
     /// Any of these (already [`compact`]ed) texts occurs in the field's text.
     ContainsAny(Vec<String>),
+    /// `is_missing`: no value (not mapped, empty or unreadable).
     IsMissing,
+    /// `is_present`: a readable value.
     IsPresent,
 }
 
 /// A numeric comparison; `<` and `<=` keep 以下 and 及以下 apart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CompareOp {
+    /// `<` (以下).
     Lt,
+    /// `<=` (及以下).
     Le,
+    /// `>` (以上, exclusive).
     Gt,
+    /// `>=` (及以上).
     Ge,
 }
 
@@ -150,10 +175,15 @@ pub enum Operand {
     Text(String),
     /// t/h for capacities.
     Number(f64),
+    /// A protection-zone level.
     Level(ZoneLevel),
+    /// A fuel.
     Fuel(Fuel),
+    /// A site status.
     Status(SiteStatus),
+    /// A 散乱污 remediation type.
     Remediation(RemediationType),
+    /// A yes/no answer.
     Flag(bool),
 }
 
@@ -170,9 +200,11 @@ pub enum WhenMissing {
 /// The zone relation a rule needs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ZoneClause {
+    /// The zone role (`water_zone`, `coal_ban_zone`, `built_up_area`).
     pub role: LayerRole,
     /// `None`: any level (and zones without a level).
     pub levels: Option<Vec<ZoneLevel>>,
+    /// How the site must lie relative to the zone.
     pub predicate: ZonePredicate,
 }
 
@@ -182,7 +214,11 @@ pub enum ZonePredicate {
     /// Inside or on the boundary.
     Inside,
     /// Outside, at most `distance_m` metres from the boundary.
-    WithinDistance { distance_m: f64 },
+    /// Outside, at most `distance_m` metres from the boundary.
+    WithinDistance {
+        /// Metres from the boundary, positive.
+        distance_m: f64,
+    },
 }
 
 /// Where a rule applies. Each entry is a place name (matched against the zone's
@@ -192,18 +228,22 @@ pub enum ZonePredicate {
 pub struct PlaceScope {
     /// Empty: everywhere not excepted.
     pub places: Vec<String>,
+    /// Places where the rule does not apply, even if listed in `places`.
     pub except_places: Vec<String>,
 }
 
 /// One problem in a rule file, with where it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RuleIssue {
+    /// The rule file's name.
     pub source_name: String,
     /// 1-based.
     pub line: usize,
     /// 1-based, in characters.
     pub column: usize,
+    /// The id of the rule the problem is in, when known.
     pub rule_id: Option<String>,
+    /// What is wrong and what to write instead.
     pub message: String,
 }
 
@@ -424,8 +464,11 @@ pub fn parse_rules(toml_text: &str, source_name: &str) -> Result<RuleSet, RuleEr
 
 /// 1-based line and column (in characters) of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let column = before[line_start..].chars().count() + 1;
@@ -737,7 +780,14 @@ impl Checker<'_> {
             ValueKind::Capacity => match value {
                 toml::Value::Integer(i) => Some(Operand::Number(*i as f64)),
                 toml::Value::Float(f) => Some(Operand::Number(*f)),
-                _ => parse_capacity_tph(&text, field.default_unit()).map(Operand::Number),
+                // A text may carry its own unit; store it in the field's unit.
+                _ => parse_capacity_tph(&text, field.default_unit()).map(|tph| {
+                    if field == CanonicalField::CapacityMw {
+                        Operand::Number(round_1e9(tph * MW_PER_TPH))
+                    } else {
+                        Operand::Number(tph)
+                    }
+                }),
             },
             ValueKind::Level => by_code(&ZoneLevel::ALL.map(ZoneLevel::code))
                 .map(|i| ZoneLevel::ALL[i])
@@ -929,6 +979,9 @@ site_roles = ["boiler"]
         assert_eq!(line_col(text, 0), (1, 1));
         assert_eq!(line_col(text, 2), (2, 1));
         assert_eq!(line_col(text, 2 + "水源".len()), (2, 3));
+        // Inside a character: the character's start.
+        assert_eq!(line_col(text, 3), (2, 1));
+        assert_eq!(line_col(text, 999), (2, 4));
     }
 
     #[test]
@@ -951,5 +1004,48 @@ site_roles = ["boiler"]
         assert_eq!(issue.line, 7);
         assert_eq!(issue.column, 1);
         assert!(issue.message.contains("sevrity"));
+    }
+
+    #[test]
+    fn a_rule_without_an_id_points_at_the_rule() {
+        let text =
+            "[[rule]]\ntitle_zh = \"x\"\nseverity = \"violation\"\nsite_roles = [\"boiler\"]\n";
+        let err = parse_rules(text, "t.toml").unwrap_err();
+        let issue = err.issues()[0].clone();
+        assert_eq!(issue.line, 1, "{err}");
+        assert!(issue.message.contains("id"), "{err}");
+    }
+
+    #[test]
+    fn capacity_thresholds_are_stored_in_the_fields_unit() {
+        let text = r#"
+[[rule]]
+id = "a"
+title_zh = "x"
+severity = "violation"
+site_roles = ["boiler"]
+conditions = [
+  { field = "capacity_mw", op = "<", value = "35t/h" },
+  { field = "capacity_tph", op = "<", value = "24.5MW" },
+  { field = "capacity_mw", op = "<", value = 24.5 },
+]
+"#;
+        let set = parse_rules(text, "t.toml").unwrap();
+        let thresholds: Vec<f64> = set.rules[0]
+            .conditions
+            .iter()
+            .map(|c| match c.test {
+                Test::Compare(_, n) => n,
+                _ => f64::NAN,
+            })
+            .collect();
+        assert_eq!(thresholds, vec![24.5, 35.0, 24.5]);
+    }
+
+    #[test]
+    fn an_empty_file_is_an_empty_rule_set() {
+        let set = parse_rules("", "t.toml").unwrap();
+        assert!(set.rules.is_empty());
+        assert!(!set.replace_all);
     }
 }

@@ -30,16 +30,22 @@ use crate::model::Fid;
 /// What a record key is built from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum KeyBasis {
+    /// 统一社会信用代码 (+ site number).
     CreditCode,
+    /// Name + county/code/city (+ site number).
     NameAndPlace,
+    /// 水源地编码 or zone name, + level and 水域/陆域.
     ZoneIdentity,
+    /// The record number: only stable for an unchanged file.
     RecordNumber,
 }
 
 /// A record's identity for finding ids.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RecordKey {
+    /// The key text, unique within its layer after [`layer_keys`].
     pub key: String,
+    /// What the key is built from.
     pub basis: KeyBasis,
 }
 

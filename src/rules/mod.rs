@@ -8,16 +8,51 @@
 //! - [`eval`]: a site's canonical values and which rules fire for it, given the zones
 //!   the spatial engine found around it.
 //! - [`ids`]: stable record keys and finding ids.
+//! - [`describe`]: rules in words (Chinese and English).
 //!
 //! The built-in rule set ([`builtin`]) is `builtin.toml`, compiled in; a user's file
 //! is merged on top with [`RuleSet::merge`].
+//!
+//! # Example
+//!
+//! ```
+//! use qingling::rules::{self, CanonicalField as F, CanonicalValues, LayerRole};
+//! use qingling::rules::{SiteRecord, ZoneHit, ZoneLevel, ZoneRelation};
+//!
+//! let rules = rules::builtin();
+//! // A 4 t/h coal boiler, as read from a ledger through its field mapping.
+//! let boiler = CanonicalValues::from_texts(&[
+//!     (F::SiteName, "某供热站"),
+//!     (F::Fuel, "燃煤"),
+//!     (F::CapacityTph, "4t/h"),
+//! ]);
+//! let site = SiteRecord { layer: "锅炉台账", fid: 0, role: LayerRole::Boiler, canonical: &boiler };
+//! // The engine found it inside a level-2 water zone.
+//! let zones = [ZoneHit {
+//!     zone_layer: "水源保护区".into(),
+//!     zone_fid: 7,
+//!     role: LayerRole::WaterZone,
+//!     level: Some(ZoneLevel::Level2),
+//!     zone_name: Some("某水源地二级保护区".into()),
+//!     zone_city: None,
+//!     location: ZoneRelation::Inside,
+//!     distance_m: -12.5,
+//! }];
+//! let hits = rules::evaluate_site(&rules, &site, &zones);
+//! let ids: Vec<&str> = hits.iter().map(|h| h.rule_id.as_str()).collect();
+//! assert_eq!(ids, ["water-level2-coal-boiler"]);
+//! ```
 
+#![warn(missing_docs)]
+
+pub mod describe;
 pub mod eval;
 pub mod format;
 pub mod ids;
 pub mod roles;
 pub mod values;
 
+pub use describe::Lang;
 pub use eval::{
     CanonValue, CanonicalValues, RuleHit, SiteRecord, ZoneHit, ZoneRelation, canonical_values,
     canonical_values_all, check_mapping, evaluate_site, fields_used, rule_hits,

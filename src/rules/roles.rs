@@ -35,6 +35,7 @@ pub enum LayerRole {
 }
 
 impl LayerRole {
+    /// All roles, in display order.
     pub const ALL: [LayerRole; 7] = [
         LayerRole::WaterZone,
         LayerRole::CoalBanZone,
@@ -64,9 +65,11 @@ impl LayerRole {
             LayerRole::OtherSites => "other_sites",
         }
     }
+    /// The role with this machine name.
     pub fn from_code(code: &str) -> Option<LayerRole> {
         LayerRole::ALL.into_iter().find(|r| r.code() == code.trim())
     }
+    /// Chinese name for the UI and exports.
     pub fn label_zh(self) -> &'static str {
         match self {
             LayerRole::WaterZone => "饮用水水源保护区",
@@ -78,6 +81,7 @@ impl LayerRole {
             LayerRole::OtherSites => "其他点位",
         }
     }
+    /// English name for the UI.
     pub fn label_en(self) -> &'static str {
         match self {
             LayerRole::WaterZone => "Water source protection zone",
@@ -223,6 +227,7 @@ struct FieldInfo {
 }
 
 impl CanonicalField {
+    /// All fields, in display order.
     pub const ALL: [CanonicalField; 33] = [
         CanonicalField::ZoneLevel,
         CanonicalField::ZoneName,
@@ -259,562 +264,139 @@ impl CanonicalField {
         CanonicalField::Remarks,
     ];
 
+    #[rustfmt::skip]
     fn info(self) -> FieldInfo {
         use CanonicalField as F;
         use Scope::*;
         use ValueKind::*;
-        let (code, zh, en, kind, scope, synonyms): (_, _, _, _, _, &'static [&'static str]) =
-            match self {
-                F::ZoneLevel => (
-                    "zone_level",
-                    "保护区级别",
-                    "zone level",
-                    Level,
-                    WaterZone,
-                    &[
-                        "保护区级别",
-                        "保护级别",
-                        "保护区等级",
-                        "保护区类别",
-                        "保护区划分",
-                        "级别",
-                        "等级",
-                        "分级",
-                        "BHQJB",
-                        "BHJB",
-                        "JB",
-                        "level",
-                    ],
-                ),
-                F::ZoneName => (
-                    "zone_name",
-                    "区域名称",
-                    "zone name",
-                    Text,
-                    Zone,
-                    &[
-                        "保护区名称",
-                        "区域名称",
-                        "禁煤区名称",
-                        "禁燃区名称",
-                        "建成区名称",
-                        "名称",
-                        "区名",
-                        "BHQMC",
-                        "NAME",
-                        "MC",
-                    ],
-                ),
-                F::SourceName => (
-                    "source_name",
-                    "水源地名称",
-                    "water source name",
-                    Text,
-                    WaterZone,
-                    &[
-                        "水源地名称",
-                        "饮用水水源地名称",
-                        "水源名称",
-                        "水源地",
-                        "SYDMC",
-                        "SYD",
-                        "source_name",
-                    ],
-                ),
-                F::SourceCode => (
-                    "source_code",
-                    "水源地编码",
-                    "water source code",
-                    Text,
-                    WaterZone,
-                    &[
-                        "水源地编码",
-                        "水源地代码",
-                        "水源编码",
-                        "水源地编号",
-                        "SYDBM",
-                        "SYDDM",
-                    ],
-                ),
-                F::ZonePart => (
-                    "zone_part",
-                    "水域/陆域",
-                    "water/land part",
-                    Text,
-                    WaterZone,
-                    &[
-                        "水域/陆域",
-                        "水域陆域",
-                        "陆域/水域",
-                        "陆域水域",
-                        "区域类型",
-                        "水陆域",
-                        "SYLY",
-                    ],
-                ),
-                F::ApprovalNo => (
-                    "approval_no",
-                    "批复文号",
-                    "approval document",
-                    Text,
-                    Zone,
-                    &["批复文号", "批复文件", "批准文号", "批复", "文号", "PFWH"],
-                ),
-                F::City => (
-                    "city",
-                    "市",
-                    "city",
-                    Text,
-                    Any,
-                    &[
-                        "市",
-                        "地市",
-                        "所属市",
-                        "设区市",
-                        "所在市",
-                        "城市",
-                        "市名",
-                        "市名称",
-                        "市州",
-                        "SZS",
-                        "SMC",
-                        "city",
-                    ],
-                ),
-                F::County => (
-                    "county",
-                    "县区",
-                    "county",
-                    Text,
-                    Any,
-                    &[
-                        "县区",
-                        "县(市、区)",
-                        "县(市,区)",
-                        "县(区)",
-                        "区县",
-                        "县市区",
-                        "所在县",
-                        "所在县区",
-                        "所属县区",
-                        "县区名称",
-                        "县",
-                        "行政区",
-                        "行政区名称",
-                        "XZQMC",
-                        "XZQ",
-                        "QX",
-                        "county",
-                    ],
-                ),
-                F::CountyCode => (
-                    "county_code",
-                    "行政区划代码",
-                    "division code",
-                    Text,
-                    Any,
-                    &[
-                        "行政区划代码",
-                        "区划代码",
-                        "行政区代码",
-                        "行政区划编码",
-                        "县区代码",
-                        "XZQDM",
-                        "XZQHDM",
-                        "adcode",
-                    ],
-                ),
-                F::Town => (
-                    "town",
-                    "乡镇",
-                    "town",
-                    Text,
-                    Any,
-                    &[
-                        "乡镇",
-                        "乡镇(街道)",
-                        "乡(镇)",
-                        "乡镇街道",
-                        "所在乡镇",
-                        "街道",
-                        "XZ",
-                        "town",
-                    ],
-                ),
-                F::SiteName => (
-                    "site_name",
-                    "单位/点位名称",
-                    "site name",
-                    Text,
-                    Site,
-                    &[
-                        "单位名称",
-                        "企业名称",
-                        "点位名称",
-                        "锅炉单位",
-                        "锅炉使用单位",
-                        "使用单位",
-                        "排污单位名称",
-                        "排污口名称",
-                        "入河排污口名称",
-                        "排放口名称",
-                        "名称",
-                        "单位",
-                        "企业",
-                        "DWMC",
-                        "QYMC",
-                        "NAME",
-                        "MC",
-                        "site_name",
-                    ],
-                ),
-                F::CreditCode => (
-                    "credit_code",
-                    "统一社会信用代码",
-                    "credit code",
-                    Text,
-                    Site,
-                    &[
-                        "统一社会信用代码",
-                        "社会信用代码",
-                        "信用代码",
-                        "统一代码",
-                        "组织机构代码",
-                        "TYSHXYDM",
-                        "XYDM",
-                        "USCC",
-                        "credit_code",
-                    ],
-                ),
-                F::Address => (
-                    "address",
-                    "地址",
-                    "address",
-                    Text,
-                    Site,
-                    &[
-                        "地址",
-                        "详细地址",
-                        "单位地址",
-                        "企业地址",
-                        "所在地址",
-                        "具体位置",
-                        "地点",
-                        "位置",
-                        "DZ",
-                        "address",
-                    ],
-                ),
-                F::SiteCode => (
-                    "site_code",
-                    "编号",
-                    "site number",
-                    Text,
-                    Site,
-                    &[
-                        "锅炉编号",
-                        "排污口编码",
-                        "排污口编号",
-                        "排放口编号",
-                        "设备编号",
-                        "点位编号",
-                        "编号",
-                        "GLBH",
-                        "PWKBM",
-                    ],
-                ),
-                F::Fuel => (
-                    "fuel",
-                    "燃料类型",
-                    "fuel",
-                    Fuel,
-                    Site,
-                    &[
-                        "燃料类型",
-                        "燃料种类",
-                        "燃料",
-                        "燃料名称",
-                        "燃料品种",
-                        "使用燃料",
-                        "能源类型",
-                        "RLLX",
-                        "RLZL",
-                        "fuel",
-                    ],
-                ),
-                F::CapacityTph => (
-                    "capacity_tph",
-                    "额定蒸发量(t/h)",
-                    "capacity (t/h)",
-                    Capacity,
-                    Site,
-                    &[
-                        "额定蒸发量",
-                        "蒸发量",
-                        "容量(t/h)",
-                        "蒸发量(t/h)",
-                        "蒸吨",
-                        "蒸吨数",
-                        "吨位",
-                        "规模(蒸吨)",
-                        "锅炉容量",
-                        "容量",
-                        "锅炉规模",
-                        "规模",
-                        "额定出力",
-                        "出力",
-                        "吨数",
-                        "EDZFL",
-                        "ZFL",
-                        "t/h",
-                        "capacity_tph",
-                        "capacity",
-                    ],
-                ),
-                F::CapacityMw => (
-                    "capacity_mw",
-                    "额定功率(MW)",
-                    "capacity (MW)",
-                    Capacity,
-                    Site,
-                    &[
-                        "额定功率",
-                        "额定热功率",
-                        "热功率",
-                        "功率(MW)",
-                        "功率",
-                        "MW",
-                        "EDGL",
-                        "capacity_mw",
-                    ],
-                ),
-                F::BoilerMedium => (
-                    "boiler_medium",
-                    "蒸汽/热水",
-                    "steam/hot water",
-                    Text,
-                    Site,
-                    &["蒸汽/热水", "蒸汽热水", "锅炉类型", "锅炉种类", "介质"],
-                ),
-                F::BoilerUse => (
-                    "boiler_use",
-                    "用途",
-                    "use",
-                    Text,
-                    Site,
-                    &["用途", "锅炉用途", "使用用途", "供热用途", "YT"],
-                ),
-                F::Status => (
-                    "status",
-                    "状态",
-                    "status",
-                    Status,
-                    Site,
-                    &[
-                        "状态",
-                        "运行状态",
-                        "使用状态",
-                        "锅炉状态",
-                        "企业状态",
-                        "生产状态",
-                        "经营状态",
-                        "当前状态",
-                        "现状",
-                        "是否淘汰",
-                        "淘汰情况",
-                        "ZT",
-                        "status",
-                    ],
-                ),
-                F::EliminationMethod => (
-                    "elimination_method",
-                    "淘汰方式",
-                    "elimination method",
-                    Text,
-                    Site,
-                    &["淘汰方式", "改造方式", "治理方式", "淘汰措施"],
-                ),
-                F::InBuiltUp => (
-                    "in_built_up",
-                    "是否在建成区",
-                    "in built-up area (stated)",
-                    Flag,
-                    Site,
-                    &[
-                        "是否在建成区",
-                        "是否建成区",
-                        "位于建成区",
-                        "建成区内",
-                        "建成区",
-                    ],
-                ),
-                F::InCoalBan => (
-                    "in_coal_ban",
-                    "是否在禁煤区",
-                    "in coal-ban zone (stated)",
-                    Flag,
-                    Site,
-                    &[
-                        "是否在禁煤区",
-                        "是否禁煤区",
-                        "是否在禁燃区",
-                        "禁煤区内",
-                        "禁煤区",
-                    ],
-                ),
-                F::Industry => (
-                    "industry",
-                    "行业",
-                    "industry",
-                    Text,
-                    Site,
-                    &[
-                        "行业类别",
-                        "所属行业",
-                        "行业类型",
-                        "行业名称",
-                        "行业分类",
-                        "国民经济行业",
-                        "主营行业",
-                        "行业",
-                        "HYLB",
-                        "HY",
-                        "industry",
-                    ],
-                ),
-                F::ScatteredPolluting => (
-                    "scattered_polluting",
-                    "是否散乱污",
-                    "散乱污 flag",
-                    ScatteredFlag,
-                    Site,
-                    &[
-                        "是否散乱污",
-                        "是否为散乱污",
-                        "散乱污",
-                        "散乱污企业",
-                        "SLW",
-                        "类型",
-                    ],
-                ),
-                F::RemediationType => (
-                    "remediation_type",
-                    "整治类型",
-                    "remediation type",
-                    Remediation,
-                    Site,
-                    &[
-                        "整治类型",
-                        "整治方式",
-                        "整治措施",
-                        "整改类型",
-                        "整改方式",
-                        "处置方式",
-                        "ZZLX",
-                    ],
-                ),
-                F::Rectified => (
-                    "rectified",
-                    "是否完成",
-                    "fix done",
-                    DoneFlag,
-                    Site,
-                    &[
-                        "是否完成",
-                        "是否完成整改",
-                        "是否完成整治",
-                        "完成情况",
-                        "整改情况",
-                        "整治进展",
-                        "整改进展",
-                        "整治完成情况",
-                        "是否销号",
-                        "销号情况",
-                    ],
-                ),
-                F::PlannedDate => (
-                    "planned_date",
-                    "计划完成时间",
-                    "planned date",
-                    Text,
-                    Site,
-                    &[
-                        "计划完成时间",
-                        "计划完成时限",
-                        "计划淘汰时间",
-                        "完成时限",
-                        "整改时限",
-                        "时限",
-                    ],
-                ),
-                F::CompletedDate => (
-                    "completed_date",
-                    "实际完成时间",
-                    "completion date",
-                    Text,
-                    Site,
-                    &[
-                        "实际完成时间",
-                        "完成时间",
-                        "淘汰时间",
-                        "销号日期",
-                        "销号时间",
-                    ],
-                ),
-                F::ResponsibleUnit => (
-                    "responsible_unit",
-                    "责任单位",
-                    "responsible unit",
-                    Text,
-                    Site,
-                    &["责任单位", "责任部门", "监管单位"],
-                ),
-                F::ResponsiblePerson => (
-                    "responsible_person",
-                    "责任人",
-                    "responsible person",
-                    Text,
-                    Site,
-                    &["责任人", "负责人"],
-                ),
-                F::CoordSystem => (
-                    "coord_system",
-                    "坐标系",
-                    "coordinate system",
-                    Text,
-                    Any,
-                    &["坐标系", "坐标系统", "坐标类型", "坐标系类型", "CRS"],
-                ),
-                F::Remarks => (
-                    "remarks",
-                    "备注",
-                    "remarks",
-                    Text,
-                    Any,
-                    &["备注", "备注说明", "说明", "BZ", "remark", "remarks"],
-                ),
-            };
-        FieldInfo {
-            code,
-            zh,
-            en,
-            kind,
-            scope,
-            synonyms,
-        }
+        // (code, Chinese label, English label, value kind, layers, synonyms most specific first)
+        let (code, zh, en, kind, scope, synonyms): (_, _, _, _, _, &'static [&'static str]) = match self {
+            F::ZoneLevel => ("zone_level", "保护区级别", "zone level", Level, WaterZone, &[
+                "保护区级别", "保护级别", "保护区等级", "保护区类别", "保护区划分", "级别", "等级", "分级", "BHQJB", "BHJB",
+                "JB", "level",
+            ]),
+            F::ZoneName => ("zone_name", "区域名称", "zone name", Text, Zone, &[
+                "保护区名称", "区域名称", "禁煤区名称", "禁燃区名称", "建成区名称", "名称", "区名", "BHQMC", "NAME", "MC",
+            ]),
+            F::SourceName => ("source_name", "水源地名称", "water source name", Text, WaterZone, &[
+                "水源地名称", "饮用水水源地名称", "水源名称", "水源地", "SYDMC", "SYD", "source_name",
+            ]),
+            F::SourceCode => ("source_code", "水源地编码", "water source code", Text, WaterZone, &[
+                "水源地编码", "水源地代码", "水源编码", "水源地编号", "SYDBM", "SYDDM",
+            ]),
+            F::ZonePart => ("zone_part", "水域/陆域", "water/land part", Text, WaterZone, &[
+                "水域/陆域", "水域陆域", "陆域/水域", "陆域水域", "区域类型", "水陆域", "SYLY",
+            ]),
+            F::ApprovalNo => ("approval_no", "批复文号", "approval document", Text, Zone, &[
+                "批复文号", "批复文件", "批准文号", "批复", "文号", "PFWH",
+            ]),
+            F::City => ("city", "市", "city", Text, Any, &[
+                "市", "地市", "所属市", "设区市", "所在市", "城市", "市名", "市名称", "市州", "SZS", "SMC", "city",
+            ]),
+            F::County => ("county", "县区", "county", Text, Any, &[
+                "县区", "县(市、区)", "县(市,区)", "县(区)", "区县", "县市区", "所在县", "所在县区", "所属县区", "县区名称",
+                "县", "行政区", "行政区名称", "XZQMC", "XZQ", "QX", "county",
+            ]),
+            F::CountyCode => ("county_code", "行政区划代码", "division code", Text, Any, &[
+                "行政区划代码", "区划代码", "行政区代码", "行政区划编码", "县区代码", "XZQDM", "XZQHDM", "adcode",
+            ]),
+            F::Town => ("town", "乡镇", "town", Text, Any, &[
+                "乡镇", "乡镇(街道)", "乡(镇)", "乡镇街道", "所在乡镇", "街道", "XZ", "town",
+            ]),
+            F::SiteName => ("site_name", "单位/点位名称", "site name", Text, Site, &[
+                "单位名称", "企业名称", "点位名称", "锅炉单位", "锅炉使用单位", "使用单位", "排污单位名称", "排污口名称", "入河排污口名称",
+                "排放口名称", "名称", "单位", "企业", "DWMC", "QYMC", "NAME", "MC", "site_name",
+            ]),
+            F::CreditCode => ("credit_code", "统一社会信用代码", "credit code", Text, Site, &[
+                "统一社会信用代码", "社会信用代码", "信用代码", "统一代码", "组织机构代码", "TYSHXYDM", "XYDM", "USCC",
+                "credit_code",
+            ]),
+            F::Address => ("address", "地址", "address", Text, Site, &[
+                "地址", "详细地址", "单位地址", "企业地址", "所在地址", "具体位置", "地点", "位置", "DZ", "address",
+            ]),
+            F::SiteCode => ("site_code", "编号", "site number", Text, Site, &[
+                "锅炉编号", "排污口编码", "排污口编号", "排放口编号", "设备编号", "点位编号", "编号", "GLBH", "PWKBM",
+            ]),
+            F::Fuel => ("fuel", "燃料类型", "fuel", Fuel, Site, &[
+                "燃料类型", "燃料种类", "燃料", "燃料名称", "燃料品种", "使用燃料", "能源类型", "RLLX", "RLZL", "fuel",
+            ]),
+            F::CapacityTph => ("capacity_tph", "额定蒸发量(t/h)", "capacity (t/h)", Capacity, Site, &[
+                "额定蒸发量", "蒸发量", "容量(t/h)", "蒸发量(t/h)", "蒸吨", "蒸吨数", "吨位", "规模(蒸吨)", "锅炉容量",
+                "容量", "锅炉规模", "规模", "额定出力", "出力", "吨数", "EDZFL", "ZFL", "t/h", "capacity_tph",
+                "capacity",
+            ]),
+            F::CapacityMw => ("capacity_mw", "额定功率(MW)", "capacity (MW)", Capacity, Site, &[
+                "额定功率", "额定热功率", "热功率", "功率(MW)", "功率", "MW", "EDGL", "capacity_mw",
+            ]),
+            F::BoilerMedium => ("boiler_medium", "蒸汽/热水", "steam/hot water", Text, Site, &[
+                "蒸汽/热水", "蒸汽热水", "锅炉类型", "锅炉种类", "介质",
+            ]),
+            F::BoilerUse => ("boiler_use", "用途", "use", Text, Site, &[
+                "用途", "锅炉用途", "使用用途", "供热用途", "YT",
+            ]),
+            F::Status => ("status", "状态", "status", Status, Site, &[
+                "状态", "运行状态", "使用状态", "锅炉状态", "企业状态", "生产状态", "经营状态", "当前状态", "现状", "是否淘汰",
+                "淘汰情况", "ZT", "status",
+            ]),
+            F::EliminationMethod => ("elimination_method", "淘汰方式", "elimination method", Text, Site, &[
+                "淘汰方式", "改造方式", "治理方式", "淘汰措施",
+            ]),
+            F::InBuiltUp => ("in_built_up", "是否在建成区", "in built-up area (stated)", Flag, Site, &[
+                "是否在建成区", "是否建成区", "位于建成区", "建成区内", "建成区",
+            ]),
+            F::InCoalBan => ("in_coal_ban", "是否在禁煤区", "in coal-ban zone (stated)", Flag, Site, &[
+                "是否在禁煤区", "是否禁煤区", "是否在禁燃区", "禁煤区内", "禁煤区",
+            ]),
+            F::Industry => ("industry", "行业", "industry", Text, Site, &[
+                "行业类别", "所属行业", "行业类型", "行业名称", "行业分类", "国民经济行业", "主营行业", "行业", "HYLB", "HY",
+                "industry",
+            ]),
+            F::ScatteredPolluting => ("scattered_polluting", "是否散乱污", "散乱污 flag", ScatteredFlag, Site, &[
+                "是否散乱污", "是否为散乱污", "散乱污", "散乱污企业", "SLW", "类型",
+            ]),
+            F::RemediationType => ("remediation_type", "整治类型", "remediation type", Remediation, Site, &[
+                "整治类型", "整治方式", "整治措施", "整改类型", "整改方式", "处置方式", "ZZLX",
+            ]),
+            F::Rectified => ("rectified", "是否完成", "fix done", DoneFlag, Site, &[
+                "是否完成", "是否完成整改", "是否完成整治", "完成情况", "整改情况", "整治进展", "整改进展", "整治完成情况", "是否销号",
+                "销号情况", "整治状态", "整改状态", "整治情况",
+            ]),
+            F::PlannedDate => ("planned_date", "计划完成时间", "planned date", Text, Site, &[
+                "计划完成时间", "计划完成时限", "计划淘汰时间", "完成时限", "整改时限", "时限",
+            ]),
+            F::CompletedDate => ("completed_date", "实际完成时间", "completion date", Text, Site, &[
+                "实际完成时间", "完成时间", "淘汰时间", "销号日期", "销号时间",
+            ]),
+            F::ResponsibleUnit => ("responsible_unit", "责任单位", "responsible unit", Text, Site, &[
+                "责任单位", "责任部门", "监管单位",
+            ]),
+            F::ResponsiblePerson => ("responsible_person", "责任人", "responsible person", Text, Site, &[
+                "责任人", "负责人",
+            ]),
+            F::CoordSystem => ("coord_system", "坐标系", "coordinate system", Text, Any, &[
+                "坐标系", "坐标系统", "坐标类型", "坐标系类型", "坐标来源", "坐标获取方式", "CRS",
+            ]),
+            F::Remarks => ("remarks", "备注", "remarks", Text, Any, &[
+                "备注", "备注说明", "说明", "BZ", "remark", "remarks",
+            ]),
+        };
+        FieldInfo { code, zh, en, kind, scope, synonyms }
     }
 
     /// Machine name used in rule and project files (`capacity_tph`).
     pub fn code(self) -> &'static str {
         self.info().code
     }
+    /// The field with this machine name.
     pub fn from_code(code: &str) -> Option<CanonicalField> {
         let code = code.trim();
         CanonicalField::ALL.into_iter().find(|f| f.code() == code)
     }
+    /// Chinese name for the UI and exports.
     pub fn label_zh(self) -> &'static str {
         self.info().zh
     }
+    /// English name for the UI.
     pub fn label_en(self) -> &'static str {
         self.info().en
     }
@@ -872,7 +454,12 @@ pub enum MatchKind {
 #[serde(rename_all = "snake_case", tag = "how")]
 pub enum MapHow {
     /// Guessed from this synonym.
-    Guessed { synonym: String, kind: MatchKind },
+    Guessed {
+        /// The synonym that matched.
+        synonym: String,
+        /// How closely it matched.
+        kind: MatchKind,
+    },
     /// Chosen by the user.
     User,
 }
@@ -882,6 +469,7 @@ pub enum MapHow {
 pub struct MappedField {
     /// The column name as in the layer.
     pub source_field: String,
+    /// How the column was chosen.
     pub how: MapHow,
     /// Unit of bare numbers in the column (from its header, e.g. `功率(MW)`); a unit
     /// written in a value overrides it.
@@ -892,6 +480,7 @@ pub struct MappedField {
 /// Which column feeds which canonical field, for one layer.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldMapping {
+    /// Field → the column that feeds it.
     pub entries: BTreeMap<CanonicalField, MappedField>,
     /// Values that hold for every record of the layer when no column is mapped, e.g.
     /// `zone_level = "一级"` for a file named `一级保护区.shp`, or
@@ -1027,6 +616,14 @@ pub fn guess_mapping(role: LayerRole, field_names: &[String]) -> FieldMapping {
         .filter(|f| f.applies_to(role))
     {
         for (rank, syn) in field.synonyms().iter().enumerate() {
+            // A bare 类型 column is a 散乱污 category only in enterprise lists; in a
+            // boiler ledger it is the boiler type.
+            if field == CanonicalField::ScatteredPolluting
+                && *syn == "类型"
+                && role != LayerRole::Enterprise
+            {
+                continue;
+            }
             let syn_norm = normalise_header(syn).0;
             for (col, name) in field_names.iter().enumerate() {
                 if name.trim() == *syn {
@@ -1105,7 +702,7 @@ pub fn guess_mapping_for_layer(
 fn is_truncated_name(name: &str) -> bool {
     let name = name.trim();
     let gbk_len: usize = name.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum();
-    let has_cjk = name.chars().any(|c| !c.is_ascii());
+    let has_cjk = !name.is_ascii();
     has_cjk && (gbk_len >= 9 || name.len() >= 8)
 }
 
@@ -1239,6 +836,18 @@ mod tests {
     }
 
     #[test]
+    fn a_bare_type_column_is_a_scattered_flag_only_for_enterprises() {
+        let header = names(&["类型"]);
+        let ent = guess_mapping(LayerRole::Enterprise, &header);
+        assert_eq!(
+            ent.source_of(CanonicalField::ScatteredPolluting),
+            Some("类型")
+        );
+        let boiler = guess_mapping(LayerRole::Boiler, &header);
+        assert_eq!(boiler.source_of(CanonicalField::ScatteredPolluting), None);
+    }
+
+    #[test]
     fn truncated_dbf_names_map_when_unambiguous() {
         let m = guess_mapping(LayerRole::Enterprise, &names(&["统一社会信", "整治类型"]));
         let e = &m.entries[&CanonicalField::CreditCode];
@@ -1250,6 +859,20 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn a_mapping_survives_a_json_round_trip_for_the_project_file() {
+        let mut m = guess_mapping_for_layer(
+            LayerRole::Enterprise,
+            "散乱污企业",
+            &names(&["企业名称", "功率(MW)"]),
+        );
+        m.set_user(CanonicalField::County, "所在区", None);
+        let json = serde_json::to_string(&m).unwrap();
+        assert!(json.contains("\"site_name\""), "{json}");
+        let back: FieldMapping = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, m);
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub enum ZoneLevel {
 }
 
 impl ZoneLevel {
+    /// All levels, strictest first.
     pub const ALL: [ZoneLevel; 3] = [ZoneLevel::Level1, ZoneLevel::Level2, ZoneLevel::Quasi];
 
     /// Machine name used in rule files (`level1`, `level2`, `quasi`).
@@ -33,6 +34,7 @@ impl ZoneLevel {
             ZoneLevel::Quasi => "quasi",
         }
     }
+    /// Chinese name.
     pub fn label_zh(self) -> &'static str {
         match self {
             ZoneLevel::Level1 => "一级保护区",
@@ -40,6 +42,7 @@ impl ZoneLevel {
             ZoneLevel::Quasi => "准保护区",
         }
     }
+    /// English name.
     pub fn label_en(self) -> &'static str {
         match self {
             ZoneLevel::Level1 => "level 1",
@@ -75,6 +78,7 @@ pub enum Fuel {
 }
 
 impl Fuel {
+    /// All fuels.
     pub const ALL: [Fuel; 7] = [
         Fuel::Coal,
         Fuel::Gas,
@@ -84,6 +88,7 @@ impl Fuel {
         Fuel::CleanCoal,
         Fuel::Other,
     ];
+    /// Machine name used in rule files (`coal`, `clean_coal`, ...).
     pub fn code(self) -> &'static str {
         match self {
             Fuel::Coal => "coal",
@@ -95,6 +100,7 @@ impl Fuel {
             Fuel::Other => "other",
         }
     }
+    /// Chinese name.
     pub fn label_zh(self) -> &'static str {
         match self {
             Fuel::Coal => "燃煤",
@@ -126,11 +132,13 @@ pub enum SiteStatus {
 pub type BoilerStatus = SiteStatus;
 
 impl SiteStatus {
+    /// All statuses.
     pub const ALL: [SiteStatus; 3] = [
         SiteStatus::InUse,
         SiteStatus::Stopped,
         SiteStatus::Eliminated,
     ];
+    /// Machine name used in rule files (`in_use`, `stopped`, `eliminated`).
     pub fn code(self) -> &'static str {
         match self {
             SiteStatus::InUse => "in_use",
@@ -138,6 +146,7 @@ impl SiteStatus {
             SiteStatus::Eliminated => "eliminated",
         }
     }
+    /// Chinese name.
     pub fn label_zh(self) -> &'static str {
         match self {
             SiteStatus::InUse => "在用",
@@ -160,11 +169,13 @@ pub enum RemediationType {
 }
 
 impl RemediationType {
+    /// All remediation types.
     pub const ALL: [RemediationType; 3] = [
         RemediationType::Shutdown,
         RemediationType::Relocate,
         RemediationType::Upgrade,
     ];
+    /// Machine name used in rule files (`shutdown`, `relocate`, `upgrade`).
     pub fn code(self) -> &'static str {
         match self {
             RemediationType::Shutdown => "shutdown",
@@ -172,6 +183,7 @@ impl RemediationType {
             RemediationType::Upgrade => "upgrade",
         }
     }
+    /// Chinese name.
     pub fn label_zh(self) -> &'static str {
         match self {
             RemediationType::Shutdown => "关停取缔",
@@ -196,6 +208,7 @@ pub enum Unit {
 }
 
 impl Unit {
+    /// Display text of the unit.
     pub fn label(self) -> &'static str {
         match self {
             Unit::Tph => "t/h",
@@ -331,6 +344,13 @@ pub fn normalise_fuel(text: &str) -> Option<Fuel> {
         "semi-coke",
     ]) {
         return Some(Fuel::CleanCoal);
+    }
+    // Words that would otherwise read as electricity or gas.
+    if has(&["电煤", "动力煤"]) {
+        return Some(Fuel::Coal);
+    }
+    if has(&["蒸汽", "集中供热", "热网", "余热"]) {
+        return Some(Fuel::Other);
     }
     if has(&["热泵", "空气源", "地源", "水源热", "电", "electric"]) {
         return Some(Fuel::Electric);
@@ -628,6 +648,8 @@ mod tests {
         assert_eq!(normalise_fuel("柴油"), Some(Fuel::Oil));
         assert_eq!(normalise_fuel("生物质颗粒"), Some(Fuel::Biomass));
         assert_eq!(normalise_fuel("余热"), Some(Fuel::Other));
+        assert_eq!(normalise_fuel("电煤"), Some(Fuel::Coal));
+        assert_eq!(normalise_fuel("集中供热蒸汽"), Some(Fuel::Other));
         assert_eq!(normalise_fuel("？？"), None);
     }
 
