@@ -658,7 +658,7 @@ impl App {
             Command::SetView(v) => self.state.view = v,
             Command::Select(s) => self.state.selection = s,
             Command::PrepareLevel(id, level) => {
-                if !self.state.shapes.is_missing(id, level) {
+                if !self.state.shapes.is_missing(id, level) || self.state.shapes.has_pending(id) {
                     return;
                 }
                 let Some((display, name)) = self

@@ -366,8 +366,11 @@ fn draw_labels(
     let mut occupied = vec![false; cols * rows];
     let mut placed = 0;
     let font = egui::FontId::proportional(12.0);
-    // Top layer first: its labels win the space.
-    for l in &state.layers {
+    // Zones first (few, and their names matter), then top layer first: earlier labels
+    // win the space.
+    let mut order: Vec<&MapLayer> = state.layers.iter().collect();
+    order.sort_by_key(|l| l.display.as_ref().is_some_and(|d| d.point_count > 0));
+    for l in order {
         let (Some(d), Some(field)) = (&l.display, l.label_field) else {
             continue;
         };
