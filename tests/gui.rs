@@ -270,3 +270,38 @@ fn a_zone_layer_is_triangulated_on_a_worker_for_the_current_zoom() {
         "filled {filled} vs {exact}"
     );
 }
+
+#[test]
+fn a_project_file_opens_and_a_broken_one_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("太原核查.gpkg");
+    qingling::project::Project::create(&good).unwrap();
+    let bad = dir.path().join("坏项目.gpkg");
+    std::fs::write(&bad, b"not sqlite at all").unwrap();
+
+    let mut h = harness(Settings::default());
+    h.run_steps(2);
+    // A .gpkg among added files is opened as the project.
+    h.state_mut()
+        .push_command(Command::LoadFiles(vec![good.clone()]));
+    step_until(&mut h, "the project to open", |h| {
+        h.state().state.project.is_some()
+    });
+    let s = &h.state().state;
+    assert_eq!(s.project.as_deref(), Some(good.as_path()));
+    assert_eq!(s.settings.recent_projects.first(), Some(&good));
+    assert!(s.layers.is_empty());
+
+    h.state_mut()
+        .push_command(Command::OpenProjectPath(bad.clone()));
+    step_until(&mut h, "the broken project to be reported", |h| {
+        !h.state().state.load_problems.is_empty()
+    });
+    let s = &h.state().state;
+    assert_eq!(s.load_problems[0].file, bad);
+    assert_eq!(
+        s.project.as_deref(),
+        Some(good.as_path()),
+        "the open project stays"
+    );
+}

@@ -478,6 +478,7 @@ impl App {
                 self.state.settings.language = l;
                 ctx.send_viewport_cmd(egui::ViewportCommand::Title(l.tr(Tr::AppTitle).to_owned()));
             }
+            Command::SetReviewer(name) => self.state.settings.reviewer = name,
             Command::NewProject | Command::OpenProject => {
                 let save = cmd == Command::NewProject;
                 if self.options.system_file_dialog {

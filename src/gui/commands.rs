@@ -24,6 +24,8 @@ pub enum PanelKind {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     SetLanguage(Language),
+    /// The name written into review decisions (kept in the settings).
+    SetReviewer(String),
     /// Ask where to create a project (system dialog, else a new file in the last folder).
     NewProject,
     /// Ask for a project to open (system dialog, else the in-app chooser).
