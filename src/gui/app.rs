@@ -245,6 +245,8 @@ impl App {
                 }
             }
         }
+        // A raster job that died must not block the next one.
+        self.state.raster_pending &= self.jobs.iter().any(|j| j.name == "raster");
         self.state.jobs = self
             .jobs
             .iter()
@@ -363,6 +365,32 @@ impl App {
                     self.state.shapes.finish(layer, level, shapes);
                 }
             }
+            JobOutput::Raster {
+                view,
+                size,
+                key,
+                images,
+            } => {
+                self.state.raster_pending = false;
+                if let Some(images) = images {
+                    let textures = images
+                        .into_iter()
+                        .map(|(id, image)| {
+                            let name = format!("points {}", id.0);
+                            (
+                                id,
+                                ctx.load_texture(name, image, egui::TextureOptions::NEAREST),
+                            )
+                        })
+                        .collect();
+                    self.state.point_raster = Some(super::map::raster::PointRaster {
+                        textures,
+                        view,
+                        size,
+                        key,
+                    });
+                }
+            }
             JobOutput::Listing(listing) => {
                 if let Some(fc) = &mut self.state.file_chooser
                     && fc.dir == listing.dir
@@ -450,6 +478,7 @@ impl App {
                 self.state.settings.language = l;
                 ctx.send_viewport_cmd(egui::ViewportCommand::Title(l.tr(Tr::AppTitle).to_owned()));
             }
+            Command::SetReviewer(name) => self.state.settings.reviewer = name,
             Command::NewProject | Command::OpenProject => {
                 let save = cmd == Command::NewProject;
                 if self.options.system_file_dialog {
@@ -604,6 +633,17 @@ impl App {
                     self.state.view.fit(self.map_rect, bbox);
                 }
             }
+            Command::ZoomToFeature(fr) => {
+                let bbox = self
+                    .state
+                    .layer(fr.layer)
+                    .and_then(|l| l.display.as_ref())
+                    .and_then(|d| d.features.iter().find(|f| f.index == fr.index))
+                    .map(|f| f.bbox);
+                if let Some(bbox) = bbox {
+                    self.state.view.fit(self.map_rect, bbox);
+                }
+            }
             Command::ZoomToAll => {
                 let bbox = self
                     .state
@@ -619,7 +659,7 @@ impl App {
             Command::SetView(v) => self.state.view = v,
             Command::Select(s) => self.state.selection = s,
             Command::PrepareLevel(id, level) => {
-                if !self.state.shapes.is_missing(id, level) {
+                if !self.state.shapes.is_missing(id, level) || self.state.shapes.has_pending(id) {
                     return;
                 }
                 let Some((display, name)) = self
@@ -639,6 +679,39 @@ impl App {
                 });
                 job.visible = visible;
                 self.jobs.push(job);
+            }
+            Command::RasterizePoints(view, size) => {
+                if self.state.raster_pending {
+                    return;
+                }
+                let key = super::map::canvas::current_raster_key(&self.state);
+                let layers: Vec<_> = self
+                    .state
+                    .layers
+                    .iter()
+                    .rev()
+                    .filter(|l| l.style.visible)
+                    .filter_map(|l| {
+                        let d = l.display.clone()?;
+                        (d.point_count > 0).then_some((l.id, d, l.style.color))
+                    })
+                    .collect();
+                self.state.raster_pending = true;
+                self.spawn_hidden("raster", move |jc| {
+                    let images = layers
+                        .iter()
+                        .map(|(id, d, color)| {
+                            super::map::raster::rasterize_points(d, *color, &view, size, Some(jc))
+                                .map(|img| (*id, img))
+                        })
+                        .collect();
+                    JobOutput::Raster {
+                        view,
+                        size,
+                        key,
+                        images,
+                    }
+                });
             }
             Command::CancelJob(id) => {
                 if let Some(j) = self.jobs.iter().find(|j| j.id == id) {

@@ -24,6 +24,8 @@ pub enum PanelKind {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     SetLanguage(Language),
+    /// The name written into review decisions (kept in the settings).
+    SetReviewer(String),
     /// Ask where to create a project (system dialog, else a new file in the last folder).
     NewProject,
     /// Ask for a project to open (system dialog, else the in-app chooser).
@@ -55,10 +57,14 @@ pub enum Command {
     SetRole(LayerId, Option<LayerRole>),
     ZoomToLayer(LayerId),
     ZoomToAll,
+    /// Show a feature (its bounding box) on the map.
+    ZoomToFeature(FeatureRef),
     SetView(MapView),
     Select(Option<FeatureRef>),
     /// Prepare simplified, triangulated shapes of a layer for a detail level.
     PrepareLevel(LayerId, i32),
+    /// Draw the points in view into an image of this many pixels (too many for symbols).
+    RasterizePoints(MapView, [usize; 2]),
     CancelJob(JobId),
     TogglePanel(PanelKind),
     ShowAbout(bool),

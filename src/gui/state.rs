@@ -10,6 +10,7 @@ use eframe::egui::Color32;
 
 use super::jobs::JobId;
 use super::map::cache::{DisplayLayer, ShapeCache};
+use super::map::raster::PointRaster;
 use super::map::view::{MapView, WorldPos};
 use super::panels::file_chooser::FileChooserState;
 use super::settings::Settings;
@@ -99,6 +100,9 @@ pub struct AppState {
     pub status: Option<String>,
     pub show_about: bool,
     pub shapes: ShapeCache,
+    /// The last picture of many points, and whether the next one is being made.
+    pub point_raster: Option<PointRaster>,
+    pub raster_pending: bool,
 }
 
 impl AppState {

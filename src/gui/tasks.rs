@@ -13,7 +13,7 @@ use super::i18n::{Language, Tr};
 use super::jobs::JobContext;
 use super::map::cache::{DisplayLayer, tessellate_level};
 use super::map::tessellate::LevelShapes;
-use super::map::view::LonLat;
+use super::map::view::{LonLat, MapView};
 use super::panels::file_chooser::{EXTENSIONS, Listing};
 use super::state::LayerId;
 use crate::crs::{Crs, Transform};
@@ -47,6 +47,13 @@ pub enum JobOutput {
         shapes: Option<LevelShapes>,
     },
     Listing(Listing),
+    /// Many points drawn into one image per layer for `view` (`None` if cancelled).
+    Raster {
+        view: MapView,
+        size: [usize; 2],
+        key: u64,
+        images: Option<Vec<(LayerId, eframe::egui::ColorImage)>>,
+    },
     /// The system dialog's answer and how long it was open (an instant `None` means
     /// no dialog could be shown).
     Picked {

@@ -30,6 +30,15 @@ pub fn menu_bar_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>)
                 }
             });
             ui.separator();
+            ui.horizontal(|ui| {
+                ui.label(t(Tr::Reviewer));
+                let mut name = state.settings.reviewer.clone();
+                let edit = egui::TextEdit::singleline(&mut name).desired_width(120.0);
+                if ui.add(edit).changed() {
+                    cmds.push(Command::SetReviewer(name));
+                }
+            });
+            ui.separator();
             if ui.button(t(Tr::Quit)).clicked() {
                 cmds.push(Command::Quit);
             }
