@@ -358,7 +358,7 @@ fn spatial_order(sites: &SiteGeometries) -> Vec<Visit> {
         let qy = ((v.at.y - min.y) * sy) as u32;
         v.key = spread_bits(qx) | (spread_bits(qy) << 1);
     });
-    visits.par_sort_unstable_by_key(|v| (v.key, v.site));
+    visits.par_sort_unstable_by_key(|v| (u64::from(v.key) << 32) | u64::from(v.site));
     visits
 }
 

@@ -22,7 +22,6 @@ mod xlsx;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::model::Finding;
 
@@ -147,41 +146,26 @@ pub fn format_decimal(v: f64, decimals: usize) -> String {
     if s == "-0" { "0".to_string() } else { s }
 }
 
-static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// Write through a temporary file in `out`'s folder: `write` fills the temporary
-/// path, which is then synced and renamed over `out`. On failure the temporary file
-/// is removed and `out` is left as it was.
+/// Write through a temporary file in `out`'s folder ([`crate::io::replace_file`]):
+/// `write` fills the temporary path, which is then synced and renamed over `out`. On
+/// failure the temporary file is removed and `out` is left as it was.
 pub fn write_atomically(
     out: &Path,
     write: impl FnOnce(&Path) -> Result<(), ExportError>,
 ) -> Result<(), ExportError> {
-    let name = out
-        .file_name()
-        .ok_or_else(|| ExportError::write(out, "not a file name; give a path to a file"))?
-        .to_string_lossy()
-        .into_owned();
-    if out.is_dir() {
-        return Err(ExportError::write(
-            out,
-            "is a folder; give a file name such as findings.xlsx",
-        ));
-    }
-    let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-    let tmp = out.with_file_name(format!(".{name}.{}-{n}.tmp", std::process::id()));
-    let result = write(&tmp).and_then(|()| {
-        std::fs::File::options()
-            .read(true)
-            .write(true)
-            .open(&tmp)
-            .and_then(|f| f.sync_all())
-            .map_err(|e| ExportError::io(out, e))?;
-        std::fs::rename(&tmp, out).map_err(|e| ExportError::io(out, e))
-    });
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    let mut inner: Option<ExportError> = None;
+    crate::io::replace_file(out, |tmp| {
+        write(tmp).map_err(|e| {
+            let msg = e.to_string();
+            inner = Some(e);
+            std::io::Error::other(msg)
+        })
+    })
+    .map_err(|e| {
+        inner
+            .take()
+            .unwrap_or_else(|| ExportError::write(out, e.to_string()))
+    })
 }
 
 fn write_bytes_atomically(out: &Path, bytes: &[u8]) -> Result<(), ExportError> {

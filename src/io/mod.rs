@@ -110,32 +110,48 @@ pub fn encoding_for_label(label: &str) -> Option<&'static encoding_rs::Encoding>
     encoding_rs::Encoding::for_label(l.as_bytes())
 }
 
-/// Writes a file through a temporary file in the same folder and renames it over
-/// the target, so a crash mid-write never leaves a half file under the real name.
+/// Replaces `path` atomically: `write` fills a temporary file in the same folder
+/// (given its path), which is then synced and renamed over `path`, so a crash
+/// mid-write never leaves a half file under the real name. On failure the temporary
+/// is removed and `path` is left as it was.
+pub fn replace_file(
+    path: &Path,
+    write: impl FnOnce(&Path) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other("not a file name; give a path to a file"))?
+        .to_string_lossy()
+        .into_owned();
+    if path.is_dir() {
+        return Err(std::io::Error::other("is a folder; give a file name"));
+    }
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_file_name(format!(".{name}.{}-{n}.tmp", std::process::id()));
+    let result = write(&tmp).and_then(|()| {
+        std::fs::File::options()
+            .read(true)
+            .write(true)
+            .open(&tmp)?
+            .sync_all()?;
+        std::fs::rename(&tmp, path)
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// [`replace_file`] for content produced by a writer (buffered).
 pub fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
     use std::io::Write as _;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let file = std::fs::File::create(&tmp)?;
-        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+    replace_file(path, |tmp| {
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(tmp)?);
         write(&mut w)?;
-        w.flush()?;
-        w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+        w.flush()
+    })
 }
