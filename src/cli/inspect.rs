@@ -206,8 +206,8 @@ fn print_text(j: &Json, max_problems: usize) {
             .map(|a| a.iter().map(|v| format!("\"{}\"", s(v))).collect())
             .unwrap_or_default();
         println!(
-            "  {:<16} {:<8} {}",
-            s(&f["name"]),
+            "  {} {:<8} {}",
+            pad(&s(&f["name"]), 16),
             s(&f["type"]),
             samples.join(", ")
         );
