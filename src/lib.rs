@@ -14,6 +14,8 @@ pub mod cli;
 pub mod crs;
 pub mod engine;
 pub mod export;
+#[cfg(feature = "gui")]
+pub mod gui;
 pub mod io;
 pub mod model;
 pub mod project;

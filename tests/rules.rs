@@ -1447,3 +1447,80 @@ mod never_panics {
         }
     }
 }
+
+#[test]
+fn the_sample_data_headers_map_fully() {
+    // Boiler ledger (XLSX).
+    let boiler = names(&[
+        "序号",
+        "市",
+        "县区",
+        "单位名称",
+        "统一社会信用代码",
+        "地址",
+        "经度",
+        "纬度",
+        "坐标来源",
+        "锅炉编号",
+        "额定蒸发量(t/h)",
+        "额定功率(MW)",
+        "燃料类型",
+        "状态",
+        "备注",
+    ]);
+    let m = guess_mapping(LayerRole::Boiler, &boiler);
+    for (f, col) in [
+        (F::City, "市"),
+        (F::County, "县区"),
+        (F::SiteName, "单位名称"),
+        (F::CreditCode, "统一社会信用代码"),
+        (F::Address, "地址"),
+        (F::CoordSystem, "坐标来源"),
+        (F::SiteCode, "锅炉编号"),
+        (F::CapacityTph, "额定蒸发量(t/h)"),
+        (F::CapacityMw, "额定功率(MW)"),
+        (F::Fuel, "燃料类型"),
+        (F::Status, "状态"),
+        (F::Remarks, "备注"),
+    ] {
+        assert_eq!(m.source_of(f), Some(col), "{f}");
+    }
+    // 散乱污 list (GBK shapefile: 统一社会信 is cut at 10 bytes).
+    let ent = names(&[
+        "企业名称",
+        "统一社会信",
+        "行业",
+        "是否散乱污",
+        "整治类型",
+        "整治状态",
+        "县区",
+    ]);
+    let m = guess_mapping_for_layer(LayerRole::Enterprise, "散乱污企业", &ent);
+    for (f, col) in [
+        (F::SiteName, "企业名称"),
+        (F::CreditCode, "统一社会信"),
+        (F::Industry, "行业"),
+        (F::ScatteredPolluting, "是否散乱污"),
+        (F::RemediationType, "整治类型"),
+        (F::Rectified, "整治状态"),
+        (F::County, "县区"),
+    ] {
+        assert_eq!(m.source_of(f), Some(col), "{f}");
+    }
+    assert!(
+        m.constants.is_empty(),
+        "a flag column makes the name hint unnecessary"
+    );
+    // Outfalls (CSV) and zones (GeoJSON properties).
+    let m = guess_mapping(
+        LayerRole::Outfall,
+        &names(&["排污口名称", "排污口类型", "县区", "经度", "纬度"]),
+    );
+    assert_eq!(m.source_of(F::SiteName), Some("排污口名称"));
+    let m = guess_mapping(
+        LayerRole::CoalBanZone,
+        &names(&["名称", "类型", "城市", "县区", "划定年份"]),
+    );
+    assert_eq!(m.source_of(F::ZoneName), Some("名称"));
+    assert_eq!(m.source_of(F::City), Some("城市"));
+}

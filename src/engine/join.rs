@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use super::index::{ZoneIndex, ZoneMatch};
 use super::prepared::Location;
-use crate::crs::{Crs, CrsError, SiteCrs, Transform, bd09_to_wgs84, gcj02_to_wgs84};
+use crate::crs::{Crs, CrsError, SiteCrs, Transform};
 use crate::model::{Fid, Layer};
 
 /// Which relation counts as a match.
@@ -131,11 +131,9 @@ pub fn sites_into(
     target: &Crs,
 ) -> Result<Vec<Option<Geometry<f64>>>, JoinError> {
     let source = site_source(layer, declared)?;
-    let (from, fix): (Crs, Option<fn(f64, f64) -> (f64, f64)>) = match source {
-        SiteCrs::Crs(c) => (c, None),
-        SiteCrs::Gcj02 => (Crs::wgs84(), Some(gcj02_to_wgs84)),
-        SiteCrs::Bd09 => (Crs::wgs84(), Some(bd09_to_wgs84)),
-    };
+    // GCJ-02 / BD-09 sites are corrected to WGS84 point by point first.
+    let offset = !matches!(source, SiteCrs::Crs(_));
+    let from = source.base_crs();
     let t = Transform::new(&from, target).map_err(|source| JoinError::Crs {
         layer: layer.name.clone(),
         source,
@@ -145,9 +143,9 @@ pub fn sites_into(
         .par_iter()
         .map(|f| {
             let mut g = f.geometry.clone()?;
-            if let Some(fix) = fix {
+            if offset {
                 geo::MapCoordsInPlace::map_coords_in_place(&mut g, |c| {
-                    let (x, y) = fix(c.x, c.y);
+                    let (x, y) = source.correct(c.x, c.y);
                     Coord { x, y }
                 });
             }

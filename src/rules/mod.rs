@@ -8,6 +8,7 @@
 //! - [`eval`]: a site's canonical values and which rules fire for it, given the zones
 //!   the spatial engine found around it.
 //! - [`ids`]: stable record keys and finding ids.
+//! - [`describe`]: rules in words (Chinese and English).
 //!
 //! The built-in rule set ([`builtin`]) is `builtin.toml`, compiled in; a user's file
 //! is merged on top with [`RuleSet::merge`].
@@ -44,12 +45,14 @@
 
 #![warn(missing_docs)]
 
+pub mod describe;
 pub mod eval;
 pub mod format;
 pub mod ids;
 pub mod roles;
 pub mod values;
 
+pub use describe::Lang;
 pub use eval::{
     CanonValue, CanonicalValues, RuleHit, SiteRecord, ZoneHit, ZoneRelation, canonical_values,
     canonical_values_all, check_mapping, evaluate_site, fields_used, rule_hits,

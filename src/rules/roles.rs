@@ -359,7 +359,7 @@ impl CanonicalField {
             ]),
             F::Rectified => ("rectified", "是否完成", "fix done", DoneFlag, Site, &[
                 "是否完成", "是否完成整改", "是否完成整治", "完成情况", "整改情况", "整治进展", "整改进展", "整治完成情况", "是否销号",
-                "销号情况",
+                "销号情况", "整治状态", "整改状态", "整治情况",
             ]),
             F::PlannedDate => ("planned_date", "计划完成时间", "planned date", Text, Site, &[
                 "计划完成时间", "计划完成时限", "计划淘汰时间", "完成时限", "整改时限", "时限",
@@ -374,7 +374,7 @@ impl CanonicalField {
                 "责任人", "负责人",
             ]),
             F::CoordSystem => ("coord_system", "坐标系", "coordinate system", Text, Any, &[
-                "坐标系", "坐标系统", "坐标类型", "坐标系类型", "CRS",
+                "坐标系", "坐标系统", "坐标类型", "坐标系类型", "坐标来源", "坐标获取方式", "CRS",
             ]),
             F::Remarks => ("remarks", "备注", "remarks", Text, Any, &[
                 "备注", "备注说明", "说明", "BZ", "remark", "remarks",
