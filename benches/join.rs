@@ -4,15 +4,17 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use geo_types::Geometry;
-use qingling::engine::{Predicate, ZoneIndex, join_index};
+use qingling::engine::{Predicate, SiteGeometries, ZoneIndex, join_index};
 use qingling::synth;
 
 fn bench_index(c: &mut Criterion) {
     let zones = synth::zones(2_000, 42, 0.2);
-    let sites: Vec<Option<Geometry<f64>>> = synth::sites(200_000, 42, &zones)
-        .into_iter()
-        .map(Some)
-        .collect();
+    let sites = SiteGeometries::Moved(
+        synth::sites(200_000, 42, &zones)
+            .into_iter()
+            .map(Some)
+            .collect(),
+    );
     let tagged = |zs: &[Geometry<f64>]| -> Vec<(u64, Option<Geometry<f64>>)> {
         zs.iter()
             .cloned()

@@ -147,7 +147,7 @@ pub fn run_check(
 /// Sites of one layer in one zone layer's CRS.
 struct SitesIn<'a> {
     zone: &'a ZoneLayer<'a>,
-    geoms: Vec<Option<Geometry<f64>>>,
+    geoms: crate::engine::SiteGeometries<'a>,
     /// Converts zone-CRS distances to metres: `None` for projected metre CRSs.
     geographic: bool,
 }
@@ -185,7 +185,7 @@ fn check_site_layer(
             let mut refs: Vec<(usize, usize)> = Vec::new();
             let mut scratch = Vec::new();
             for (zi, s) in per_zone.iter().enumerate() {
-                if let Some(g) = &s.geoms[i] {
+                if let Some(g) = s.geoms.get(i) {
                     zone_hits(s, zi, g, near_m, &mut scratch, &mut hits, &mut refs);
                 }
             }
@@ -195,7 +195,7 @@ fn check_site_layer(
                 role: rl.role,
                 canonical: &values[i],
             };
-            let (lon, lat) = match &lonlat[i] {
+            let (lon, lat) = match lonlat.get(i) {
                 Some(g) => representative_lonlat(g),
                 None => (f64::NAN, f64::NAN),
             };
@@ -231,7 +231,7 @@ fn check_site_layer(
                                         .raw(crate::rules::CanonicalField::ZoneLevel)
                                         .map(str::to_string)
                                 })
-                                .or_else(|| z.level.map(|l| format!("{l:?}")))
+                                .or_else(|| z.level.map(|l| l.label_zh().to_string()))
                         }),
                         distance_m: hit.zone.map(|z| round_cm(z.distance_m)),
                         lon,

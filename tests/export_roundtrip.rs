@@ -5,7 +5,7 @@ use std::path::Path;
 
 use calamine::{Data, Reader, Xlsx, open_workbook};
 use geo_types::{Geometry, point};
-use qingling::export::{ExportError, export_findings, restore_cell};
+use qingling::export::{export_findings, restore_cell};
 use qingling::model::{Finding, ReviewStatus, Severity};
 use qingling::project::gpkg::{APPLICATION_ID, decode_gpkg_geometry};
 
@@ -384,6 +384,10 @@ fn geopackage_export_reads_back_field_by_field() {
             Geometry::Point(point!(x: want.lon, y: want.lat))
         );
     }
+    let indexed: i64 = conn
+        .query_row("SELECT count(*) FROM rtree_findings_geom", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(indexed, input.len() as i64);
     // No temporary files are left beside the export.
     let names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
@@ -395,14 +399,29 @@ fn geopackage_export_reads_back_field_by_field() {
 #[test]
 fn exporting_into_a_missing_folder_fails_cleanly() {
     let dir = tempfile::tempdir().unwrap();
-    for name in ["a.csv", "a.xlsx", "a.geojson", "a.gpkg"] {
+    for name in ["a.csv", "a.xlsx", "a.geojson", "a.gpkg", "a.shp"] {
         let out = dir.path().join("no-such-folder").join(name);
         let err = export_findings(&findings(), &out).unwrap_err();
         assert!(err.to_string().contains(name), "{err}");
         assert!(!Path::new(&out).exists());
     }
-    assert!(matches!(
-        export_findings(&findings(), &dir.path().join("a.shp")),
-        Err(ExportError::Unsupported { .. })
-    ));
+}
+
+#[test]
+fn an_empty_ledger_exports_to_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["e.csv", "e.xlsx", "e.geojson", "e.gpkg", "e.shp"] {
+        let out = dir.path().join(name);
+        export_findings(&[], &out).unwrap();
+        assert!(std::fs::metadata(&out).unwrap().len() > 0, "{name}");
+    }
+    let csv = std::fs::read_to_string(dir.path().join("e.csv")).unwrap();
+    assert_eq!(csv.trim_start_matches('\u{feff}').lines().count(), 1);
+    let mut wb: Xlsx<_> = open_workbook(dir.path().join("e.xlsx")).unwrap();
+    assert_eq!(wb.worksheet_range("问题台账").unwrap().rows().count(), 1);
+    let conn = rusqlite::Connection::open(dir.path().join("e.gpkg")).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM findings", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 0);
 }

@@ -350,6 +350,14 @@ fn a_rerun_keeps_decisions_marks_new_findings_and_keeps_disappeared_ones() {
     assert_eq!(d.finding.status, ReviewStatus::Pending);
     assert_eq!(d.finding, finding("d", 4, Some(-1.0)));
 
+    // The R-tree of the findings table follows refreshed and new points.
+    let conn = Connection::open(&path).unwrap();
+    let indexed: i64 = conn
+        .query_row("SELECT count(*) FROM rtree_findings_geom", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(indexed, 4);
+    drop(conn);
+
     // c comes back: it is existing again with its decision intact.
     let mut project = project;
     let s3 = project
@@ -602,6 +610,33 @@ fn the_project_file_is_a_valid_durable_geopackage() {
             decode_gpkg_geometry(&b).unwrap();
         }
     }
+    // Both feature tables carry the R-tree index extension, filled and current.
+    for (t, n) in [("findings", 2i64), (table.as_str(), 2)] {
+        let indexed: i64 = conn
+            .query_row(
+                &format!("SELECT count(*) FROM \"rtree_{t}_geom\""),
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(indexed, n, "{t}");
+        let ext: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM gpkg_extensions WHERE table_name = ?1 AND extension_name = 'gpkg_rtree_index'",
+                [t],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(ext, 1, "{t}");
+    }
+    let (minx, maxy): (f64, f64) = conn
+        .query_row(
+            &format!("SELECT minx, maxy FROM \"rtree_{table}_geom\" WHERE id = 0"),
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!((minx - 512_000.5).abs() < 1.0 && (maxy - 4_192_000.0).abs() < 1.0);
     let p: Geometry<f64> = decode_gpkg_geometry(
         &conn
             .query_row(
@@ -646,4 +681,70 @@ fn ogrinfo_lists_the_project_tables_when_gdal_is_installed() {
     assert!(stdout.contains("findings"), "{stdout}");
     assert!(stdout.contains(&table), "{stdout}");
     assert!(!stderr.contains("ERROR"), "{stderr}");
+}
+
+/// The child half of the SIGKILL test: review, say so, then wait to be killed.
+fn review_then_wait_for_kill(path: &str) -> ! {
+    use std::io::Write;
+    let mut project = Project::open(Path::new(path)).unwrap();
+    project
+        .review(&ReviewAction {
+            finding_id: "a".into(),
+            status: Some(ReviewStatus::Cleared),
+            note: Some("已销号".into()),
+            reviewer: "王五".into(),
+        })
+        .unwrap();
+    // The project stays open: nothing is flushed by closing it.
+    println!("REVIEWED");
+    std::io::stdout().flush().unwrap();
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+}
+
+#[test]
+fn a_review_survives_the_process_being_killed_right_after_it_returns() {
+    use std::io::BufRead;
+    if let Ok(path) = std::env::var("QINGLING_TEST_REVIEW_CHILD") {
+        review_then_wait_for_kill(&path);
+    }
+    let (_dir, path, mut project) = new_project();
+    project.apply_check_run(&[finding("a", 1, None)]).unwrap();
+    drop(project);
+
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "a_review_survives_the_process_being_killed_right_after_it_returns",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("QINGLING_TEST_REVIEW_CHILD", &path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    // libtest prints "test <name> ... " before the child's own line, so match the end.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let seen = std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .any(|l| l.trim_end().ends_with("REVIEWED"));
+        let _ = tx.send(seen);
+    });
+    let reviewed = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .unwrap_or(false);
+    child.kill().unwrap(); // SIGKILL on Unix, TerminateProcess on Windows
+    child.wait().unwrap();
+    assert!(reviewed, "the child did not report its review");
+
+    let project = Project::open(&path).unwrap();
+    let row = project.finding("a").unwrap().unwrap();
+    assert_eq!(row.finding.status, ReviewStatus::Cleared);
+    assert_eq!(row.finding.note, "已销号");
+    assert_eq!(project.history("a").unwrap().len(), 1);
 }

@@ -943,6 +943,63 @@ fn a_zip_without_shapefiles_is_an_error() {
     assert!(e.to_string().contains("no .shp"), "{e}");
 }
 
+#[test]
+fn an_shx_that_disagrees_is_reported_once_and_the_shp_is_read_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let shp = dir.path().join("shx.shp");
+    write_shapefile(
+        &shp,
+        &polygons(4),
+        &[],
+        &[],
+        &ShapefileWriteOptions::default(),
+    )
+    .unwrap();
+    let mut x = std::fs::read(shp.with_extension("shx")).unwrap();
+    for i in 1..4 {
+        let at = 100 + 8 * i;
+        x[at..at + 4].copy_from_slice(&7i32.to_be_bytes());
+    }
+    std::fs::write(shp.with_extension("shx"), &x).unwrap();
+    let layer = read(&shp);
+    let got: Vec<_> = layer.features.iter().map(|f| f.geometry.clone()).collect();
+    assert_eq!(got, polygons(4));
+    assert_eq!(layer.problems.len(), 1, "{:?}", warnings(&layer));
+    assert_eq!(layer.problems[0].level, ProblemLevel::Warning);
+    assert_eq!(layer.problems[0].record, Some(1));
+}
+
+#[test]
+fn m_variants_are_read_in_2d_and_flag_has_z() {
+    let line = vec![coord! {x: 0.0, y: 0.0}, coord! {x: 3.0, y: 4.0}];
+    let cases = [
+        (
+            ShapeType::PointM,
+            ShapeRecord::Point(coord! {x: 1.0, y: 2.0}),
+            Geometry::Point(Point::new(1.0, 2.0)),
+        ),
+        (
+            ShapeType::PolyLineM,
+            ShapeRecord::Parts(vec![line.clone()]),
+            Geometry::LineString(LineString(line.clone())),
+        ),
+        (
+            ShapeType::MultiPointM,
+            ShapeRecord::MultiPoint(line.clone()),
+            Geometry::MultiPoint(MultiPoint(line.iter().map(|c| Point(*c)).collect())),
+        ),
+    ];
+    for (t, rec, expect) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let shp = dir.path().join("m.shp");
+        write_shapes(&shp, t, &[rec], &[], &[], &ShapefileWriteOptions::default()).unwrap();
+        let layer = read(&shp);
+        assert!(layer.has_z, "{t:?}");
+        assert_eq!(layer.features[0].geometry, Some(expect), "{t:?}");
+        assert!(layer.problems.is_empty(), "{t:?}: {:?}", warnings(&layer));
+    }
+}
+
 /// Speed check at the scale of the lead's benchmark (2M points, 20k polygons of
 /// 200–2000 vertices). Run with
 /// `cargo test --release --test read_shapefile -- --ignored --nocapture`.

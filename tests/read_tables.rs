@@ -473,6 +473,36 @@ fn missing_and_unreadable_files_are_errors_naming_the_file() {
     assert!(err.to_string().contains("junk.xlsx"));
 }
 
+#[test]
+fn geometry_only_reading_skips_the_attributes() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "名称,经度,纬度\n甲,112.5,37.8\n";
+    let path = write_file(dir.path(), "geo.csv", text.as_bytes());
+    let opts = ReadOptions {
+        geometry_only: true,
+        ..ReadOptions::default()
+    };
+    let layer = read_csv(&path, &opts).unwrap();
+    assert!(layer.fields.is_empty());
+    assert!(layer.features[0].attrs.is_empty());
+    assert_near(point(&layer, 0), (112.5, 37.8));
+}
+
+#[test]
+fn a_csv_over_two_gib_is_refused_before_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.csv");
+    // A sparse file: no disk space is used.
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len(2 * 1024 * 1024 * 1024 + 1).unwrap();
+    let err = read_csv(&path, &ReadOptions::default()).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("huge.csv") && msg.contains("up to 2 GiB"),
+        "{msg}"
+    );
+}
+
 /// Not run by default: `cargo test --release --test read_tables -- --ignored`.
 #[test]
 #[ignore]

@@ -130,10 +130,8 @@ pub fn run(args: JoinArgs) -> anyhow::Result<()> {
     for site_layer in &sites {
         for (z, zone_offset) in indexed.iter().zip(&zone_offsets) {
             let geoms = sites_into(site_layer, declared_offset(&sites_crs), &z.crs)?;
-            let failed = geoms
-                .iter()
-                .zip(&site_layer.features)
-                .filter(|(g, f)| g.is_none() && f.geometry.is_some())
+            let failed = (0..geoms.len())
+                .filter(|&i| geoms.get(i).is_none() && site_layer.features[i].geometry.is_some())
                 .count();
             if failed > 0 {
                 progress.warn(format!(

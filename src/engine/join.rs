@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use super::index::{ZoneIndex, ZoneMatch};
 use super::prepared::Location;
 use crate::crs::{Crs, CrsError, SiteCrs, Transform};
-use crate::model::{Fid, Layer};
+use crate::model::{Feature, Fid, Layer};
 
 /// Which relation counts as a match.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -123,13 +123,41 @@ fn site_source(layer: &Layer, declared: Option<&SiteCrs>) -> Result<SiteCrs, Joi
     }
 }
 
-/// Transforms a site layer's geometries into `target`. Map-app coordinates (GCJ-02,
+/// Site geometries in a zone layer's CRS: the layer's own when no transform is needed
+/// (no copy of a million points), else transformed copies.
+pub enum SiteGeometries<'a> {
+    Same(&'a [Feature]),
+    Moved(Vec<Option<Geometry<f64>>>),
+}
+
+impl SiteGeometries<'_> {
+    pub fn len(&self) -> usize {
+        match self {
+            SiteGeometries::Same(f) => f.len(),
+            SiteGeometries::Moved(g) => g.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The geometry of the site at position `i`, if it has one (and it transformed).
+    pub fn get(&self, i: usize) -> Option<&Geometry<f64>> {
+        match self {
+            SiteGeometries::Same(f) => f.get(i)?.geometry.as_ref(),
+            SiteGeometries::Moved(g) => g.get(i)?.as_ref(),
+        }
+    }
+}
+
+/// Brings a site layer's geometries into `target`. Map-app coordinates (GCJ-02,
 /// BD-09) are first corrected to WGS84. Points that fail to transform become `None`.
-pub fn sites_into(
-    layer: &Layer,
+pub fn sites_into<'a>(
+    layer: &'a Layer,
     declared: Option<&SiteCrs>,
     target: &Crs,
-) -> Result<Vec<Option<Geometry<f64>>>, JoinError> {
+) -> Result<SiteGeometries<'a>, JoinError> {
     let source = site_source(layer, declared)?;
     // GCJ-02 / BD-09 sites are corrected to WGS84 point by point first.
     let offset = !matches!(source, SiteCrs::Crs(_));
@@ -138,6 +166,9 @@ pub fn sites_into(
         layer: layer.name.clone(),
         source,
     })?;
+    if !offset && t.is_identity() {
+        return Ok(SiteGeometries::Same(&layer.features));
+    }
     let out = layer
         .features
         .par_iter()
@@ -155,7 +186,7 @@ pub fn sites_into(
             Some(g)
         })
         .collect();
-    Ok(out)
+    Ok(SiteGeometries::Moved(out))
 }
 
 /// The zones a site matches under `predicate`, in ascending index order.
@@ -242,7 +273,7 @@ pub fn matches_for_site(
 /// still in cache: on a province of random-order ledger rows this halves the time.
 pub fn join_index(
     zones: &ZoneIndex,
-    sites: &[Option<Geometry<f64>>],
+    sites: &SiteGeometries,
     predicate: Predicate,
 ) -> Vec<(usize, Fid)> {
     let order = spatial_order(sites);
@@ -253,7 +284,7 @@ pub fn join_index(
             let mut scratch = Vec::new();
             let mut out = Vec::new();
             for &i in part {
-                if let Some(g) = &sites[i as usize] {
+                if let Some(g) = sites.get(i as usize) {
                     for m in matches_for_site(zones, g, predicate, &mut scratch) {
                         out.push((i as usize, zones.zone_fid(m.zone)));
                     }
@@ -268,18 +299,17 @@ pub fn join_index(
 
 /// Indices of the sites with a geometry, sorted by the Morton code of their first
 /// coordinate quantised to a 2^16 grid over the sites' extent.
-fn spatial_order(sites: &[Option<Geometry<f64>>]) -> Vec<u32> {
+fn spatial_order(sites: &SiteGeometries) -> Vec<u32> {
     let first = |g: &Geometry<f64>| -> Option<Coord<f64>> {
         match g {
             Geometry::Point(p) => Some(p.0),
             other => geo::CoordsIter::coords_iter(other).next(),
         }
     };
-    let coords: Vec<(u32, Coord<f64>)> = sites
-        .par_iter()
-        .enumerate()
-        .filter_map(|(i, g)| {
-            let c = first(g.as_ref()?)?;
+    let coords: Vec<(u32, Coord<f64>)> = (0..sites.len())
+        .into_par_iter()
+        .filter_map(|i| {
+            let c = first(sites.get(i)?)?;
             (c.x.is_finite() && c.y.is_finite()).then_some((i as u32, c))
         })
         .collect();
@@ -339,10 +369,21 @@ mod tests {
             Some(Geometry::Point(Point::new(15.0, 5.0))),
         ];
         assert_eq!(
-            join_index(&idx, &sites, Predicate::Intersects),
+            join_index(
+                &idx,
+                &SiteGeometries::Moved(sites.clone()),
+                Predicate::Intersects
+            ),
             vec![(0, 7), (1, 7)]
         );
-        assert_eq!(join_index(&idx, &sites, Predicate::Within), vec![(0, 7)]);
+        assert_eq!(
+            join_index(
+                &idx,
+                &SiteGeometries::Moved(sites.clone()),
+                Predicate::Within
+            ),
+            vec![(0, 7)]
+        );
     }
 
     #[test]
@@ -354,9 +395,20 @@ mod tests {
         let inner = Geometry::LineString(line_string![(x: 2.0, y: 5.0), (x: 5.0, y: 5.0)]);
         let sites = vec![Some(line), Some(inner)];
         assert_eq!(
-            join_index(&idx, &sites, Predicate::Intersects),
+            join_index(
+                &idx,
+                &SiteGeometries::Moved(sites.clone()),
+                Predicate::Intersects
+            ),
             vec![(0, 0), (1, 0)]
         );
-        assert_eq!(join_index(&idx, &sites, Predicate::Within), vec![(1, 0)]);
+        assert_eq!(
+            join_index(
+                &idx,
+                &SiteGeometries::Moved(sites.clone()),
+                Predicate::Within
+            ),
+            vec![(1, 0)]
+        );
     }
 }

@@ -13,4 +13,6 @@ pub use prepared::{Location, PreparedPolygon};
 pub const DEFAULT_TOLERANCE_M: f64 = 1e-4;
 
 mod join;
-pub use join::{IndexedZones, JoinError, Predicate, join_index, matches_for_site, sites_into};
+pub use join::{
+    IndexedZones, JoinError, Predicate, SiteGeometries, join_index, matches_for_site, sites_into,
+};

@@ -1,6 +1,6 @@
 //! GeoPackage export: a new GeoPackage with one `findings` point table in
 //! EPSG:4326 holding [`Finding::COLUMNS`] (severity as code, status as Chinese
-//! label), written with the same primitives as the project file.
+//! label) and its R-tree index, written with the same primitives as the project file.
 
 use std::path::Path;
 
@@ -26,6 +26,7 @@ pub(super) fn write_findings_gpkg(
     // The file is synced and renamed into place by the caller.
     conn.pragma_update(None, "synchronous", "OFF")
         .map_err(|e| fail(&e))?;
+    gpkg::register_spatial_functions(&conn).map_err(|e| fail(&e))?;
     gpkg::init_geopackage(&conn).map_err(|e| fail(&e))?;
     let tx = conn.transaction().map_err(|e| fail(&e))?;
     gpkg::create_feature_table(
@@ -63,6 +64,7 @@ pub(super) fn write_findings_gpkg(
                 .map_err(|e| fail(&e))?;
         }
     }
+    gpkg::create_spatial_index(&tx, FINDINGS_TABLE).map_err(|e| fail(&e))?;
     gpkg::update_contents_extent(&tx, FINDINGS_TABLE, extent).map_err(|e| fail(&e))?;
     gpkg::set_contents_identifier(
         &tx,

@@ -364,10 +364,10 @@ impl App {
                 }
             }
             JobOutput::Listing(listing) => {
-                if let Some(fc) = &mut self.state.file_chooser {
-                    if fc.dir == listing.dir {
-                        fc.listing = Some(listing);
-                    }
+                if let Some(fc) = &mut self.state.file_chooser
+                    && fc.dir == listing.dir
+                {
+                    fc.listing = Some(listing);
                 }
             }
             JobOutput::Picked { files, elapsed } => match files {

@@ -36,7 +36,8 @@ pub enum JobOutput {
     /// Files read (or why not). `replace` is the layer being read again, if any.
     Loaded {
         path: PathBuf,
-        options: ReadOptions,
+        /// Boxed: read options are large and results pass once per job.
+        options: Box<ReadOptions>,
         replace: Option<LayerId>,
         result: Result<Vec<LoadedLayer>, Problem>,
     },
@@ -100,7 +101,7 @@ pub fn load_file(
     };
     JobOutput::Loaded {
         path,
-        options,
+        options: Box::new(options),
         replace,
         result,
     }

@@ -9,6 +9,7 @@ pub mod shp;
 pub mod shp_write;
 pub mod zip;
 pub use read::{LAYER_EXTENSIONS, expand_inputs, is_layer_file, read_path, read_paths};
+pub mod geojson;
 pub mod table;
 
 use std::path::{Path, PathBuf};

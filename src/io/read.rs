@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use geo_types::{Coord, Geometry};
 
-use super::{IoError, ReadOptions, shp, table, zip};
+use super::{IoError, ReadOptions, geojson, shp, table, zip};
 use crate::crs::{self, Crs, Detection};
 use crate::model::{CrsInfo, CrsSource, Layer, Problem};
 
@@ -84,7 +84,11 @@ pub fn read_path(path: &Path, opts: &ReadOptions) -> Result<Vec<Layer>, IoError>
                 layers.push(layer);
             }
         }
-        // READERS-PENDING: geojson
+        "geojson" | "json" => {
+            let (mut layer, declared) = geojson::read_geojson(path, opts)?;
+            resolve_crs(&mut layer, None, declared, opts);
+            layers.push(layer);
+        }
         "csv" | "xlsx" | "xls" => {
             let mut layer = if ext == "csv" {
                 table::read_csv(path, opts)?

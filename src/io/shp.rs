@@ -30,7 +30,7 @@ use crate::model::{
     CrsInfo, CrsSource, Feature, GeometryKind, Layer, Problem, SourceFormat, Value,
 };
 
-pub use crate::model::Geometry;
+use crate::model::Geometry;
 
 /// The shape types of the specification.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -222,19 +222,29 @@ pub fn decode_sidecar_text(bytes: &[u8]) -> String {
 /// opened at all. A missing `.dbf` or `.shx` is not an error.
 pub fn read_shapefile(path: &Path, opts: &ReadOptions) -> Result<ShapefileRead, IoError> {
     let set = ShapefileSet::locate(path)?;
-    let shp = std::fs::read(&set.shp).map_err(|e| IoError::io(&set.shp, e))?;
     let read_optional = |p: &Option<PathBuf>| -> Result<Option<Vec<u8>>, IoError> {
         match p {
             Some(p) => std::fs::read(p).map(Some).map_err(|e| IoError::io(p, e)),
             None => Ok(None),
         }
     };
+    // The two big files are read side by side (copying from the page cache is CPU work).
+    let (shp, dbf) = rayon::join(
+        || std::fs::read(&set.shp).map_err(|e| IoError::io(&set.shp, e)),
+        || {
+            if opts.geometry_only {
+                Ok(None)
+            } else {
+                read_optional(&set.dbf)
+            }
+        },
+    );
+    let (shp, dbf) = (shp?, dbf?);
     let shx = read_optional(&set.shx)?;
-    let (dbf, cpg) = if opts.geometry_only {
-        (None, None)
+    let cpg = if opts.geometry_only {
+        None
     } else {
-        let cpg = read_optional(&set.cpg)?.map(|b| decode_sidecar_text(&b));
-        (read_optional(&set.dbf)?, cpg)
+        read_optional(&set.cpg)?.map(|b| decode_sidecar_text(&b))
     };
     let prj_text = read_optional(&set.prj)?.map(|b| decode_sidecar_text(&b));
     let layer = read_shapefile_bytes(
@@ -464,7 +474,7 @@ pub fn parse_shp(path: &Path, shp: &[u8], shx: Option<&[u8]>) -> Result<ShpRecor
     let slots = locate_records(path, shp, shape_type, &index, &mut problems);
 
     // Problems are rare: keep them out of line so the per-record result stays small.
-    let (features, record_problems): (Vec<Feature>, Vec<Option<Box<Vec<Problem>>>>) = slots
+    let (features, record_problems): (Vec<Feature>, Vec<RareProblems>) = slots
         .into_par_iter()
         .enumerate()
         .map(|(i, slot)| {
@@ -680,6 +690,9 @@ fn resync(
 }
 
 type Parsed = (Option<Geometry<f64>>, Vec<Problem>);
+
+/// A record's problems, boxed because nearly every record has none.
+type RareProblems = Option<Box<Vec<Problem>>>;
 
 fn bad(path: &Path, fid: u64, message: String, hint: &str) -> Parsed {
     (
@@ -1098,4 +1111,91 @@ fn assemble_polygon(path: &Path, fid: u64, mut rings: Vec<Vec<Coord<f64>>>) -> P
         Geometry::MultiPolygon(MultiPolygon(polygons))
     };
     (Some(g), problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ring(c: &[(f64, f64)]) -> Vec<Coord<f64>> {
+        c.iter().map(|&(x, y)| Coord { x, y }).collect()
+    }
+
+    #[test]
+    fn clockwise_rings_have_negative_signed_area_even_far_from_the_origin() {
+        let cw = ring(&[(0.0, 0.0), (0.0, 1.0), (1.0, 1.0), (1.0, 0.0), (0.0, 0.0)]);
+        assert_eq!(signed_area2(&cw), -2.0);
+        let far: Vec<Coord<f64>> = cw
+            .iter()
+            .map(|c| Coord {
+                x: c.x + 38_500_000.0,
+                y: c.y + 4_200_000.0,
+            })
+            .collect();
+        assert_eq!(signed_area2(&far), -2.0);
+        let ccw: Vec<Coord<f64>> = cw.iter().rev().copied().collect();
+        assert_eq!(signed_area2(&ccw), 2.0);
+    }
+
+    #[test]
+    fn point_in_ring_reports_inside_boundary_and_outside() {
+        let sq = ring(&[(0.0, 0.0), (0.0, 2.0), (2.0, 2.0), (2.0, 0.0), (0.0, 0.0)]);
+        assert_eq!(
+            point_in_ring(Coord { x: 1.0, y: 1.0 }, &sq),
+            Position::Inside
+        );
+        assert_eq!(
+            point_in_ring(Coord { x: 0.0, y: 1.0 }, &sq),
+            Position::OnBoundary
+        );
+        assert_eq!(
+            point_in_ring(Coord { x: 2.0, y: 2.0 }, &sq),
+            Position::OnBoundary
+        );
+        assert_eq!(
+            point_in_ring(Coord { x: 3.0, y: 1.0 }, &sq),
+            Position::Outside
+        );
+        assert_eq!(
+            point_in_ring(Coord { x: -1.0, y: 2.0 }, &sq),
+            Position::Outside
+        );
+    }
+
+    #[test]
+    fn a_hole_touching_its_outer_ring_at_a_vertex_is_still_assigned() {
+        let outer = ring(&[(0.0, 0.0), (0.0, 4.0), (4.0, 4.0), (4.0, 0.0), (0.0, 0.0)]);
+        // Hole starts on the outer boundary; its second vertex decides.
+        let hole = ring(&[(0.0, 2.0), (2.0, 1.0), (2.0, 3.0), (0.0, 2.0)]);
+        let (g, problems) = assemble_polygon(Path::new("t.shp"), 0, vec![outer, hole]);
+        assert!(problems.is_empty(), "{problems:?}");
+        let Some(Geometry::Polygon(p)) = g else {
+            panic!("expected a polygon");
+        };
+        assert_eq!(p.interiors().len(), 1);
+    }
+
+    #[test]
+    fn shape_type_codes_round_trip() {
+        for code in [0, 1, 3, 5, 8, 11, 13, 15, 18, 21, 23, 25, 28, 31] {
+            assert_eq!(ShapeType::from_code(code).map(ShapeType::code), Some(code));
+        }
+        assert_eq!(ShapeType::from_code(2), None);
+        assert!(ShapeType::PolygonM.has_z_or_m());
+        assert!(!ShapeType::Polygon.has_z_or_m());
+    }
+
+    #[test]
+    fn headers_are_checked_against_the_bytes_present() {
+        let mut b = vec![0u8; 100];
+        b.extend_from_slice(&1i32.to_be_bytes());
+        b.extend_from_slice(&10i32.to_be_bytes());
+        b.extend_from_slice(&1i32.to_le_bytes());
+        b.extend_from_slice(&[0u8; 16]);
+        assert_eq!(header_at(&b, 100, Some(1), ShapeType::Point), Some(128));
+        assert_eq!(header_at(&b, 100, Some(2), ShapeType::Point), None);
+        assert_eq!(header_at(&b, 100, Some(1), ShapeType::Polygon), None);
+        b.truncate(120);
+        assert_eq!(header_at(&b, 100, Some(1), ShapeType::Point), None);
+    }
 }

@@ -111,9 +111,27 @@ pub fn write_shapefile_with_report(
             .map_or(GeometryKind::None, GeometryKind::of),
     };
     let shape_type = shape_type_for(shp_path, kind, opts.with_z)?;
+    // Line, Rect and Triangle have no coordinate list to borrow: convert those few.
+    let converted: Vec<(usize, Geometry<f64>)> = geometries
+        .iter()
+        .enumerate()
+        .filter_map(|(i, g)| {
+            let g = match g.as_ref()? {
+                Geometry::Line(l) => Geometry::LineString(LineString(vec![l.start, l.end])),
+                Geometry::Rect(r) => Geometry::Polygon(r.to_polygon()),
+                Geometry::Triangle(t) => Geometry::Polygon(t.to_polygon()),
+                _ => return None,
+            };
+            Some((i, g))
+        })
+        .collect();
     let mut recs: Vec<Rec<'_>> = Vec::with_capacity(geometries.len());
     for (i, g) in geometries.iter().enumerate() {
-        recs.push(to_rec(shp_path, i, g.as_ref(), kind)?);
+        let g = match converted.binary_search_by_key(&i, |(k, _)| *k) {
+            Ok(k) => Some(&converted[k].1),
+            Err(_) => g.as_ref(),
+        };
+        recs.push(to_rec(shp_path, i, g, kind)?);
     }
     write_all(shp_path, shape_type, &recs, fields, rows, opts)
 }
@@ -271,13 +289,6 @@ fn to_rec<'a>(
         (GeometryKind::Point, Geometry::Point(p)) => Rec::Point(p.0),
         (GeometryKind::MultiPoint, Geometry::Point(p)) => Rec::Points(std::slice::from_ref(p)),
         (GeometryKind::MultiPoint, Geometry::MultiPoint(mp)) => Rec::Points(&mp.0),
-        (GeometryKind::Line, Geometry::Line(_)) => {
-            // A Line has no coordinate slice to borrow; it is rare enough to refuse.
-            return Err(invalid(
-                path,
-                format!("record {i}: convert Line geometries to LineString before writing"),
-            ));
-        }
         (GeometryKind::Line, Geometry::LineString(ls)) => Rec::Parts(vec![Part::plain(&ls.0)]),
         (GeometryKind::Line, Geometry::MultiLineString(mls)) => {
             Rec::Parts(mls.0.iter().map(|l| Part::plain(&l.0)).collect())
@@ -429,29 +440,27 @@ fn write_all(
         opts,
     )?;
     let cpg_path = shp_path.with_extension("cpg");
+    let prj_path = shp_path.with_extension("prj");
     if opts.write_cpg {
-        let tmp = staged.tmp_for(cpg_path);
+        let tmp = staged.tmp_for(cpg_path.clone());
         let label = if opts.encoding == encoding_rs::UTF_8 {
             "UTF-8"
         } else {
             opts.encoding.name()
         };
         std::fs::write(&tmp, label).map_err(|e| IoError::io(&tmp, e))?;
-    } else if cpg_path.exists() {
-        std::fs::remove_file(&cpg_path).map_err(|e| IoError::io(&cpg_path, e))?;
     }
-    let prj_path = shp_path.with_extension("prj");
-    match &opts.prj {
-        Some(text) => {
-            let tmp = staged.tmp_for(prj_path);
-            std::fs::write(&tmp, text).map_err(|e| IoError::io(&tmp, e))?;
-        }
-        None if prj_path.exists() => {
-            std::fs::remove_file(&prj_path).map_err(|e| IoError::io(&prj_path, e))?;
-        }
-        None => {}
+    if let Some(text) = &opts.prj {
+        let tmp = staged.tmp_for(prj_path.clone());
+        std::fs::write(&tmp, text).map_err(|e| IoError::io(&tmp, e))?;
     }
     staged.commit()?;
+    // A .cpg or .prj left from an earlier set of the same name would now be wrong.
+    for (written, stale) in [(opts.write_cpg, &cpg_path), (opts.prj.is_some(), &prj_path)] {
+        if !written && stale.exists() {
+            std::fs::remove_file(stale).map_err(|e| IoError::io(stale, e))?;
+        }
+    }
     Ok(report)
 }
 
@@ -661,6 +670,94 @@ struct Layout {
     code: u8,
     width: usize,
     decimals: usize,
+    /// `C` fields: every value already encoded.
+    encoded: Option<EncodedText>,
+}
+
+/// The encoded values of one text field: `arena[spans[row]]`.
+struct EncodedText {
+    arena: Vec<u8>,
+    spans: Vec<Option<std::ops::Range<usize>>>,
+}
+
+/// Encodes text value by value without allocating, remembering the bytes of each
+/// BMP character (GBK encoding of Hanzi is slow in `encoding_rs`; a layer repeats
+/// the same few thousand characters). Output is identical to `Encoding::encode`:
+/// unmappable characters become numeric character references.
+struct TextEncoder {
+    enc: &'static Encoding,
+    /// Per BMP code point: encoded length (0 = not known yet) and bytes.
+    cache: Vec<[u8; 5]>,
+    scratch: Vec<u8>,
+}
+
+impl TextEncoder {
+    fn new(enc: &'static Encoding) -> TextEncoder {
+        let output = enc.output_encoding();
+        // Stateless multi-byte or single-byte encodings can be cached per character.
+        let cacheable =
+            output == enc && enc != encoding_rs::UTF_8 && enc != encoding_rs::ISO_2022_JP;
+        TextEncoder {
+            enc: output,
+            cache: if cacheable {
+                vec![[0u8; 5]; 0x10000]
+            } else {
+                Vec::new()
+            },
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Appends `s` encoded to `out`.
+    fn encode_into(&mut self, s: &str, out: &mut Vec<u8>) {
+        if s.is_ascii() || self.enc == encoding_rs::UTF_8 {
+            out.extend_from_slice(s.as_bytes());
+            return;
+        }
+        if self.cache.is_empty() {
+            Self::encode_slow(self.enc, s, out, &mut self.scratch);
+            return;
+        }
+        let mut buf = [0u8; 4];
+        for ch in s.chars() {
+            let cp = ch as usize;
+            if ch.is_ascii() {
+                out.push(ch as u8);
+            } else if let Some(e) = self.cache.get(cp).filter(|e| e[0] > 0) {
+                out.extend_from_slice(&e[1..1 + e[0] as usize]);
+            } else {
+                let start = out.len();
+                Self::encode_slow(self.enc, ch.encode_utf8(&mut buf), out, &mut self.scratch);
+                let bytes = &out[start..];
+                if let Some(slot) = self.cache.get_mut(cp)
+                    && bytes.len() <= 4
+                {
+                    slot[0] = bytes.len() as u8;
+                    slot[1..1 + bytes.len()].copy_from_slice(bytes);
+                }
+            }
+        }
+    }
+
+    fn encode_slow(enc: &'static Encoding, s: &str, out: &mut Vec<u8>, scratch: &mut Vec<u8>) {
+        let mut encoder = enc.new_encoder();
+        let mut src = s;
+        loop {
+            let need = encoder
+                .max_buffer_length_from_utf8_if_no_unmappables(src.len())
+                .unwrap_or(src.len() * 4 + 16)
+                + 16;
+            // A small buffer of its own: the encoder initialises all spare capacity.
+            scratch.clear();
+            scratch.reserve(need);
+            let (result, read, _) = encoder.encode_from_utf8_to_vec(src, scratch, true);
+            out.extend_from_slice(scratch);
+            src = &src[read..];
+            if result == encoding_rs::CoderResult::InputEmpty {
+                break;
+            }
+        }
+    }
 }
 
 fn float_decimals(v: f64) -> usize {
@@ -713,27 +810,31 @@ fn value(rows: &[Vec<Value>], r: usize, f: usize) -> &Value {
 }
 
 fn layouts(fields: &[FieldDef], rows: &[Vec<Value>], enc: &'static Encoding) -> Vec<Layout> {
+    let mut text_encoder = TextEncoder::new(enc);
     fields
         .iter()
         .enumerate()
         .map(|(f, def)| match def.kind {
             FieldKind::Text => {
-                let width = (0..rows.len())
-                    .filter_map(|r| text_of(value(rows, r, f)))
-                    .map(|t| {
-                        if t.is_ascii() {
-                            t.len()
-                        } else {
-                            enc.encode(&t).0.len()
-                        }
-                    })
-                    .max()
-                    .unwrap_or(1)
-                    .clamp(1, 254);
+                // Encode every value once, into one buffer, and size the field.
+                let mut arena = Vec::new();
+                let mut spans = Vec::with_capacity(rows.len());
+                let mut width = 1;
+                for r in 0..rows.len() {
+                    let Some(t) = text_of(value(rows, r, f)) else {
+                        spans.push(None);
+                        continue;
+                    };
+                    let start = arena.len();
+                    text_encoder.encode_into(&t, &mut arena);
+                    width = width.max(arena.len() - start);
+                    spans.push(Some(start..arena.len()));
+                }
                 Layout {
                     code: b'C',
-                    width,
+                    width: width.min(254),
                     decimals: 0,
+                    encoded: Some(EncodedText { arena, spans }),
                 }
             }
             FieldKind::Integer => {
@@ -747,6 +848,7 @@ fn layouts(fields: &[FieldDef], rows: &[Vec<Value>], enc: &'static Encoding) -> 
                     code: b'N',
                     width,
                     decimals: 0,
+                    encoded: None,
                 }
             }
             FieldKind::Float => {
@@ -762,17 +864,20 @@ fn layouts(fields: &[FieldDef], rows: &[Vec<Value>], enc: &'static Encoding) -> 
                     code: b'N',
                     width: width.min(254),
                     decimals,
+                    encoded: None,
                 }
             }
             FieldKind::Bool => Layout {
                 code: b'L',
                 width: 1,
                 decimals: 0,
+                encoded: None,
             },
             FieldKind::Date => Layout {
                 code: b'D',
                 width: 8,
                 decimals: 0,
+                encoded: None,
             },
         })
         .collect()
@@ -860,12 +965,18 @@ fn write_dbf(
             };
             match l.code {
                 b'C' => {
-                    if let Some(t) = text_of(v) {
-                        let (b, cut) = encode_cut(&t, enc, l.width);
-                        if cut {
+                    let span = l
+                        .encoded
+                        .as_ref()
+                        .and_then(|e| Some((&e.arena, e.spans.get(r)?.clone()?)));
+                    if let Some((arena, span)) = span {
+                        if span.len() <= l.width {
+                            rec.extend_from_slice(&arena[span]);
+                        } else if let Some(t) = text_of(v) {
+                            let (b, _) = encode_cut(&t, enc, l.width);
                             report.truncated_values.push((r, def.name.clone()));
+                            rec.extend_from_slice(&b);
                         }
-                        rec.extend_from_slice(&b);
                     }
                 }
                 b'N' if l.decimals == 0 => match int_of(v) {
@@ -912,4 +1023,151 @@ fn write_dbf(
     w.write_all(&[0x1A]).map_err(io)?;
     w.flush().map_err(io)?;
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_caching_text_encoder_matches_encoding_rs() {
+        let samples = [
+            "锅炉 A",
+            "水源地保护区一级",
+            "Ünïcödé",
+            "emoji 😀 and 𠀀",
+            "",
+            "ascii",
+        ];
+        for enc in [
+            GBK,
+            encoding_rs::GB18030,
+            encoding_rs::UTF_8,
+            encoding_rs::BIG5,
+        ] {
+            let mut te = TextEncoder::new(enc);
+            for _ in 0..2 {
+                for s in samples {
+                    let mut out = Vec::new();
+                    te.encode_into(s, &mut out);
+                    assert_eq!(out, enc.encode(s).0.into_owned(), "{} {s}", enc.name());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn values_are_cut_on_character_boundaries() {
+        let (b, cut) = encode_cut("保护区级别", GBK, 5);
+        assert!(cut);
+        assert_eq!(b, GBK.encode("保护").0.into_owned());
+        let (b, cut) = encode_cut("保护区", encoding_rs::UTF_8, 8);
+        assert!(cut);
+        assert_eq!(b, "保护".as_bytes());
+        assert_eq!(encode_cut("abc", GBK, 3), (b"abc".to_vec(), false));
+    }
+
+    #[test]
+    fn field_names_are_unique_ignoring_case() {
+        let f = |n: &str| FieldDef {
+            name: n.into(),
+            kind: FieldKind::Text,
+        };
+        let names = field_names(&[f("Name"), f("NAME"), f(""), f("name")], GBK);
+        let names: Vec<String> = names
+            .iter()
+            .map(|n| String::from_utf8(n.clone()).unwrap())
+            .collect();
+        assert_eq!(names, ["Name", "NAME_1", "FIELD3", "name_2"]);
+    }
+
+    #[test]
+    fn dates_are_checked_before_writing() {
+        assert_eq!(
+            date_of(&Value::Date("2019-10-31".into())).as_deref(),
+            Some("20191031")
+        );
+        assert_eq!(
+            date_of(&Value::Text("2019/02/28".into())).as_deref(),
+            Some("20190228")
+        );
+        assert_eq!(date_of(&Value::Date("2019-02-30".into())), None);
+        assert_eq!(date_of(&Value::Int(20190101)), None);
+    }
+
+    #[test]
+    fn mismatched_geometries_are_refused_and_leave_no_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let shp = dir.path().join("x.shp");
+        let geoms = vec![
+            Some(Geometry::Point(geo_types::Point::new(1.0, 1.0))),
+            Some(Geometry::LineString(LineString::from(vec![
+                (0.0, 0.0),
+                (1.0, 1.0),
+            ]))),
+        ];
+        let e = write_shapefile(&shp, &geoms, &[], &[], &ShapefileWriteOptions::default());
+        assert!(e.unwrap_err().to_string().contains("record 1"));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn rewriting_a_set_without_cpg_or_prj_removes_the_stale_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let shp = dir.path().join("x.shp");
+        let geoms = vec![Some(Geometry::Point(geo_types::Point::new(1.0, 1.0)))];
+        let with = ShapefileWriteOptions {
+            prj: Some("GEOGCS[]".into()),
+            ..Default::default()
+        };
+        write_shapefile(&shp, &geoms, &[], &[], &with).unwrap();
+        assert!(shp.with_extension("cpg").exists() && shp.with_extension("prj").exists());
+        let without = ShapefileWriteOptions {
+            write_cpg: false,
+            ..Default::default()
+        };
+        write_shapefile(&shp, &geoms, &[], &[], &without).unwrap();
+        assert!(!shp.with_extension("cpg").exists());
+        assert!(!shp.with_extension("prj").exists());
+        assert!(shp.with_extension("dbf").exists() && shp.with_extension("shx").exists());
+    }
+
+    #[test]
+    fn rects_triangles_and_lines_are_written_as_their_shapes() {
+        let dir = tempfile::tempdir().unwrap();
+        let shp = dir.path().join("r.shp");
+        let rect = geo_types::Rect::new((0.0, 0.0), (2.0, 1.0));
+        let tri = geo_types::Triangle::new((0.0, 0.0).into(), (1.0, 0.0).into(), (0.0, 1.0).into());
+        let geoms = vec![Some(Geometry::Rect(rect)), Some(Geometry::Triangle(tri))];
+        write_shapefile(&shp, &geoms, &[], &[], &ShapefileWriteOptions::default()).unwrap();
+        let layer = crate::io::shp::read_shapefile(&shp, &Default::default())
+            .unwrap()
+            .layer;
+        use geo::Area;
+        let areas: Vec<f64> = layer
+            .features
+            .iter()
+            .map(|f| f.geometry.as_ref().unwrap().unsigned_area())
+            .collect();
+        assert_eq!(areas, vec![2.0, 0.5]);
+        let line = geo_types::Line::new((0.0, 0.0), (3.0, 4.0));
+        write_shapefile(
+            &shp,
+            &[Some(Geometry::Line(line))],
+            &[],
+            &[],
+            &Default::default(),
+        )
+        .unwrap();
+        let layer = crate::io::shp::read_shapefile(&shp, &Default::default())
+            .unwrap()
+            .layer;
+        assert_eq!(
+            layer.features[0].geometry,
+            Some(Geometry::LineString(LineString::from(vec![
+                (0.0, 0.0),
+                (3.0, 4.0)
+            ])))
+        );
+    }
 }

@@ -37,6 +37,8 @@ use crate::model::{
 pub const MAX_CSV_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 /// The largest worksheet read, in rows.
 pub const MAX_SHEET_ROWS: usize = 5_000_000;
+/// Fewest rows for which the pseudo-decimal hint is given (fewer pass by chance).
+const PSEUDO_HINT_MIN_ROWS: usize = 3;
 /// How many rows from the top are searched for the header row.
 const HEADER_SEARCH_ROWS: usize = 10;
 
@@ -324,7 +326,9 @@ fn split_csv(path: &Path, text: &str, opts: &ReadOptions) -> Result<RawTable, Io
         .delimiter(sniff_delimiter(&text))
         .from_reader(text.as_bytes());
     let mut record = csv::ByteRecord::new();
-    let mut rows: Vec<(u64, Vec<Value>)> = Vec::new();
+    // Records are split sequentially into one flat buffer (cheap), then turned into
+    // values in parallel (the allocations are the expensive part).
+    let mut fields = FlatFields::default();
     // The parser's own line count skips blank lines and newlines inside quotes, so
     // count LFs up to each record's start to give the line an editor shows.
     let bytes = text.as_bytes();
@@ -351,15 +355,53 @@ fn split_csv(path: &Path, text: &str, opts: &ReadOptions) -> Result<RawTable, Io
         }
         line += memchr::memchr_iter(b'\n', &bytes[counted_to..start]).count() as u64;
         counted_to = start;
-        let mut cells = Vec::with_capacity(record.len());
-        cells.extend(
-            record
-                .iter()
-                .map(|field| csv_value(&String::from_utf8_lossy(field))),
-        );
-        rows.push((line, cells));
+        fields.push_record(line, &record);
     }
-    Ok(collect_rows(rows.into_iter(), opts))
+    drop(text);
+    Ok(collect_rows(fields.into_rows().into_iter(), opts))
+}
+
+/// All fields of a CSV back to back, with where each field and record ends.
+#[derive(Default)]
+struct FlatFields {
+    bytes: Vec<u8>,
+    /// End offset in `bytes` of each field.
+    ends: Vec<usize>,
+    /// (line, index of the record's first field in `ends`).
+    records: Vec<(u64, usize)>,
+}
+
+impl FlatFields {
+    fn push_record(&mut self, line: u64, record: &csv::ByteRecord) {
+        self.records.push((line, self.ends.len()));
+        for field in record {
+            self.bytes.extend_from_slice(field);
+            self.ends.push(self.bytes.len());
+        }
+    }
+
+    fn into_rows(self) -> Vec<(u64, Vec<Value>)> {
+        use rayon::prelude::*;
+        let FlatFields {
+            bytes,
+            ends,
+            records,
+        } = self;
+        (0..records.len())
+            .into_par_iter()
+            .map(|r| {
+                let (line, first) = records[r];
+                let last = records.get(r + 1).map_or(ends.len(), |next| next.1);
+                let cells = (first..last)
+                    .map(|f| {
+                        let start = if f == 0 { 0 } else { ends[f - 1] };
+                        csv_value(&String::from_utf8_lossy(&bytes[start..ends[f]]))
+                    })
+                    .collect();
+                (line, cells)
+            })
+            .collect()
+    }
 }
 
 /// One CSV field as a value. Numbers whose text is exactly what the number prints
@@ -1117,7 +1159,7 @@ fn degree_points(
             .filter(|p| p.plain)
             .flat_map(|p| [p.x, p.y])
             .collect();
-        if plain.len() >= 2 * 3 && looks_pseudo_decimal(&plain) {
+        if plain.len() >= 2 * PSEUDO_HINT_MIN_ROWS && looks_pseudo_decimal(&plain) {
             problems.push(
                 Problem::warning(
                     ctx.path,

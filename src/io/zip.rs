@@ -62,7 +62,7 @@ fn read_member(
         ));
     }
     // Never reserve more than the budget allows, whatever the header says.
-    let reserve = member.size().min(budget.left).min(256 << 20) as usize;
+    let reserve = member.size().min(budget.left).min(64 << 20) as usize;
     let mut out = Vec::with_capacity(reserve);
     member
         .take(budget.left + 1)

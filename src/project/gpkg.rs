@@ -5,10 +5,11 @@
 //! (`export::gpkg`) write through these functions, so every file qingling writes
 //! opens in QGIS and `ogrinfo` as a plain GeoPackage.
 //!
-//! No R-tree spatial index is written: the GeoPackage R-tree extension needs
-//! triggers calling `ST_MinX`-style SQL functions that only GDAL registers, so a
-//! table indexed that way could no longer be written by qingling's bundled SQLite.
-//! QGIS reads un-indexed tables fine.
+//! Feature tables get the GeoPackage R-tree spatial index extension
+//! ([`create_spatial_index`]). Its triggers call `ST_MinX`-style SQL functions, which
+//! GDAL/QGIS register on their connections and qingling registers on its own with
+//! [`register_spatial_functions`]; every connection that writes feature tables must
+//! call it first.
 
 use geo_types::{
     Coord, Geometry, GeometryCollection, LineString, MultiLineString, MultiPoint, MultiPolygon,
@@ -517,6 +518,178 @@ pub fn extend_extent(acc: Option<Rect<f64>>, g: &Geometry<f64>) -> Option<Rect<f
             },
         ),
     })
+}
+
+// ---------------------------------------------------------------------------
+// R-tree spatial index
+// ---------------------------------------------------------------------------
+
+/// Envelope `[min_x, max_x, min_y, max_y]` of a GeoPackage geometry blob: from the
+/// header when it carries one, else computed from the WKB. `None` for empty or
+/// undecodable geometries.
+pub fn blob_envelope(blob: &[u8]) -> Option<[f64; 4]> {
+    if blob.len() < 8 || &blob[0..2] != b"GP" {
+        return None;
+    }
+    let flags = blob[3];
+    if flags & 0b1_0000 != 0 {
+        return None;
+    }
+    if (flags >> 1) & 0b111 != 0 && blob.len() >= 40 {
+        let little = flags & 1 == 1;
+        let mut v = [0f64; 4];
+        for (i, slot) in v.iter_mut().enumerate() {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(&blob[8 + 8 * i..16 + 8 * i]);
+            *slot = if little {
+                f64::from_le_bytes(a)
+            } else {
+                f64::from_be_bytes(a)
+            };
+        }
+        if v.iter().all(|x| !x.is_nan()) {
+            return Some(v);
+        }
+    }
+    let g = decode_gpkg_geometry(blob).ok()?;
+    let mut env = Envelope::default();
+    env.add_geometry(&g);
+    env.any
+        .then_some([env.min_x, env.max_x, env.min_y, env.max_y])
+}
+
+/// Register `ST_MinX`, `ST_MaxX`, `ST_MinY`, `ST_MaxY` and `ST_IsEmpty` (the
+/// functions the R-tree triggers call) on a connection. They return NULL for
+/// values that are not decodable geometry blobs, so such rows are not indexed.
+pub fn register_spatial_functions(conn: &Connection) -> Result<(), GpkgError> {
+    use rusqlite::functions::FunctionFlags;
+    use rusqlite::types::ValueRef;
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    for (name, i) in [
+        ("ST_MinX", 0),
+        ("ST_MaxX", 1),
+        ("ST_MinY", 2),
+        ("ST_MaxY", 3),
+    ] {
+        conn.create_scalar_function(name, 1, flags, move |ctx| {
+            Ok(match ctx.get_raw(0) {
+                ValueRef::Blob(b) => blob_envelope(b).map(|e| e[i]),
+                _ => None,
+            })
+        })?;
+    }
+    conn.create_scalar_function("ST_IsEmpty", 1, flags, |ctx| {
+        Ok(match ctx.get_raw(0) {
+            ValueRef::Blob(b) if b.len() >= 8 && &b[0..2] == b"GP" => {
+                Some(blob_envelope(b).is_none())
+            }
+            _ => None,
+        })
+    })?;
+    Ok(())
+}
+
+/// The R-tree table name of a feature table.
+pub fn rtree_table(table: &str) -> String {
+    format!("rtree_{table}_{GEOMETRY_COLUMN}")
+}
+
+/// Add the GeoPackage R-tree spatial index (extension `gpkg_rtree_index`) to a
+/// feature table: the virtual table, filled from the existing rows, the triggers
+/// of GeoPackage 1.3 that keep it current, and the `gpkg_extensions` row. Needs
+/// [`register_spatial_functions`] on the connection.
+pub fn create_spatial_index(conn: &Connection, table: &str) -> Result<(), GpkgError> {
+    if !is_safe_table_name(table) {
+        return Err(GpkgError::BadTableName(table.to_string()));
+    }
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS gpkg_extensions (
+            table_name TEXT,
+            column_name TEXT,
+            extension_name TEXT NOT NULL,
+            definition TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name)
+        );",
+    )?;
+    let t = quote_ident(table);
+    let r = quote_ident(&rtree_table(table));
+    let c = GEOMETRY_COLUMN;
+    let i = FID_COLUMN;
+    let trig = |suffix: &str| quote_ident(&format!("{}_{suffix}", rtree_table(table)));
+    let values = format!(
+        "VALUES (NEW.{i}, ST_MinX(NEW.{c}), ST_MaxX(NEW.{c}), ST_MinY(NEW.{c}), ST_MaxY(NEW.{c}))"
+    );
+    let sql = format!(
+        "CREATE VIRTUAL TABLE {r} USING rtree(id, minx, maxx, miny, maxy);
+        INSERT OR REPLACE INTO {r} (id, minx, maxx, miny, maxy)
+            SELECT {i}, ST_MinX({c}), ST_MaxX({c}), ST_MinY({c}), ST_MaxY({c}) FROM {t}
+            WHERE {c} NOT NULL AND NOT ST_IsEmpty({c});
+        CREATE TRIGGER {insert} AFTER INSERT ON {t}
+            WHEN (NEW.{c} NOT NULL AND NOT ST_IsEmpty(NEW.{c}))
+            BEGIN INSERT OR REPLACE INTO {r} {values}; END;
+        CREATE TRIGGER {update1} AFTER UPDATE OF {c} ON {t}
+            WHEN OLD.{i} = NEW.{i} AND (NEW.{c} NOTNULL AND NOT ST_IsEmpty(NEW.{c}))
+            BEGIN INSERT OR REPLACE INTO {r} {values}; END;
+        CREATE TRIGGER {update2} AFTER UPDATE OF {c} ON {t}
+            WHEN OLD.{i} = NEW.{i} AND (NEW.{c} ISNULL OR ST_IsEmpty(NEW.{c}))
+            BEGIN DELETE FROM {r} WHERE id = OLD.{i}; END;
+        CREATE TRIGGER {update3} AFTER UPDATE ON {t}
+            WHEN OLD.{i} != NEW.{i} AND (NEW.{c} NOTNULL AND NOT ST_IsEmpty(NEW.{c}))
+            BEGIN DELETE FROM {r} WHERE id = OLD.{i}; INSERT OR REPLACE INTO {r} {values}; END;
+        CREATE TRIGGER {update4} AFTER UPDATE ON {t}
+            WHEN OLD.{i} != NEW.{i} AND (NEW.{c} ISNULL OR ST_IsEmpty(NEW.{c}))
+            BEGIN DELETE FROM {r} WHERE id IN (OLD.{i}, NEW.{i}); END;
+        CREATE TRIGGER {delete} AFTER DELETE ON {t}
+            WHEN OLD.{c} NOT NULL
+            BEGIN DELETE FROM {r} WHERE id = OLD.{i}; END;",
+        insert = trig("insert"),
+        update1 = trig("update1"),
+        update2 = trig("update2"),
+        update3 = trig("update3"),
+        update4 = trig("update4"),
+        delete = trig("delete"),
+    );
+    conn.execute_batch(&sql)?;
+    conn.execute(
+        "INSERT OR REPLACE INTO gpkg_extensions (table_name, column_name, extension_name, definition, scope)
+         VALUES (?1, ?2, 'gpkg_rtree_index', 'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
+        params![table, GEOMETRY_COLUMN],
+    )?;
+    Ok(())
+}
+
+/// Remove a feature table's R-tree index and its `gpkg_extensions` row (the
+/// triggers go with the feature table itself, or are dropped here).
+pub fn drop_spatial_index(conn: &Connection, table: &str) -> Result<(), GpkgError> {
+    if !is_safe_table_name(table) {
+        return Err(GpkgError::BadTableName(table.to_string()));
+    }
+    let rt = rtree_table(table);
+    for suffix in [
+        "insert", "update1", "update2", "update3", "update4", "delete",
+    ] {
+        conn.execute_batch(&format!(
+            "DROP TRIGGER IF EXISTS {}",
+            quote_ident(&format!("{rt}_{suffix}"))
+        ))?;
+    }
+    conn.execute_batch(&format!("DROP TABLE IF EXISTS {}", quote_ident(&rt)))?;
+    let has_extensions = conn
+        .query_row(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'gpkg_extensions'",
+            [],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some();
+    if has_extensions {
+        conn.execute(
+            "DELETE FROM gpkg_extensions WHERE table_name = ?1 AND extension_name = 'gpkg_rtree_index'",
+            [table],
+        )?;
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------
@@ -1110,6 +1283,77 @@ mod tests {
     }
 
     #[test]
+    fn the_rtree_index_follows_inserts_updates_and_deletes() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        register_spatial_functions(&conn).unwrap();
+        init_geopackage(&conn).unwrap();
+        let tx = conn.transaction().unwrap();
+        create_feature_table(&tx, "pts", "POINT", 4326, &[]).unwrap();
+        let blob =
+            |x: f64, y: f64| encode_gpkg_geometry(&Geometry::Point(point!(x: x, y: y)), 4326);
+        tx.execute(
+            "INSERT INTO pts (fid, geom) VALUES (1, ?1)",
+            [blob(112.0, 37.0)],
+        )
+        .unwrap();
+        create_spatial_index(&tx, "pts").unwrap();
+        tx.execute(
+            "INSERT INTO pts (fid, geom) VALUES (2, ?1)",
+            [blob(113.0, 38.0)],
+        )
+        .unwrap();
+        tx.execute("INSERT INTO pts (fid, geom) VALUES (3, NULL)", [])
+            .unwrap();
+        tx.execute(
+            "UPDATE pts SET geom = ?1 WHERE fid = 1",
+            [blob(111.0, 36.0)],
+        )
+        .unwrap();
+        tx.execute("DELETE FROM pts WHERE fid = 2", []).unwrap();
+        tx.commit().unwrap();
+        let rows: Vec<(i64, f64, f64)> = conn
+            .prepare("SELECT id, minx, maxy FROM rtree_pts_geom ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(rows, [(1, 111.0, 36.0)]);
+        let ext: String = conn
+            .query_row("SELECT extension_name FROM gpkg_extensions", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(ext, "gpkg_rtree_index");
+        drop_spatial_index(&conn, "pts").unwrap();
+        let left: i64 = conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM sqlite_master WHERE name LIKE 'rtree_pts%')
+                      + (SELECT count(*) FROM gpkg_extensions)",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(left, 0);
+    }
+
+    #[test]
+    fn envelopes_come_from_the_header_or_the_geometry() {
+        let g = Geometry::Polygon(polygon_with_hole());
+        assert_eq!(
+            blob_envelope(&encode_gpkg_geometry(&g, 1)),
+            Some([0.0, 10.0, 0.0, 10.0])
+        );
+        // Same geometry without a header envelope (as GDAL writes points).
+        let mut bare = vec![b'G', b'P', 0, 1, 1, 0, 0, 0];
+        bare.extend(encode_wkb(&g));
+        assert_eq!(blob_envelope(&bare), Some([0.0, 10.0, 0.0, 10.0]));
+        assert_eq!(blob_envelope(b"garbage!"), None);
+        let empty = encode_gpkg_geometry(&Geometry::LineString(LineString(vec![])), 1);
+        assert_eq!(blob_envelope(&empty), None);
+    }
+
+    #[test]
     fn a_new_geopackage_has_the_required_rows() {
         let mut conn = Connection::open_in_memory().unwrap();
         init_geopackage(&conn).unwrap();
@@ -1152,5 +1396,68 @@ mod tests {
             )
             .unwrap();
         assert_eq!(ty, "POLYGON");
+    }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn coord() -> impl Strategy<Value = Coord<f64>> {
+            (-1.0e8..1.0e8f64, -1.0e8..1.0e8f64).prop_map(|(x, y)| Coord { x, y })
+        }
+
+        fn ring() -> impl Strategy<Value = LineString<f64>> {
+            proptest::collection::vec(coord(), 3..12).prop_map(|mut pts| {
+                pts.push(pts[0]);
+                LineString(pts)
+            })
+        }
+
+        fn polygon() -> impl Strategy<Value = Polygon<f64>> {
+            (ring(), proptest::collection::vec(ring(), 0..3))
+                .prop_map(|(outer, holes)| Polygon::new(outer, holes))
+        }
+
+        fn geometry() -> impl Strategy<Value = Geometry<f64>> {
+            prop_oneof![
+                coord().prop_map(|c| Geometry::Point(Point(c))),
+                proptest::collection::vec(coord(), 0..20)
+                    .prop_map(|c| Geometry::LineString(LineString(c))),
+                polygon().prop_map(Geometry::Polygon),
+                proptest::collection::vec(coord(), 1..10).prop_map(|c| Geometry::MultiPoint(
+                    MultiPoint(c.into_iter().map(Point).collect())
+                )),
+                proptest::collection::vec(ring(), 1..4)
+                    .prop_map(|l| Geometry::MultiLineString(MultiLineString(l))),
+                proptest::collection::vec(polygon(), 1..4)
+                    .prop_map(|p| Geometry::MultiPolygon(MultiPolygon(p))),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn random_geometries_survive_a_round_trip(g in geometry(), srs in -1i32..100_000) {
+                let blob = encode_gpkg_geometry(&g, srs);
+                prop_assert_eq!(decode_gpkg_geometry(&blob).unwrap(), g);
+            }
+
+            #[test]
+            fn random_bytes_never_panic_the_decoder(
+                bytes in proptest::collection::vec(any::<u8>(), 0..300)
+            ) {
+                let _ = decode_gpkg_geometry(&bytes);
+                let _ = decode_wkb(&bytes);
+            }
+
+            #[test]
+            fn flipped_bytes_of_a_valid_blob_never_panic_the_decoder(
+                g in geometry(), at in any::<usize>(), byte in any::<u8>()
+            ) {
+                let mut blob = encode_gpkg_geometry(&g, 4546);
+                let i = at % blob.len();
+                blob[i] = byte;
+                let _ = decode_gpkg_geometry(&blob);
+            }
+        }
     }
 }

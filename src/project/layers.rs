@@ -206,6 +206,7 @@ impl Project {
             &format!("creating the table of layer {}", layer.name),
         );
         let meta_err = gpkg_error(&path, &format!("describing layer {}", layer.name));
+        let index_err = gpkg_error(&path, &format!("indexing layer {}", layer.name));
         let name_err = gpkg_error(&path, &format!("naming the table of layer {}", layer.name));
         let tx = self
             .conn
@@ -303,6 +304,7 @@ impl Project {
                 stmt.execute(params_from_iter(values)).at(&path)?;
             }
         }
+        gpkg::create_spatial_index(&tx, &table).map_err(index_err)?;
         gpkg::update_contents_extent(&tx, &table, extent).map_err(meta_err)?;
         let desc = format!("{role}: {}", layer.source.display());
         gpkg::set_contents_identifier(&tx, &table, &layer.name, &desc).map_err(name_err)?;
@@ -624,6 +626,8 @@ impl Project {
                 table: table.to_string(),
             });
         }
+        gpkg::drop_spatial_index(&tx, table)
+            .map_err(gpkg_error(&path, &format!("removing the index of {table}")))?;
         tx.execute(
             "DELETE FROM gpkg_geometry_columns WHERE table_name = ?1",
             [table],

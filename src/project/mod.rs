@@ -173,11 +173,22 @@ fn looks_like_sqlite(path: &Path) -> Result<bool, ProjectError> {
 }
 
 /// The pragmas every connection to a project uses (see the module doc on durability).
+/// Leaving WAL needs the file to ourselves: when another program (QGIS) has put the
+/// file in WAL mode and still has it open, WAL stays, which with `synchronous=FULL`
+/// is just as durable.
 fn configure(conn: &Connection, path: &Path) -> Result<(), ProjectError> {
     conn.busy_timeout(std::time::Duration::from_secs(5))
         .at(path)?;
-    conn.pragma_update_and_check(None, "journal_mode", "DELETE", |r| r.get::<_, String>(0))
-        .at(path)?;
+    let switched =
+        conn.pragma_update_and_check(None, "journal_mode", "DELETE", |r| r.get::<_, String>(0));
+    if switched.is_err() {
+        let mode: String = conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .at(path)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            switched.at(path)?;
+        }
+    }
     conn.pragma_update(None, "synchronous", "FULL").at(path)?;
     conn.pragma_update(None, "foreign_keys", "ON").at(path)?;
     Ok(())
@@ -245,17 +256,17 @@ impl Project {
     /// The file is built under a temporary name and renamed into place, so a crash
     /// never leaves a half-initialised project under the real name.
     pub fn create(path: &Path) -> Result<Project, ProjectError> {
-        if let Ok(meta) = std::fs::metadata(path) {
-            if meta.is_dir() || meta.len() > 0 {
-                return Err(match Project::open(path) {
-                    Ok(_) => ProjectError::AlreadyAProject {
-                        path: path.to_path_buf(),
-                    },
-                    Err(_) => ProjectError::WouldOverwrite {
-                        path: path.to_path_buf(),
-                    },
-                });
-            }
+        if let Ok(meta) = std::fs::metadata(path)
+            && (meta.is_dir() || meta.len() > 0)
+        {
+            return Err(match Project::open(path) {
+                Ok(_) => ProjectError::AlreadyAProject {
+                    path: path.to_path_buf(),
+                },
+                Err(_) => ProjectError::WouldOverwrite {
+                    path: path.to_path_buf(),
+                },
+            });
         }
         let file_name = path
             .file_name()
@@ -291,12 +302,14 @@ impl Project {
     fn initialise(tmp: &Path) -> Result<(), ProjectError> {
         let mut conn = Connection::open(tmp).at(tmp)?;
         configure(&conn, tmp)?;
-        let tx = conn.transaction().at(tmp)?;
         let gp = |context: &str, source| ProjectError::Gpkg {
             path: tmp.to_path_buf(),
             context: context.to_string(),
             source,
         };
+        gpkg::register_spatial_functions(&conn)
+            .map_err(|e| gp("registering spatial SQL functions", e))?;
+        let tx = conn.transaction().at(tmp)?;
         gpkg::init_geopackage(&tx).map_err(|e| gp("creating GeoPackage tables", e))?;
         tx.execute_batch(SCHEMA_SQL).at(tmp)?;
         let now = gpkg::now_rfc3339();
@@ -364,6 +377,9 @@ impl Project {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .at(path)?;
+        // Wait for another program's write to finish instead of failing at once.
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .at(path)?;
         let application_id: i32 = conn
             .pragma_query_value(None, "application_id", |r| r.get(0))
             .at(path)?;
@@ -411,6 +427,8 @@ impl Project {
             });
         }
         configure(&conn, path)?;
+        gpkg::register_spatial_functions(&conn)
+            .map_err(gpkg_error(path, "registering spatial SQL functions"))?;
         Ok(Project {
             conn,
             path: path.to_path_buf(),

@@ -195,6 +195,7 @@ pub(crate) fn create_findings_table(tx: &rusqlite::Transaction) -> Result<(), gp
     cols.extend(REVIEW_COLUMNS.iter().map(|(n, t)| (n.to_string(), *t)));
     gpkg::create_feature_table(tx, FINDINGS_TABLE, "POINT", FINDINGS_SRS, &cols)?;
     tx.execute_batch("CREATE UNIQUE INDEX findings_finding_id ON findings (finding_id)")?;
+    gpkg::create_spatial_index(tx, FINDINGS_TABLE)?;
     gpkg::set_contents_identifier(
         tx,
         FINDINGS_TABLE,

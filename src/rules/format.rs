@@ -49,9 +49,9 @@ use toml::Spanned;
 
 use super::roles::{CanonicalField, LayerRole, ValueKind};
 use super::values::{
-    Fuel, RemediationType, SiteStatus, ZoneLevel, compact, normalise_fuel, normalise_level,
-    normalise_remediation, normalise_status, parse_capacity_tph, parse_done_flag, parse_flag,
-    parse_scattered_flag,
+    Fuel, MW_PER_TPH, RemediationType, SiteStatus, ZoneLevel, compact, normalise_fuel,
+    normalise_level, normalise_remediation, normalise_status, parse_capacity_tph, parse_done_flag,
+    parse_flag, parse_scattered_flag, round_1e9,
 };
 use crate::model::Severity;
 
@@ -780,7 +780,14 @@ impl Checker<'_> {
             ValueKind::Capacity => match value {
                 toml::Value::Integer(i) => Some(Operand::Number(*i as f64)),
                 toml::Value::Float(f) => Some(Operand::Number(*f)),
-                _ => parse_capacity_tph(&text, field.default_unit()).map(Operand::Number),
+                // A text may carry its own unit; store it in the field's unit.
+                _ => parse_capacity_tph(&text, field.default_unit()).map(|tph| {
+                    if field == CanonicalField::CapacityMw {
+                        Operand::Number(round_1e9(tph * MW_PER_TPH))
+                    } else {
+                        Operand::Number(tph)
+                    }
+                }),
             },
             ValueKind::Level => by_code(&ZoneLevel::ALL.map(ZoneLevel::code))
                 .map(|i| ZoneLevel::ALL[i])
@@ -1007,6 +1014,32 @@ site_roles = ["boiler"]
         let issue = err.issues()[0].clone();
         assert_eq!(issue.line, 1, "{err}");
         assert!(issue.message.contains("id"), "{err}");
+    }
+
+    #[test]
+    fn capacity_thresholds_are_stored_in_the_fields_unit() {
+        let text = r#"
+[[rule]]
+id = "a"
+title_zh = "x"
+severity = "violation"
+site_roles = ["boiler"]
+conditions = [
+  { field = "capacity_mw", op = "<", value = "35t/h" },
+  { field = "capacity_tph", op = "<", value = "24.5MW" },
+  { field = "capacity_mw", op = "<", value = 24.5 },
+]
+"#;
+        let set = parse_rules(text, "t.toml").unwrap();
+        let thresholds: Vec<f64> = set.rules[0]
+            .conditions
+            .iter()
+            .map(|c| match c.test {
+                Test::Compare(_, n) => n,
+                _ => f64::NAN,
+            })
+            .collect();
+        assert_eq!(thresholds, vec![24.5, 35.0, 24.5]);
     }
 
     #[test]

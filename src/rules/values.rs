@@ -345,6 +345,13 @@ pub fn normalise_fuel(text: &str) -> Option<Fuel> {
     ]) {
         return Some(Fuel::CleanCoal);
     }
+    // Words that would otherwise read as electricity or gas.
+    if has(&["电煤", "动力煤"]) {
+        return Some(Fuel::Coal);
+    }
+    if has(&["蒸汽", "集中供热", "热网", "余热"]) {
+        return Some(Fuel::Other);
+    }
     if has(&["热泵", "空气源", "地源", "水源热", "电", "electric"]) {
         return Some(Fuel::Electric);
     }
@@ -641,6 +648,8 @@ mod tests {
         assert_eq!(normalise_fuel("柴油"), Some(Fuel::Oil));
         assert_eq!(normalise_fuel("生物质颗粒"), Some(Fuel::Biomass));
         assert_eq!(normalise_fuel("余热"), Some(Fuel::Other));
+        assert_eq!(normalise_fuel("电煤"), Some(Fuel::Coal));
+        assert_eq!(normalise_fuel("集中供热蒸汽"), Some(Fuel::Other));
         assert_eq!(normalise_fuel("？？"), None);
     }
 

@@ -70,13 +70,13 @@ impl DisplayLayer {
         let mut unplaced = Vec::new();
         let n = layer.features.len().max(1);
         for (index, f) in layer.features.iter().enumerate() {
-            if index % 1024 == 0 {
-                if let Some(jc) = jc {
-                    if jc.is_cancelled() {
-                        return None;
-                    }
-                    jc.set_progress(0.5 + 0.5 * index as f32 / n as f32);
+            if index % 1024 == 0
+                && let Some(jc) = jc
+            {
+                if jc.is_cancelled() {
+                    return None;
                 }
+                jc.set_progress(0.5 + 0.5 * index as f32 / n as f32);
             }
             let Some(g) = &f.geometry else { continue };
             let world = g.try_map_coords(|c| -> Result<Coord<f64>, ()> {
@@ -181,13 +181,13 @@ pub fn tessellate_level(
     let n = layer.features.len().max(1);
     let mut features = Vec::with_capacity(layer.features.len());
     for (i, f) in layer.features.iter().enumerate() {
-        if i % 512 == 0 {
-            if let Some(jc) = jc {
-                if jc.is_cancelled() {
-                    return None;
-                }
-                jc.set_progress(i as f32 / n as f32);
+        if i % 512 == 0
+            && let Some(jc) = jc
+        {
+            if jc.is_cancelled() {
+                return None;
             }
+            jc.set_progress(i as f32 / n as f32);
         }
         features.push(shapes_of(&f.geom, layer.origin, tolerance_m));
     }

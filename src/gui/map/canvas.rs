@@ -111,10 +111,10 @@ pub fn map_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>) {
         );
     }
 
-    if response.clicked() {
-        if let Some(p) = response.interact_pointer_pos() {
-            cmds.push(Command::Select(pick(state, &view, rect, p)));
-        }
+    if response.clicked()
+        && let Some(p) = response.interact_pointer_pos()
+    {
+        cmds.push(Command::Select(pick(state, &view, rect, p)));
     }
 }
 

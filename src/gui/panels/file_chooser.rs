@@ -139,22 +139,22 @@ pub fn file_chooser_ui(ctx: &egui::Context, state: &AppState, cmds: &mut Vec<Com
         .collapsible(false)
         .show(ctx, |ui| {
             ui.horizontal(|ui| {
-                if ui.button(format!("↑ {}", t(Tr::Parent))).clicked() {
-                    if let Some(parent) = fc.dir.parent() {
-                        cmds.push(Command::ChooserNavigate(parent.to_path_buf()));
-                    }
+                if ui.button(format!("↑ {}", t(Tr::Parent))).clicked()
+                    && let Some(parent) = fc.dir.parent()
+                {
+                    cmds.push(Command::ChooserNavigate(parent.to_path_buf()));
                 }
-                if let Some(home) = home_dir() {
-                    if ui.button(t(Tr::Home)).clicked() {
-                        cmds.push(Command::ChooserNavigate(home));
-                    }
+                if let Some(home) = home_dir()
+                    && ui.button(t(Tr::Home)).clicked()
+                {
+                    cmds.push(Command::ChooserNavigate(home));
                 }
-                if let Some(listing) = &fc.listing {
-                    if cfg!(windows) {
-                        for r in &listing.roots {
-                            if ui.button(r.display().to_string()).clicked() {
-                                cmds.push(Command::ChooserNavigate(r.clone()));
-                            }
+                if let Some(listing) = &fc.listing
+                    && cfg!(windows)
+                {
+                    for r in &listing.roots {
+                        if ui.button(r.display().to_string()).clicked() {
+                            cmds.push(Command::ChooserNavigate(r.clone()));
                         }
                     }
                 }
