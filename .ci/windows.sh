@@ -30,6 +30,9 @@ art="${WIN_ARTIFACTS:-$CARGO_TARGET_DIR/windows-ci}"
 export WINEPREFIX="${QINGLING_WINEPREFIX:-/var/tmp/qingling-wine}"
 export WINEDEBUG=-all
 export WINEARCH=win64
+# Debian's /usr/bin/wine wrapper warns on every call that 32-bit Wine is missing;
+# qingling is 64-bit only, so call the 64-bit loader directly.
+wine=/usr/lib/wine/wine64
 # No Mono / Gecko installer dialogs (nothing here needs .NET or a browser engine).
 export WINEDLLOVERRIDES="mscoree,mshtml="
 
@@ -77,7 +80,7 @@ if ((${#need_pkgs[@]})); then
   echo "   installing: ${need_pkgs[*]}"
   export DEBIAN_FRONTEND=noninteractive
   retry apt-get update -qq
-  retry apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+  retry apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
 fi
 if ! rustup target list --installed | grep -qx "$target"; then
   retry rustup target add "$target"
@@ -86,7 +89,8 @@ wine --version
 
 # ---------------------------------------------------------------------------------
 step "cross build: tests and qingling.exe ($target, profile $profile)"
-cargo build --profile "$profile" --target "$target" --bin qingling
+# One build of everything: `cargo test` builds qingling.exe for the integration tests
+# (a separate `cargo build` would compile the dependencies again with other features).
 cargo test --profile "$profile" --target "$target" --no-run
 ls -l "$exe"
 
@@ -98,7 +102,7 @@ for dll in "${dlls[@]}"; do
   case "${dll,,}" in
     kernel32.dll | user32.dll | gdi32.dll | advapi32.dll | shell32.dll | ole32.dll | \
       oleaut32.dll | comctl32.dll | comdlg32.dll | ws2_32.dll | userenv.dll | \
-      bcrypt.dll | bcryptprimitives.dll | ntdll.dll | opengl32.dll | imm32.dll | \
+      bcrypt.dll | bcryptprimitives.dll | ntdll.dll | combase.dll | opengl32.dll | imm32.dll | \
       dwmapi.dll | uxtheme.dll | shlwapi.dll | msvcrt.dll | crypt32.dll | secur32.dll | \
       winmm.dll | dbghelp.dll | propsys.dll | uiautomationcore.dll | version.dll | \
       setupapi.dll | hid.dll | api-ms-win-*.dll) ;;
@@ -115,6 +119,14 @@ if [[ ! -f "$WINEPREFIX/system.reg" || "$(cat "$stamp" 2>/dev/null)" != "$(wine 
   wineserver -w
   wine --version >"$stamp"
 fi
+# Rust's std (1.78+) takes random bytes from ProcessPrng in bcryptprimitives.dll, part
+# of Windows 10 and later but missing from Wine 8: a stand-in built here from
+# .ci/wine/bcryptprimitives.c (it forwards to RtlGenRandom). Real Windows has its own.
+sys32="$WINEPREFIX/drive_c/windows/system32"
+if [[ ! -f "$sys32/bcryptprimitives.dll" || .ci/wine/bcryptprimitives.c -nt "$sys32/bcryptprimitives.dll" ]]; then
+  x86_64-w64-mingw32-gcc -O2 -shared -s -o "$sys32/bcryptprimitives.dll" \
+    .ci/wine/bcryptprimitives.c .ci/wine/bcryptprimitives.def -ladvapi32
+fi
 # D: is a scratch folder, so that the tests use a real drive letter path.
 scratch="$(mktemp -d /var/tmp/qingling-winci.XXXXXX)"
 trap 'wineserver -k 2>/dev/null || true; rm -rf "$scratch"' EXIT
@@ -124,23 +136,24 @@ ln -sfn "$scratch" "$WINEPREFIX/dosdevices/d:"
 step "cargo test as Windows programs under Wine"
 # Every unit and integration test of the crate (the GUI's headless tests too), as
 # .exe files run by Wine; the integration tests run qingling.exe.
-CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \
-  cargo test --profile "$profile" --target "$target" 2>&1 | tee "$scratch/wine-test.log" |
-  grep -E '^(test result|     Running|error|failures:|    [a-z_:]+$|---- )' || true
-grep -q '^test result: ' "$scratch/wine-test.log" || fail "cargo test under Wine ran no test"
-if grep -E '^test result: FAILED|^error' "$scratch/wine-test.log"; then
-  tail -n 60 "$scratch/wine-test.log"
-  fail "cargo test under Wine"
+wine_rc=0
+CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$wine" \
+  cargo test --profile "$profile" --target "$target" >"$scratch/wine-test.log" 2>&1 || wine_rc=$?
+grep -E '^(test result|     Running|failures:|---- )' "$scratch/wine-test.log" | sed 's/^/   /' || true
+if ((wine_rc != 0)); then
+  tail -n 80 "$scratch/wine-test.log"
+  fail "cargo test under Wine (exit $wine_rc)"
 fi
+grep -q '^test result: ' "$scratch/wine-test.log" || fail "cargo test under Wine ran no test"
 awk '/^test result: ok/ {p += $4; f += $6; i += $8} END {print "wine: " p " passed, " f " failed, " i " skipped"}' "$scratch/wine-test.log"
 
 # ---------------------------------------------------------------------------------
 step "CLI on the sample data: qingling.exe (Wine) vs Linux build, byte for byte"
-# Built by .ci/run's `cargo test` already; a no-op then.
-cargo build --bin qingling
+# The Linux build of .ci/run's `cargo test` (a no-op after it).
+cargo test --no-run
 rm -rf "$art"
 mkdir -p "$art/linux" "$art/windows"
-win() { wine "$exe" "$@"; }
+win() { "$wine" "$exe" "$@"; }
 lin() { "$linux_bin" "$@"; }
 compare() { # compare NAME FILE_A FILE_B
   if cmp -s "$2" "$3"; then
@@ -186,25 +199,31 @@ win demo -q --data sample-data --out "$art/windows/demo"
 for f in 问题台账.csv 问题台账.geojson 问题台账.shp 问题台账.shx 问题台账.dbf 问题台账.prj 问题台账.cpg; do
   compare "demo $f" "$art/linux/demo/$f" "$art/windows/demo/$f"
 done
-# The .xlsx and .gpkg carry creation times; the Linux build reads the Windows build's
-# files and must see the same content as in its own.
-for f in 问题台账.xlsx 问题台账.gpkg 清零示例项目.gpkg; do
-  (cd "$art/linux/demo" && "$linux_bin" inspect "$f") >"$art/linux/demo-inspect-$f.txt"
-  (cd "$art/windows/demo" && "$linux_bin" inspect "$f") >"$art/windows/demo-inspect-$f.txt"
-  compare "demo $f (as read back)" "$art/linux/demo-inspect-$f.txt" "$art/windows/demo-inspect-$f.txt"
+# The .xlsx and .gpkg carry creation times. The Linux build reads the Windows build's
+# .xlsx and must see what it sees in its own; the GeoPackages' SQL dumps must agree
+# apart from the ISO timestamps and the separator in the source paths the project
+# records (sample-data\x.shp on Windows).
+f=问题台账.xlsx
+(cd "$art/linux/demo" && "$linux_bin" inspect "$f") >"$art/linux/demo-inspect-$f.txt"
+(cd "$art/windows/demo" && "$linux_bin" inspect "$f") >"$art/windows/demo-inspect-$f.txt"
+compare "demo $f (as read back)" "$art/linux/demo-inspect-$f.txt" "$art/windows/demo-inspect-$f.txt"
+for f in 问题台账.gpkg 清零示例项目.gpkg; do
+  python3 .ci/wine/gpkg_dump.py "$art/linux/demo/$f" >"$art/linux/demo-$f.sql"
+  python3 .ci/wine/gpkg_dump.py "$art/windows/demo/$f" --windows-paths sample-data >"$art/windows/demo-$f.sql"
+  compare "demo $f (SQL dump, times masked)" "$art/linux/demo-$f.sql" "$art/windows/demo-$f.sql"
 done
 
 # ---------------------------------------------------------------------------------
 step "Chinese paths with spaces on D:, CRLF text files, GBK (936) system code page"
-# Wine takes the Windows code page from the locale name: zh_CN.GBK gives ACP=OEMCP=936
-# (checked below with GetACP through the program itself is not possible, so a tiny
-# probe is compiled with mingw).
+# Wine takes the Windows code page from the locale name: LC_ALL=zh_CN.GBK gives
+# ACP=OEMCP=936, as on a Chinese Windows (LANG alone, or the registry's Nls\CodePage
+# values, did not change it here). A tiny probe compiled with mingw checks GetACP().
 export LC_ALL=zh_CN.GBK
 probe="$scratch/acp.exe"
 printf '#include <windows.h>\n#include <stdio.h>\nint main(void){printf("%%u %%u\\n",GetACP(),GetOEMCP());return 0;}\n' >"$scratch/acp.c"
 x86_64-w64-mingw32-gcc -O1 -o "$probe" "$scratch/acp.c"
 wineserver -k 2>/dev/null || true
-cp_now="$(wine "$probe" | tr -d '\r')"
+cp_now="$("$wine" "$probe" | tr -d '\r')"
 echo "   system code page under Wine (ACP OEMCP): $cp_now"
 [[ "$cp_now" == "936 936" ]] || fail "could not set the Windows code page to 936 (got $cp_now)"
 
@@ -253,6 +272,13 @@ compare "check on D:\\数据\\县区 2019" "$art/linux/check-gbk.csv" "$dir/问�
 # demo into a Chinese folder with a space.
 win demo -q --data "$(winepath -w "$repo/sample-data")" --out "$D\\演示 输出"
 compare "demo into D:\\数据\\县区 2019\\演示 输出" "$art/linux/demo/问题台账.csv" "$dir/演示 输出/问题台账.csv"
+# A lone qingling.exe (as on a user's desktop, no sample-data/ beside it): `demo` uses
+# the sample data built into it.
+mkdir -p "$scratch/桌面"
+cp "$exe" "$scratch/桌面/qingling.exe"
+(cd "$scratch/桌面" && "$wine" qingling.exe demo -q --out 'D:\单独 演示')
+[[ -f "$scratch/单独 演示/样例数据/水源保护区.shp" ]] || fail "demo of a lone qingling.exe did not use its built-in sample data"
+compare "demo of a lone qingling.exe" "$art/linux/demo/问题台账.csv" "$scratch/单独 演示/问题台账.csv"
 unset LC_ALL
 wineserver -k 2>/dev/null || true
 

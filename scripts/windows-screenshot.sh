@@ -49,7 +49,7 @@ args=()
 if [[ -n "$project" ]]; then
   args+=("$(winepath -w "$project")")
 fi
-wine "$exe" "${args[@]}" >"$log" 2>&1 &
+"${WINE:-/usr/lib/wine/wine64}" "$exe" "${args[@]}" >"$log" 2>&1 &
 app_pid=$!
 
 # Wait for a top-level window of the app (its title starts with "qingling" / 清零).

@@ -407,7 +407,14 @@ pub(crate) fn sample_data_dir() -> Option<PathBuf> {
 pub fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     let data = match args.data.clone().or_else(sample_data_dir) {
         Some(d) => d,
-        None => bail!("the sample data folder was not found; give it with --data DIR"),
+        // A lone binary (e.g. qingling.exe copied to a Windows desktop): use the
+        // copy built into it.
+        None => {
+            let d = args.out.join("样例数据");
+            super::sample_data::write_to(&d)
+                .with_context(|| format!("writing the sample data to {}", d.display()))?;
+            d
+        }
     };
     let progress = Progress::new(args.quiet);
     std::fs::create_dir_all(&args.out)
