@@ -149,10 +149,13 @@ awk '/^test result: ok/ {p += $4; f += $6; i += $8} END {print "wine: " p " pass
 
 # ---------------------------------------------------------------------------------
 step "CLI on the sample data: qingling.exe (Wine) vs Linux build, byte for byte"
-# The Linux build of .ci/run's `cargo test` (a no-op after it).
-cargo test --no-run
+# The Linux build of .ci/run's `cargo test` (a no-op after it), copied at once in case
+# another build shares CARGO_TARGET_DIR.
+cargo test --no-run 2>&1 | grep -v '^  Executable' || true
 rm -rf "$art"
 mkdir -p "$art/linux" "$art/windows"
+cp "$linux_bin" "$art/qingling-linux"
+linux_bin="$art/qingling-linux"
 win() { "$wine" "$exe" "$@"; }
 lin() { "$linux_bin" "$@"; }
 compare() { # compare NAME FILE_A FILE_B
@@ -215,14 +218,21 @@ done
 
 # ---------------------------------------------------------------------------------
 step "Chinese paths with spaces on D:, CRLF text files, GBK (936) system code page"
-# Wine takes the Windows code page from the locale name: LC_ALL=zh_CN.GBK gives
-# ACP=OEMCP=936, as on a Chinese Windows (LANG alone, or the registry's Nls\CodePage
-# values, did not change it here). A tiny probe compiled with mingw checks GetACP().
-export LC_ALL=zh_CN.GBK
+# Wine takes the Windows code page from the Unix locale: with a generated zh_CN.UTF-8
+# locale, LC_ALL=zh_CN.UTF-8 gives ACP=OEMCP=936 (GBK), as on a Chinese Windows, while
+# Wine still maps file names and the command line to the host as UTF-8. (The registry's
+# Nls\CodePage values do not change it; LC_ALL=zh_CN.GBK does, but then Wine also reads
+# the host's file names and argv as GBK, which no real Windows does.) A tiny probe
+# compiled with mingw checks GetACP().
+if ! locale -a | grep -qix 'zh_CN.utf8'; then
+  command -v localedef >/dev/null || { retry apt-get update -qq; retry apt-get install -y -qq locales >/dev/null; }
+  localedef -i zh_CN -f UTF-8 zh_CN.UTF-8
+fi
+export LC_ALL=zh_CN.UTF-8
+wineserver -k 2>/dev/null || true
 probe="$scratch/acp.exe"
 printf '#include <windows.h>\n#include <stdio.h>\nint main(void){printf("%%u %%u\\n",GetACP(),GetOEMCP());return 0;}\n' >"$scratch/acp.c"
 x86_64-w64-mingw32-gcc -O1 -o "$probe" "$scratch/acp.c"
-wineserver -k 2>/dev/null || true
 cp_now="$("$wine" "$probe" | tr -d '\r')"
 echo "   system code page under Wine (ACP OEMCP): $cp_now"
 [[ "$cp_now" == "936 936" ]] || fail "could not set the Windows code page to 936 (got $cp_now)"
@@ -234,16 +244,22 @@ for e in shp shx dbf; do cp "sample-data/散乱污企业.$e" "$dir/散乱污 企
 cp sample-data/锅炉台账.xlsx "$dir/锅炉 台账.xlsx"
 cp sample-data/入河排污口.csv "$dir/入河排污口.csv"
 # CRLF text files, as a Windows checkout (git autocrlf) or Notepad leaves them.
-for f in 水源地.prj 水源地.cpg; do sed -i 's/\r\?$/\r/' "$dir/$f"; done
+# Also every sample file under its own name (layer names, which the findings
+# carry, come from file names).
+cp sample-data/*.shp sample-data/*.shx sample-data/*.dbf sample-data/*.prj sample-data/*.cpg \
+  sample-data/*.xlsx sample-data/*.csv "$dir/"
+for f in 水源地.prj 水源地.cpg 水源保护区.prj 水源保护区.cpg; do sed -i 's/\r\?$/\r/' "$dir/$f"; done
 for f in 禁煤区 建成区; do sed 's/\r\?$/\r/' "sample-data/$f.geojson" >"$dir/$f.geojson"; done
 grep -q $'\r' "$dir/禁煤区.geojson" || fail "CRLF copy"
 D='D:\数据\县区 2019'
 
-# inspect: same report as for the original file, apart from the path.
-lin inspect sample-data/水源保护区.shp >"$art/linux/inspect-gbk.txt"
+# inspect: the path and layer name as given, then the same report as for the original.
+lin inspect sample-data/水源保护区.shp | tail -n +3 >"$art/linux/inspect-gbk.txt"
 win inspect "$D\\水源地.shp" >"$art/windows/inspect-gbk-raw.txt"
-sed 's#D:\\数据\\县区 2019\\水源地.shp#sample-data/水源保护区.shp#g; s#水源地#水源保护区#g' \
-  "$art/windows/inspect-gbk-raw.txt" >"$art/windows/inspect-gbk.txt"
+printf 'file:      %s\nlayer:     %s\n' "$D\\水源地.shp" 水源地 >"$art/windows/inspect-gbk-head-expected.txt"
+head -n 2 "$art/windows/inspect-gbk-raw.txt" >"$art/windows/inspect-gbk-head.txt"
+compare "inspect D:\\数据\\县区 2019\\水源地.shp (path and layer name)" "$art/windows/inspect-gbk-head-expected.txt" "$art/windows/inspect-gbk-head.txt"
+tail -n +3 "$art/windows/inspect-gbk-raw.txt" >"$art/windows/inspect-gbk.txt"
 compare "inspect D:\\数据\\县区 2019\\水源地.shp" "$art/linux/inspect-gbk.txt" "$art/windows/inspect-gbk.txt"
 win inspect "$D\\禁煤区.geojson" | tail -n +2 >"$art/windows/inspect-crlf-geojson.txt"
 lin inspect sample-data/禁煤区.geojson | tail -n +2 >"$art/linux/inspect-crlf-geojson.txt"
@@ -257,14 +273,14 @@ win join --zones "$D\\水源地.shp" "$D\\禁煤区.geojson" --sites "$D\\锅炉
 [[ -f "$dir/结果 配对.csv" ]] || fail "join did not write D:\\数据\\县区 2019\\结果 配对.csv (as UTF-8 name on the host)"
 compare "join on D:\\数据\\县区 2019" "$art/linux/join-gbk.csv" "$dir/结果 配对.csv"
 
-# check: the folder itself as an input (file order must not depend on the platform).
+# check: findings written to a Chinese path with a space, project beside them.
 lin check -q --water-zones sample-data/水源保护区.shp --coal-ban-zones sample-data/禁煤区.geojson \
   --built-up sample-data/建成区.geojson --boilers sample-data/锅炉台账.xlsx \
   --enterprises sample-data/散乱污企业.shp --outfalls sample-data/入河排污口.csv \
   --out "$art/linux/check-gbk.csv"
-win check -q --water-zones "$D\\水源地.shp" --coal-ban-zones "$D\\禁煤区.geojson" \
-  --built-up "$D\\建成区.geojson" --boilers "$D\\锅炉 台账.xlsx" \
-  --enterprises "$D\\散乱污 企业.shp" --outfalls "$D\\入河排污口.csv" \
+win check -q --water-zones "$D\\水源保护区.shp" --coal-ban-zones "$D\\禁煤区.geojson" \
+  --built-up "$D\\建成区.geojson" --boilers "$D\\锅炉台账.xlsx" \
+  --enterprises "$D\\散乱污企业.shp" --outfalls "$D\\入河排污口.csv" \
   --project "$D\\审核 项目.gpkg" --out "$D\\问题 台账.csv"
 compare "check on D:\\数据\\县区 2019" "$art/linux/check-gbk.csv" "$dir/问题 台账.csv"
 [[ -s "$dir/审核 项目.gpkg" ]] || fail "check did not write the project D:\\数据\\县区 2019\\审核 项目.gpkg"

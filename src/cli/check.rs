@@ -386,7 +386,9 @@ pub struct DemoArgs {
     quiet: bool,
 }
 
-/// The bundled sample data: next to the executable's project, or the source tree.
+/// The sample data folder next to the executable or its project, or in the current
+/// folder; `None` means `demo` uses the copy built into the binary. (The source tree's
+/// path at build time is not tried: on a user's machine it means nothing.)
 pub(crate) fn sample_data_dir() -> Option<PathBuf> {
     let mut candidates = Vec::new();
     if let Ok(exe) = std::env::current_exe()
@@ -398,7 +400,6 @@ pub(crate) fn sample_data_dir() -> Option<PathBuf> {
         }
     }
     candidates.push(PathBuf::from("sample-data"));
-    candidates.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-data"));
     candidates
         .into_iter()
         .find(|c| c.join("README.md").is_file())
