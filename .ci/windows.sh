@@ -151,7 +151,7 @@ awk '/^test result: ok/ {p += $4; f += $6; i += $8} END {print "wine: " p " pass
 step "CLI on the sample data: qingling.exe (Wine) vs Linux build, byte for byte"
 # The Linux build of .ci/run's `cargo test` (a no-op after it), copied at once in case
 # another build shares CARGO_TARGET_DIR.
-cargo test --no-run 2>&1 | grep -v '^  Executable' || true
+cargo test --no-run 2>"$scratch/linux-build.log" || { cat "$scratch/linux-build.log"; fail "Linux build"; }
 rm -rf "$art"
 mkdir -p "$art/linux" "$art/windows"
 cp "$linux_bin" "$art/qingling-linux"
