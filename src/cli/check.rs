@@ -386,7 +386,9 @@ pub struct DemoArgs {
     quiet: bool,
 }
 
-/// The bundled sample data: next to the executable's project, or the source tree.
+/// The sample data folder next to the executable or its project, or in the current
+/// folder; `None` means `demo` uses the copy built into the binary. (The source tree's
+/// path at build time is not tried: on a user's machine it means nothing.)
 pub(crate) fn sample_data_dir() -> Option<PathBuf> {
     let mut candidates = Vec::new();
     if let Ok(exe) = std::env::current_exe()
@@ -398,7 +400,6 @@ pub(crate) fn sample_data_dir() -> Option<PathBuf> {
         }
     }
     candidates.push(PathBuf::from("sample-data"));
-    candidates.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-data"));
     candidates
         .into_iter()
         .find(|c| c.join("README.md").is_file())
@@ -407,7 +408,14 @@ pub(crate) fn sample_data_dir() -> Option<PathBuf> {
 pub fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     let data = match args.data.clone().or_else(sample_data_dir) {
         Some(d) => d,
-        None => bail!("the sample data folder was not found; give it with --data DIR"),
+        // A lone binary (e.g. qingling.exe copied to a Windows desktop): use the
+        // copy built into it.
+        None => {
+            let d = args.out.join("样例数据");
+            super::sample_data::write_to(&d)
+                .with_context(|| format!("writing the sample data to {}", d.display()))?;
+            d
+        }
     };
     let progress = Progress::new(args.quiet);
     std::fs::create_dir_all(&args.out)

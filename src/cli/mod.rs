@@ -7,6 +7,7 @@ mod check;
 mod inspect;
 mod join;
 mod progress;
+mod sample_data;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
