@@ -1,0 +1,265 @@
+//! Findings exports: the ledger of DESIGN.md's sixteen columns written as CSV,
+//! XLSX, GeoJSON or GeoPackage, chosen by the output file's extension.
+//!
+//! Every export is written to a temporary file in the target's folder, synced, and
+//! renamed over the target, so a crash never leaves a half-written file under the
+//! real name. Rows are written in the order given: the caller sorts.
+//!
+//! Spreadsheet formula injection: text cells of CSV and XLSX that begin with `=`,
+//! `+`, `-`, `@`, TAB or CR get a leading `'` ([`neutralise_cell`]), the OWASP
+//! advice, so neither Excel nor a CSV re-saved from Excel runs them. Numeric
+//! columns (`site_fid`, `zone_fid`, `distance_m`, `lon`, `lat`) are written as
+//! numbers and never escaped: a negative distance must stay a number, and a number
+//! cannot carry a formula. GeoJSON and GeoPackage are not spreadsheets and hold the
+//! text unchanged.
+
+mod csv;
+mod geojson;
+mod gpkg;
+mod shp;
+mod summary;
+mod xlsx;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::model::Finding;
+
+pub use shp::SHP_FIELDS;
+pub use summary::{SummaryCounts, summary_counts};
+
+/// The formats findings can be exported to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Xlsx,
+    GeoJson,
+    Shapefile,
+    GeoPackage,
+}
+
+impl ExportFormat {
+    /// The format for an output path by its extension (case-insensitive): `.csv`,
+    /// `.xlsx`, `.geojson`/`.json`, `.shp`, `.gpkg`.
+    pub fn from_path(p: &Path) -> Option<ExportFormat> {
+        let ext = p.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" => Some(ExportFormat::Csv),
+            "xlsx" => Some(ExportFormat::Xlsx),
+            "geojson" | "json" => Some(ExportFormat::GeoJson),
+            "shp" => Some(ExportFormat::Shapefile),
+            "gpkg" => Some(ExportFormat::GeoPackage),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "CSV",
+            ExportFormat::Xlsx => "XLSX",
+            ExportFormat::GeoJson => "GeoJSON",
+            ExportFormat::Shapefile => "ESRI Shapefile",
+            ExportFormat::GeoPackage => "GeoPackage",
+        }
+    }
+}
+
+/// A failed export. Messages name the output file and say what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(
+        "{path}: unknown export format; name the output .csv, .xlsx, .geojson, .json, .shp or .gpkg"
+    )]
+    UnknownFormat { path: PathBuf },
+    #[error("{path}: cannot write the file: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Write { path: PathBuf, message: String },
+}
+
+impl ExportError {
+    fn io(path: &Path, source: std::io::Error) -> ExportError {
+        ExportError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+    fn write(path: &Path, message: impl Into<String>) -> ExportError {
+        ExportError::Write {
+            path: path.to_path_buf(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Export findings to `out` in the format its extension names.
+pub fn export_findings(findings: &[Finding], out: &Path) -> Result<(), ExportError> {
+    let format = ExportFormat::from_path(out).ok_or_else(|| ExportError::UnknownFormat {
+        path: out.to_path_buf(),
+    })?;
+    match format {
+        ExportFormat::Csv => write_bytes_atomically(out, &csv::findings_csv(findings, out)?),
+        ExportFormat::Xlsx => write_bytes_atomically(out, &xlsx::findings_xlsx(findings, out)?),
+        ExportFormat::GeoJson => write_bytes_atomically(out, &geojson::findings_geojson(findings)),
+        ExportFormat::GeoPackage => {
+            write_atomically(out, |tmp| gpkg::write_findings_gpkg(findings, tmp, out))
+        }
+        // The shapefile writer writes each file of the set through its own temporary.
+        ExportFormat::Shapefile => shp::write_findings_shp(findings, out),
+    }
+}
+
+/// `'` + text when the text starts with a character a spreadsheet would run as a
+/// formula (`=`, `+`, `-`, `@`, TAB, CR); the text otherwise.
+pub fn neutralise_cell(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// The inverse of [`neutralise_cell`], for reading an exported ledger back.
+pub fn restore_cell(text: &str) -> &str {
+    match text.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => text,
+    }
+}
+
+/// A number with at most `decimals` decimals and no needless trailing zeros
+/// (`-12.50` → `-12.5`, `3.00` → `3`, `-0.001` → `0`); empty for NaN/infinity.
+pub fn format_decimal(v: f64, decimals: usize) -> String {
+    if !v.is_finite() {
+        return String::new();
+    }
+    let s = format!("{v:.decimals$}");
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    };
+    if s == "-0" { "0".to_string() } else { s }
+}
+
+static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Write through a temporary file in `out`'s folder: `write` fills the temporary
+/// path, which is then synced and renamed over `out`. On failure the temporary file
+/// is removed and `out` is left as it was.
+pub fn write_atomically(
+    out: &Path,
+    write: impl FnOnce(&Path) -> Result<(), ExportError>,
+) -> Result<(), ExportError> {
+    let name = out
+        .file_name()
+        .ok_or_else(|| ExportError::write(out, "not a file name; give a path to a file"))?
+        .to_string_lossy()
+        .into_owned();
+    if out.is_dir() {
+        return Err(ExportError::write(
+            out,
+            "is a folder; give a file name such as findings.xlsx",
+        ));
+    }
+    let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+    let tmp = out.with_file_name(format!(".{name}.{}-{n}.tmp", std::process::id()));
+    let result = write(&tmp).and_then(|()| {
+        std::fs::File::options()
+            .read(true)
+            .write(true)
+            .open(&tmp)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| ExportError::io(out, e))?;
+        std::fs::rename(&tmp, out).map_err(|e| ExportError::io(out, e))
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn write_bytes_atomically(out: &Path, bytes: &[u8]) -> Result<(), ExportError> {
+    write_atomically(out, |tmp| {
+        let mut f = std::fs::File::create(tmp).map_err(|e| ExportError::io(out, e))?;
+        f.write_all(bytes).map_err(|e| ExportError::io(out, e))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_format_follows_the_extension() {
+        assert_eq!(
+            ExportFormat::from_path(Path::new("a/台账.XLSX")),
+            Some(ExportFormat::Xlsx)
+        );
+        assert_eq!(
+            ExportFormat::from_path(Path::new("x.json")),
+            Some(ExportFormat::GeoJson)
+        );
+        assert_eq!(
+            ExportFormat::from_path(Path::new("x.geojson")),
+            Some(ExportFormat::GeoJson)
+        );
+        assert_eq!(
+            ExportFormat::from_path(Path::new("x.shp")),
+            Some(ExportFormat::Shapefile)
+        );
+        assert_eq!(ExportFormat::from_path(Path::new("x.txt")), None);
+        assert_eq!(ExportFormat::from_path(Path::new("x")), None);
+    }
+
+    #[test]
+    fn formula_like_text_is_neutralised_and_restorable() {
+        for s in ["=1+1", "+86", "-3", "@SUM(A1)", "\tx", "\rx"] {
+            let n = neutralise_cell(s);
+            assert_eq!(n, format!("'{s}"));
+            assert_eq!(restore_cell(&n), s);
+        }
+        assert_eq!(neutralise_cell("太原"), "太原");
+        assert_eq!(restore_cell("'quoted"), "'quoted");
+    }
+
+    #[test]
+    fn decimals_drop_needless_digits() {
+        assert_eq!(format_decimal(-12.5, 2), "-12.5");
+        assert_eq!(format_decimal(3.0, 2), "3");
+        assert_eq!(format_decimal(0.004, 2), "0");
+        assert_eq!(format_decimal(-0.001, 2), "0");
+        assert_eq!(format_decimal(112.12345678, 7), "112.1234568");
+        assert_eq!(format_decimal(1234.567, 2), "1234.57");
+        assert_eq!(format_decimal(f64::NAN, 2), "");
+    }
+
+    #[test]
+    fn a_failed_export_leaves_the_old_file_and_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("台账.csv");
+        std::fs::write(&out, "old").unwrap();
+        let r = write_atomically(&out, |tmp| {
+            std::fs::write(tmp, "half").unwrap();
+            Err(ExportError::write(&out, "disk full"))
+        });
+        assert!(r.is_err());
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "old");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        write_bytes_atomically(&out, b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "new");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn unknown_extensions_are_refused_with_advice() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = export_findings(&[], &dir.path().join("f.txt")).unwrap_err();
+        assert!(e.to_string().contains(".xlsx"));
+    }
+}
