@@ -4,6 +4,7 @@
 
 pub mod coord_text;
 pub mod dbf;
+pub mod limits;
 mod read;
 pub mod shp;
 pub mod shp_write;
