@@ -36,11 +36,18 @@ pub fn read_geojson(path: &Path, opts: &ReadOptions) -> Result<(Layer, Option<u3
     let (text, encoding) = decode(path, &bytes, opts, &mut problems);
     drop(bytes);
     let root: Json = serde_json::from_str(&text).map_err(|e| {
+        // serde_json stops at 128 levels of nesting, so a hostile file cannot
+        // overflow the stack; say so in words (GeoJSON nests at most 6 levels).
+        let what = strip_position(&e);
+        let what = if what.contains("recursion limit exceeded") {
+            "the JSON is nested more than 128 levels deep (GeoJSON needs at most 6)".to_string()
+        } else {
+            what
+        };
         IoError::corrupt(
             path,
             format!(
-                "not valid JSON: {} (line {}, column {}); fix the file or export it again",
-                strip_position(&e),
+                "not valid JSON: {what} (line {}, column {}); fix the file or export it again",
                 e.line(),
                 e.column()
             ),

@@ -462,6 +462,19 @@ pub fn parse_shp(path: &Path, shp: &[u8], shx: Option<&[u8]>) -> Result<ShpRecor
     let mut problems = Vec::new();
     let index = parse_shx(path, shx, &mut problems);
     let slots = locate_records(path, shp, shape_type, &index, &mut problems)?;
+    if !index.is_empty() && index.len() != slots.len() {
+        problems.push(
+            Problem::warning(
+                &path.with_extension("shx"),
+                format!(
+                    "the .shx lists {} records but the .shp holds {}; records were read from the .shp",
+                    index.len(),
+                    slots.len()
+                ),
+            )
+            .with_hint("rebuild the index (e.g. re-export the layer)"),
+        );
+    }
 
     // Problems are rare: keep them out of line so the per-record result stays small.
     let (features, record_problems): (Vec<Feature>, Vec<RareProblems>) = slots

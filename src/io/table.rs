@@ -1287,6 +1287,17 @@ fn build_layer(
                 locate_rows(&ctx, &raw.rows, (xc, yc), opts, table_opts, &mut problems);
             (points, crs, GeometryKind::Point)
         }
+        None if raw.headers.is_empty() => {
+            problems.push(
+                Problem::warning(path, "the file is empty: it has no header and no rows")
+                    .with_hint("check that the upload was complete"),
+            );
+            let crs = CrsInfo {
+                crs: None,
+                source: CrsSource::Detected("no coordinate columns".into()),
+            };
+            (Vec::new(), crs, GeometryKind::None)
+        }
         None => {
             problems.push(
                 Problem::warning(
