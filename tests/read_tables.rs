@@ -498,7 +498,9 @@ fn a_csv_over_two_gib_is_refused_before_reading() {
     let err = read_csv(&path, &ReadOptions::default()).unwrap_err();
     let msg = err.to_string();
     assert!(
-        msg.contains("huge.csv") && msg.contains("up to 2 GiB"),
+        msg.contains("huge.csv")
+            && msg.contains("at most 2048 MiB per file")
+            && msg.contains("QINGLING_MAX_FILE_MB"),
         "{msg}"
     );
 }

@@ -146,10 +146,7 @@ pub fn check_file_size(path: &std::path::Path, len: u64) -> Result<(), crate::io
     if MAX_FILE_BYTES.exceeded_by(len) {
         return Err(crate::io::IoError::corrupt(
             path,
-            MAX_FILE_BYTES.message(format!(
-                "the file is {} MiB",
-                len.div_ceil(MIB)
-            )),
+            MAX_FILE_BYTES.message(format!("the file is {} MiB", len.div_ceil(MIB))),
         ));
     }
     Ok(())

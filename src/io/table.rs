@@ -147,8 +147,9 @@ fn sheet_rows(
     workbook: &mut calamine::Sheets<std::io::BufReader<std::fs::File>>,
     name: &str,
 ) -> Result<Vec<(u64, Vec<Value>)>, IoError> {
-    let unreadable =
-        |e: &dyn std::fmt::Display| IoError::corrupt(path, format!("sheet \"{name}\" cannot be read: {e}"));
+    let unreadable = |e: &dyn std::fmt::Display| {
+        IoError::corrupt(path, format!("sheet \"{name}\" cannot be read: {e}"))
+    };
     let mut cells: Vec<((u32, u32), Value)> = Vec::new();
     match workbook {
         calamine::Sheets::Xlsx(xlsx) => {
@@ -185,27 +186,44 @@ fn sheet_rows(
     }
     cells.sort_by_key(|&(pos, _)| pos);
     let min_col = cells.iter().map(|((_, c), _)| *c).min().unwrap_or(0);
-    let max_col = cells.iter().map(|((_, c), _)| *c).max().unwrap_or(0);
-    let width = (max_col - min_col) as usize + 1;
-    let mut row_count = 0usize;
+    // What reading allocates: each row as wide as its last cell here, then every
+    // data row as wide as the header (one of the first rows) in `collect_rows`.
+    let mut extents: Vec<u64> = Vec::new();
     let mut last_row = None;
-    for ((r, _), _) in &cells {
-        if last_row != Some(*r) {
-            row_count += 1;
+    for ((r, c), _) in &cells {
+        let extent = u64::from(c - min_col) + 1;
+        if last_row == Some(*r) {
+            if let Some(e) = extents.last_mut() {
+                *e = (*e).max(extent);
+            }
+        } else {
+            extents.push(extent);
             last_row = Some(*r);
         }
     }
+    let row_count = extents.len();
     if limits::MAX_RECORDS.exceeded_by(row_count as u64) {
         return Err(IoError::corrupt(
             path,
             limits::MAX_RECORDS.message(format!("sheet \"{name}\" has {row_count} rows with data")),
         ));
     }
-    if limits::MAX_CELLS.exceeded_by((row_count as u64).saturating_mul(width as u64)) {
+    let widest = extents.iter().copied().max().unwrap_or(0);
+    let header_bound = extents
+        .iter()
+        .take(HEADER_SEARCH_ROWS)
+        .copied()
+        .max()
+        .unwrap_or(0);
+    let allocated = extents
+        .iter()
+        .sum::<u64>()
+        .saturating_add((row_count as u64).saturating_mul(header_bound));
+    if limits::MAX_CELLS.exceeded_by(allocated) {
         return Err(IoError::corrupt(
             path,
             limits::MAX_CELLS.message(format!(
-                "sheet \"{name}\" spans {row_count} rows with data by {width} columns (delete stray cells far to the right of the table)"
+                "sheet \"{name}\" has {row_count} rows with data spanning up to {widest} columns (delete stray cells far to the right of the table)"
             )),
         ));
     }
@@ -223,9 +241,8 @@ fn sheet_rows(
             row[at] = value;
         }
     }
-    for (_, row) in &mut rows {
-        row.resize(width, Value::Null);
-    }
+    // Rows are not padded to the sheet's width: the header decides the width, and
+    // cells beyond it are reported as such.
     Ok(rows)
 }
 
@@ -640,20 +657,27 @@ fn find_header_row(top: &[(u64, Vec<Value>)], opts: &ReadOptions) -> usize {
 /// Column names from the header cells: whitespace runs collapsed to one space, empty
 /// ones named `field_N` (1-based), duplicates suffixed `_2`, `_3`, …
 fn name_columns(cells: &[Value]) -> Vec<String> {
+    // Sets, not list scans: a header row of 100,000 stray columns must stay linear.
     let mut names: Vec<String> = Vec::with_capacity(cells.len());
+    let mut taken: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut next_suffix: std::collections::HashMap<String, usize> =
+        std::collections::HashMap::new();
     for (i, cell) in cells.iter().enumerate() {
         let raw = cell.as_text().unwrap_or_default();
         let mut name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
         if name.is_empty() {
             name = format!("field_{}", i + 1);
         }
-        if names.contains(&name) {
-            let mut k = 2;
-            while names.contains(&format!("{name}_{k}")) {
-                k += 1;
+        if taken.contains(&name) {
+            let k = next_suffix.entry(name.clone()).or_insert(2);
+            while taken.contains(&format!("{name}_{k}")) {
+                *k += 1;
             }
-            name = format!("{name}_{k}");
+            let unique = format!("{name}_{k}");
+            *k += 1;
+            name = unique;
         }
+        taken.insert(name.clone());
         names.push(name);
     }
     names

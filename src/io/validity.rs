@@ -78,14 +78,12 @@ pub fn ring_self_crossing(ring: &[Coord<f64>]) -> Option<Coord<f64>> {
 /// The first self-crossing of any ring of a polygonal geometry.
 fn geometry_self_crossing(g: &Geometry<f64>) -> Option<Coord<f64>> {
     let rings: Vec<&LineString<f64>> = match g {
-        Geometry::Polygon(p) => std::iter::once(p.exterior())
-            .chain(p.interiors())
-            .collect(),
-        Geometry::MultiPolygon(mp) => mp
-            .0
-            .iter()
-            .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
-            .collect(),
+        Geometry::Polygon(p) => std::iter::once(p.exterior()).chain(p.interiors()).collect(),
+        Geometry::MultiPolygon(mp) => {
+            mp.0.iter()
+                .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+                .collect()
+        }
         _ => return None,
     };
     rings.into_iter().find_map(|r| ring_self_crossing(&r.0))

@@ -3,8 +3,8 @@
 
 use std::io::Write;
 
-use qingling::model::ProblemLevel;
 use ::zip::write::SimpleFileOptions;
+use qingling::model::ProblemLevel;
 
 use super::*;
 
@@ -81,7 +81,11 @@ fn members_with_path_traversal_names_are_never_opened_only_reported() {
         ProblemLevel::Warning,
         "member \"../../逃逸.shp\" has an unsafe path (.. or absolute) and was ignored",
     );
-    assert_file_problem(layer, ProblemLevel::Warning, "member \"/etc/绝对.shp\" has an unsafe path");
+    assert_file_problem(
+        layer,
+        ProblemLevel::Warning,
+        "member \"/etc/绝对.shp\" has an unsafe path",
+    );
     // Nothing was written anywhere.
     assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
     assert_eq!(std::fs::read_dir(&inner).unwrap().count(), 1);

@@ -67,7 +67,10 @@ fn inspect_exits_1_naming_a_zip_of_traversal_names() {
     let d = tmp();
     let p = d.path().join("逃逸.zip");
     let members = set_members("../../x", &["shp", "dbf"]);
-    let refs: Vec<(&str, Vec<u8>)> = members.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
+    let refs: Vec<(&str, Vec<u8>)> = members
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.clone()))
+        .collect();
     write_zip(&p, &refs);
     inspect_fails(&p, &[], "unsafe paths were ignored: ../../x.shp");
 }
@@ -97,11 +100,18 @@ fn a_zip_whose_members_together_inflate_past_the_archive_limit_is_refused() {
     let big = vec![0u8; 3 << 19]; // 1.5 MiB
     write_zip(
         &p,
-        &[("a.shp", big.clone()), ("a.shx", big.clone()), ("a.dbf", big)],
+        &[
+            ("a.shp", big.clone()),
+            ("a.shx", big.clone()),
+            ("a.dbf", big),
+        ],
     );
     inspect_fails(
         &p,
-        &[("QINGLING_MAX_FILE_MB", "2"), ("QINGLING_MAX_UNZIPPED_MB", "3")],
+        &[
+            ("QINGLING_MAX_FILE_MB", "2"),
+            ("QINGLING_MAX_UNZIPPED_MB", "3"),
+        ],
         "the archive unpacks to more than 3 MiB (limit reached at member \"a.dbf\"); qingling reads at most 3 MiB unpacked per archive (set QINGLING_MAX_UNZIPPED_MB to raise it)",
     );
 }
@@ -150,7 +160,7 @@ fn a_sheet_with_more_cells_than_the_cell_limit_is_refused() {
     inspect_fails(
         &p,
         &[("QINGLING_MAX_CELLS", "1000")],
-        "spans 2 rows with data by 5001 columns",
+        "sheet \"Sheet1\" has 2 rows with data spanning up to 5001 columns (delete stray cells far to the right of the table); qingling reads at most 1000 cells per sheet (set QINGLING_MAX_CELLS to raise it)",
     );
 }
 

@@ -60,8 +60,16 @@ fn a_dbf_shorter_than_its_header_keeps_the_geometry() {
     let layer = load(&shp);
     assert_eq!(with_geometry(&layer), vec![0, 1, 2]);
     assert!(layer.fields.is_empty());
-    assert_file_problem(&layer, ProblemLevel::Error, "shorter than its 32-byte header");
-    assert_file_problem(&layer, ProblemLevel::Error, "the geometry was read without attributes");
+    assert_file_problem(
+        &layer,
+        ProblemLevel::Error,
+        "shorter than its 32-byte header",
+    );
+    assert_file_problem(
+        &layer,
+        ProblemLevel::Error,
+        "the geometry was read without attributes",
+    );
 }
 
 #[test]
@@ -71,7 +79,11 @@ fn a_dbf_with_a_damaged_header_length_keeps_the_geometry() {
     patch(&sibling(&shp, "dbf"), 8, &5u16.to_le_bytes());
     let layer = load(&shp);
     assert_eq!(with_geometry(&layer), vec![0, 1, 2]);
-    assert_file_problem(&layer, ProblemLevel::Error, "the .dbf header is damaged (header length 5");
+    assert_file_problem(
+        &layer,
+        ProblemLevel::Error,
+        "the .dbf header is damaged (header length 5",
+    );
 }
 
 #[test]
@@ -199,4 +211,3 @@ fn an_unreadable_number_costs_only_its_cell() {
     assert!(layer.features[2].attrs[1].is_null());
     assert_eq!(layer.features[2].attrs[0], Value::Text("站点2".into()));
 }
-

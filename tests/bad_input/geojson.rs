@@ -26,7 +26,11 @@ const GOOD_POINT: &str = r#"{"type":"Point","coordinates":[112.5,37.8]}"#;
 #[test]
 fn text_that_is_not_json_is_refused_with_line_and_column() {
     let d = tmp();
-    let p = write(d.path(), "不是.geojson", "{\"type\": \"FeatureCollection\",\n  features: []}");
+    let p = write(
+        d.path(),
+        "不是.geojson",
+        "{\"type\": \"FeatureCollection\",\n  features: []}",
+    );
     let (_, msg) = load_err(&p);
     assert_names(&msg, &p, "not valid JSON");
     assert!(msg.contains("line 2"), "{msg}");
@@ -111,7 +115,11 @@ fn a_ring_of_three_positions_costs_only_its_feature() {
 #[test]
 fn a_feature_collection_without_features_is_refused() {
     let d = tmp();
-    let p = write(d.path(), "无要素.geojson", r#"{"type":"FeatureCollection","feature":[]}"#);
+    let p = write(
+        d.path(),
+        "无要素.geojson",
+        r#"{"type":"FeatureCollection","feature":[]}"#,
+    );
     let (_, msg) = load_err(&p);
     assert_names(&msg, &p, "a FeatureCollection without a \"features\" array");
 }
@@ -121,7 +129,11 @@ fn a_json_that_is_not_geojson_is_refused() {
     let d = tmp();
     let p = write(d.path(), "拓扑.json", r#"{"type":"Topology","objects":{}}"#);
     let (_, msg) = load_err(&p);
-    assert_names(&msg, &p, "not GeoJSON: the top-level \"type\" is \"Topology\"");
+    assert_names(
+        &msg,
+        &p,
+        "not GeoJSON: the top-level \"type\" is \"Topology\"",
+    );
 }
 
 #[test]
@@ -144,7 +156,10 @@ fn a_number_too_large_for_a_double_is_refused() {
     let p = write(
         d.path(),
         "超大.geojson",
-        &collection(&[feature(r#"{"type":"Point","coordinates":[1e400,37.8]}"#, "大")]),
+        &collection(&[feature(
+            r#"{"type":"Point","coordinates":[1e400,37.8]}"#,
+            "大",
+        )]),
     );
     let (_, msg) = load_err(&p);
     assert_names(&msg, &p, "number out of range");

@@ -18,7 +18,6 @@ mod project;
 mod shp;
 mod table;
 
-
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -60,8 +59,14 @@ pub fn load_err(path: &Path) -> (IoError, String) {
 /// Asserts that the message names the file (by its file name) and says `needle`.
 pub fn assert_names(msg: &str, file: &Path, needle: &str) {
     let name = file.file_name().unwrap().to_string_lossy();
-    assert!(msg.contains(name.as_ref()), "message should name {name}: {msg}");
-    assert!(msg.contains(needle), "message should say \"{needle}\": {msg}");
+    assert!(
+        msg.contains(name.as_ref()),
+        "message should name {name}: {msg}"
+    );
+    assert!(
+        msg.contains(needle),
+        "message should say \"{needle}\": {msg}"
+    );
 }
 
 /// The problems on a record whose message contains `needle`.

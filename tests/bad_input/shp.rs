@@ -42,7 +42,12 @@ fn a_shp_cut_inside_a_record_keeps_the_records_before_it() {
     let layer = load(&shp);
     assert_eq!(layer.features.len(), 5);
     assert_eq!(with_geometry(&layer), vec![0, 1, 2, 3]);
-    assert_problem(&layer, 4, ProblemLevel::Error, "truncated: it ends inside record 4");
+    assert_problem(
+        &layer,
+        4,
+        ProblemLevel::Error,
+        "truncated: it ends inside record 4",
+    );
     // The attributes of every record are still there.
     assert_eq!(layer.features[4].attrs[0], Value::Text("站点4".into()));
 }
@@ -56,7 +61,12 @@ fn a_record_whose_length_runs_past_the_end_is_lost_and_the_shx_finds_the_next() 
     let layer = load(&shp);
     assert_eq!(layer.features.len(), 5);
     assert_eq!(with_geometry(&layer), vec![0, 1, 3, 4]);
-    assert_problem(&layer, 2, ProblemLevel::Error, "declares 40000 bytes but the file ends");
+    assert_problem(
+        &layer,
+        2,
+        ProblemLevel::Error,
+        "declares 40000 bytes but the file ends",
+    );
 }
 
 #[test]
@@ -108,7 +118,11 @@ fn a_truncated_shx_is_reported_and_every_record_is_read_from_the_shp() {
     truncate(&sibling(&shp, "shx"), 100 + 8 * 2);
     let layer = load(&shp);
     assert_eq!(with_geometry(&layer), vec![0, 1, 2, 3, 4]);
-    assert_file_problem(&layer, ProblemLevel::Warning, "the .shx lists 2 records but the .shp holds 5");
+    assert_file_problem(
+        &layer,
+        ProblemLevel::Warning,
+        "the .shx lists 2 records but the .shp holds 5",
+    );
 }
 
 #[test]
@@ -138,7 +152,10 @@ fn headers_claiming_billions_of_records_points_and_parts_cost_nothing() {
     write_shapes(
         &multi,
         ShapeType::MultiPoint,
-        &[ShapeRecord::MultiPoint(pts.clone()), ShapeRecord::MultiPoint(pts)],
+        &[
+            ShapeRecord::MultiPoint(pts.clone()),
+            ShapeRecord::MultiPoint(pts),
+        ],
         &fields(),
         &rows(2),
         &shp_opts(),
@@ -196,7 +213,12 @@ fn nan_and_infinite_coordinates_cost_only_their_record() {
     patch(&shp, point_record_at(3) + 20, &f64::INFINITY.to_le_bytes());
     let layer = load(&shp);
     assert_eq!(with_geometry(&layer), vec![0, 2]);
-    assert_problem(&layer, 1, ProblemLevel::Error, "invalid coordinate (NaN, 37.8)");
+    assert_problem(
+        &layer,
+        1,
+        ProblemLevel::Error,
+        "invalid coordinate (NaN, 37.8)",
+    );
     assert_problem(&layer, 3, ProblemLevel::Error, "invalid coordinate");
 }
 
@@ -233,11 +255,19 @@ fn infinite_polygon_coordinates_cost_only_their_record() {
     let shp = write_polygons(
         d.path(),
         "无穷",
-        &[ShapeRecord::Parts(vec![square(112.0)]), ShapeRecord::Parts(vec![bad])],
+        &[
+            ShapeRecord::Parts(vec![square(112.0)]),
+            ShapeRecord::Parts(vec![bad]),
+        ],
     );
     let layer = load(&shp);
     assert_eq!(with_geometry(&layer), vec![0]);
-    assert_problem(&layer, 1, ProblemLevel::Error, "NaN or infinite coordinates");
+    assert_problem(
+        &layer,
+        1,
+        ProblemLevel::Error,
+        "NaN or infinite coordinates",
+    );
 }
 
 #[test]
@@ -251,7 +281,10 @@ fn a_ring_with_fewer_than_four_points_is_skipped_and_reported() {
     let shp = write_polygons(
         d.path(),
         "三点环",
-        &[ShapeRecord::Parts(vec![short]), ShapeRecord::Parts(vec![square(112.2)])],
+        &[
+            ShapeRecord::Parts(vec![short]),
+            ShapeRecord::Parts(vec![square(112.2)]),
+        ],
     );
     let layer = load(&shp);
     assert_eq!(with_geometry(&layer), vec![1]);
@@ -266,7 +299,12 @@ fn an_unclosed_ring_is_closed_with_a_warning() {
     let shp = write_polygons(d.path(), "未闭合", &[ShapeRecord::Parts(vec![open])]);
     let layer = load(&shp);
     assert_eq!(with_geometry(&layer), vec![0]);
-    assert_problem(&layer, 0, ProblemLevel::Warning, "ring 0 was not closed; it was closed");
+    assert_problem(
+        &layer,
+        0,
+        ProblemLevel::Warning,
+        "ring 0 was not closed; it was closed",
+    );
     let Some(Geometry::Polygon(p)) = &layer.features[0].geometry else {
         panic!("a polygon expected");
     };
@@ -287,12 +325,23 @@ fn a_self_intersecting_ring_is_kept_with_a_warning_naming_where_it_crosses() {
     let shp = write_polygons(
         d.path(),
         "自相交",
-        &[ShapeRecord::Parts(vec![square(111.5)]), ShapeRecord::Parts(vec![bowtie])],
+        &[
+            ShapeRecord::Parts(vec![square(111.5)]),
+            ShapeRecord::Parts(vec![bowtie]),
+        ],
     );
     let layer = load(&shp);
     assert_eq!(with_geometry(&layer), vec![0, 1]);
-    let p = assert_problem(&layer, 1, ProblemLevel::Warning, "crosses itself near (112.1, 37.1)");
-    assert!(p.hint.as_deref().unwrap_or("").contains("Fix geometries"), "{p}");
+    let p = assert_problem(
+        &layer,
+        1,
+        ProblemLevel::Warning,
+        "crosses itself near (112.1, 37.1)",
+    );
+    assert!(
+        p.hint.as_deref().unwrap_or("").contains("Fix geometries"),
+        "{p}"
+    );
     assert!(problems_at(&layer, 0, "crosses itself").is_empty());
 }
 
@@ -321,7 +370,12 @@ fn a_record_of_the_wrong_shape_type_costs_only_its_record() {
     patch(&shp, point_record_at(1) + 8, &5i32.to_le_bytes());
     let layer = load(&shp);
     assert_eq!(with_geometry(&layer), vec![0, 2]);
-    assert_problem(&layer, 1, ProblemLevel::Error, "shape type is 5 (Polygon) but the file holds Point");
+    assert_problem(
+        &layer,
+        1,
+        ProblemLevel::Error,
+        "shape type is 5 (Polygon) but the file holds Point",
+    );
 }
 
 #[test]
@@ -332,7 +386,11 @@ fn a_garbage_prj_is_reported_and_the_crs_is_detected_from_the_coordinates() {
     let layer = load(&shp);
     assert_eq!(with_geometry(&layer), vec![0, 1, 2]);
     assert_file_problem(&layer, ProblemLevel::Error, "the .prj could not be used");
-    assert!(layer.crs.crs.as_ref().is_some_and(|c| c.geographic), "{:?}", layer.crs);
+    assert!(
+        layer.crs.crs.as_ref().is_some_and(|c| c.geographic),
+        "{:?}",
+        layer.crs
+    );
 }
 
 #[test]

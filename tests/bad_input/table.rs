@@ -12,7 +12,10 @@ fn a_csv_with_a_bom_and_mixed_line_endings_reads_every_row() {
     let text = "\u{feff}单位名称,经度,纬度\r\n甲,112.5,37.8\n乙,112.6,37.9\r丙,112.7,37.7\r\n";
     std::fs::write(&p, text).unwrap();
     let layer = load(&p);
-    assert_eq!(layer.fields[0].name, "单位名称", "the BOM is not part of the name");
+    assert_eq!(
+        layer.fields[0].name, "单位名称",
+        "the BOM is not part of the name"
+    );
     let names: Vec<&Value> = layer.features.iter().map(|f| &f.attrs[0]).collect();
     assert_eq!(
         names,
@@ -84,7 +87,10 @@ fn csv_bytes_that_are_neither_utf8_nor_gbk_are_replaced_and_reported() {
     assert_eq!(with_geometry(&layer), vec![0]);
     assert_file_problem(&layer, ProblemLevel::Warning, "");
     assert!(
-        layer.problems.iter().any(|p| p.message.contains("replaced")),
+        layer
+            .problems
+            .iter()
+            .any(|p| p.message.contains("replaced")),
         "{:#?}",
         layer.problems
     );
@@ -173,11 +179,28 @@ fn a_stray_cell_at_the_far_corner_of_a_sheet_does_not_allocate_the_whole_sheet()
     });
     let q = p.clone();
     let layer = within_secs(5, move || load(&q));
+    // The stray cell is beyond the header's columns: reported by its row, ignored.
     assert_eq!(with_geometry(&layer), vec![0]);
-    // The stray row is a data row without coordinates, reported by its Excel row.
-    assert_eq!(layer.features.len(), 2);
-    let stray = assert_problem(&layer, 1, ProblemLevel::Error, "the row has no coordinates");
-    assert_eq!(stray.row, Some(1_048_576));
+    assert_eq!(layer.features.len(), 1);
+    assert_file_problem(
+        &layer,
+        ProblemLevel::Warning,
+        "1 rows have more cells than the header has columns (first at row 1048576); the extra cells were ignored",
+    );
+}
+
+#[test]
+fn a_csv_header_of_two_hundred_thousand_columns_reads_in_linear_time() {
+    let d = tmp();
+    let p = d.path().join("宽表头.csv");
+    let mut text = String::from("名称,经度,纬度");
+    text.push_str(&",".repeat(200_000));
+    text.push_str("\n甲,112.5,37.8\n");
+    std::fs::write(&p, text).unwrap();
+    let q = p.clone();
+    let layer = within_secs(5, move || load(&q));
+    assert_eq!(with_geometry(&layer), vec![0]);
+    assert_eq!(layer.fields.len(), 3, "empty trailing columns are dropped");
 }
 
 #[test]
