@@ -198,3 +198,70 @@ fn inspect_lists_the_records_a_damaged_file_lost_and_exits_0() {
     assert!(text.contains("invalid coordinate"), "{text}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// Runs `inspect FILE --json` with `env`, expecting exit 0; returns the JSON text.
+fn inspect_ok(file: &Path, env: &[(&str, &str)]) -> String {
+    let mut cmd = bin();
+    cmd.arg("inspect").arg(file).arg("--json");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let (code, out, err) = output(&mut cmd);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    j.to_string()
+}
+
+#[test]
+fn a_shape_with_more_points_than_the_point_limit_costs_only_that_record() {
+    let d = tmp();
+    let shp = d.path().join("细密.shp");
+    let square = |x: f64, n: usize| -> Vec<geo_types::Coord<f64>> {
+        // A clockwise ring with n + 1 vertices.
+        let mut v: Vec<geo_types::Coord<f64>> = (0..n)
+            .map(|i| {
+                let a = -(i as f64) / n as f64 * std::f64::consts::TAU;
+                geo_types::coord! { x: x + 0.01 * a.cos(), y: 37.8 + 0.01 * a.sin() }
+            })
+            .collect();
+        v.push(v[0]);
+        v
+    };
+    qingling::io::shp_write::write_shapes(
+        &shp,
+        qingling::io::shp::ShapeType::Polygon,
+        &[
+            qingling::io::shp_write::ShapeRecord::Parts(vec![square(112.5, 4)]),
+            qingling::io::shp_write::ShapeRecord::Parts(vec![square(112.6, 40)]),
+        ],
+        &fields(),
+        &rows(2),
+        &shp_opts(),
+    )
+    .unwrap();
+    let text = inspect_ok(&shp, &[("QINGLING_MAX_POINTS", "10")]);
+    assert!(
+        text.contains("the record has 1 parts and 41 points; qingling reads at most 10 points per shape (set QINGLING_MAX_POINTS to raise it)"),
+        "{text}"
+    );
+    assert!(text.contains("\"feature_count\":2"), "{text}");
+    assert!(text.contains("\"null_geometry_count\":1"), "{text}");
+    assert!(text.contains("\"record\":1"), "{text}");
+}
+
+#[test]
+fn a_geojson_with_more_features_than_the_record_limit_is_refused() {
+    let d = tmp();
+    let p = d.path().join("多.geojson");
+    let f = r#"{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[112.5,37.8]}}"#;
+    std::fs::write(
+        &p,
+        format!(r#"{{"type":"FeatureCollection","features":[{f},{f},{f}]}}"#),
+    )
+    .unwrap();
+    inspect_fails(
+        &p,
+        &[("QINGLING_MAX_RECORDS", "2")],
+        "the file holds 3 features; qingling reads at most 2 records per layer",
+    );
+}

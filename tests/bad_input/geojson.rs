@@ -179,3 +179,27 @@ fn a_number_too_large_for_a_double_is_refused() {
     let (_, msg) = load_err(&p);
     assert_names(&msg, &p, "number out of range");
 }
+
+#[test]
+fn a_self_crossing_geojson_polygon_is_kept_with_a_warning() {
+    let d = tmp();
+    let p = write(
+        d.path(),
+        "蝴蝶.geojson",
+        &collection(&[
+            feature(GOOD_POINT, "点"),
+            feature(
+                r#"{"type":"Polygon","coordinates":[[[112,37],[112,37.2],[112.2,37],[112.2,37.2],[112,37]]]}"#,
+                "蝶",
+            ),
+        ]),
+    );
+    let layer = load(&p);
+    assert_eq!(with_geometry(&layer), vec![0, 1]);
+    assert_problem(
+        &layer,
+        1,
+        ProblemLevel::Warning,
+        "a ring crosses itself near (112.1, 37.1)",
+    );
+}

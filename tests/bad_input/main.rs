@@ -96,6 +96,11 @@ pub fn assert_problem<'a>(
     // The displayed sentence names the file and the record (or spreadsheet row).
     let shown = found[0].to_string();
     assert!(
+        shown.contains(&layer.name),
+        "{shown} should name {}",
+        layer.name
+    );
+    assert!(
         shown.contains(&format!("record {record}")) || found[0].row.is_some(),
         "{shown}"
     );

@@ -167,3 +167,34 @@ fn formula_names_in_a_ledger_come_out_inert_in_csv_and_xlsx() {
         }
     }
 }
+
+#[test]
+fn a_shapefile_export_writes_its_set_and_nothing_else_into_the_chosen_folder() {
+    let d = tmp();
+    let ledger = d.path().join("锅炉台账.xlsx");
+    hostile_ledger(&ledger);
+    let out_dir = d.path().join("导出");
+    std::fs::create_dir(&out_dir).unwrap();
+    check(&ledger, &out_dir.join("问题台账.shp"));
+    let mut files: Vec<String> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "问题台账.cpg",
+            "问题台账.dbf",
+            "问题台账.prj",
+            "问题台账.shp",
+            "问题台账.shx"
+        ]
+    );
+    let mut top: Vec<String> = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    top.sort();
+    assert_eq!(top, ["导出", "锅炉台账.xlsx"]);
+}
