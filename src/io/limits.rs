@@ -152,6 +152,49 @@ pub fn check_file_size(path: &std::path::Path, len: u64) -> Result<(), crate::io
     Ok(())
 }
 
+/// Checks the sizes a zip-based file (`.xlsx`, `.ods`) declares for its members
+/// against [`MAX_FILE_BYTES`] (each) and [`MAX_UNZIPPED_BYTES`] (all together)
+/// before a library unpacks it. Declared sizes are enough here: the zip reader
+/// refuses a member that inflates past its declared size. A file that is not a
+/// readable archive passes (the reader reports it in its own words).
+pub fn check_zip_declared_sizes(path: &std::path::Path) -> Result<(), crate::io::IoError> {
+    let Ok(file) = std::fs::File::open(path) else {
+        return Ok(());
+    };
+    let Ok(mut archive) = zip::ZipArchive::new(file) else {
+        return Ok(());
+    };
+    let (per_file, total_limit) = (MAX_FILE_BYTES.value(), MAX_UNZIPPED_BYTES.value());
+    let mut total = 0u64;
+    for i in 0..archive.len() {
+        let Ok(member) = archive.by_index_raw(i) else {
+            continue;
+        };
+        let size = member.size();
+        if size > per_file {
+            return Err(crate::io::IoError::corrupt(
+                path,
+                MAX_FILE_BYTES.message(format!(
+                    "part \"{}\" of the workbook unpacks to {} MiB",
+                    crate::io::zip::decode_member_name(member.name_raw()),
+                    size.div_ceil(MIB)
+                )),
+            ));
+        }
+        total = total.saturating_add(size);
+        if total > total_limit {
+            return Err(crate::io::IoError::corrupt(
+                path,
+                MAX_UNZIPPED_BYTES.message(format!(
+                    "the workbook unpacks to more than {} MiB",
+                    total_limit / MIB
+                )),
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

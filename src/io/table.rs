@@ -92,6 +92,9 @@ pub fn read_xlsx_with(
     table_opts: TableOptions,
 ) -> Result<Layer, IoError> {
     std::fs::metadata(path).map_err(|e| IoError::io(path, e))?;
+    // .xlsx/.ods are zip archives: refuse a bomb before calamine inflates its parts
+    // (the shared-strings part is read whole when the workbook opens).
+    limits::check_zip_declared_sizes(path)?;
     let mut workbook = calamine::open_workbook_auto(path).map_err(|e| {
         IoError::corrupt(
             path,

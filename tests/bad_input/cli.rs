@@ -265,3 +265,29 @@ fn a_geojson_with_more_features_than_the_record_limit_is_refused() {
         "the file holds 3 features; qingling reads at most 2 records per layer",
     );
 }
+
+#[test]
+fn a_workbook_unpacking_past_the_archive_limit_is_refused_before_it_is_opened() {
+    // 120 cells of 32,000 distinct characters: the shared strings alone unpack to
+    // about 3.7 MiB while the .xlsx stays small.
+    let d = tmp();
+    let p = d.path().join("膨胀.xlsx");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, h) in ["名称", "经度", "纬度"].iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    for r in 1..=120u32 {
+        let text = format!("{r:05}{}", "a".repeat(32_000));
+        ws.write_string(r, 0, &text).unwrap();
+        ws.write_number(r, 1, 112.5).unwrap();
+        ws.write_number(r, 2, 37.8).unwrap();
+    }
+    wb.save(&p).unwrap();
+    assert!(std::fs::metadata(&p).unwrap().len() < (1 << 20));
+    inspect_fails(
+        &p,
+        &[("QINGLING_MAX_UNZIPPED_MB", "2")],
+        "the workbook unpacks to more than 2 MiB; qingling reads at most 2 MiB unpacked per archive (set QINGLING_MAX_UNZIPPED_MB to raise it)",
+    );
+}
