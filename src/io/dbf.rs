@@ -34,7 +34,7 @@ use encoding_rs::{Encoding, GB18030, GBK, UTF_8};
 
 use rayon::prelude::*;
 
-use crate::io::IoError;
+use crate::io::{IoError, limits};
 use crate::model::{EncodingInfo, EncodingSource, FieldDef, FieldKind, Problem, Value};
 
 /// One field descriptor as stored in the header (name still undecoded).
@@ -487,6 +487,15 @@ pub fn read_dbf(
 ) -> Result<DbfTable, IoError> {
     let header = parse_header(path, bytes)?;
     let n = header.available_records(bytes.len());
+    if limits::MAX_RECORDS.exceeded_by(n as u64) {
+        return Err(IoError::corrupt(
+            path,
+            limits::MAX_RECORDS.message(format!(
+                "the file holds {n} records (the header declares {})",
+                header.declared_records
+            )),
+        ));
+    }
     if n < header.declared_records as usize {
         problems.push(
             Problem::error(

@@ -4,6 +4,7 @@
 
 pub mod coord_text;
 pub mod dbf;
+pub mod limits;
 mod read;
 pub mod shp;
 pub mod shp_write;
@@ -11,6 +12,7 @@ pub mod zip;
 pub use read::{LAYER_EXTENSIONS, expand_inputs, is_layer_file, read_path, read_paths};
 pub mod geojson;
 pub mod table;
+pub mod validity;
 
 use std::path::{Path, PathBuf};
 

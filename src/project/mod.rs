@@ -23,6 +23,7 @@ pub mod store;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 pub use layers::LayerEntry;
@@ -377,6 +378,12 @@ impl Project {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .at(path)?;
+        // A project file may come from anyone: views and triggers stored in it may
+        // call only innocuous SQL functions, and no SQL can damage the file format.
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false)
+            .at(path)?;
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)
+            .at(path)?;
         // Wait for another program's write to finish instead of failing at once.
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .at(path)?;
