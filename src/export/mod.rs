@@ -52,6 +52,7 @@ impl ExportFormat {
         }
     }
 
+    /// The format's name for messages.
     pub fn label(self) -> &'static str {
         match self {
             ExportFormat::Csv => "CSV",
