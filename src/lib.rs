@@ -9,10 +9,15 @@
 
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+pub mod check;
 pub mod cli;
 pub mod crs;
 pub mod engine;
 pub mod export;
+#[cfg(feature = "gui")]
+pub mod gui;
 pub mod io;
 pub mod model;
 pub mod project;
+pub mod rules;
+pub mod synth;

@@ -16,6 +16,7 @@
 mod csv;
 mod geojson;
 mod gpkg;
+mod shp;
 mod summary;
 mod xlsx;
 
@@ -25,6 +26,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::model::Finding;
 
+pub use shp::SHP_FIELDS;
 pub use summary::{SummaryCounts, summary_counts};
 
 /// The formats findings can be exported to.
@@ -71,10 +73,6 @@ pub enum ExportError {
         "{path}: unknown export format; name the output .csv, .xlsx, .geojson, .json, .shp or .gpkg"
     )]
     UnknownFormat { path: PathBuf },
-    #[error(
-        "{path}: {format} export is not available in this build; export to .gpkg, .geojson, .xlsx or .csv instead"
-    )]
-    Unsupported { path: PathBuf, format: &'static str },
     #[error("{path}: cannot write the file: {source}")]
     Io {
         path: PathBuf,
@@ -112,10 +110,8 @@ pub fn export_findings(findings: &[Finding], out: &Path) -> Result<(), ExportErr
         ExportFormat::GeoPackage => {
             write_atomically(out, |tmp| gpkg::write_findings_gpkg(findings, tmp, out))
         }
-        ExportFormat::Shapefile => Err(ExportError::Unsupported {
-            path: out.to_path_buf(),
-            format: format.label(),
-        }),
+        // The shapefile writer writes each file of the set through its own temporary.
+        ExportFormat::Shapefile => shp::write_findings_shp(findings, out),
     }
 }
 
@@ -262,10 +258,8 @@ mod tests {
     }
 
     #[test]
-    fn shapefile_and_unknown_extensions_are_refused_with_advice() {
+    fn unknown_extensions_are_refused_with_advice() {
         let dir = tempfile::tempdir().unwrap();
-        let e = export_findings(&[], &dir.path().join("f.shp")).unwrap_err();
-        assert!(matches!(e, ExportError::Unsupported { .. }));
         let e = export_findings(&[], &dir.path().join("f.txt")).unwrap_err();
         assert!(e.to_string().contains(".xlsx"));
     }

@@ -2,6 +2,16 @@
 //! [`Layer`](crate::model::Layer) with attributes decoded to UTF-8 and per-record
 //! problems; a file that cannot be read at all gives an [`IoError`] naming it.
 
+pub mod coord_text;
+pub mod dbf;
+mod read;
+pub mod shp;
+pub mod shp_write;
+pub mod zip;
+pub use read::{LAYER_EXTENSIONS, expand_inputs, is_layer_file, read_path, read_paths};
+pub mod geojson;
+pub mod table;
+
 use std::path::{Path, PathBuf};
 
 use crate::crs::Crs;
@@ -69,4 +79,63 @@ impl IoError {
             | IoError::Missing { path, .. } => path,
         }
     }
+}
+
+/// The encoding for a label as users and `.cpg` files write it: every label
+/// `encoding_rs` knows plus Windows code-page numbers (936, CP936, 65001, 950, 1252…).
+/// GB2312 and GBK are decoded as GB18030, their superset, so no character is lost.
+pub fn encoding_for_label(label: &str) -> Option<&'static encoding_rs::Encoding> {
+    let l = label.trim().trim_start_matches('\u{feff}').trim();
+    let lower = l.to_ascii_lowercase();
+    let by_codepage = match lower
+        .trim_start_matches("cp")
+        .trim_start_matches("windows-")
+    {
+        "936" | "54936" => Some(encoding_rs::GB18030),
+        "65001" => Some(encoding_rs::UTF_8),
+        "950" => Some(encoding_rs::BIG5),
+        "1252" => Some(encoding_rs::WINDOWS_1252),
+        "949" => Some(encoding_rs::EUC_KR),
+        "932" => Some(encoding_rs::SHIFT_JIS),
+        _ => None,
+    };
+    if by_codepage.is_some() {
+        return by_codepage;
+    }
+    match lower.as_str() {
+        "gbk" | "gb2312" | "gb_2312" | "gb18030" | "euc-cn" => return Some(encoding_rs::GB18030),
+        "utf8" | "utf-8" | "utf_8" => return Some(encoding_rs::UTF_8),
+        _ => {}
+    }
+    encoding_rs::Encoding::for_label(l.as_bytes())
+}
+
+/// Writes a file through a temporary file in the same folder and renames it over
+/// the target, so a crash mid-write never leaves a half file under the real name.
+pub fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let file = std::fs::File::create(&tmp)?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+        write(&mut w)?;
+        w.flush()?;
+        w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }

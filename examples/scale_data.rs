@@ -1,0 +1,134 @@
+//! Writes a scale test set: N point sites × M zone polygons as shapefiles in
+//! CGCS2000 3-degree Gauss-Kruger CM 111E (EPSG:4546, with an ESRI .prj) and GBK DBFs
+//! (language driver 0x4D, no .cpg), like county offices send them.
+//!
+//!     cargo run --release --example scale_data -- --sites 1000000 --zones 2000 --out scale-data/1m-2k
+
+use std::path::PathBuf;
+
+use qingling::io::shp_write::{ShapefileWriteOptions, write_shapefile};
+use qingling::model::{FieldDef, FieldKind, Value};
+use qingling::synth;
+
+const COUNTIES: [&str; 8] = [
+    "小店区",
+    "迎泽区",
+    "清徐县",
+    "阳曲县",
+    "娄烦县",
+    "古交市",
+    "晋源区",
+    "尖草坪区",
+];
+const FUELS: [&str; 5] = ["燃煤", "天然气", "电", "生物质", "洁净型煤"];
+const STATUS: [&str; 3] = ["在用", "停用", "已淘汰"];
+const LEVELS: [&str; 3] = ["一级保护区", "二级保护区", "准保护区"];
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut sites = 1_000_000usize;
+    let mut zones = 2_000usize;
+    let mut out = PathBuf::from("scale-data");
+    let mut seed = 2019u64;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let v = args.next().ok_or(format!("{a} needs a value"))?;
+        match a.as_str() {
+            "--sites" => sites = v.parse()?,
+            "--zones" => zones = v.parse()?,
+            "--out" => out = v.into(),
+            "--seed" => seed = v.parse()?,
+            _ => return Err(format!("unknown argument {a}").into()),
+        }
+    }
+    std::fs::create_dir_all(&out)?;
+    let prj = qingling::crs::prj_wkt_for_epsg(4546);
+    let opts = ShapefileWriteOptions {
+        encoding: encoding_rs::GBK,
+        ldid: Some(0x4D),
+        write_cpg: false,
+        prj,
+        ..ShapefileWriteOptions::default()
+    };
+
+    let zone_geoms = synth::zones(zones, seed, 0.2);
+    let zone_fields = vec![
+        FieldDef {
+            name: "水源地名称".into(),
+            kind: FieldKind::Text,
+        },
+        FieldDef {
+            name: "保护区级别".into(),
+            kind: FieldKind::Text,
+        },
+        FieldDef {
+            name: "县区".into(),
+            kind: FieldKind::Text,
+        },
+    ];
+    let zone_rows: Vec<Vec<Value>> = (0..zones)
+        .map(|i| {
+            vec![
+                Value::Text(format!("第{i}号水源地")),
+                Value::Text(LEVELS[i % 3].into()),
+                Value::Text(COUNTIES[i % COUNTIES.len()].into()),
+            ]
+        })
+        .collect();
+    let zone_opt: Vec<_> = zone_geoms.iter().cloned().map(Some).collect();
+    write_shapefile(
+        &out.join("zones.shp"),
+        &zone_opt,
+        &zone_fields,
+        &zone_rows,
+        &opts,
+    )?;
+    eprintln!("wrote {zones} zones");
+
+    let site_geoms: Vec<_> = synth::sites(sites, seed, &zone_geoms)
+        .into_iter()
+        .map(Some)
+        .collect();
+    drop(zone_opt);
+    let site_fields = vec![
+        FieldDef {
+            name: "单位名称".into(),
+            kind: FieldKind::Text,
+        },
+        FieldDef {
+            name: "县区".into(),
+            kind: FieldKind::Text,
+        },
+        FieldDef {
+            name: "燃料类型".into(),
+            kind: FieldKind::Text,
+        },
+        FieldDef {
+            name: "额定蒸发量".into(),
+            kind: FieldKind::Float,
+        },
+        FieldDef {
+            name: "状态".into(),
+            kind: FieldKind::Text,
+        },
+    ];
+    let site_rows: Vec<Vec<Value>> = (0..sites)
+        .map(|i| {
+            vec![
+                Value::Text(format!("第{i}号锅炉单位")),
+                Value::Text(COUNTIES[i % COUNTIES.len()].into()),
+                Value::Text(FUELS[i % FUELS.len()].into()),
+                Value::Float(((i % 80) as f64) * 0.5),
+                Value::Text(STATUS[i % STATUS.len()].into()),
+            ]
+        })
+        .collect();
+    write_shapefile(
+        &out.join("sites.shp"),
+        &site_geoms,
+        &site_fields,
+        &site_rows,
+        &opts,
+    )?;
+    eprintln!("wrote {sites} sites to {}", out.display());
+    Ok(())
+}

@@ -1,0 +1,500 @@
+//! A polygon prepared for many point tests: its rings flattened into one coordinate
+//! buffer and its edges bucketed into horizontal bands, so that locating a point
+//! looks only at the edges of one band (about log(vertices) work for real-shaped
+//! zones instead of every edge).
+//!
+//! Location is three-valued ([`Location`]) with an explicit boundary tolerance: a
+//! point within `tolerance` of any edge is [`Location::OnBoundary`], whatever the
+//! even-odd crossing count says. Interior is decided by even-odd crossings over
+//! every ring, which is exact for holes and for the rings of one polygon part.
+
+use geo_types::{Coord, LineString, Polygon};
+
+/// Where a point lies relative to an area, boundary semantics explicit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Location {
+    /// In the interior, farther than the tolerance from every edge.
+    Inside,
+    /// Within the tolerance of an edge (exactly on it, or a floating-point hair off).
+    OnBoundary,
+    /// In the exterior (or in a hole), farther than the tolerance from every edge.
+    Outside,
+}
+
+/// Average number of edge entries per band the banding aims for.
+const EDGES_PER_BAND: usize = 4;
+/// Upper bound on bands per polygon, so memory stays proportional to edges.
+const MAX_BANDS: usize = 1 << 16;
+
+/// One polygon (exterior + holes) with a banded edge index.
+#[derive(Clone, Debug)]
+pub struct PreparedPolygon {
+    /// All ring vertices, every ring closed (last == first).
+    coords: Vec<Coord<f64>>,
+    /// Start offset of each ring in `coords`, plus a final `coords.len()`.
+    ring_starts: Vec<u32>,
+    min: Coord<f64>,
+    max: Coord<f64>,
+    /// The boundary tolerance, in the polygon's CRS units.
+    tolerance: f64,
+    band_y0: f64,
+    band_height: f64,
+    /// `band_edges[band_offsets[b]..band_offsets[b+1]]` are the edges (index of the
+    /// edge's first vertex in `coords`) whose y-range, widened by the tolerance,
+    /// meets band `b`.
+    band_offsets: Vec<u32>,
+    band_edges: Vec<u32>,
+}
+
+impl PreparedPolygon {
+    /// Prepares a polygon. Rings with fewer than 3 distinct vertices add no area and
+    /// are ignored; open rings are closed. Returns `None` for a polygon with no usable
+    /// exterior or with non-finite coordinates.
+    pub fn new(polygon: &Polygon<f64>, tolerance: f64) -> Option<PreparedPolygon> {
+        let mut coords: Vec<Coord<f64>> = Vec::with_capacity(
+            polygon.exterior().0.len()
+                + polygon
+                    .interiors()
+                    .iter()
+                    .map(|r| r.0.len() + 1)
+                    .sum::<usize>()
+                + 1,
+        );
+        let mut ring_starts = Vec::with_capacity(polygon.interiors().len() + 2);
+        for (i, ring) in std::iter::once(polygon.exterior())
+            .chain(polygon.interiors())
+            .enumerate()
+        {
+            if !push_ring(&mut coords, &mut ring_starts, ring)? && i == 0 {
+                return None;
+            }
+        }
+        if ring_starts.is_empty() || u32::try_from(coords.len()).is_err() {
+            return None;
+        }
+        ring_starts.push(coords.len() as u32);
+        Some(Self::index(coords, ring_starts, tolerance.max(0.0)))
+    }
+
+    fn index(coords: Vec<Coord<f64>>, ring_starts: Vec<u32>, tolerance: f64) -> PreparedPolygon {
+        let mut min = Coord {
+            x: f64::INFINITY,
+            y: f64::INFINITY,
+        };
+        let mut max = Coord {
+            x: f64::NEG_INFINITY,
+            y: f64::NEG_INFINITY,
+        };
+        for c in &coords {
+            min.x = min.x.min(c.x);
+            min.y = min.y.min(c.y);
+            max.x = max.x.max(c.x);
+            max.y = max.y.max(c.y);
+        }
+        let edge_count = coords.len().saturating_sub(ring_starts.len() - 1);
+        let bands = (edge_count / EDGES_PER_BAND).clamp(1, MAX_BANDS);
+        let band_y0 = min.y - tolerance;
+        let span = (max.y + tolerance) - band_y0;
+        let band_height = if span > 0.0 { span / bands as f64 } else { 1.0 };
+
+        let band_of = |y: f64| -> usize {
+            let b = ((y - band_y0) / band_height).floor();
+            if b <= 0.0 {
+                0
+            } else {
+                (b as usize).min(bands - 1)
+            }
+        };
+        // Two passes: count entries per band, then fill (a CSR layout, no per-band Vec).
+        let mut counts = vec![0u32; bands + 1];
+        let each_edge = |f: &mut dyn FnMut(u32, usize, usize)| {
+            for r in 0..ring_starts.len() - 1 {
+                let (s, e) = (ring_starts[r] as usize, ring_starts[r + 1] as usize);
+                for i in s..e - 1 {
+                    let (a, b) = (coords[i], coords[i + 1]);
+                    let lo = band_of(a.y.min(b.y) - tolerance);
+                    let hi = band_of(a.y.max(b.y) + tolerance);
+                    f(i as u32, lo, hi);
+                }
+            }
+        };
+        each_edge(&mut |_, lo, hi| {
+            for c in &mut counts[lo..=hi] {
+                *c += 1;
+            }
+        });
+        let mut band_offsets = vec![0u32; bands + 1];
+        for b in 0..bands {
+            band_offsets[b + 1] = band_offsets[b] + counts[b];
+        }
+        let mut fill: Vec<u32> = band_offsets[..bands].to_vec();
+        let mut band_edges = vec![0u32; band_offsets[bands] as usize];
+        each_edge(&mut |edge, lo, hi| {
+            for slot in &mut fill[lo..=hi] {
+                band_edges[*slot as usize] = edge;
+                *slot += 1;
+            }
+        });
+        PreparedPolygon {
+            coords,
+            ring_starts,
+            min,
+            max,
+            tolerance,
+            band_y0,
+            band_height,
+            band_offsets,
+            band_edges,
+        }
+    }
+
+    /// Bounding box `(min, max)` of the polygon (without tolerance).
+    pub fn bounds(&self) -> (Coord<f64>, Coord<f64>) {
+        (self.min, self.max)
+    }
+
+    /// Number of vertices stored (rings closed).
+    pub fn vertex_count(&self) -> usize {
+        self.coords.len()
+    }
+
+    /// The boundary tolerance in CRS units.
+    pub fn tolerance(&self) -> f64 {
+        self.tolerance
+    }
+
+    fn band_range(&self, y: f64) -> &[u32] {
+        let bands = self.band_offsets.len() - 1;
+        let b = ((y - self.band_y0) / self.band_height).floor();
+        let b = if b <= 0.0 {
+            0
+        } else {
+            (b as usize).min(bands - 1)
+        };
+        &self.band_edges[self.band_offsets[b] as usize..self.band_offsets[b + 1] as usize]
+    }
+
+    /// Locates a point: inside, on the boundary (within the tolerance of an edge), or
+    /// outside (including inside a hole).
+    ///
+    /// ```
+    /// use geo_types::{coord, polygon, Coord};
+    /// use qingling::engine::{Location, PreparedPolygon};
+    /// let square = polygon![(x: 0.0, y: 0.0), (x: 10.0, y: 0.0), (x: 10.0, y: 10.0), (x: 0.0, y: 10.0)];
+    /// let p = PreparedPolygon::new(&square, 1e-4).unwrap();
+    /// assert_eq!(p.locate(coord! { x: 5.0, y: 5.0 }), Location::Inside);
+    /// assert_eq!(p.locate(coord! { x: 10.0, y: 3.0 }), Location::OnBoundary);
+    /// assert_eq!(p.locate(coord! { x: 10.00005, y: 3.0 }), Location::OnBoundary);
+    /// assert_eq!(p.locate(coord! { x: 10.001, y: 3.0 }), Location::Outside);
+    /// ```
+    pub fn locate(&self, p: Coord<f64>) -> Location {
+        let tol = self.tolerance;
+        if !(p.x >= self.min.x - tol
+            && p.x <= self.max.x + tol
+            && p.y >= self.min.y - tol
+            && p.y <= self.max.y + tol)
+        {
+            return Location::Outside;
+        }
+        let tol2 = tol * tol;
+        let mut inside = false;
+        for &e in self.band_range(p.y) {
+            let a = self.coords[e as usize];
+            let b = self.coords[e as usize + 1];
+            // Boundary band: only edges whose box, widened by tol, holds the point.
+            if p.y >= a.y.min(b.y) - tol
+                && p.y <= a.y.max(b.y) + tol
+                && p.x >= a.x.min(b.x) - tol
+                && p.x <= a.x.max(b.x) + tol
+                && segment_distance2(p, a, b) <= tol2
+            {
+                return Location::OnBoundary;
+            }
+            // Even-odd crossing of the ray to +x, half-open in y so vertices count once.
+            if (a.y > p.y) != (b.y > p.y) {
+                let x_cross = a.x + (p.y - a.y) * (b.x - a.x) / (b.y - a.y);
+                if p.x < x_cross {
+                    inside = !inside;
+                }
+            }
+        }
+        if inside {
+            Location::Inside
+        } else {
+            Location::Outside
+        }
+    }
+
+    /// Distance from `p` to the nearest edge, in CRS units, with x distances scaled by
+    /// `x_scale` (1 for projected CRSs; cos(latitude) for degrees, to rank edges by
+    /// ground distance). Returns the distance and the nearest point on the boundary.
+    /// Looks at bands outward from the point's band and stops as soon as no farther
+    /// band can hold a nearer edge.
+    pub fn nearest_boundary(&self, p: Coord<f64>, x_scale: f64) -> (f64, Coord<f64>) {
+        let bands = self.band_offsets.len() - 1;
+        let fb = ((p.y - self.band_y0) / self.band_height).floor();
+        let home = if fb <= 0.0 {
+            0
+        } else {
+            (fb as usize).min(bands - 1)
+        };
+        let mut best = f64::INFINITY;
+        let mut best_pt = p;
+        let visit = |b: usize, best: &mut f64, best_pt: &mut Coord<f64>| {
+            for &e in
+                &self.band_edges[self.band_offsets[b] as usize..self.band_offsets[b + 1] as usize]
+            {
+                let a = self.coords[e as usize];
+                let c = self.coords[e as usize + 1];
+                let (d2, q) = segment_nearest(p, a, c, x_scale);
+                if d2 < *best {
+                    *best = d2;
+                    *best_pt = q;
+                }
+            }
+        };
+        visit(home, &mut best, &mut best_pt);
+        let mut k = 1;
+        loop {
+            let below = home.checked_sub(k);
+            let above = (home + k < bands).then_some(home + k);
+            if below.is_none() && above.is_none() {
+                break;
+            }
+            // Nearest possible y-gap to band home±k is (k-1) full bands.
+            let gap = (k as f64 - 1.0) * self.band_height;
+            if gap > 0.0 && gap * gap > best {
+                break;
+            }
+            if let Some(b) = below {
+                visit(b, &mut best, &mut best_pt);
+            }
+            if let Some(b) = above {
+                visit(b, &mut best, &mut best_pt);
+            }
+            k += 1;
+        }
+        (best.sqrt(), best_pt)
+    }
+
+    /// The prepared rings as a geo polygon again (exterior first, then holes), for the
+    /// rare exact tests on line and polygon sites.
+    pub fn to_polygon(&self) -> Polygon<f64> {
+        let mut rings = (0..self.ring_starts.len() - 1).map(|r| {
+            LineString::from(
+                self.coords[self.ring_starts[r] as usize..self.ring_starts[r + 1] as usize]
+                    .to_vec(),
+            )
+        });
+        let exterior = rings.next().unwrap_or_else(|| LineString::new(vec![]));
+        Polygon::new(exterior, rings.collect())
+    }
+
+    /// Brute-force location over every edge: the reference the banded path must agree
+    /// with (used by tests and benchmarks).
+    pub fn locate_brute_force(&self, p: Coord<f64>) -> Location {
+        let tol2 = self.tolerance * self.tolerance;
+        let mut inside = false;
+        for r in 0..self.ring_starts.len() - 1 {
+            let (s, e) = (
+                self.ring_starts[r] as usize,
+                self.ring_starts[r + 1] as usize,
+            );
+            for i in s..e - 1 {
+                let (a, b) = (self.coords[i], self.coords[i + 1]);
+                if segment_distance2(p, a, b) <= tol2 {
+                    return Location::OnBoundary;
+                }
+                if (a.y > p.y) != (b.y > p.y) {
+                    let x_cross = a.x + (p.y - a.y) * (b.x - a.x) / (b.y - a.y);
+                    if p.x < x_cross {
+                        inside = !inside;
+                    }
+                }
+            }
+        }
+        if inside {
+            Location::Inside
+        } else {
+            Location::Outside
+        }
+    }
+}
+
+/// Appends one ring (closed, finite). Returns Ok(false) if it is degenerate and was
+/// skipped, None (abort) on non-finite coordinates.
+fn push_ring(
+    coords: &mut Vec<Coord<f64>>,
+    ring_starts: &mut Vec<u32>,
+    ring: &LineString<f64>,
+) -> Option<bool> {
+    let pts = &ring.0;
+    if pts.iter().any(|c| !c.x.is_finite() || !c.y.is_finite()) {
+        return None;
+    }
+    let closed = pts.len() >= 2 && pts[0] == pts[pts.len() - 1];
+    let distinct = if closed { pts.len() - 1 } else { pts.len() };
+    if distinct < 3 {
+        return Some(false);
+    }
+    ring_starts.push(u32::try_from(coords.len()).ok()?);
+    coords.extend_from_slice(pts);
+    if !closed {
+        coords.push(pts[0]);
+    }
+    Some(true)
+}
+
+/// Squared distance from `p` to segment `ab`.
+#[inline]
+fn segment_distance2(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
+    segment_nearest(p, a, b, 1.0).0
+}
+
+/// Squared (x-scaled) distance from `p` to segment `ab` and the nearest point.
+#[inline]
+fn segment_nearest(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>, x_scale: f64) -> (f64, Coord<f64>) {
+    let (ax, bx, px) = (a.x * x_scale, b.x * x_scale, p.x * x_scale);
+    let (dx, dy) = (bx - ax, b.y - a.y);
+    let len2 = dx * dx + dy * dy;
+    let t = if len2 > 0.0 {
+        (((px - ax) * dx + (p.y - a.y) * dy) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let (qx, qy) = (ax + t * dx, a.y + t * dy);
+    let (ex, ey) = (px - qx, p.y - qy);
+    let q = if t <= 0.0 {
+        a
+    } else if t >= 1.0 {
+        b
+    } else {
+        Coord {
+            x: a.x + t * (b.x - a.x),
+            y: qy,
+        }
+    };
+    (ex * ex + ey * ey, q)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo_types::{coord, polygon};
+    use proptest::prelude::*;
+
+    fn square_with_hole() -> Polygon<f64> {
+        polygon!(
+            exterior: [(x: 0.0, y: 0.0), (x: 100.0, y: 0.0), (x: 100.0, y: 100.0), (x: 0.0, y: 100.0), (x: 0.0, y: 0.0)],
+            interiors: [[(x: 40.0, y: 40.0), (x: 40.0, y: 60.0), (x: 60.0, y: 60.0), (x: 60.0, y: 40.0), (x: 40.0, y: 40.0)]],
+        )
+    }
+
+    #[test]
+    fn a_point_in_the_hole_is_outside_and_on_the_hole_edge_is_boundary() {
+        let p = PreparedPolygon::new(&square_with_hole(), 1e-4).unwrap();
+        assert_eq!(p.locate(coord! {x: 50.0, y: 50.0}), Location::Outside);
+        assert_eq!(p.locate(coord! {x: 40.0, y: 50.0}), Location::OnBoundary);
+        assert_eq!(p.locate(coord! {x: 20.0, y: 50.0}), Location::Inside);
+        assert_eq!(p.locate(coord! {x: 150.0, y: 50.0}), Location::Outside);
+    }
+
+    #[test]
+    fn vertices_and_edge_midpoints_are_on_the_boundary() {
+        let poly = random_star(12345, 300, 1000.0, 3);
+        let p = PreparedPolygon::new(&poly, 1e-4).unwrap();
+        for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+            for w in ring.0.windows(2) {
+                assert_eq!(p.locate(w[0]), Location::OnBoundary, "vertex {:?}", w[0]);
+                let mid = coord! { x: (w[0].x + w[1].x) / 2.0, y: (w[0].y + w[1].y) / 2.0 };
+                assert_eq!(p.locate(mid), Location::OnBoundary, "midpoint {mid:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_u_shape_has_its_notch_outside() {
+        let u = polygon![(x: 0.0, y: 0.0), (x: 30.0, y: 0.0), (x: 30.0, y: 30.0), (x: 20.0, y: 30.0),
+            (x: 20.0, y: 10.0), (x: 10.0, y: 10.0), (x: 10.0, y: 30.0), (x: 0.0, y: 30.0)];
+        let p = PreparedPolygon::new(&u, 1e-4).unwrap();
+        assert_eq!(p.locate(coord! {x: 15.0, y: 20.0}), Location::Outside);
+        assert_eq!(p.locate(coord! {x: 5.0, y: 20.0}), Location::Inside);
+        assert_eq!(p.locate(coord! {x: 15.0, y: 5.0}), Location::Inside);
+    }
+
+    #[test]
+    fn nearest_boundary_is_exact_for_a_square() {
+        let p = PreparedPolygon::new(&square_with_hole(), 1e-4).unwrap();
+        let (d, q) = p.nearest_boundary(coord! {x: 10.0, y: 50.0}, 1.0);
+        assert!((d - 10.0).abs() < 1e-12);
+        assert_eq!(q, coord! {x: 0.0, y: 50.0});
+        let (d, _) = p.nearest_boundary(coord! {x: 50.0, y: 50.0}, 1.0);
+        assert!((d - 10.0).abs() < 1e-12);
+        let (d, _) = p.nearest_boundary(coord! {x: 103.0, y: 104.0}, 1.0);
+        assert!((d - 5.0).abs() < 1e-12);
+    }
+
+    /// A star-shaped (so simple) polygon with `holes` small square holes near its centre.
+    pub(crate) fn random_star(seed: u64, n: usize, radius: f64, holes: usize) -> Polygon<f64> {
+        let mut rng = seed;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            (rng >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut ext: Vec<Coord<f64>> = (0..n)
+            .map(|i| {
+                let a = i as f64 / n as f64 * std::f64::consts::TAU;
+                let r = radius * (0.5 + 0.5 * next());
+                coord! { x: r * a.cos(), y: r * a.sin() }
+            })
+            .collect();
+        ext.push(ext[0]);
+        let interiors = (0..holes)
+            .map(|h| {
+                let cx = (h as f64 - holes as f64 / 2.0) * radius * 0.1;
+                let s = radius * 0.04;
+                LineString::from(vec![
+                    (cx - s, -s),
+                    (cx - s, s),
+                    (cx + s, s),
+                    (cx + s, -s),
+                    (cx - s, -s),
+                ])
+            })
+            .collect();
+        Polygon::new(LineString::from(ext), interiors)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn banded_location_agrees_with_brute_force(seed in 1u64..u64::MAX, n in 3usize..400, holes in 0usize..4,
+                                                   pts in prop::collection::vec((-1.2f64..1.2, -1.2f64..1.2), 200)) {
+            let poly = random_star(seed, n, 1000.0, holes);
+            let p = PreparedPolygon::new(&poly, 1e-4).unwrap();
+            for (x, y) in pts {
+                let c = coord! { x: x * 1000.0, y: y * 1000.0 };
+                prop_assert_eq!(p.locate(c), p.locate_brute_force(c), "at {:?}", c);
+            }
+            // Vertices too: the boundary band must be found through the bands.
+            for c in poly.exterior().0.iter().take(50) {
+                prop_assert_eq!(p.locate(*c), Location::OnBoundary);
+            }
+        }
+
+        #[test]
+        fn nearest_boundary_agrees_with_brute_force(seed in 1u64..u64::MAX, n in 3usize..200,
+                                                    x in -1.5f64..1.5, y in -1.5f64..1.5) {
+            let poly = random_star(seed, n, 1000.0, 2);
+            let p = PreparedPolygon::new(&poly, 1e-4).unwrap();
+            let c = coord! { x: x * 1000.0, y: y * 1000.0 };
+            let (d, _) = p.nearest_boundary(c, 1.0);
+            let brute = std::iter::once(poly.exterior()).chain(poly.interiors())
+                .flat_map(|r| r.0.windows(2).map(|w| segment_distance2(c, w[0], w[1]).sqrt()).collect::<Vec<_>>())
+                .fold(f64::INFINITY, f64::min);
+            prop_assert!((d - brute).abs() < 1e-9, "{} vs {}", d, brute);
+        }
+    }
+}

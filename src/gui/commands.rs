@@ -1,0 +1,66 @@
+//! What panels ask the app to do. Panels never change state themselves: they push a
+//! [`Command`] and the app applies the queue in one place
+//! ([`App::apply_commands`](super::app::App::apply_commands)).
+
+use std::path::PathBuf;
+
+use eframe::egui::Color32;
+
+use super::i18n::Language;
+use super::jobs::JobId;
+use super::map::view::MapView;
+use super::state::{FeatureRef, LayerId};
+use crate::rules::roles::LayerRole;
+
+/// Which side panel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PanelKind {
+    Layers,
+    Attributes,
+    Problems,
+}
+
+/// One request from the UI.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    SetLanguage(Language),
+    /// Ask where to create a project (system dialog, else a new file in the last folder).
+    NewProject,
+    /// Ask for a project to open (system dialog, else the in-app chooser).
+    OpenProject,
+    OpenProjectPath(PathBuf),
+    CreateProject(PathBuf),
+    /// Ask the system file dialog for data files (falls back to the in-app chooser).
+    AddLayersDialog,
+    OpenFileChooser,
+    CloseFileChooser,
+    /// Show this folder in the in-app chooser.
+    ChooserNavigate(PathBuf),
+    ChooserSetPathText(String),
+    ChooserToggle(PathBuf),
+    ChooserShowAll(bool),
+    /// Read these files on a worker.
+    LoadFiles(Vec<PathBuf>),
+    RemoveLayer(LayerId),
+    SetVisible(LayerId, bool),
+    /// Move in the list: -1 up (drawn later, on top), +1 down.
+    MoveLayer(LayerId, i32),
+    SetColor(LayerId, Color32),
+    SetOpacity(LayerId, f32),
+    SetLabelField(LayerId, Option<usize>),
+    /// Read the layer's file again with this encoding.
+    ReloadWithEncoding(LayerId, &'static encoding_rs::Encoding),
+    /// Read the layer's file again in this CRS (`EPSG:n` as typed by the user).
+    ReloadWithCrs(LayerId, String),
+    SetRole(LayerId, Option<LayerRole>),
+    ZoomToLayer(LayerId),
+    ZoomToAll,
+    SetView(MapView),
+    Select(Option<FeatureRef>),
+    /// Prepare simplified, triangulated shapes of a layer for a detail level.
+    PrepareLevel(LayerId, i32),
+    CancelJob(JobId),
+    TogglePanel(PanelKind),
+    ShowAbout(bool),
+    Quit,
+}

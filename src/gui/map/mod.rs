@@ -1,0 +1,8 @@
+//! The map: a projector between Web Mercator and the screen ([`view`]), geometry
+//! prepared for drawing on workers ([`cache`], [`tessellate`]) and the canvas widget
+//! that pans, zooms, draws and identifies ([`canvas`]).
+
+pub mod cache;
+pub mod canvas;
+pub mod tessellate;
+pub mod view;

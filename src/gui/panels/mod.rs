@@ -1,0 +1,8 @@
+//! The panels around the map. Each is a function `xxx_ui(ui, &state, &mut commands)`
+//! that draws from the state and pushes [`Command`](super::commands::Command)s.
+
+pub mod file_chooser;
+pub mod identify;
+pub mod layers;
+pub mod menu;
+pub mod problems;

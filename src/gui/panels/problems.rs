@@ -1,0 +1,88 @@
+//! The problems list: every file that could not be read and every record, row or
+//! field a reader or the map could not use, with what to do about it.
+
+use eframe::egui;
+use egui_extras::{Column, TableBuilder};
+
+use crate::gui::commands::Command;
+use crate::gui::i18n::Tr;
+use crate::gui::state::AppState;
+use crate::model::ProblemLevel;
+
+/// The problems panel.
+pub fn problems_ui(ui: &mut egui::Ui, state: &AppState, _cmds: &mut Vec<Command>) {
+    let lang = state.settings.language;
+    let t = |k| lang.tr(k);
+    let problems: Vec<_> = state.all_problems().collect();
+    ui.horizontal(|ui| {
+        ui.heading(t(Tr::Problems));
+        ui.label(format!("({})", problems.len()));
+    });
+    if problems.is_empty() {
+        ui.label(t(Tr::NoProblems));
+        return;
+    }
+    TableBuilder::new(ui)
+        .striped(true)
+        .resizable(true)
+        .column(Column::auto().at_least(40.0))
+        .column(Column::initial(180.0).at_least(60.0).clip(true))
+        .column(Column::auto().at_least(60.0))
+        .column(Column::initial(90.0).clip(true))
+        .column(Column::initial(320.0).at_least(80.0).clip(true))
+        .column(Column::remainder().clip(true))
+        .header(20.0, |mut h| {
+            for k in [
+                Tr::Level,
+                Tr::File,
+                Tr::Record,
+                Tr::Field,
+                Tr::Message,
+                Tr::Hint,
+            ] {
+                h.col(|ui| {
+                    ui.strong(t(k));
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(18.0, problems.len(), |mut row| {
+                let p = problems[row.index()];
+                row.col(|ui| {
+                    match p.level {
+                        ProblemLevel::Error => {
+                            ui.colored_label(ui.visuals().error_fg_color, t(Tr::LevelError))
+                        }
+                        ProblemLevel::Warning => {
+                            ui.colored_label(ui.visuals().warn_fg_color, t(Tr::LevelWarning))
+                        }
+                    };
+                });
+                row.col(|ui| {
+                    let name = p
+                        .file
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| p.file.display().to_string());
+                    ui.label(name).on_hover_text(p.file.display().to_string());
+                });
+                row.col(|ui| {
+                    let where_ = match (p.row, p.record) {
+                        (Some(r), _) => format!("{r}"),
+                        (None, Some(fid)) => format!("#{fid}"),
+                        (None, None) => String::new(),
+                    };
+                    ui.label(where_);
+                });
+                row.col(|ui| {
+                    ui.label(p.field.as_deref().unwrap_or(""));
+                });
+                row.col(|ui| {
+                    ui.label(&p.message).on_hover_text(&p.message);
+                });
+                row.col(|ui| {
+                    ui.label(p.hint.as_deref().unwrap_or(""));
+                });
+            });
+        });
+}

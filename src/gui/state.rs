@@ -1,0 +1,173 @@
+//! Runtime state of the app: the loaded layers and their styles, the map view, the
+//! selection, the file chooser, job progress. Panels read it; only the app changes
+//! it, by applying [`Command`](super::commands::Command)s. Nothing here is saved
+//! (what is saved lives in [`Settings`]).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use eframe::egui::Color32;
+
+use super::jobs::JobId;
+use super::map::cache::{DisplayLayer, ShapeCache};
+use super::map::view::{MapView, WorldPos};
+use super::panels::file_chooser::FileChooserState;
+use super::settings::Settings;
+use crate::io::ReadOptions;
+use crate::model::{Layer, Problem};
+use crate::rules::roles::LayerRole;
+
+/// Identifies a loaded layer for the lifetime of the app.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LayerId(pub u64);
+
+/// How a layer is drawn.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LayerStyle {
+    pub visible: bool,
+    pub color: Color32,
+    /// Fill opacity of polygons, 0..=1 (outlines and symbols stay opaque).
+    pub opacity: f32,
+}
+
+/// Distinct colours handed to new layers in turn.
+pub const PALETTE: [Color32; 8] = [
+    Color32::from_rgb(31, 119, 180),
+    Color32::from_rgb(214, 39, 40),
+    Color32::from_rgb(44, 160, 44),
+    Color32::from_rgb(255, 127, 14),
+    Color32::from_rgb(148, 103, 189),
+    Color32::from_rgb(140, 86, 75),
+    Color32::from_rgb(227, 119, 194),
+    Color32::from_rgb(23, 190, 207),
+];
+
+/// A loaded layer with what the map needs.
+pub struct MapLayer {
+    pub id: LayerId,
+    pub layer: Arc<Layer>,
+    /// The file it was read from (a zip may give several layers).
+    pub path: PathBuf,
+    /// The options it was read with (changed to read it again differently).
+    pub options: ReadOptions,
+    /// `None` when it cannot be drawn (the reason is in `display_problems`).
+    pub display: Option<Arc<DisplayLayer>>,
+    /// Problems found while preparing the layer for the map.
+    pub display_problems: Vec<Problem>,
+    pub style: LayerStyle,
+    /// The attribute shown as a label, if any.
+    pub label_field: Option<usize>,
+    /// What the layer is for in the check (guessed, or set by the user).
+    pub role: Option<LayerRole>,
+}
+
+/// A feature of a layer: the layer and the index into its `features`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FeatureRef {
+    pub layer: LayerId,
+    pub index: usize,
+}
+
+/// A running job as the status bar shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobStatus {
+    pub id: JobId,
+    pub name: String,
+    pub progress: f32,
+    pub cancelling: bool,
+}
+
+/// Everything the panels draw from.
+#[derive(Default)]
+pub struct AppState {
+    pub settings: Settings,
+    /// The open project file, if any.
+    pub project: Option<PathBuf>,
+    /// Top of the list is drawn on top.
+    pub layers: Vec<MapLayer>,
+    /// Files that could not be read at all, as problems.
+    pub load_problems: Vec<Problem>,
+    pub view: MapView,
+    /// True once the view was fitted to data (the first load zooms to it).
+    pub view_fitted: bool,
+    pub selection: Option<FeatureRef>,
+    /// Pointer position over the map, in the display CRS.
+    pub hover_world: Option<WorldPos>,
+    pub file_chooser: Option<FileChooserState>,
+    pub jobs: Vec<JobStatus>,
+    /// The last thing that happened, shown in the status bar.
+    pub status: Option<String>,
+    pub show_about: bool,
+    pub shapes: ShapeCache,
+}
+
+impl AppState {
+    pub fn layer(&self, id: LayerId) -> Option<&MapLayer> {
+        self.layers.iter().find(|l| l.id == id)
+    }
+    pub fn layer_mut(&mut self, id: LayerId) -> Option<&mut MapLayer> {
+        self.layers.iter_mut().find(|l| l.id == id)
+    }
+
+    /// All problems to list: unreadable files, then each layer's reading and display
+    /// problems in layer order.
+    pub fn all_problems(&self) -> impl Iterator<Item = &Problem> {
+        self.load_problems.iter().chain(
+            self.layers
+                .iter()
+                .flat_map(|l| l.layer.problems.iter().chain(l.display_problems.iter())),
+        )
+    }
+}
+
+/// The field to label features with: the first whose name says it is a name.
+pub fn guess_label_field(layer: &Layer) -> Option<usize> {
+    const NAME_HINTS: [&str; 6] = ["名称", "单位名称", "企业名称", "水源地名称", "name", "mc"];
+    for hint in NAME_HINTS {
+        if let Some(i) = layer
+            .fields
+            .iter()
+            .position(|f| f.name.to_lowercase().contains(hint))
+        {
+            return Some(i);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{CrsInfo, CrsSource, FieldDef, FieldKind, GeometryKind, SourceFormat};
+
+    #[test]
+    fn a_name_field_is_chosen_for_labels() {
+        let mk = |names: &[&str]| Layer {
+            name: "t".into(),
+            source: PathBuf::from("t.shp"),
+            format: SourceFormat::Shapefile,
+            geometry_kind: GeometryKind::Point,
+            has_z: false,
+            crs: CrsInfo {
+                crs: None,
+                source: CrsSource::FormatDefault,
+            },
+            encoding: None,
+            fields: names
+                .iter()
+                .map(|n| FieldDef {
+                    name: (*n).into(),
+                    kind: FieldKind::Text,
+                })
+                .collect(),
+            features: vec![],
+            problems: vec![],
+        };
+        assert_eq!(
+            guess_label_field(&mk(&["编号", "单位名称", "地址"])),
+            Some(1)
+        );
+        assert_eq!(guess_label_field(&mk(&["ID", "NAME"])), Some(1));
+        assert_eq!(guess_label_field(&mk(&["ID", "X", "Y"])), None);
+    }
+}

@@ -1,0 +1,279 @@
+//! The work the app's background jobs do: read files and prepare them for the map,
+//! simplify and triangulate a detail level, list a folder, ask the system file
+//! dialog, open a project. Each function runs on a worker thread and returns a
+//! [`JobOutput`] for the app to apply.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use geo_types::Coord;
+
+use super::fonts::SystemFont;
+use super::i18n::{Language, Tr};
+use super::jobs::JobContext;
+use super::map::cache::{DisplayLayer, tessellate_level};
+use super::map::tessellate::LevelShapes;
+use super::map::view::LonLat;
+use super::panels::file_chooser::{EXTENSIONS, Listing};
+use super::state::LayerId;
+use crate::crs::{Crs, Transform};
+use crate::io::{IoError, ReadOptions};
+use crate::model::{Layer, Problem};
+use crate::project::Project;
+use crate::rules::roles::{LayerRole, guess_role};
+
+/// A layer read and prepared for the map.
+pub struct LoadedLayer {
+    pub layer: Layer,
+    /// What the layer is for, guessed from its name, columns and geometry.
+    pub role: Option<LayerRole>,
+    pub display: Option<DisplayLayer>,
+    pub display_problems: Vec<Problem>,
+}
+
+/// What a finished job hands back.
+pub enum JobOutput {
+    /// Files read (or why not). `replace` is the layer being read again, if any.
+    Loaded {
+        path: PathBuf,
+        /// Boxed: read options are large and results pass once per job.
+        options: Box<ReadOptions>,
+        replace: Option<LayerId>,
+        result: Result<Vec<LoadedLayer>, Problem>,
+    },
+    Shapes {
+        layer: LayerId,
+        level: i32,
+        shapes: Option<LevelShapes>,
+    },
+    Listing(Listing),
+    /// The system dialog's answer and how long it was open (an instant `None` means
+    /// no dialog could be shown).
+    Picked {
+        files: Option<Vec<PathBuf>>,
+        elapsed: Duration,
+    },
+    /// A project opened or created, with its layers (or the error's sentence).
+    Project {
+        path: PathBuf,
+        result: Result<Vec<LoadedLayer>, String>,
+    },
+    /// The system dialog's answer for a project path.
+    ProjectPicked {
+        save: bool,
+        path: Option<PathBuf>,
+        elapsed: Duration,
+    },
+    SystemFonts(Vec<SystemFont>),
+}
+
+/// Read one file into layers with their CRS resolved (a zip may give several).
+fn load_layers(path: &Path, opts: &ReadOptions) -> Result<Vec<Layer>, IoError> {
+    crate::io::read_path(path, opts)
+}
+
+/// Read `path` and prepare every layer for the map (runs on a worker).
+pub fn load_file(
+    path: PathBuf,
+    options: ReadOptions,
+    replace: Option<LayerId>,
+    lang: Language,
+    jc: &JobContext,
+) -> JobOutput {
+    jc.set_progress(0.05);
+    let result = match load_layers(&path, &options) {
+        Err(e) => Err(Problem::error(e.path(), message_without_path(&e)).with_hint(match lang {
+            Language::Zh => "请确认文件完整且格式受支持（.shp .zip .geojson .json .xlsx .xls .csv .gpkg）",
+            Language::En => "check that the file is complete and of a supported type (.shp .zip .geojson .json .xlsx .xls .csv .gpkg)",
+        })),
+        Ok(layers) => {
+            let n = layers.len().max(1);
+            let mut out = Vec::new();
+            for (i, layer) in layers.into_iter().enumerate() {
+                if jc.is_cancelled() {
+                    break;
+                }
+                jc.set_progress(0.5 + 0.5 * i as f32 / n as f32);
+                out.push(prepare_for_map(layer, lang, jc));
+            }
+            Ok(out)
+        }
+    };
+    JobOutput::Loaded {
+        path,
+        options: Box::new(options),
+        replace,
+        result,
+    }
+}
+
+/// The error's sentence without the leading file name (the problems list has a
+/// column for that).
+fn message_without_path(e: &IoError) -> String {
+    let full = e.to_string();
+    let prefix = format!("{}: ", e.path().display());
+    full.strip_prefix(&prefix)
+        .map(str::to_owned)
+        .unwrap_or(full)
+}
+
+/// Put a layer's geometry into the display CRS (through lon/lat), or say why it
+/// cannot be drawn; and guess what the layer is for.
+pub fn prepare_for_map(layer: Layer, lang: Language, jc: &JobContext) -> LoadedLayer {
+    let mut display_problems = Vec::new();
+    let field_names: Vec<String> = layer.fields.iter().map(|f| f.name.clone()).collect();
+    let role = guess_role(&layer.name, &field_names, layer.geometry_kind);
+    let transform = match &layer.crs.crs {
+        None => Err(lang.tr(Tr::NoCrsCannotDraw).to_owned()),
+        Some(crs) => {
+            Transform::new(crs, &Crs::wgs84()).map_err(|e| lang.trf(Tr::CrsTransformFailed, &[&e]))
+        }
+    };
+    let display = match transform {
+        Err(message) => {
+            display_problems
+                .push(Problem::warning(&layer.source, message).with_hint(lang.tr(Tr::SetCrsHint)));
+            None
+        }
+        Ok(t) => {
+            let to_lonlat =
+                |c: Coord<f64>| t.apply(c.x, c.y).ok().map(|(lon, lat)| LonLat { lon, lat });
+            DisplayLayer::build(&layer, &to_lonlat, Some(jc)).map(|(d, unplaced)| {
+                for u in unplaced {
+                    let fid = layer
+                        .features
+                        .get(u.index)
+                        .map(|f| f.fid)
+                        .unwrap_or(u.index as u64);
+                    display_problems.push(
+                        Problem::warning(&layer.source, lang.tr(Tr::NotPlaced))
+                            .at_record(fid)
+                            .with_hint(lang.tr(Tr::SetCrsHint)),
+                    );
+                }
+                d
+            })
+        }
+    };
+    LoadedLayer {
+        layer,
+        role,
+        display,
+        display_problems,
+    }
+}
+
+/// Simplify and triangulate `display` for `level` (runs on a worker).
+pub fn prepare_level(
+    layer: LayerId,
+    display: &DisplayLayer,
+    level: i32,
+    jc: &JobContext,
+) -> JobOutput {
+    JobOutput::Shapes {
+        layer,
+        level,
+        shapes: tessellate_level(display, level, Some(jc)),
+    }
+}
+
+/// Ask the system file dialog for data files (runs on a worker).
+pub fn pick_files(start_dir: Option<PathBuf>, lang: Language) -> JobOutput {
+    let started = Instant::now();
+    let mut dialog = rfd::FileDialog::new()
+        .set_title(lang.tr(Tr::FileChooserTitle))
+        .add_filter(lang.tr(Tr::SupportedFiles), &EXTENSIONS)
+        .add_filter(lang.tr(Tr::AllFiles), &["*"]);
+    if let Some(dir) = start_dir {
+        dialog = dialog.set_directory(dir);
+    }
+    let files = dialog.pick_files();
+    JobOutput::Picked {
+        files,
+        elapsed: started.elapsed(),
+    }
+}
+
+/// Open a project file and read its layers back (runs on a worker).
+pub fn open_project(path: PathBuf, lang: Language, jc: &JobContext) -> JobOutput {
+    let result = (|| {
+        let project = Project::open(&path).map_err(|e| e.to_string())?;
+        let entries = project.layers().map_err(|e| e.to_string())?;
+        let n = entries.len().max(1);
+        let mut out = Vec::new();
+        for (i, entry) in entries.iter().enumerate() {
+            if jc.is_cancelled() {
+                break;
+            }
+            jc.set_progress(i as f32 / n as f32);
+            let layer = project
+                .load_layer(&entry.table_name)
+                .map_err(|e| e.to_string())?;
+            let mut loaded = prepare_for_map(layer, lang, jc);
+            if let Some(role) = LayerRole::from_code(&entry.role) {
+                loaded.role = Some(role);
+            }
+            out.push(loaded);
+        }
+        Ok(out)
+    })();
+    JobOutput::Project { path, result }
+}
+
+/// Create an empty project file (runs on a worker).
+pub fn create_project(path: PathBuf) -> JobOutput {
+    let result = Project::create(&path)
+        .map(|_| Vec::new())
+        .map_err(|e| e.to_string());
+    JobOutput::Project { path, result }
+}
+
+/// Ask the system dialog for a project file to open, or where to create one.
+pub fn pick_project(save: bool, start_dir: Option<PathBuf>, lang: Language) -> JobOutput {
+    let started = Instant::now();
+    let title = lang.tr(if save {
+        Tr::NewProject
+    } else {
+        Tr::OpenProject
+    });
+    let mut dialog = rfd::FileDialog::new()
+        .set_title(title.trim_end_matches('…'))
+        .add_filter("GeoPackage", &["gpkg"]);
+    if let Some(dir) = start_dir {
+        dialog = dialog.set_directory(dir);
+    }
+    let path = if save {
+        dialog
+            .set_file_name(lang.tr(Tr::DefaultProjectName))
+            .save_file()
+    } else {
+        dialog.pick_file()
+    };
+    JobOutput::ProjectPicked {
+        save,
+        path,
+        elapsed: started.elapsed(),
+    }
+}
+
+/// A path for a new project in `dir` that does not exist yet: `新项目.gpkg`,
+/// `新项目 2.gpkg`, ... (used when no save dialog can be shown).
+pub fn unused_project_path(dir: &Path, lang: Language) -> PathBuf {
+    let stem = lang
+        .tr(Tr::DefaultProjectName)
+        .trim_end_matches(".gpkg")
+        .to_owned();
+    let mut candidate = dir.join(format!("{stem}.gpkg"));
+    let mut n = 2;
+    while candidate.exists() {
+        candidate = dir.join(format!("{stem} {n}.gpkg"));
+        n += 1;
+    }
+    candidate
+}
+
+/// Find and read system CJK fonts (runs on a worker at startup).
+pub fn system_fonts() -> JobOutput {
+    let paths = super::fonts::find_system_cjk_fonts();
+    JobOutput::SystemFonts(super::fonts::read_system_fonts(&paths, 2))
+}

@@ -1,0 +1,974 @@
+//! dBASE III/IV (`.dbf`) attribute tables of shapefiles, with the text encoding
+//! question answered explicitly.
+//!
+//! The encoding of text (field names and `C` values) is chosen in this order and the
+//! choice is recorded as an [`EncodingInfo`]:
+//!
+//! 1. the user's override;
+//! 2. the `.cpg` file next to the `.dbf` (labels such as `GBK`, `936`, `UTF-8`, `65001`);
+//!    `ANSI`/`OEM`/`SYSTEM` declare nothing and fall through, an unknown label falls
+//!    through with a warning;
+//! 3. the language driver id (LDID) byte at header offset 29 (0x4D/0x7A = code page 936);
+//! 4. detection: text that is valid UTF-8 is UTF-8, anything else is read as GB18030.
+//!
+//! A declaration of UTF-8 over bytes that are not UTF-8 (a common lie) is overridden
+//! with a warning and the text is read as GB18030. An LDID declaring a legacy code page
+//! over text that is valid, non-ASCII UTF-8 is overridden the same way (LDIDs are often
+//! stale defaults; a `.cpg` is taken at its word). Characters that could not be
+//! decoded are replaced and reported once, never silently.
+//!
+//! `GB2312` and `GB18030` labels both decode as GB18030 (a strict superset of
+//! GB2312 and GBK); `GBK`/`936`/`CP936` are recorded as GBK. In `encoding_rs` the GBK
+//! and GB18030 decoders are the same, so this only changes the reported name.
+//!
+//! The reader never trusts the header: the record count is checked against the bytes
+//! present and fields running past the record length are dropped with a problem.
+
+use std::path::Path;
+
+use encoding_rs::{Encoding, GB18030, GBK, UTF_8};
+
+use rayon::prelude::*;
+
+use crate::io::IoError;
+use crate::model::{EncodingInfo, EncodingSource, FieldDef, FieldKind, Problem, Value};
+
+/// One field descriptor as stored in the header (name still undecoded).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DbfField {
+    /// Name bytes up to the first NUL, in the file's encoding.
+    pub raw_name: Vec<u8>,
+    /// The dBASE type letter (`C`, `N`, `F`, `L`, `D`, `M`, `I`, ...).
+    pub type_code: u8,
+    /// Byte offset of the field inside a record (the deletion flag is byte 0).
+    pub offset: usize,
+    pub length: usize,
+    pub decimals: u8,
+}
+
+impl DbfField {
+    /// The model's kind for this field.
+    pub fn kind(&self) -> FieldKind {
+        match self.type_code.to_ascii_uppercase() {
+            b'N' if self.decimals == 0 => FieldKind::Integer,
+            b'N' | b'F' | b'O' => FieldKind::Float,
+            b'B' if self.length == 8 => FieldKind::Float,
+            b'I' | b'+' => FieldKind::Integer,
+            b'L' => FieldKind::Bool,
+            b'D' => FieldKind::Date,
+            _ => FieldKind::Text,
+        }
+    }
+
+    fn is_text(&self) -> bool {
+        self.kind() == FieldKind::Text
+    }
+}
+
+/// The parsed header of a `.dbf`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DbfHeader {
+    pub version: u8,
+    /// Record count as declared (see [`DbfHeader::available_records`]).
+    pub declared_records: u32,
+    pub header_len: usize,
+    pub record_len: usize,
+    /// Language driver id (byte 29).
+    pub ldid: u8,
+    pub fields: Vec<DbfField>,
+}
+
+impl DbfHeader {
+    /// Records actually present in `file_len` bytes (never more than declared).
+    pub fn available_records(&self, file_len: usize) -> usize {
+        let body = file_len.saturating_sub(self.header_len);
+        (body / self.record_len).min(self.declared_records as usize)
+    }
+}
+
+/// A decoded attribute table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DbfTable {
+    pub fields: Vec<FieldDef>,
+    /// One row per record, one value per field.
+    pub rows: Vec<Vec<Value>>,
+    pub encoding: EncodingInfo,
+}
+
+/// What a code page label means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LabelMeaning {
+    /// A concrete encoding.
+    Known(&'static Encoding),
+    /// A label that declares nothing useful (`ANSI`, `OEM`, `SYSTEM`, empty).
+    NotDeclared,
+    /// A label qingling does not know.
+    Unknown,
+}
+
+/// Maps a `.cpg` label (or any code page name) to an encoding.
+pub fn encoding_for_label(label: &str) -> LabelMeaning {
+    let l = label.trim().trim_start_matches('\u{feff}').trim();
+    let upper = l.to_ascii_uppercase();
+    let upper = upper.as_str();
+    match upper {
+        "" | "ANSI" | "OEM" | "SYSTEM" | "DEFAULT" | "ACP" => return LabelMeaning::NotDeclared,
+        "936" | "CP936" | "CP_936" | "GBK" | "MS936" | "WINDOWS-936" | "X-GBK" => {
+            return LabelMeaning::Known(GBK);
+        }
+        "GB2312" | "GB_2312" | "GB2312-80" | "EUC-CN" | "GB18030" | "GB-18030" | "54936"
+        | "CP54936" | "20936" | "CP20936" => return LabelMeaning::Known(GB18030),
+        "65001" | "CP65001" | "UTF8" | "UTF-8" | "UTF_8" => return LabelMeaning::Known(UTF_8),
+        "950" | "CP950" | "BIG5" | "BIG-5" => return LabelMeaning::Known(encoding_rs::BIG5),
+        _ => {}
+    }
+    if let Some(cp) = upper
+        .strip_prefix("CP")
+        .or_else(|| upper.strip_prefix("WINDOWS-"))
+        .or(Some(upper))
+        .and_then(|n| n.parse::<u16>().ok())
+        && let Some(enc) = encoding_for_code_page(cp)
+    {
+        return LabelMeaning::Known(enc);
+    }
+    match Encoding::for_label(l.as_bytes()) {
+        Some(enc) => LabelMeaning::Known(enc),
+        None => LabelMeaning::Unknown,
+    }
+}
+
+/// The encoding of a Windows code page number, where `encoding_rs` has it.
+pub fn encoding_for_code_page(cp: u16) -> Option<&'static Encoding> {
+    Some(match cp {
+        936 => GBK,
+        54936 | 20936 => GB18030,
+        65001 => UTF_8,
+        950 => encoding_rs::BIG5,
+        949 => encoding_rs::EUC_KR,
+        932 => encoding_rs::SHIFT_JIS,
+        874 => encoding_rs::WINDOWS_874,
+        866 => encoding_rs::IBM866,
+        1250 => encoding_rs::WINDOWS_1250,
+        1251 => encoding_rs::WINDOWS_1251,
+        1252 => encoding_rs::WINDOWS_1252,
+        1253 => encoding_rs::WINDOWS_1253,
+        1254 => encoding_rs::WINDOWS_1254,
+        1255 => encoding_rs::WINDOWS_1255,
+        1256 => encoding_rs::WINDOWS_1256,
+        1257 => encoding_rs::WINDOWS_1257,
+        1258 => encoding_rs::WINDOWS_1258,
+        _ => return None,
+    })
+}
+
+/// The code page a DBF language driver id declares (published ESRI/dBASE table).
+/// `0x00` (none) and `0x57` (the current ANSI code page) declare nothing.
+pub fn code_page_for_ldid(ldid: u8) -> Option<u16> {
+    Some(match ldid {
+        0x01 | 0x09 | 0x0B | 0x0D | 0x0F | 0x11 | 0x15 | 0x18 | 0x19 | 0x1B => 437,
+        0x02 | 0x0A | 0x0E | 0x10 | 0x12 | 0x14 | 0x16 | 0x1A | 0x1D | 0x25 | 0x37 => 850,
+        0x03 | 0x58 | 0x59 => 1252,
+        0x04 => 10000,
+        0x08 | 0x17 | 0x66 => 865,
+        0x13 | 0x7B => 932,
+        0x1C | 0x6C => 863,
+        0x1F | 0x22 | 0x23 | 0x40 | 0x64 | 0x87 => 852,
+        0x24 => 860,
+        0x26 | 0x65 => 866,
+        0x4D | 0x7A => 936,
+        0x4E | 0x79 => 949,
+        0x4F | 0x78 => 950,
+        0x50 | 0x7C => 874,
+        0x67 => 861,
+        0x6A | 0x86 => 737,
+        0x6B | 0x88 => 857,
+        0xC8 => 1250,
+        0xC9 => 1251,
+        0xCA => 1254,
+        0xCB => 1253,
+        0xCC => 1257,
+        _ => return None,
+    })
+}
+
+/// The LDID qingling writes for an encoding (0x4D for GBK/GB18030, 0 otherwise).
+pub fn ldid_for_encoding(enc: &'static Encoding) -> u8 {
+    if enc == GBK || enc == GB18030 {
+        0x4D
+    } else if enc == encoding_rs::BIG5 {
+        0x4F
+    } else if enc == encoding_rs::WINDOWS_1252 {
+        0x03
+    } else {
+        0x00
+    }
+}
+
+/// Parses the header and field descriptors. Fails only when no table can be read.
+pub fn parse_header(path: &Path, bytes: &[u8]) -> Result<DbfHeader, IoError> {
+    if bytes.len() < 32 {
+        return Err(IoError::corrupt(
+            path,
+            format!(
+                "the .dbf is {} bytes long, shorter than its 32-byte header",
+                bytes.len()
+            ),
+        ));
+    }
+    let declared_records = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
+    let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+    let record_len = u16::from_le_bytes([bytes[10], bytes[11]]) as usize;
+    if header_len < 33 || record_len == 0 {
+        return Err(IoError::corrupt(
+            path,
+            format!(
+                "the .dbf header is damaged (header length {header_len}, record length {record_len})"
+            ),
+        ));
+    }
+    let mut fields = Vec::new();
+    let mut offset = 1usize; // byte 0 of a record is the deletion flag
+    let desc_end = header_len.min(bytes.len());
+    let mut at = 32usize;
+    while at + 32 <= desc_end && bytes[at] != 0x0D {
+        let d = &bytes[at..at + 32];
+        let name_end = d[..11].iter().position(|&b| b == 0).unwrap_or(11);
+        let raw_name = trim_bytes(&d[..name_end]).to_vec();
+        let type_code = d[11];
+        let mut length = d[16] as usize;
+        let mut decimals = d[17];
+        // FoxPro/Clipper store long character fields as a 16-bit length.
+        if type_code.eq_ignore_ascii_case(&b'C') && decimals > 0 {
+            let long = u16::from_le_bytes([d[16], d[17]]) as usize;
+            if offset + long <= record_len {
+                length = long;
+                decimals = 0;
+            }
+        }
+        if offset + length > record_len {
+            break;
+        }
+        fields.push(DbfField {
+            raw_name,
+            type_code,
+            offset,
+            length,
+            decimals,
+        });
+        offset += length;
+        at += 32;
+    }
+    Ok(DbfHeader {
+        version: bytes[0],
+        declared_records,
+        header_len,
+        record_len,
+        ldid: bytes[29],
+        fields,
+    })
+}
+
+fn trim_bytes(b: &[u8]) -> &[u8] {
+    let is_pad = |c: &u8| *c == b' ' || *c == 0;
+    let start = b.iter().position(|c| !is_pad(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|c| !is_pad(c)).map_or(start, |e| e + 1);
+    &b[start..end]
+}
+
+/// Scan of all text bytes: are they UTF-8, and is there anything beyond ASCII?
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct TextScan {
+    valid_utf8: bool,
+    non_ascii: bool,
+}
+
+fn scan_text(header: &DbfHeader, bytes: &[u8], n_records: usize) -> TextScan {
+    let mut scan = TextScan {
+        valid_utf8: true,
+        non_ascii: false,
+    };
+    let check = |b: &[u8], scan: &mut TextScan| {
+        if !b.is_ascii() {
+            scan.non_ascii = true;
+            if std::str::from_utf8(b).is_err() {
+                scan.valid_utf8 = false;
+            }
+        }
+    };
+    for f in &header.fields {
+        check(&f.raw_name, &mut scan);
+    }
+    let text_fields: Vec<&DbfField> = header.fields.iter().filter(|f| f.is_text()).collect();
+    if text_fields.is_empty() {
+        return scan;
+    }
+    for r in 0..n_records {
+        let start = header.header_len + r * header.record_len;
+        let rec = &bytes[start..start + header.record_len];
+        // Fast path: a whole ASCII record has nothing to decide.
+        if rec.is_ascii() {
+            continue;
+        }
+        for f in &text_fields {
+            check(trim_bytes(&rec[f.offset..f.offset + f.length]), &mut scan);
+            if !scan.valid_utf8 {
+                return scan;
+            }
+        }
+    }
+    scan
+}
+
+/// Chooses the encoding (see the module docs) and pushes warnings about the choice.
+fn choose_encoding(
+    path: &Path,
+    user: Option<&'static Encoding>,
+    cpg: Option<&str>,
+    ldid: u8,
+    scan: &mut dyn FnMut() -> TextScan,
+    problems: &mut Vec<Problem>,
+) -> EncodingInfo {
+    if let Some(enc) = user {
+        return EncodingInfo {
+            encoding: enc,
+            source: EncodingSource::User,
+        };
+    }
+    let not_utf8_fallback = |what: String, problems: &mut Vec<Problem>| {
+        problems.push(
+            Problem::warning(
+                path,
+                format!("{what} but the text is not valid UTF-8; it was read as GB18030 (GBK)"),
+            )
+            .with_hint("check the Chinese text; if it is wrong, choose the encoding by hand"),
+        );
+        EncodingInfo {
+            encoding: GB18030,
+            source: EncodingSource::DetectedGb18030,
+        }
+    };
+    if let Some(label) = cpg {
+        let label = label.trim().trim_start_matches('\u{feff}').trim();
+        match encoding_for_label(label) {
+            LabelMeaning::Known(enc) => {
+                if enc == UTF_8 && !scan().valid_utf8 {
+                    return not_utf8_fallback(format!("the .cpg says \"{label}\""), problems);
+                }
+                return EncodingInfo {
+                    encoding: enc,
+                    source: EncodingSource::Cpg(label.to_string()),
+                };
+            }
+            LabelMeaning::NotDeclared => {}
+            LabelMeaning::Unknown => problems.push(
+                Problem::warning(
+                    path,
+                    format!(
+                        "the .cpg names an unknown encoding \"{label}\"; the encoding was determined from the .dbf instead"
+                    ),
+                )
+                .with_hint("fix the .cpg (e.g. GBK or UTF-8) or choose the encoding by hand"),
+            ),
+        }
+    }
+    if let Some(enc) = code_page_for_ldid(ldid).and_then(encoding_for_code_page) {
+        let s = scan();
+        if enc == UTF_8 && !s.valid_utf8 {
+            return not_utf8_fallback(format!("the DBF language driver 0x{ldid:02X}"), problems);
+        }
+        if enc != UTF_8 && s.non_ascii && s.valid_utf8 {
+            problems.push(
+                Problem::warning(
+                    path,
+                    format!(
+                        "the DBF language driver 0x{ldid:02X} declares {} but the text is valid UTF-8; it was read as UTF-8",
+                        enc.name()
+                    ),
+                )
+                .with_hint("if the Chinese text looks wrong, choose the encoding by hand"),
+            );
+            return EncodingInfo {
+                encoding: UTF_8,
+                source: EncodingSource::DetectedUtf8,
+            };
+        }
+        return EncodingInfo {
+            encoding: enc,
+            source: EncodingSource::LanguageDriver(ldid),
+        };
+    }
+    if scan().valid_utf8 {
+        EncodingInfo {
+            encoding: UTF_8,
+            source: EncodingSource::DetectedUtf8,
+        }
+    } else {
+        EncodingInfo {
+            encoding: GB18030,
+            source: EncodingSource::DetectedGb18030,
+        }
+    }
+}
+
+/// Decodes trimmed text bytes; returns whether characters had to be replaced.
+fn decode_text(b: &[u8], enc: &'static Encoding) -> (String, bool) {
+    if b.is_ascii() {
+        // ASCII is valid in every encoding qingling decodes DBF text with.
+        return (String::from_utf8_lossy(b).into_owned(), false);
+    }
+    if enc == UTF_8 {
+        return match std::str::from_utf8(b) {
+            Ok(s) => (s.to_owned(), false),
+            Err(_) => (String::from_utf8_lossy(b).into_owned(), true),
+        };
+    }
+    let (text, had_errors) = enc.decode_without_bom_handling(b);
+    (text.into_owned(), had_errors)
+}
+
+/// Reads a whole `.dbf` from memory.
+///
+/// `path` names the `.dbf` in problems. Per-record trouble (deleted rows, values that
+/// do not parse, truncation) is pushed to `problems` with the record number.
+pub fn read_dbf(
+    path: &Path,
+    bytes: &[u8],
+    cpg: Option<&str>,
+    user_encoding: Option<&'static Encoding>,
+    problems: &mut Vec<Problem>,
+) -> Result<DbfTable, IoError> {
+    let header = parse_header(path, bytes)?;
+    let n = header.available_records(bytes.len());
+    if n < header.declared_records as usize {
+        problems.push(
+            Problem::error(
+                path,
+                format!(
+                    "the .dbf header declares {} records but the file holds only {n}; it is truncated",
+                    header.declared_records
+                ),
+            )
+            .with_hint("get a complete copy of the .dbf"),
+        );
+    }
+    let declared_fields = (header.header_len.saturating_sub(33)) / 32;
+    let desc_count = count_descriptors(bytes, header.header_len);
+    if header.fields.len() < desc_count.min(declared_fields) {
+        problems.push(
+            Problem::error(
+                path,
+                format!(
+                    "only {} of {} field descriptors fit in the record length {}; the rest were dropped",
+                    header.fields.len(),
+                    desc_count.min(declared_fields),
+                    header.record_len
+                ),
+            )
+            .with_hint("the .dbf header is damaged; re-export the layer"),
+        );
+    }
+
+    let mut scan_cache: Option<TextScan> = None;
+    let mut scan = || *scan_cache.get_or_insert_with(|| scan_text(&header, bytes, n));
+    let encoding = choose_encoding(path, user_encoding, cpg, header.ldid, &mut scan, problems);
+    let enc = encoding.encoding;
+
+    let mut names_replaced = 0usize;
+    let mut fields: Vec<FieldDef> = Vec::with_capacity(header.fields.len());
+    for (i, f) in header.fields.iter().enumerate() {
+        let (mut name, bad) = decode_text(&f.raw_name, enc);
+        names_replaced += usize::from(bad);
+        if name.is_empty() {
+            name = format!("FIELD{}", i + 1);
+        }
+        let base = name.clone();
+        let mut k = 2;
+        while fields.iter().any(|d| d.name == name) {
+            name = format!("{base}_{k}");
+            k += 1;
+        }
+        fields.push(FieldDef {
+            name,
+            kind: f.kind(),
+        });
+    }
+    if let Some(memo) = header.fields.iter().zip(&fields).find(|(f, _)| {
+        let t = f.type_code.to_ascii_uppercase();
+        matches!(t, b'M' | b'G' | b'P') || (t == b'B' && f.length != 8)
+    }) {
+        problems.push(
+            Problem::warning(
+                path,
+                "memo/binary fields are stored in a separate .dbt/.fpt file and were not read",
+            )
+            .in_field(memo.1.name.clone())
+            .with_hint("convert the field to text if its content is needed"),
+        );
+    }
+
+    // Records are independent: decode them in parallel, keeping file order.
+    let ctx = RowContext {
+        path,
+        header: &header,
+        fields: &fields,
+        enc,
+    };
+    let (rows, extras): (Vec<Vec<Value>>, Vec<Option<Box<RowExtras>>>) = (0..n)
+        .into_par_iter()
+        .map(|r| {
+            let start = header.header_len + r * header.record_len;
+            ctx.decode_row(r as u64, &bytes[start..start + header.record_len])
+        })
+        .unzip();
+    let mut replaced_first: Option<(Option<u64>, usize)> =
+        (names_replaced > 0).then_some((None, names_replaced));
+    for (r, extra) in extras.into_iter().enumerate() {
+        let Some(extra) = extra else { continue };
+        problems.extend(extra.problems);
+        if extra.replaced > 0 {
+            match &mut replaced_first {
+                Some((_, count)) => *count += extra.replaced,
+                None => replaced_first = Some((Some(r as u64), extra.replaced)),
+            }
+        }
+    }
+
+    if let Some((first, count)) = replaced_first {
+        let where_ = match first {
+            Some(r) => format!(" (first in record {r}, {count} values in all)"),
+            None => format!(" (in field names, {count} in all)"),
+        };
+        problems.push(
+            Problem::warning(
+                path,
+                format!(
+                    "text is neither valid UTF-8 nor valid {}; characters were replaced{where_}",
+                    enc.name()
+                ),
+            )
+            .with_hint("choose the encoding by hand (e.g. GBK, UTF-8, Big5)"),
+        );
+    }
+
+    Ok(DbfTable {
+        fields,
+        rows,
+        encoding,
+    })
+}
+
+/// Problems and replaced characters of one record (rare, so kept out of line).
+#[derive(Default)]
+struct RowExtras {
+    problems: Vec<Problem>,
+    replaced: usize,
+}
+
+/// What decoding a record needs.
+struct RowContext<'a> {
+    path: &'a Path,
+    header: &'a DbfHeader,
+    fields: &'a [FieldDef],
+    enc: &'static Encoding,
+}
+
+impl RowContext<'_> {
+    fn decode_row(&self, fid: u64, rec: &[u8]) -> (Vec<Value>, Option<Box<RowExtras>>) {
+        let path = self.path;
+        let mut extras = RowExtras::default();
+        if rec[0] == b'*' {
+            extras.problems.push(
+                Problem::warning(path, "record marked deleted in .dbf; its attributes were left empty")
+                    .at_record(fid)
+                    .with_hint("ESRI tools skip deleted rows; the shape was kept so record numbers stay aligned"),
+            );
+            return (vec![Value::Null; self.fields.len()], Some(Box::new(extras)));
+        }
+        let problems = &mut extras.problems;
+        let mut replaced = 0;
+        let mut text = |raw: &[u8]| {
+            let t = trim_bytes(raw);
+            if t.is_empty() {
+                Value::Null
+            } else {
+                let (s, bad) = decode_text(t, self.enc);
+                replaced += usize::from(bad);
+                Value::Text(s)
+            }
+        };
+        let mut row = Vec::with_capacity(self.fields.len());
+        for (f, def) in self.header.fields.iter().zip(self.fields) {
+            let raw = &rec[f.offset..f.offset + f.length];
+            let value = match f.type_code.to_ascii_uppercase() {
+                b'C' => text(raw),
+                b'N' | b'F' => parse_number(raw, f.decimals, path, fid, &def.name, problems),
+                b'L' => parse_bool(raw, path, fid, &def.name, problems),
+                b'D' => parse_date(raw, path, fid, &def.name, problems),
+                b'I' | b'+' if raw.len() == 4 => {
+                    Value::Int(i32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]) as i64)
+                }
+                // `O` and Visual FoxPro's `B` are little-endian doubles.
+                b'O' | b'B' if raw.len() == 8 => {
+                    let mut a = [0u8; 8];
+                    a.copy_from_slice(raw);
+                    let v = f64::from_le_bytes(a);
+                    if v.is_finite() {
+                        Value::Float(v)
+                    } else {
+                        Value::Null
+                    }
+                }
+                b'M' | b'G' | b'P' | b'B' => Value::Null,
+                _ => text(raw),
+            };
+            row.push(value);
+        }
+        extras.replaced = replaced;
+        let keep = !extras.problems.is_empty() || extras.replaced > 0;
+        (row, keep.then(|| Box::new(extras)))
+    }
+}
+
+fn count_descriptors(bytes: &[u8], header_len: usize) -> usize {
+    let end = header_len.min(bytes.len());
+    let mut at = 32;
+    let mut n = 0;
+    while at + 32 <= end && bytes[at] != 0x0D {
+        n += 1;
+        at += 32;
+    }
+    n
+}
+
+fn parse_number(
+    raw: &[u8],
+    decimals: u8,
+    path: &Path,
+    fid: u64,
+    field: &str,
+    problems: &mut Vec<Problem>,
+) -> Value {
+    let t = trim_bytes(raw);
+    if t.is_empty() || t.iter().all(|&b| b == b'*') {
+        return Value::Null;
+    }
+    let s = std::str::from_utf8(t).unwrap_or("");
+    if decimals == 0
+        && let Ok(i) = s.parse::<i64>()
+    {
+        return Value::Int(i);
+    }
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() => Value::Float(v),
+        _ => {
+            problems.push(
+                Problem::error(
+                    path,
+                    format!(
+                        "\"{}\" is not a number; the value was left empty",
+                        String::from_utf8_lossy(t)
+                    ),
+                )
+                .at_record(fid)
+                .in_field(field)
+                .with_hint("correct the value in the attribute table"),
+            );
+            Value::Null
+        }
+    }
+}
+
+fn parse_bool(
+    raw: &[u8],
+    path: &Path,
+    fid: u64,
+    field: &str,
+    problems: &mut Vec<Problem>,
+) -> Value {
+    match trim_bytes(raw).first() {
+        None | Some(b'?') => Value::Null,
+        Some(b'T' | b't' | b'Y' | b'y') => Value::Bool(true),
+        Some(b'F' | b'f' | b'N' | b'n') => Value::Bool(false),
+        Some(_) => {
+            problems.push(
+                Problem::error(
+                    path,
+                    format!(
+                        "\"{}\" is not a logical value (T/F/Y/N); the value was left empty",
+                        String::from_utf8_lossy(trim_bytes(raw))
+                    ),
+                )
+                .at_record(fid)
+                .in_field(field)
+                .with_hint("correct the value in the attribute table"),
+            );
+            Value::Null
+        }
+    }
+}
+
+fn parse_date(
+    raw: &[u8],
+    path: &Path,
+    fid: u64,
+    field: &str,
+    problems: &mut Vec<Problem>,
+) -> Value {
+    let t = trim_bytes(raw);
+    if t.is_empty() || t.iter().all(|&b| b == b'0') {
+        return Value::Null;
+    }
+    if let Some((y, m, d)) = date_parts(t)
+        && valid_date(y, m, d)
+    {
+        return Value::Date(format!("{y:04}-{m:02}-{d:02}"));
+    }
+    problems.push(
+        Problem::error(
+            path,
+            format!(
+                "\"{}\" is not a date (YYYYMMDD); the value was left empty",
+                String::from_utf8_lossy(t)
+            ),
+        )
+        .at_record(fid)
+        .in_field(field)
+        .with_hint("correct the date in the attribute table"),
+    );
+    Value::Null
+}
+
+fn date_parts(t: &[u8]) -> Option<(u32, u32, u32)> {
+    if t.len() != 8 || !t.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let num = |s: &[u8]| {
+        s.iter()
+            .fold(0u32, |acc, &c| acc * 10 + u32::from(c - b'0'))
+    };
+    Some((num(&t[0..4]), num(&t[4..6]), num(&t[6..8])))
+}
+
+/// Whether a calendar date exists (proleptic Gregorian).
+pub(crate) fn valid_date(y: u32, m: u32, d: u32) -> bool {
+    let leap = (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    y > 0 && d >= 1 && d <= days
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    /// Builds a minimal DBF by hand: fields (name bytes, type, len, dec), rows of raw cells.
+    fn dbf(ldid: u8, fields: &[(&[u8], u8, u8, u8)], rows: &[(u8, Vec<&[u8]>)]) -> Vec<u8> {
+        let header_len = 32 + 32 * fields.len() + 1;
+        let record_len = 1 + fields.iter().map(|f| f.2 as usize).sum::<usize>();
+        let mut b = vec![0u8; 32];
+        b[0] = 3;
+        b[4..8].copy_from_slice(&(rows.len() as u32).to_le_bytes());
+        b[8..10].copy_from_slice(&(header_len as u16).to_le_bytes());
+        b[10..12].copy_from_slice(&(record_len as u16).to_le_bytes());
+        b[29] = ldid;
+        for (name, t, len, dec) in fields {
+            let mut d = [0u8; 32];
+            d[..name.len()].copy_from_slice(name);
+            d[11] = *t;
+            d[16] = *len;
+            d[17] = *dec;
+            b.extend_from_slice(&d);
+        }
+        b.push(0x0D);
+        for (flag, cells) in rows {
+            b.push(*flag);
+            for (cell, f) in cells.iter().zip(fields) {
+                let mut c = cell.to_vec();
+                c.resize(f.2 as usize, b' ');
+                b.extend_from_slice(&c);
+            }
+        }
+        b.push(0x1A);
+        b
+    }
+
+    fn p() -> PathBuf {
+        PathBuf::from("t.dbf")
+    }
+
+    fn gbk(s: &str) -> Vec<u8> {
+        GBK.encode(s).0.into_owned()
+    }
+
+    #[test]
+    fn gbk_text_and_names_decode_with_ldid_0x4d() {
+        let name = gbk("名称");
+        let val = gbk("水源地");
+        let b = dbf(0x4D, &[(&name, b'C', 20, 0)], &[(b' ', vec![&val])]);
+        let mut probs = vec![];
+        let t = read_dbf(&p(), &b, None, None, &mut probs).unwrap();
+        assert_eq!(t.fields[0].name, "名称");
+        assert_eq!(t.rows[0][0], Value::Text("水源地".into()));
+        assert_eq!(t.encoding.source, EncodingSource::LanguageDriver(0x4D));
+        assert!(probs.is_empty(), "{probs:?}");
+    }
+
+    #[test]
+    fn undeclared_gbk_is_detected_as_gb18030() {
+        let val = gbk("一级保护区");
+        let b = dbf(0, &[(b"LEVEL", b'C', 20, 0)], &[(b' ', vec![&val])]);
+        let mut probs = vec![];
+        let t = read_dbf(&p(), &b, None, None, &mut probs).unwrap();
+        assert_eq!(t.encoding.source, EncodingSource::DetectedGb18030);
+        assert_eq!(t.rows[0][0], Value::Text("一级保护区".into()));
+    }
+
+    #[test]
+    fn cpg_utf8_over_gbk_bytes_falls_back_with_a_warning() {
+        let val = gbk("禁煤区");
+        let b = dbf(0, &[(b"Z", b'C', 10, 0)], &[(b' ', vec![&val])]);
+        let mut probs = vec![];
+        let t = read_dbf(&p(), &b, Some("UTF-8"), None, &mut probs).unwrap();
+        assert_eq!(t.rows[0][0], Value::Text("禁煤区".into()));
+        assert_eq!(t.encoding.encoding, GB18030);
+        assert_eq!(probs.len(), 1);
+        assert!(probs[0].message.contains("not valid UTF-8"));
+    }
+
+    #[test]
+    fn stale_ldid_over_utf8_text_is_read_as_utf8_with_a_warning() {
+        let b = dbf(
+            0x4D,
+            &[(b"Z", b'C', 20, 0)],
+            &[(b' ', vec!["建成区".as_bytes()])],
+        );
+        let mut probs = vec![];
+        let t = read_dbf(&p(), &b, None, None, &mut probs).unwrap();
+        assert_eq!(t.rows[0][0], Value::Text("建成区".into()));
+        assert_eq!(t.encoding.source, EncodingSource::DetectedUtf8);
+        assert_eq!(probs.len(), 1);
+    }
+
+    #[test]
+    fn malformed_text_is_reported_not_silently_replaced() {
+        // 0x81 0x20 is not a valid GBK pair and not UTF-8.
+        let b = dbf(0, &[(b"Z", b'C', 6, 0)], &[(b' ', vec![b"a\x81 b\x81"])]);
+        let mut probs = vec![];
+        let t = read_dbf(&p(), &b, None, None, &mut probs).unwrap();
+        assert!(matches!(&t.rows[0][0], Value::Text(s) if s.contains('\u{fffd}')));
+        assert!(
+            probs
+                .iter()
+                .any(|p| p.message.contains("characters were replaced"))
+        );
+    }
+
+    #[test]
+    fn numbers_bools_and_dates_parse_with_nulls_and_problems() {
+        let fields: &[(&[u8], u8, u8, u8)] = &[
+            (b"I", b'N', 10, 0),
+            (b"F", b'N', 12, 3),
+            (b"L", b'L', 1, 0),
+            (b"D", b'D', 8, 0),
+        ];
+        let rows = vec![
+            (b' ', vec![&b"  42"[..], b"  3.250", b"T", b"20190731"]),
+            (b' ', vec![&b""[..], b"*********", b"?", b""]),
+            (b' ', vec![&b"4x"[..], b"1e3", b"n", b"20190231"]),
+            (b'*', vec![&b"7"[..], b"1", b"T", b"20200101"]),
+        ];
+        let b = dbf(0, fields, &rows);
+        let mut probs = vec![];
+        let t = read_dbf(&p(), &b, None, None, &mut probs).unwrap();
+        assert_eq!(
+            t.rows[0],
+            vec![
+                Value::Int(42),
+                Value::Float(3.25),
+                Value::Bool(true),
+                Value::Date("2019-07-31".into())
+            ]
+        );
+        assert!(t.rows[1].iter().all(Value::is_null));
+        assert_eq!(
+            t.rows[2],
+            vec![
+                Value::Null,
+                Value::Float(1000.0),
+                Value::Bool(false),
+                Value::Null
+            ]
+        );
+        assert!(t.rows[3].iter().all(Value::is_null));
+        assert_eq!(t.fields[0].kind, FieldKind::Integer);
+        assert_eq!(t.fields[1].kind, FieldKind::Float);
+        let recs: Vec<_> = probs.iter().map(|p| (p.record, p.field.clone())).collect();
+        assert!(recs.contains(&(Some(2), Some("I".into()))));
+        assert!(recs.contains(&(Some(2), Some("D".into()))));
+        assert!(
+            probs
+                .iter()
+                .any(|p| p.record == Some(3) && p.message.contains("deleted"))
+        );
+    }
+
+    #[test]
+    fn a_lying_record_count_reads_only_what_is_there() {
+        let mut b = dbf(
+            0,
+            &[(b"A", b'C', 4, 0)],
+            &[(b' ', vec![b"x"]), (b' ', vec![b"y"])],
+        );
+        b[4..8].copy_from_slice(&1_000_000u32.to_le_bytes());
+        let mut probs = vec![];
+        let t = read_dbf(&p(), &b, None, None, &mut probs).unwrap();
+        assert_eq!(t.rows.len(), 2);
+        assert!(probs[0].message.contains("truncated"));
+    }
+
+    #[test]
+    fn labels_map_to_encodings() {
+        for l in ["GBK", "936", "cp936", "CP936", " gbk\n"] {
+            assert_eq!(encoding_for_label(l), LabelMeaning::Known(GBK), "{l}");
+        }
+        for l in ["GB2312", "gb18030"] {
+            assert_eq!(encoding_for_label(l), LabelMeaning::Known(GB18030), "{l}");
+        }
+        for l in ["UTF-8", "utf8", "65001"] {
+            assert_eq!(encoding_for_label(l), LabelMeaning::Known(UTF_8), "{l}");
+        }
+        assert_eq!(
+            encoding_for_label("950"),
+            LabelMeaning::Known(encoding_rs::BIG5)
+        );
+        assert_eq!(
+            encoding_for_label("1252"),
+            LabelMeaning::Known(encoding_rs::WINDOWS_1252)
+        );
+        assert_eq!(encoding_for_label("ANSI"), LabelMeaning::NotDeclared);
+        assert_eq!(encoding_for_label("klingon"), LabelMeaning::Unknown);
+    }
+
+    #[test]
+    fn garbage_headers_are_errors_not_panics() {
+        let mut probs = vec![];
+        assert!(read_dbf(&p(), &[1, 2, 3], None, None, &mut probs).is_err());
+        let mut b = dbf(0, &[(b"A", b'C', 4, 0)], &[(b' ', vec![b"x"])]);
+        b[10] = 0;
+        b[11] = 0;
+        assert!(read_dbf(&p(), &b, None, None, &mut probs).is_err());
+        // A field longer than the record is dropped with a problem.
+        let mut b = dbf(0, &[(b"A", b'C', 4, 0)], &[(b' ', vec![b"x"])]);
+        b[32 + 16] = 200;
+        let mut probs = vec![];
+        let t = read_dbf(&p(), &b, None, None, &mut probs).unwrap();
+        assert!(t.fields.is_empty());
+        assert_eq!(probs.len(), 1);
+    }
+}

@@ -1,0 +1,796 @@
+//! Rule evaluation for one site, independent of how the zones were found.
+//!
+//! The spatial engine tells, for each site, which zones it relates to and how
+//! ([`ZoneHit`]); this module reads the site's attributes through its layer's
+//! [`FieldMapping`] into [`CanonicalValues`] and decides which rules fire
+//! ([`rule_hits`], [`evaluate_site`]). Nothing here touches geometry.
+
+use std::collections::BTreeMap;
+
+use super::format::{
+    Condition, Operand, PlaceScope, Rule, RuleSet, Test, WhenMissing, ZonePredicate,
+};
+use super::roles::{CanonicalField, FieldMapping, LayerRole, ValueKind};
+use super::values::{
+    Fuel, RemediationType, SiteStatus, Unit, ZoneLevel, compact, normalise_fuel, normalise_level,
+    normalise_remediation, normalise_status, parse_capacity_tph, parse_done_flag, parse_flag,
+    parse_scattered_flag, round_1e9,
+};
+use crate::model::{Fid, Layer, Problem, Severity, Value};
+
+/// One canonical value, read the way its field is read.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CanonValue {
+    /// Text as written (trimmed).
+    Text(String),
+    /// t/h for `capacity_tph`, MW for `capacity_mw`.
+    Number(f64),
+    /// A protection-zone level.
+    Level(ZoneLevel),
+    /// A fuel.
+    Fuel(Fuel),
+    /// A site status.
+    Status(SiteStatus),
+    /// A 散乱污 remediation type.
+    Remediation(RemediationType),
+    /// A yes/no answer.
+    Flag(bool),
+}
+
+/// The canonical values of one feature, with the text each came from and the
+/// problems met reading them. A value that could not be read is absent (missing)
+/// and has a problem.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CanonicalValues {
+    values: BTreeMap<CanonicalField, CanonValue>,
+    raw: BTreeMap<CanonicalField, String>,
+    /// Values that could not be read, one problem each.
+    pub problems: Vec<Problem>,
+}
+
+impl CanonicalValues {
+    /// No values.
+    pub fn new() -> CanonicalValues {
+        CanonicalValues::default()
+    }
+
+    /// Builds values from texts, as if read from columns without units; for tests,
+    /// the CLI and hand-entered sites. Unreadable texts are skipped.
+    pub fn from_texts(pairs: &[(CanonicalField, &str)]) -> CanonicalValues {
+        let mut v = CanonicalValues::new();
+        for (field, text) in pairs {
+            let _ = v.set_text(*field, text, None);
+        }
+        v
+    }
+
+    /// Reads `text` as `field` reads it and stores it. Empty text is a no-op.
+    /// `Err` says why the text could not be read (the value is then missing).
+    pub fn set_text(
+        &mut self,
+        field: CanonicalField,
+        text: &str,
+        column_unit: Option<Unit>,
+    ) -> Result<(), String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(());
+        }
+        self.raw.insert(field, text.to_string());
+        let read = match field.kind() {
+            ValueKind::Text => Some(CanonValue::Text(text.to_string())),
+            ValueKind::Capacity => {
+                let unit = column_unit.or(field.default_unit());
+                parse_capacity_tph(text, unit).map(|tph| {
+                    if field == CanonicalField::CapacityMw {
+                        CanonValue::Number(round_1e9(tph * super::values::MW_PER_TPH))
+                    } else {
+                        CanonValue::Number(tph)
+                    }
+                })
+            }
+            ValueKind::Level => normalise_level(text).map(CanonValue::Level),
+            ValueKind::Fuel => normalise_fuel(text).map(CanonValue::Fuel),
+            ValueKind::Status => normalise_status(text).map(CanonValue::Status),
+            ValueKind::Remediation => normalise_remediation(text).map(CanonValue::Remediation),
+            ValueKind::Flag => parse_flag(text).map(CanonValue::Flag),
+            ValueKind::ScatteredFlag => parse_scattered_flag(text).map(CanonValue::Flag),
+            ValueKind::DoneFlag => parse_done_flag(text).map(CanonValue::Flag),
+        };
+        let result = match read {
+            Some(v) => {
+                self.values.insert(field, v);
+                Ok(())
+            }
+            None => Err(format!(
+                "{} \"{text}\" could not be read as {}",
+                field.label_zh(),
+                expected_text(field)
+            )),
+        };
+        self.derive();
+        result
+    }
+
+    /// Fills values that follow from others when they are missing: `capacity_tph`
+    /// from `capacity_mw`, and a zone level from the zone's name (`某水源地一级保护区`).
+    /// A value read later for the field itself replaces the derived one.
+    fn derive(&mut self) {
+        if !self.values.contains_key(&CanonicalField::CapacityTph)
+            && let Some(CanonValue::Number(mw)) = self.values.get(&CanonicalField::CapacityMw)
+        {
+            let tph = Unit::Mw.to_tph(*mw);
+            self.values
+                .insert(CanonicalField::CapacityTph, CanonValue::Number(tph));
+        }
+        if !self.values.contains_key(&CanonicalField::ZoneLevel) {
+            let from_name = [CanonicalField::ZoneName, CanonicalField::SourceName]
+                .iter()
+                .filter_map(|f| self.raw.get(f))
+                .find_map(|t| normalise_level(t));
+            if let Some(level) = from_name {
+                self.values
+                    .insert(CanonicalField::ZoneLevel, CanonValue::Level(level));
+            }
+        }
+    }
+
+    /// The value of a field, `None` when missing or unreadable.
+    pub fn get(&self, field: CanonicalField) -> Option<&CanonValue> {
+        self.values.get(&field)
+    }
+    /// The text a value was read from (also kept when it could not be read).
+    pub fn raw(&self, field: CanonicalField) -> Option<&str> {
+        self.raw.get(&field).map(String::as_str)
+    }
+    /// A text field's value.
+    pub fn text(&self, field: CanonicalField) -> Option<&str> {
+        match self.values.get(&field) {
+            Some(CanonValue::Text(s)) => Some(s),
+            _ => None,
+        }
+    }
+    /// The site's name, or for a zone its zone or water-source name.
+    pub fn name(&self) -> Option<&str> {
+        self.text(CanonicalField::SiteName)
+            .or_else(|| self.text(CanonicalField::ZoneName))
+            .or_else(|| self.text(CanonicalField::SourceName))
+    }
+    /// The city (市) as written.
+    pub fn city(&self) -> Option<&str> {
+        self.text(CanonicalField::City)
+    }
+    /// The county (县区) as written.
+    pub fn county(&self) -> Option<&str> {
+        self.text(CanonicalField::County)
+    }
+    /// The 6-digit division code as written.
+    pub fn county_code(&self) -> Option<&str> {
+        self.text(CanonicalField::CountyCode)
+    }
+    /// The 统一社会信用代码 as written.
+    pub fn credit_code(&self) -> Option<&str> {
+        self.text(CanonicalField::CreditCode)
+    }
+    /// The industry (行业) as written.
+    pub fn industry(&self) -> Option<&str> {
+        self.text(CanonicalField::Industry)
+    }
+    /// The fuel, read.
+    pub fn fuel(&self) -> Option<Fuel> {
+        match self.values.get(&CanonicalField::Fuel) {
+            Some(CanonValue::Fuel(f)) => Some(*f),
+            _ => None,
+        }
+    }
+    /// Capacity in t/h (from a MW column if there is no t/h value).
+    pub fn capacity_tph(&self) -> Option<f64> {
+        match self.values.get(&CanonicalField::CapacityTph) {
+            Some(CanonValue::Number(n)) => Some(*n),
+            _ => None,
+        }
+    }
+    /// The status, read.
+    pub fn status(&self) -> Option<SiteStatus> {
+        match self.values.get(&CanonicalField::Status) {
+            Some(CanonValue::Status(s)) => Some(*s),
+            _ => None,
+        }
+    }
+    /// The protection-zone level (of a zone record).
+    pub fn level(&self) -> Option<ZoneLevel> {
+        match self.values.get(&CanonicalField::ZoneLevel) {
+            Some(CanonValue::Level(l)) => Some(*l),
+            _ => None,
+        }
+    }
+    /// The 散乱污 remediation type, read.
+    pub fn remediation(&self) -> Option<RemediationType> {
+        match self.values.get(&CanonicalField::RemediationType) {
+            Some(CanonValue::Remediation(r)) => Some(*r),
+            _ => None,
+        }
+    }
+    /// A yes/no field's value.
+    pub fn flag(&self, field: CanonicalField) -> Option<bool> {
+        match self.values.get(&field) {
+            Some(CanonValue::Flag(b)) => Some(*b),
+            _ => None,
+        }
+    }
+}
+
+fn expected_text(field: CanonicalField) -> &'static str {
+    match field.kind() {
+        ValueKind::Text => "text",
+        ValueKind::Capacity => "a capacity such as 4, 4t/h, 4吨 or 2.8MW",
+        ValueKind::Level => "a protection level (一级/二级/准保护区)",
+        ValueKind::Fuel => "a fuel (燃煤/燃气/电/燃油/生物质/洁净型煤 ...)",
+        ValueKind::Status => "a status (在用/停用/已淘汰)",
+        ValueKind::Remediation => "a remediation type (关停取缔/整合搬迁/升级改造)",
+        ValueKind::Flag | ValueKind::ScatteredFlag | ValueKind::DoneFlag => "yes/no (是/否)",
+    }
+}
+
+/// Problems with a mapping itself: columns it names that the layer does not have.
+pub fn check_mapping(layer: &Layer, mapping: &FieldMapping) -> Vec<Problem> {
+    mapping
+        .entries
+        .iter()
+        .filter(|(_, m)| layer.field_index(&m.source_field).is_none())
+        .map(|(field, m)| {
+            Problem::error(
+                &layer.source,
+                format!(
+                    "{} ({}) is mapped to column \"{}\", which the layer does not have",
+                    field.label_zh(),
+                    field.code(),
+                    m.source_field
+                ),
+            )
+            .in_field(m.source_field.clone())
+            .with_hint("choose the column again in the field mapping")
+        })
+        .collect()
+}
+
+/// The canonical values of the feature at index `fid_index` of `layer.features`.
+/// Unreadable values become problems naming the file, record and column; columns the
+/// layer lacks are skipped (see [`check_mapping`]).
+pub fn canonical_values(
+    layer: &Layer,
+    mapping: &FieldMapping,
+    fid_index: usize,
+) -> CanonicalValues {
+    let columns = resolve_columns(layer, mapping);
+    values_of(layer, mapping, &columns, fid_index)
+}
+
+/// [`canonical_values`] for every feature, resolving column names once.
+pub fn canonical_values_all(layer: &Layer, mapping: &FieldMapping) -> Vec<CanonicalValues> {
+    let columns = resolve_columns(layer, mapping);
+    (0..layer.features.len())
+        .map(|i| values_of(layer, mapping, &columns, i))
+        .collect()
+}
+
+type Columns = Vec<(CanonicalField, usize, Option<Unit>, String)>;
+
+fn resolve_columns(layer: &Layer, mapping: &FieldMapping) -> Columns {
+    mapping
+        .entries
+        .iter()
+        .filter_map(|(field, m)| {
+            layer
+                .field_index(&m.source_field)
+                .map(|i| (*field, i, m.unit, m.source_field.clone()))
+        })
+        .collect()
+}
+
+fn values_of(
+    layer: &Layer,
+    mapping: &FieldMapping,
+    columns: &Columns,
+    index: usize,
+) -> CanonicalValues {
+    let mut out = CanonicalValues::new();
+    let Some(feature) = layer.features.get(index) else {
+        out.problems.push(Problem::error(
+            &layer.source,
+            format!(
+                "record index {index} is past the end of the layer ({} records)",
+                layer.features.len()
+            ),
+        ));
+        return out;
+    };
+    for (field, col, unit, column_name) in columns {
+        let value = feature.attrs.get(*col).unwrap_or(&Value::Null);
+        let text = match value {
+            Value::Null => continue,
+            Value::Bool(b) => (if *b { "是" } else { "否" }).to_string(),
+            // Numbers print without a trailing ".0", so division codes stay codes.
+            other => other.to_string(),
+        };
+        if let Err(why) = out.set_text(*field, &text, *unit) {
+            out.problems.push(
+                Problem::warning(&layer.source, why)
+                    .at_record(feature.fid)
+                    .in_field(column_name.clone())
+                    .with_hint(
+                        "correct the value in the source file; until then it counts as missing",
+                    ),
+            );
+        }
+    }
+    for (field, text) in &mapping.constants {
+        if !out.values.contains_key(field) {
+            let _ = out.set_text(*field, text, None);
+        }
+    }
+    out
+}
+
+/// A site as the rules see it.
+#[derive(Clone, Copy, Debug)]
+pub struct SiteRecord<'a> {
+    /// The site's layer name.
+    pub layer: &'a str,
+    /// The site's record number in its layer.
+    pub fid: Fid,
+    /// The role of the site's layer.
+    pub role: LayerRole,
+    /// The site's attributes, read through its layer's mapping.
+    pub canonical: &'a CanonicalValues,
+}
+
+/// Where a site lies relative to a zone polygon.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ZoneRelation {
+    /// In the interior.
+    Inside,
+    /// On the boundary (within the engine's tolerance).
+    OnBoundary,
+    /// In the exterior.
+    Outside,
+}
+
+impl ZoneRelation {
+    /// Inside or on the boundary: what "in the zone" means for flags.
+    pub fn is_in(self) -> bool {
+        matches!(self, ZoneRelation::Inside | ZoneRelation::OnBoundary)
+    }
+}
+
+/// One zone a site relates to, as the spatial engine found it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ZoneHit {
+    /// The zone's layer name.
+    pub zone_layer: String,
+    /// The zone's record number in its layer.
+    pub zone_fid: Fid,
+    /// The role of the zone's layer.
+    pub role: LayerRole,
+    /// The protection level, for water zones.
+    pub level: Option<ZoneLevel>,
+    /// The zone's name for the ledger.
+    pub zone_name: Option<String>,
+    /// The zone's city, for rules scoped by place.
+    pub zone_city: Option<String>,
+    /// Where the site lies relative to the zone.
+    pub location: ZoneRelation,
+    /// Metric distance to the boundary: 0 on it, negative inside.
+    pub distance_m: f64,
+}
+
+impl ZoneHit {
+    /// A hit whose level, name and city come from the zone's canonical values.
+    pub fn from_zone_values(
+        zone_layer: &str,
+        zone_fid: Fid,
+        role: LayerRole,
+        values: &CanonicalValues,
+        location: ZoneRelation,
+        distance_m: f64,
+    ) -> ZoneHit {
+        ZoneHit {
+            zone_layer: zone_layer.to_string(),
+            zone_fid,
+            role,
+            level: values.level(),
+            zone_name: values.name().map(str::to_string),
+            zone_city: values.city().map(str::to_string),
+            location,
+            distance_m,
+        }
+    }
+}
+
+/// A rule that fires for a site, against a zone or (attribute-only) none.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleHit<'z> {
+    /// The id of the rule that fired.
+    pub rule_id: String,
+    /// The rule's severity.
+    pub severity: Severity,
+    /// The zone the rule fired against; `None` for attribute-only rules.
+    pub zone: Option<&'z ZoneHit>,
+}
+
+/// Whether every condition of the rule holds for the site.
+pub fn site_matches_conditions(rule: &Rule, site: &CanonicalValues) -> bool {
+    rule.conditions.iter().all(|c| condition_holds(c, site))
+}
+
+/// Whether one condition holds. See the format docs for missing values.
+pub fn condition_holds(condition: &Condition, site: &CanonicalValues) -> bool {
+    let value = site.get(condition.field);
+    match (&condition.test, value) {
+        (Test::IsMissing, v) => v.is_none(),
+        (Test::IsPresent, v) => v.is_some(),
+        (_, None) => condition.when_missing == WhenMissing::Match,
+        (Test::In(list), Some(v)) => list.iter().any(|o| same(v, o)),
+        (Test::NotIn(list), Some(v)) => !list.iter().any(|o| same(v, o)),
+        (Test::Equals(o), Some(v)) => same(v, o),
+        (Test::NotEquals(o), Some(v)) => !same(v, o),
+        (Test::Compare(op, threshold), Some(CanonValue::Number(n))) => {
+            op.holds(round_1e9(*n), round_1e9(*threshold))
+        }
+        (Test::Compare(..), Some(_)) => false,
+        (Test::IsTrue, Some(v)) => *v == CanonValue::Flag(true),
+        (Test::IsFalse, Some(v)) => *v == CanonValue::Flag(false),
+        (Test::ContainsAny(needles), Some(CanonValue::Text(t))) => {
+            let t = compact(t);
+            needles.iter().any(|n| t.contains(n.as_str()))
+        }
+        (Test::ContainsAny(_), Some(_)) => false,
+    }
+}
+
+fn same(v: &CanonValue, o: &Operand) -> bool {
+    match (v, o) {
+        (CanonValue::Text(a), Operand::Text(b)) => compact(a) == *b,
+        (CanonValue::Number(a), Operand::Number(b)) => round_1e9(*a) == round_1e9(*b),
+        (CanonValue::Level(a), Operand::Level(b)) => a == b,
+        (CanonValue::Fuel(a), Operand::Fuel(b)) => a == b,
+        (CanonValue::Status(a), Operand::Status(b)) => a == b,
+        (CanonValue::Remediation(a), Operand::Remediation(b)) => a == b,
+        (CanonValue::Flag(a), Operand::Flag(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// A place name in comparable form: no province prefix, no trailing 市/地区/县/区/盟/旗
+/// (unless that would leave a single character, as for 古县).
+fn place_key(name: &str) -> String {
+    let mut t = compact(name);
+    if let Some(i) = t.find('省') {
+        t = t[i + '省'.len_utf8()..].to_string();
+    }
+    for suffix in ["地区", "市", "县", "区", "盟", "旗"] {
+        if let Some(stem) = t.strip_suffix(suffix)
+            && stem.chars().count() >= 2
+        {
+            return stem.to_string();
+        }
+    }
+    t
+}
+
+/// Whether the site (with the zone it is being tested against) is in the rule's scope.
+pub fn in_scope(scope: &PlaceScope, site: &CanonicalValues, zone: Option<&ZoneHit>) -> bool {
+    let names: Vec<String> = [
+        zone.and_then(|z| z.zone_city.as_deref()),
+        site.city(),
+        site.county(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(place_key)
+    .filter(|k| !k.is_empty())
+    .collect();
+    let code = site.county_code().map(compact);
+    let matches = |entry: &String| {
+        if entry.chars().all(|c| c.is_ascii_digit()) {
+            code.as_deref()
+                .is_some_and(|c| c.starts_with(entry.as_str()))
+        } else {
+            let key = place_key(entry);
+            names.contains(&key)
+        }
+    };
+    if !scope.places.is_empty() && !scope.places.iter().any(matches) {
+        return false;
+    }
+    !scope.except_places.iter().any(matches)
+}
+
+/// The hits of one rule for one site.
+///
+/// Attribute-only rules give one hit without a zone. Zone rules give one hit per
+/// matching zone: `inside` takes zones the site is inside or on the boundary of;
+/// `within_distance` takes zones the site is outside of by at most `distance_m`,
+/// except when the site is already inside a zone of the same role at the same or
+/// a stricter level (a site inside level 1 is not "near" a neighbouring level-1 or
+/// level-2 polygon). Disabled rules and other site roles give nothing.
+pub fn rule_hits<'z>(rule: &Rule, site: &SiteRecord, zones: &'z [ZoneHit]) -> Vec<RuleHit<'z>> {
+    if !rule.enabled || !rule.site_roles.contains(&site.role) {
+        return Vec::new();
+    }
+    if !site_matches_conditions(rule, site.canonical) {
+        return Vec::new();
+    }
+    let scoped = |zone: Option<&ZoneHit>| {
+        rule.scope
+            .as_ref()
+            .is_none_or(|s| in_scope(s, site.canonical, zone))
+    };
+    let hit = |zone: Option<&'z ZoneHit>| RuleHit {
+        rule_id: rule.id.clone(),
+        severity: rule.severity,
+        zone,
+    };
+    let Some(clause) = &rule.zone else {
+        return if scoped(None) {
+            vec![hit(None)]
+        } else {
+            Vec::new()
+        };
+    };
+    zones
+        .iter()
+        .filter(|z| z.role == clause.role)
+        .filter(|z| match &clause.levels {
+            None => true,
+            Some(levels) => z.level.is_some_and(|l| levels.contains(&l)),
+        })
+        .filter(|z| match clause.predicate {
+            ZonePredicate::Inside => z.location.is_in(),
+            ZonePredicate::WithinDistance { distance_m } => {
+                z.location == ZoneRelation::Outside
+                    && z.distance_m <= distance_m
+                    && !already_inside(zones, z)
+            }
+        })
+        .filter(|z| scoped(Some(z)))
+        .map(|z| hit(Some(z)))
+        .collect()
+}
+
+/// Whether the site is inside a zone of `near`'s role at `near`'s level or stricter.
+fn already_inside(zones: &[ZoneHit], near: &ZoneHit) -> bool {
+    zones.iter().any(|z| {
+        z.role == near.role
+            && z.location.is_in()
+            && match (z.level, near.level) {
+                (_, None) => true,
+                (Some(inside), Some(near)) => inside.at_least_as_strict_as(near),
+                (None, Some(_)) => false,
+            }
+    })
+}
+
+/// All hits of all enabled rules for one site, in rule order.
+///
+/// A site inside nested water zones (level 1 drawn inside level 2) is reported
+/// against the strictest level only: an "inside" hit on a zone is dropped when the
+/// site also has an "inside" hit on a zone of the same role at a strictly stricter
+/// level.
+pub fn evaluate_site<'z>(
+    rules: &RuleSet,
+    site: &SiteRecord,
+    zones: &'z [ZoneHit],
+) -> Vec<RuleHit<'z>> {
+    let hits: Vec<RuleHit<'z>> = rules
+        .enabled()
+        .flat_map(|r| rule_hits(r, site, zones))
+        .collect();
+    let strictest: Vec<(LayerRole, ZoneLevel)> = hits
+        .iter()
+        .filter_map(|h| h.zone)
+        .filter(|z| z.location.is_in())
+        .filter_map(|z| z.level.map(|l| (z.role, l)))
+        .collect();
+    hits.into_iter()
+        .filter(|h| match h.zone {
+            Some(z) if z.location.is_in() => match z.level {
+                Some(level) => !strictest
+                    .iter()
+                    .any(|(role, l)| *role == z.role && *l < level),
+                None => true,
+            },
+            _ => true,
+        })
+        .collect()
+}
+
+/// The largest `within_distance` of the enabled rules: how far from zones the
+/// engine must look. `None` when no rule needs distances.
+pub fn rules_needing_distance(rules: &RuleSet) -> Option<f64> {
+    rules
+        .enabled()
+        .filter_map(|r| match r.zone.as_ref()?.predicate {
+            ZonePredicate::WithinDistance { distance_m } => Some(distance_m),
+            ZonePredicate::Inside => None,
+        })
+        .fold(None, |acc: Option<f64>, d| {
+            Some(acc.map_or(d, |a| a.max(d)))
+        })
+}
+
+/// The canonical fields the enabled rules test for sites of this role: what a
+/// layer's mapping should cover.
+pub fn fields_used(rules: &RuleSet, role: LayerRole) -> Vec<CanonicalField> {
+    let mut fields: Vec<CanonicalField> = rules
+        .enabled()
+        .filter(|r| r.site_roles.contains(&role))
+        .flat_map(|r| r.conditions.iter().map(|c| c.field))
+        .collect();
+    fields.sort();
+    fields.dedup();
+    fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::format::{CompareOp, parse_rules};
+
+    fn cond(field: CanonicalField, test: Test) -> Condition {
+        Condition {
+            field,
+            test,
+            when_missing: WhenMissing::NoMatch,
+        }
+    }
+
+    #[test]
+    fn comparisons_keep_below_and_at_or_below_apart() {
+        let v = CanonicalValues::from_texts(&[(CanonicalField::CapacityTph, "35")]);
+        let lt = cond(
+            CanonicalField::CapacityTph,
+            Test::Compare(CompareOp::Lt, 35.0),
+        );
+        let le = cond(
+            CanonicalField::CapacityTph,
+            Test::Compare(CompareOp::Le, 35.0),
+        );
+        assert!(!condition_holds(&lt, &v));
+        assert!(condition_holds(&le, &v));
+        let gt = cond(
+            CanonicalField::CapacityTph,
+            Test::Compare(CompareOp::Gt, 34.0),
+        );
+        let ge = cond(
+            CanonicalField::CapacityTph,
+            Test::Compare(CompareOp::Ge, 35.0),
+        );
+        assert!(condition_holds(&gt, &v));
+        assert!(condition_holds(&ge, &v));
+    }
+
+    #[test]
+    fn text_equality_ignores_width_case_and_spaces() {
+        let v = CanonicalValues::from_texts(&[(CanonicalField::County, " 小店区 ")]);
+        let eq = cond(
+            CanonicalField::County,
+            Test::Equals(Operand::Text(compact("小店 区"))),
+        );
+        assert!(condition_holds(&eq, &v));
+        let ne = cond(
+            CanonicalField::County,
+            Test::NotEquals(Operand::Text(compact("迎泽区"))),
+        );
+        assert!(condition_holds(&ne, &v));
+    }
+
+    #[test]
+    fn a_missing_value_fails_every_test_but_is_missing_unless_told() {
+        let empty = CanonicalValues::new();
+        let tests = [
+            Test::In(vec![Operand::Fuel(Fuel::Coal)]),
+            Test::NotIn(vec![Operand::Fuel(Fuel::Coal)]),
+            Test::Equals(Operand::Fuel(Fuel::Coal)),
+            Test::NotEquals(Operand::Fuel(Fuel::Coal)),
+            Test::IsTrue,
+            Test::IsFalse,
+            Test::ContainsAny(vec!["煤".into()]),
+            Test::IsPresent,
+        ];
+        for t in tests {
+            let mut c = cond(CanonicalField::Fuel, t.clone());
+            assert!(!condition_holds(&c, &empty), "{t:?}");
+            c.when_missing = WhenMissing::Match;
+            assert_eq!(condition_holds(&c, &empty), t != Test::IsPresent, "{t:?}");
+        }
+        assert!(condition_holds(
+            &cond(CanonicalField::Fuel, Test::IsMissing),
+            &empty
+        ));
+    }
+
+    #[test]
+    fn an_unreadable_value_counts_as_missing_but_keeps_its_text() {
+        let mut v = CanonicalValues::new();
+        let err = v.set_text(CanonicalField::Fuel, "？？", None).unwrap_err();
+        assert!(err.contains("？？"));
+        assert_eq!(v.fuel(), None);
+        assert_eq!(v.raw(CanonicalField::Fuel), Some("？？"));
+    }
+
+    #[test]
+    fn capacity_in_mw_fills_t_h_until_a_t_h_value_is_read() {
+        let mut v = CanonicalValues::new();
+        v.set_text(CanonicalField::CapacityMw, "2.8", None).unwrap();
+        assert_eq!(v.capacity_tph(), Some(4.0));
+        v.set_text(CanonicalField::CapacityTph, "6", None).unwrap();
+        assert_eq!(v.capacity_tph(), Some(6.0));
+        let mut w = CanonicalValues::new();
+        let _ = w.set_text(CanonicalField::CapacityTph, "不详", None);
+        w.set_text(CanonicalField::CapacityMw, "7MW", None).unwrap();
+        assert_eq!(w.capacity_tph(), Some(10.0));
+    }
+
+    #[test]
+    fn place_names_compare_without_province_and_suffix() {
+        assert_eq!(place_key("山西省太原市"), "太原");
+        assert_eq!(place_key("小店区"), "小店");
+        assert_eq!(place_key("古县"), "古县");
+        assert_eq!(place_key("吕梁地区"), "吕梁");
+    }
+
+    #[test]
+    fn scopes_match_names_or_code_prefixes_and_honour_exceptions() {
+        let scope = PlaceScope {
+            places: vec!["太原".into(), "1404".into()],
+            except_places: vec!["清徐县".into()],
+        };
+        let taiyuan = CanonicalValues::from_texts(&[(CanonicalField::City, "太原市")]);
+        let changzhi = CanonicalValues::from_texts(&[(CanonicalField::CountyCode, "140403")]);
+        let qingxu = CanonicalValues::from_texts(&[
+            (CanonicalField::City, "太原市"),
+            (CanonicalField::County, "清徐"),
+        ]);
+        let nowhere = CanonicalValues::new();
+        assert!(in_scope(&scope, &taiyuan, None));
+        assert!(in_scope(&scope, &changzhi, None));
+        assert!(!in_scope(&scope, &qingxu, None));
+        assert!(!in_scope(&scope, &nowhere, None));
+        let zone = ZoneHit {
+            zone_layer: "z".into(),
+            zone_fid: 0,
+            role: LayerRole::BuiltUpArea,
+            level: None,
+            zone_name: None,
+            zone_city: Some("太原".into()),
+            location: ZoneRelation::Inside,
+            distance_m: -1.0,
+        };
+        assert!(in_scope(&scope, &nowhere, Some(&zone)));
+    }
+
+    #[test]
+    fn zone_levels_come_from_the_name_when_no_level_column_is_mapped() {
+        let v = CanonicalValues::from_texts(&[(CanonicalField::ZoneName, "汾河水库一级保护区")]);
+        assert_eq!(v.level(), Some(ZoneLevel::Level1));
+        let hit =
+            ZoneHit::from_zone_values("z", 3, LayerRole::WaterZone, &v, ZoneRelation::Inside, -2.0);
+        assert_eq!(hit.level, Some(ZoneLevel::Level1));
+        assert_eq!(hit.zone_name.as_deref(), Some("汾河水库一级保护区"));
+    }
+
+    #[test]
+    fn fields_used_lists_what_a_roles_mapping_should_cover() {
+        let set = parse_rules(
+            "[[rule]]\nid = \"a\"\ntitle_zh = \"x\"\nseverity = \"violation\"\nsite_roles = [\"boiler\"]\nconditions = [ { field = \"fuel\", op = \"is_present\" } ]\n",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(
+            fields_used(&set, LayerRole::Boiler),
+            vec![CanonicalField::Fuel]
+        );
+        assert!(fields_used(&set, LayerRole::Outfall).is_empty());
+    }
+}

@@ -1,0 +1,213 @@
+//! The desktop app driven headless through its accessibility tree (egui_kittest, no
+//! GPU): language switch, in-app file chooser, loading a layer, problems, identify.
+#![cfg(feature = "gui")]
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use eframe::egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use geo_types::{Geometry, Point};
+
+use qingling::gui::app::{App, AppOptions};
+use qingling::gui::commands::Command;
+use qingling::gui::fonts;
+use qingling::gui::map::view::{LonLat, world_from_lonlat};
+use qingling::gui::settings::Settings;
+use qingling::io::shp_write::{ShapefileWriteOptions, write_shapefile};
+use qingling::model::{FieldDef, FieldKind, Value};
+
+fn harness(settings: Settings) -> Harness<'static, App> {
+    let app = App::new(
+        settings,
+        None,
+        AppOptions {
+            load_system_fonts: false,
+            system_file_dialog: false,
+        },
+    );
+    Harness::builder()
+        .with_size([1200.0, 800.0])
+        .with_context_setup(fonts::install)
+        .build_ui_state(
+            |ui, app: &mut App| {
+                app.logic_frame(ui.ctx());
+                app.ui_frame(ui);
+            },
+            app,
+        )
+}
+
+/// Step the app until `done` holds (jobs run on real threads), at most 20 s.
+fn step_until(
+    h: &mut Harness<'static, App>,
+    what: &str,
+    done: impl Fn(&Harness<'static, App>) -> bool,
+) {
+    let start = Instant::now();
+    loop {
+        h.step();
+        if done(h) {
+            h.step();
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Three boilers in Taiyuan, lon/lat on CGCS2000, attributes in GBK.
+fn write_boilers(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("锅炉台账.shp");
+    let pts = [(112.50, 37.80), (112.55, 37.85), (112.60, 37.90)];
+    let geoms: Vec<Option<Geometry<f64>>> = pts
+        .iter()
+        .map(|(x, y)| Some(Point::new(*x, *y).into()))
+        .collect();
+    let fields = vec![FieldDef {
+        name: "单位名称".into(),
+        kind: FieldKind::Text,
+    }];
+    let rows = vec![
+        vec![Value::Text("晋源区供热站".into())],
+        vec![Value::Text("小店区豆腐坊".into())],
+        vec![Value::Text("清徐县醋厂".into())],
+    ];
+    let opts = ShapefileWriteOptions {
+        prj: qingling::crs::prj_wkt_for_epsg(4490),
+        ..Default::default()
+    };
+    write_shapefile(&path, &geoms, &fields, &rows, &opts).unwrap();
+    path
+}
+
+#[test]
+fn the_app_starts_in_chinese_and_switches_to_english() {
+    let mut h = harness(Settings::default());
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::Button, "项目");
+    assert!(
+        h.query_by_label("尚无图层。用“图层 > 添加图层”或把文件拖到窗口中。")
+            .is_some()
+    );
+    h.get_by_label("English").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::Button, "Project");
+    assert!(h.query_by_label("Layers").is_some());
+    assert!(h.query_by_label("图层").is_none());
+    // And back.
+    h.get_by_label("中文").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::Button, "项目");
+}
+
+#[test]
+fn the_in_app_file_chooser_lists_chinese_names_and_loads_the_chosen_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    write_boilers(dir.path());
+    std::fs::create_dir(dir.path().join("禁煤区")).unwrap();
+    std::fs::write(dir.path().join("说明.txt"), "not data").unwrap();
+    let settings = Settings {
+        recent_folders: vec![dir.path().to_path_buf()],
+        ..Default::default()
+    };
+    let mut h = harness(settings);
+    h.run_steps(2);
+
+    h.get_by_role_and_label(Role::Button, "图层").click();
+    h.run_steps(2);
+    h.get_by_label("在应用内浏览文件…").click();
+    step_until(&mut h, "the folder listing", |h| {
+        h.query_by_label("锅炉台账.shp").is_some()
+    });
+    assert!(h.query_by_label("禁煤区/").is_some(), "folders are listed");
+    assert!(
+        h.query_by_label("说明.txt").is_none(),
+        "unsupported files are filtered out"
+    );
+
+    h.get_by_label("锅炉台账.shp").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::Button, "打开").click();
+    step_until(&mut h, "the layer to load", |h| {
+        !h.state().state.layers.is_empty()
+    });
+
+    let state = &h.state().state;
+    assert!(state.file_chooser.is_none(), "the chooser closes");
+    assert_eq!(state.layers.len(), 1);
+    let l = &state.layers[0];
+    assert_eq!(l.layer.name, "锅炉台账");
+    assert_eq!(l.layer.features.len(), 3);
+    let display = l.display.as_ref().expect("a lon/lat layer is drawn");
+    assert_eq!(display.point_count, 3);
+    assert!(
+        h.query_by_label("锅炉台账").is_some(),
+        "the layer is in the list"
+    );
+}
+
+#[test]
+fn clicking_a_site_shows_its_attributes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_boilers(dir.path());
+    let mut h = harness(Settings::default());
+    h.run_steps(2);
+    h.state_mut().push_command(Command::LoadFiles(vec![path]));
+    step_until(&mut h, "the layer to load", |h| {
+        !h.state().state.layers.is_empty()
+    });
+    h.run_steps(3);
+    let app = h.state();
+    let at = app.state.view.screen_from_world(
+        app.map_rect(),
+        world_from_lonlat(LonLat {
+            lon: 112.55,
+            lat: 37.85,
+        }),
+    );
+    assert!(app.map_rect().contains(at), "zoomed to the layer");
+    h.hover_at(at);
+    h.run_steps(1);
+    h.event(eframe::egui::Event::PointerButton {
+        pos: at,
+        button: eframe::egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: Default::default(),
+    });
+    h.event(eframe::egui::Event::PointerButton {
+        pos: at,
+        button: eframe::egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: Default::default(),
+    });
+    h.run_steps(3);
+    let sel = h.state().state.selection.expect("a feature is selected");
+    assert_eq!(sel.index, 1);
+    assert!(
+        h.query_by_label("小店区豆腐坊").is_some(),
+        "its attributes are shown"
+    );
+}
+
+#[test]
+fn a_file_that_cannot_be_read_is_listed_as_a_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("坏文件.shp");
+    std::fs::write(&bad, b"not a shapefile").unwrap();
+    let mut h = harness(Settings::default());
+    h.run_steps(2);
+    h.state_mut().push_command(Command::LoadFiles(vec![bad]));
+    step_until(&mut h, "the load to fail", |h| {
+        !h.state().state.load_problems.is_empty()
+    });
+    assert!(h.state().state.layers.is_empty());
+    assert!(
+        h.query_by_label("坏文件.shp").is_some(),
+        "the problems list names the file"
+    );
+}
