@@ -18,7 +18,7 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn entry_point(target: &str) -> fn(&[u8]) {
+fn entry_point(target: &str) -> entry::EntryPoint {
     entry::TARGETS
         .iter()
         .find(|(name, _)| *name == target)
@@ -205,7 +205,12 @@ mod seeds {
             None,
             Some(point!(x: 500_000.0, y: 4_200_000.0).into()),
         ];
-        let sets: Vec<(&str, Vec<Option<Geometry<f64>>>, ShapefileWriteOptions)> = vec![
+        type Set = (
+            &'static str,
+            Vec<Option<Geometry<f64>>>,
+            ShapefileWriteOptions,
+        );
+        let sets: Vec<Set> = vec![
             (
                 "points_gbk",
                 points.clone(),

@@ -13,9 +13,12 @@ use std::path::Path;
 use qingling::crs::{Crs, Transform};
 use qingling::io::ReadOptions;
 
+/// A fuzz entry point: must return normally for any bytes.
+pub type EntryPoint = fn(&[u8]);
+
 /// Every target: its name (the folder under `fuzz/corpus/` and
 /// `tests/fuzz_regressions/`) and its entry point.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, EntryPoint)] = &[
     ("shapefile", shapefile),
     ("prj", prj),
     ("geojson", geojson),

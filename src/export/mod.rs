@@ -3,7 +3,8 @@
 //!
 //! Every export is written to a temporary file in the target's folder, synced, and
 //! renamed over the target, so a crash never leaves a half-written file under the
-//! real name. Rows are written in the order given: the caller sorts.
+//! real name; a temporary that a killed export left behind is removed by the next
+//! export of the same file. Rows are written in the order given: the caller sorts.
 //!
 //! Spreadsheet formula injection: text cells of CSV and XLSX that begin with `=`,
 //! `+`, `-`, `@`, TAB or CR get a leading `'` ([`neutralise_cell`]), the OWASP
@@ -168,6 +169,7 @@ pub fn write_atomically(
             "is a folder; give a file name such as findings.xlsx",
         ));
     }
+    remove_stale_temporaries(out, &name);
     let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
     let tmp = out.with_file_name(format!(".{name}.{}-{n}.tmp", std::process::id()));
     let result = write(&tmp).and_then(|()| {
@@ -183,6 +185,55 @@ pub fn write_atomically(
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Remove the temporaries `.{name}.{pid}-{n}.tmp` that an export of `out` killed
+/// before its rename left behind. Only another process's, and only when that process
+/// is gone (Linux: no `/proc/{pid}`) or, where that cannot be told, when the file is
+/// over an hour old; a concurrent export of the same file keeps its temporary.
+/// Failures are ignored: this is tidying, not the export.
+fn remove_stale_temporaries(out: &Path, name: &str) {
+    let Some(dir) = out.parent().map(|d| {
+        if d.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            d
+        }
+    }) else {
+        return;
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    let proc_fs = Path::new("/proc/self").exists();
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(pid) = file_name
+            .to_str()
+            .and_then(|f| f.strip_prefix(&prefix))
+            .and_then(|f| f.strip_suffix(".tmp"))
+            .and_then(|f| f.split_once('-'))
+            .and_then(|(pid, n)| n.parse::<u64>().ok().and(pid.parse::<u32>().ok()))
+        else {
+            continue;
+        };
+        let stale = if pid == std::process::id() {
+            false
+        } else if proc_fs {
+            !Path::new("/proc").join(pid.to_string()).exists()
+        } else {
+            entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > std::time::Duration::from_secs(3600))
+        };
+        if stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 fn write_bytes_atomically(out: &Path, bytes: &[u8]) -> Result<(), ExportError> {
@@ -255,6 +306,27 @@ mod tests {
         write_bytes_atomically(&out, b"new").unwrap();
         assert_eq!(std::fs::read_to_string(&out).unwrap(), "new");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn an_export_removes_temporaries_left_by_a_killed_export() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("台账.csv");
+        // No process has pid 4294967295 (above every pid_max); ours is alive.
+        let dead = dir.path().join(".台账.csv.4294967295-0.tmp");
+        let ours = dir
+            .path()
+            .join(format!(".台账.csv.{}-999999.tmp", std::process::id()));
+        let other = dir.path().join(".其他.csv.4294967295-0.tmp");
+        for p in [&dead, &ours, &other] {
+            std::fs::write(p, "half").unwrap();
+        }
+        write_bytes_atomically(&out, b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "new");
+        if Path::new("/proc/self").exists() {
+            assert!(!dead.exists());
+        }
+        assert!(ours.exists() && other.exists());
     }
 
     #[test]
