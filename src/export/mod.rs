@@ -3,7 +3,8 @@
 //!
 //! Every export is written to a temporary file in the target's folder, synced, and
 //! renamed over the target, so a crash never leaves a half-written file under the
-//! real name. Rows are written in the order given: the caller sorts.
+//! real name; a temporary that a killed export left behind is removed by the next
+//! export of the same file. Rows are written in the order given: the caller sorts.
 //!
 //! Spreadsheet formula injection: text cells of CSV and XLSX that begin with `=`,
 //! `+`, `-`, `@`, TAB or CR get a leading `'` ([`neutralise_cell`]), the OWASP
@@ -53,6 +54,7 @@ impl ExportFormat {
         }
     }
 
+    /// The format's name for messages.
     pub fn label(self) -> &'static str {
         match self {
             ExportFormat::Csv => "CSV",
@@ -238,6 +240,27 @@ mod tests {
         write_bytes_atomically(&out, b"new").unwrap();
         assert_eq!(std::fs::read_to_string(&out).unwrap(), "new");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn an_export_removes_temporaries_left_by_a_killed_export() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("台账.csv");
+        // No process has pid 4294967295 (above every pid_max); ours is alive.
+        let dead = dir.path().join(".台账.csv.4294967295-0.tmp");
+        let ours = dir
+            .path()
+            .join(format!(".台账.csv.{}-999999.tmp", std::process::id()));
+        let other = dir.path().join(".其他.csv.4294967295-0.tmp");
+        for p in [&dead, &ours, &other] {
+            std::fs::write(p, "half").unwrap();
+        }
+        write_bytes_atomically(&out, b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "new");
+        if Path::new("/proc/self").exists() {
+            assert!(!dead.exists());
+        }
+        assert!(ours.exists() && other.exists());
     }
 
     #[test]

@@ -32,9 +32,19 @@ use crate::model::{
 /// [`CrsSource::Declared`]: the caller resolves the code).
 pub fn read_geojson(path: &Path, opts: &ReadOptions) -> Result<(Layer, Option<u32>), IoError> {
     let bytes = limits::read_file(path)?;
+    read_geojson_bytes(path, &bytes, opts)
+}
+
+/// Same as [`read_geojson`] from in-memory bytes: `path_for_messages` names the
+/// file in problems and becomes `layer.source`; its stem is the layer name.
+pub fn read_geojson_bytes(
+    path_for_messages: &Path,
+    bytes: &[u8],
+    opts: &ReadOptions,
+) -> Result<(Layer, Option<u32>), IoError> {
+    let path = path_for_messages;
     let mut problems = Vec::new();
-    let (text, encoding) = decode(path, &bytes, opts, &mut problems);
-    drop(bytes);
+    let (text, encoding) = decode(path, bytes, opts, &mut problems);
     let root: Json = serde_json::from_str(&text).map_err(|e| {
         // serde_json stops at 128 levels of nesting, so a hostile file cannot
         // overflow the stack; say so in words (GeoJSON nests at most 6 levels).

@@ -129,6 +129,7 @@ pub fn replace_file(
     if path.is_dir() {
         return Err(std::io::Error::other("is a folder; give a file name"));
     }
+    remove_stale_temporaries(path, &name);
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = path.with_file_name(format!(".{name}.{}-{n}.tmp", std::process::id()));
     let result = write(&tmp).and_then(|()| {
@@ -156,4 +157,53 @@ pub fn write_atomically(
         write(&mut w)?;
         w.flush()
     })
+}
+
+/// Remove the temporaries `.{name}.{pid}-{n}.tmp` that an export of `out` killed
+/// before its rename left behind. Only another process's, and only when that process
+/// is gone (Linux: no `/proc/{pid}`) or, where that cannot be told, when the file is
+/// over an hour old; a concurrent export of the same file keeps its temporary.
+/// Failures are ignored: this is tidying, not the export.
+fn remove_stale_temporaries(out: &Path, name: &str) {
+    let Some(dir) = out.parent().map(|d| {
+        if d.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            d
+        }
+    }) else {
+        return;
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    let proc_fs = Path::new("/proc/self").exists();
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(pid) = file_name
+            .to_str()
+            .and_then(|f| f.strip_prefix(&prefix))
+            .and_then(|f| f.strip_suffix(".tmp"))
+            .and_then(|f| f.split_once('-'))
+            .and_then(|(pid, n)| n.parse::<u64>().ok().and(pid.parse::<u32>().ok()))
+        else {
+            continue;
+        };
+        let stale = if pid == std::process::id() {
+            false
+        } else if proc_fs {
+            !Path::new("/proc").join(pid.to_string()).exists()
+        } else {
+            entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > std::time::Duration::from_secs(3600))
+        };
+        if stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }

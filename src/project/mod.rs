@@ -13,6 +13,10 @@
 //! mailed at any moment (WAL would leave recent commits in a `-wal` side file).
 //! The cost, a few fsyncs per review action, is invisible at human speed.
 //!
+//! Feature tables carry the GeoPackage R-tree index; its triggers need the
+//! `ST_*` functions that [`gpkg::register_spatial_functions`] installs on every
+//! connection a `Project` opens (QGIS/GDAL bring their own).
+//!
 //! Split: [`gpkg`] GeoPackage primitives, `layers` imported layers, [`store`] the
 //! findings ledger and review actions.
 
