@@ -46,12 +46,75 @@ pub struct CheckOutput {
     pub zones_indexed: usize,
 }
 
+/// Why a check failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
     #[error(transparent)]
     Join(#[from] JoinError),
     #[error("cancelled")]
     Cancelled,
+}
+
+/// Why a project's layers or rules could not be made into a [`CheckInput`].
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectInputError {
+    #[error(transparent)]
+    Project(#[from] crate::project::ProjectError),
+    #[error(transparent)]
+    Rules(#[from] crate::rules::RuleError),
+    #[error(
+        "{path}: the project's rules setting is not a JSON string ({message}); save the rule file into the project again"
+    )]
+    RulesSetting { path: String, message: String },
+}
+
+/// The layers a project holds, each with its role and field mapping, in import
+/// order. A layer whose role is unknown (not set in the app) is left out and its
+/// name returned in the second list; a mapping that cannot be read is guessed again.
+pub fn project_layers(
+    project: &crate::project::Project,
+) -> Result<(Vec<RoleLayer>, Vec<String>), crate::project::ProjectError> {
+    let mut layers = Vec::new();
+    let mut skipped = Vec::new();
+    for entry in project.layers()? {
+        let Some(role) = LayerRole::from_code(&entry.role) else {
+            skipped.push(entry.name.clone());
+            continue;
+        };
+        let layer = project.load_layer(&entry.table_name)?;
+        let mapping: FieldMapping = serde_json::from_str(&entry.field_mapping_json)
+            .unwrap_or_else(|_| mapping_for(role, &layer));
+        layers.push(RoleLayer {
+            layer,
+            role,
+            mapping,
+        });
+    }
+    Ok((layers, skipped))
+}
+
+/// The guessed field mapping of `layer` in `role`.
+pub fn mapping_for(role: LayerRole, layer: &Layer) -> FieldMapping {
+    let names: Vec<String> = layer.fields.iter().map(|f| f.name.clone()).collect();
+    crate::rules::guess_mapping_for_layer(role, &layer.name, &names)
+}
+
+/// The rules a project checks with: the built-in rules, with the rule file saved in
+/// the project's `rules_toml` setting (a JSON string) merged on top.
+pub fn project_rules(project: &crate::project::Project) -> Result<RuleSet, ProjectInputError> {
+    let Some(json) = project.setting("rules_toml")? else {
+        return Ok(crate::rules::builtin());
+    };
+    let path = project.path().display().to_string();
+    let text: String =
+        serde_json::from_str(&json).map_err(|e| ProjectInputError::RulesSetting {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+    Ok(crate::rules::builtin_with_user(
+        &text,
+        &format!("{path} (rules)"),
+    )?)
 }
 
 /// Reports progress: a stage label and a fraction done (0..=1).

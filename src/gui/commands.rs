@@ -6,10 +6,12 @@ use std::path::PathBuf;
 
 use eframe::egui::Color32;
 
+use super::findings::{FindingFilter, SortKey};
 use super::i18n::Language;
 use super::jobs::JobId;
 use super::map::view::MapView;
 use super::state::{FeatureRef, LayerId};
+use crate::model::ReviewStatus;
 use crate::rules::roles::LayerRole;
 
 /// Which side panel.
@@ -18,6 +20,8 @@ pub enum PanelKind {
     Layers,
     Attributes,
     Problems,
+    Findings,
+    Dashboard,
 }
 
 /// One request from the UI.
@@ -66,6 +70,31 @@ pub enum Command {
     /// Draw the points in view into an image of this many pixels (too many for symbols).
     RasterizePoints(MapView, [usize; 2]),
     CancelJob(JobId),
+    /// Run the check on the project's layers and merge the findings into its ledger.
+    RunCheck,
+    /// Select a finding (by id): its row, its site on the map, its history.
+    SelectFinding(Option<String>),
+    SetFindingFilter(FindingFilter),
+    /// Sort by a column (again: reverse).
+    SortFindings(SortKey),
+    /// The note of the selected finding as typed.
+    EditNote(String),
+    /// Save a review action on a finding (`None` leaves the status or note as is).
+    Review {
+        finding_id: String,
+        status: Option<ReviewStatus>,
+        note: Option<String>,
+    },
+    SetDeadlineDraft(String),
+    /// Save the typed deadline into the project (empty clears it).
+    SaveDeadline,
+    /// Ask where to export (system dialog, else the export window); `true` for the map picture.
+    ExportDialog(bool),
+    CloseExport,
+    ExportSetPath(String),
+    ExportSetFilteredOnly(bool),
+    /// Export to this file: findings by its extension, or the map view as `.png`.
+    ExportTo(PathBuf),
     TogglePanel(PanelKind),
     ShowAbout(bool),
     Quit,
