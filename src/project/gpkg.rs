@@ -564,7 +564,11 @@ pub fn blob_envelope(blob: &[u8]) -> Option<[f64; 4]> {
 pub fn register_spatial_functions(conn: &Connection) -> Result<(), GpkgError> {
     use rusqlite::functions::FunctionFlags;
     use rusqlite::types::ValueRef;
-    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    // Innocuous: project files are opened with an untrusted schema, and the R-tree
+    // triggers stored in them must still be allowed to call these.
+    let flags = FunctionFlags::SQLITE_UTF8
+        | FunctionFlags::SQLITE_DETERMINISTIC
+        | FunctionFlags::SQLITE_INNOCUOUS;
     for (name, i) in [
         ("ST_MinX", 0),
         ("ST_MaxX", 1),
