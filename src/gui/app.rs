@@ -597,7 +597,7 @@ impl App {
                         if is_selected && !typed_unsaved {
                             fs.note_draft = row.finding.note.clone();
                         }
-                        fs.replace_row(row);
+                        fs.replace_row(*row);
                         fs.saves.insert(finding_id.clone(), SaveState::Saved);
                         if is_selected {
                             self.request_history(finding_id);

@@ -100,6 +100,7 @@ pub fn review(db: SharedProject, action: ReviewAction) -> JobOutput {
         p.review(&action).map_err(|e| e.to_string())?;
         p.finding(&action.finding_id)
             .map_err(|e| e.to_string())?
+            .map(Box::new)
             .ok_or_else(|| format!("{}: not in the ledger after saving", action.finding_id))
     })();
     JobOutput::Reviewed { finding_id, result }

@@ -71,7 +71,8 @@ pub enum JobOutput {
     /// A review action saved (the row as the project holds it now) or refused.
     Reviewed {
         finding_id: String,
-        result: Result<FindingRow, String>,
+        /// Boxed: a row is large and passes once per action.
+        result: Result<Box<FindingRow>, String>,
     },
     History {
         finding_id: String,

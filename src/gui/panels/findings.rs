@@ -352,7 +352,7 @@ fn presence_badge(ui: &mut egui::Ui, r: &FindingRow, lang: Language, save: Optio
             ui.spinner().on_hover_text(lang.tr(Tr::Saving));
         }
         Some(SaveState::Failed(msg)) => {
-            ui.colored_label(ui.visuals().error_fg_color, "⚠")
+            ui.colored_label(ui.visuals().error_fg_color, "!")
                 .on_hover_text(lang.trf(Tr::SaveFailed, &[msg]));
         }
         _ => {}
@@ -433,10 +433,7 @@ fn review_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>) {
                 ui.label(t(Tr::Saving));
             }
             Some(SaveState::Saved) => {
-                ui.colored_label(
-                    Color32::from_rgb(30, 140, 60),
-                    format!("✔ {}", t(Tr::Saved)),
-                );
+                ui.colored_label(Color32::from_rgb(30, 140, 60), t(Tr::Saved));
             }
             Some(SaveState::Failed(msg)) => {
                 ui.colored_label(

@@ -1,0 +1,301 @@
+//! The review workflow driven through the app's labels (egui_kittest, no GPU): open
+//! the demo project, run the check, select a finding, confirm it with a note (button
+//! and keyboard shortcuts), see the history, reopen the project and find the decision,
+//! switch language, export CSV and read it back.
+#![cfg(feature = "gui")]
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use eframe::egui::accesskit::Role;
+use eframe::egui::{self, Key};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+use qingling::gui::app::{App, AppOptions};
+use qingling::gui::commands::Command;
+use qingling::gui::findings::SaveState;
+use qingling::gui::fonts;
+use qingling::gui::settings::Settings;
+use qingling::model::ReviewStatus;
+use qingling::project::{Presence, Project};
+
+fn harness(settings: Settings) -> Harness<'static, App> {
+    let app = App::new(
+        settings,
+        None,
+        AppOptions {
+            load_system_fonts: false,
+            system_file_dialog: false,
+        },
+    );
+    Harness::builder()
+        .with_size([1400.0, 950.0])
+        .with_context_setup(fonts::install)
+        .build_ui_state(
+            |ui, app: &mut App| {
+                app.logic_frame(ui.ctx());
+                app.ui_frame(ui);
+            },
+            app,
+        )
+}
+
+/// Step the app until `done` holds (jobs run on real threads), at most 60 s.
+fn step_until(
+    h: &mut Harness<'static, App>,
+    what: &str,
+    done: impl Fn(&Harness<'static, App>) -> bool,
+) {
+    let start = Instant::now();
+    loop {
+        h.step();
+        if done(h) {
+            h.step();
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The demo project (the bundled sample data checked once), made by the binary.
+fn demo_project(dir: &Path) -> PathBuf {
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_qingling"))
+        .args(["demo", "--quiet", "--out"])
+        .arg(dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let p = dir.join("清零示例项目.gpkg");
+    assert!(p.is_file());
+    p
+}
+
+fn open(h: &mut Harness<'static, App>, project: &Path) {
+    h.run_steps(2);
+    h.state_mut()
+        .push_command(Command::OpenProjectPath(project.to_path_buf()));
+    step_until(h, "the project to open", |h| {
+        h.state().state.findings.loaded && !h.state().is_busy()
+    });
+}
+
+fn wait_saved(h: &mut Harness<'static, App>, id: &str) {
+    let id = id.to_owned();
+    step_until(h, "the review to be saved", move |h| {
+        !h.state().is_saving() && h.state().state.findings.saves.get(&id) == Some(&SaveState::Saved)
+    });
+}
+
+#[test]
+fn a_finding_is_confirmed_with_a_note_and_the_decision_is_in_the_project_and_the_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = demo_project(dir.path());
+    let settings = Settings {
+        reviewer: "张工".into(),
+        ..Default::default()
+    };
+    let mut h = harness(settings.clone());
+    open(&mut h, &project);
+    let total = h.state().state.findings.rows.len();
+    assert!(total > 0, "the demo project has findings");
+
+    // Run the check from the app: the same findings come back as existing.
+    h.get_by_role_and_label(Role::Button, "运行检查").click();
+    step_until(&mut h, "the check", |h| {
+        h.state().state.findings.last_run.is_some() && !h.state().is_busy()
+    });
+    let fs = &h.state().state.findings;
+    assert!(
+        fs.last_run.as_deref().unwrap().starts_with("检查完成"),
+        "{:?}",
+        fs.last_run
+    );
+    assert_eq!(fs.rows.len(), total);
+    assert!(fs.rows.iter().all(|r| r.presence == Presence::Existing));
+
+    // Select the first finding by clicking its site in the table.
+    let first = fs.rows[fs.view[0]].finding.clone();
+    h.query_all_by_label(&first.site_name)
+        .next()
+        .expect("the site is listed")
+        .click();
+    h.run_steps(3);
+    assert_eq!(
+        h.state().state.findings.selected.as_deref(),
+        Some(first.finding_id.as_str())
+    );
+    assert!(
+        h.state().state.selection.is_some(),
+        "the site is selected on the map"
+    );
+    assert!(
+        h.query_by_label("尚无核查记录。").is_some(),
+        "empty history"
+    );
+
+    // N focuses the note; type; confirm with the button.
+    h.key_press(Key::N);
+    h.run_steps(2);
+    h.event(egui::Event::Text("现场核实：仍在燃煤".into()));
+    h.run_steps(2);
+    assert_eq!(h.state().state.findings.note_draft, "现场核实：仍在燃煤");
+    h.get_by_role_and_label(Role::Button, "2 已确认").click();
+    wait_saved(&mut h, &first.finding_id);
+    let row = h.state().state.findings.row(&first.finding_id).unwrap();
+    assert_eq!(row.finding.status, ReviewStatus::Confirmed);
+    assert_eq!(row.finding.note, "现场核实：仍在燃煤");
+    assert_eq!(row.reviewer.as_deref(), Some("张工"));
+    step_until(&mut h, "the history", |h| {
+        h.query_by_label_contains("待核查 → 已确认").is_some()
+    });
+
+    // Keyboard: leave the note, ↓ to the next finding, 4 = 整改中.
+    h.key_press(Key::Escape);
+    h.run_steps(2);
+    h.key_press(Key::ArrowDown);
+    h.run_steps(2);
+    let second = h.state().state.findings.selected.clone().unwrap();
+    assert_ne!(second, first.finding_id, "↓ moved the selection");
+    h.key_press(Key::Num4);
+    h.run_steps(1);
+    wait_saved(&mut h, &second);
+    assert_eq!(
+        h.state()
+            .state
+            .findings
+            .row(&second)
+            .unwrap()
+            .finding
+            .status,
+        ReviewStatus::Rectifying
+    );
+
+    // The decisions are in the project file.
+    {
+        let p = Project::open(&project).unwrap();
+        let r = p.finding(&first.finding_id).unwrap().unwrap();
+        assert_eq!(r.finding.status, ReviewStatus::Confirmed);
+        assert_eq!(r.finding.note, "现场核实：仍在燃煤");
+        assert_eq!(p.history(&first.finding_id).unwrap().len(), 1);
+    }
+
+    // Reopen in a fresh app: the decision is there.
+    let mut h2 = harness(settings);
+    open(&mut h2, &project);
+    let row = h2.state().state.findings.row(&first.finding_id).unwrap();
+    assert_eq!(row.finding.status, ReviewStatus::Confirmed);
+    assert_eq!(row.finding.note, "现场核实：仍在燃煤");
+
+    // Export CSV through the export window and read it back.
+    let out = dir.path().join("导出").join("台账.csv");
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    h2.get_by_role_and_label(Role::Button, "导出问题台账…")
+        .click();
+    h2.run_steps(3);
+    assert!(h2.state().state.export.is_some(), "the export window opens");
+    h2.state_mut()
+        .push_command(Command::ExportSetPath(out.display().to_string()));
+    h2.run_steps(2);
+    h2.get_by_role_and_label(Role::Button, "导出").click();
+    step_until(&mut h2, "the export", |_| out.is_file());
+    step_until(&mut h2, "the export job", |h| !h.state().is_busy());
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.starts_with('\u{feff}'), "UTF-8 with BOM");
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (id_c, status_c, note_c) = (col("finding_id"), col("status"), col("note"));
+    let records: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert_eq!(records.len(), total);
+    let rec = records
+        .iter()
+        .find(|r| &r[id_c] == first.finding_id.as_str())
+        .unwrap();
+    assert_eq!(&rec[status_c], "已确认");
+    assert_eq!(&rec[note_c], "现场核实：仍在燃煤");
+    assert!(
+        h2.state()
+            .state
+            .status
+            .as_deref()
+            .is_some_and(|s| s.starts_with(&format!("已导出 {total} 条问题"))),
+        "{:?}",
+        h2.state().state.status
+    );
+
+    // English UI: the findings panel follows.
+    h2.get_by_label("English").click();
+    h2.run_steps(2);
+    h2.get_by_role_and_label(Role::Button, "Run check");
+    assert!(h2.query_by_label("Findings").is_some());
+    assert!(
+        h2.query_by_label(&format!("{total} of {total} shown"))
+            .is_some()
+    );
+    assert!(h2.query_by_label("运行检查").is_none());
+}
+
+#[test]
+fn a_review_without_a_reviewer_name_is_refused_and_not_shown_as_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = demo_project(dir.path());
+    let mut h = harness(Settings::default());
+    open(&mut h, &project);
+    let id = h.state().state.findings.rows[0].finding.finding_id.clone();
+    h.state_mut()
+        .push_command(Command::SelectFinding(Some(id.clone())));
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::Button, "3 误报").click();
+    h.run_steps(2);
+    assert!(matches!(
+        h.state().state.findings.saves.get(&id),
+        Some(SaveState::Failed(_))
+    ));
+    assert_eq!(
+        h.state().state.findings.row(&id).unwrap().finding.status,
+        ReviewStatus::Pending
+    );
+    assert!(
+        h.query_all_by_label_contains("请先在“项目”菜单中填写审核人")
+            .next()
+            .is_some()
+    );
+    let p = Project::open(&project).unwrap();
+    assert_eq!(
+        p.finding(&id).unwrap().unwrap().finding.status,
+        ReviewStatus::Pending
+    );
+}
+
+#[test]
+fn the_dashboard_counts_the_ledger_and_keeps_the_deadline_in_the_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = demo_project(dir.path());
+    let mut h = harness(Settings::default());
+    open(&mut h, &project);
+    let total = h.state().state.findings.rows.len();
+    h.get_by_role_and_label(Role::Button, "统计").click();
+    h.run_steps(3);
+    assert!(
+        h.query_by_label(&format!("已清零 0 / {total}（已销号或误报）"))
+            .is_some()
+    );
+    h.state_mut()
+        .push_command(Command::SetDeadlineDraft("2099-12-31".into()));
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::Button, "保存").click();
+    step_until(&mut h, "the deadline", |h| {
+        h.state().state.findings.deadline.as_deref() == Some("2099-12-31")
+    });
+    assert!(h.query_by_label_contains("距截止还有").is_some());
+    let p = Project::open(&project).unwrap();
+    assert_eq!(
+        p.setting("deadline").unwrap().as_deref(),
+        Some("\"2099-12-31\"")
+    );
+}
