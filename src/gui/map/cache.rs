@@ -8,13 +8,15 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use geo::{BoundingRect, InteriorPoint, MapCoords};
 use geo_types::{Coord, Geometry};
+use rayon::prelude::*;
 use rstar::RTree;
 use rstar::primitives::{GeomWithData, Rectangle};
 
-use super::tessellate::{LevelShapes, shapes_of};
+use super::tessellate::{FeatureShapes, LevelShapes, shapes_of};
 use super::view::{LonLat, WorldPos, WorldRect, max_points_per_metre_of_level, world_from_lonlat};
 use crate::gui::jobs::JobContext;
 use crate::gui::state::LayerId;
@@ -63,72 +65,45 @@ impl DisplayLayer {
     /// job was cancelled.
     pub fn build(
         layer: &Layer,
-        to_lonlat: &dyn Fn(Coord<f64>) -> Option<LonLat>,
+        to_lonlat: &(dyn Fn(Coord<f64>) -> Option<LonLat> + Sync),
         jc: Option<&JobContext>,
     ) -> Option<(DisplayLayer, Vec<Unplaced>)> {
-        let mut features = Vec::new();
-        let mut unplaced = Vec::new();
+        // Features are projected in parallel (projection dominates opening a large
+        // layer); results keep the source order, so the output is deterministic.
         let n = layer.features.len().max(1);
-        for (index, f) in layer.features.iter().enumerate() {
-            if index % 1024 == 0
-                && let Some(jc) = jc
-            {
-                if jc.is_cancelled() {
+        let done = AtomicUsize::new(0);
+        let cancelled = AtomicBool::new(false);
+        let placed: Vec<Option<Result<DisplayFeature, Unplaced>>> = layer
+            .features
+            .par_iter()
+            .enumerate()
+            .with_min_len(256)
+            .map(|(index, f)| {
+                if index % 1024 == 0
+                    && let Some(jc) = jc
+                {
+                    if jc.is_cancelled() {
+                        cancelled.store(true, Ordering::Relaxed);
+                    }
+                    let k = done.fetch_add(1024, Ordering::Relaxed);
+                    jc.set_progress(0.5 + 0.5 * k as f32 / n as f32);
+                }
+                if cancelled.load(Ordering::Relaxed) {
                     return None;
                 }
-                jc.set_progress(0.5 + 0.5 * index as f32 / n as f32);
+                display_feature(index, f.geometry.as_ref()?, to_lonlat)
+            })
+            .collect();
+        if cancelled.load(Ordering::Relaxed) {
+            return None;
+        }
+        let mut features = Vec::with_capacity(placed.len());
+        let mut unplaced = Vec::new();
+        for p in placed.into_iter().flatten() {
+            match p {
+                Ok(f) => features.push(f),
+                Err(u) => unplaced.push(u),
             }
-            let Some(g) = &f.geometry else { continue };
-            let world = g.try_map_coords(|c| -> Result<Coord<f64>, ()> {
-                let ll = to_lonlat(c).ok_or(())?;
-                if !(ll.lon.is_finite() && ll.lat.is_finite())
-                    || ll.lon.abs() > 180.0
-                    || ll.lat.abs() > 90.0
-                {
-                    return Err(());
-                }
-                let w = world_from_lonlat(ll);
-                Ok(Coord { x: w.x, y: w.y })
-            });
-            let Ok(world) = world else {
-                unplaced.push(Unplaced {
-                    index,
-                    message: "coordinates could not be converted to longitude/latitude".into(),
-                });
-                continue;
-            };
-            let Some(r) = world.bounding_rect() else {
-                continue;
-            };
-            let bbox = WorldRect {
-                min: WorldPos {
-                    x: r.min().x,
-                    y: r.min().y,
-                },
-                max: WorldPos {
-                    x: r.max().x,
-                    y: r.max().y,
-                },
-            };
-            let points = match &world {
-                Geometry::Point(p) => vec![WorldPos { x: p.x(), y: p.y() }],
-                Geometry::MultiPoint(mp) => {
-                    mp.0.iter()
-                        .map(|p| WorldPos { x: p.x(), y: p.y() })
-                        .collect()
-                }
-                _ => Vec::new(),
-            };
-            let label_at = world
-                .interior_point()
-                .map(|p| WorldPos { x: p.x(), y: p.y() });
-            features.push(DisplayFeature {
-                index,
-                geom: world,
-                bbox,
-                label_at,
-                points,
-            });
         }
         let entries: Vec<TreeEntry> = features
             .iter()
@@ -171,6 +146,62 @@ impl DisplayLayer {
     }
 }
 
+/// One geometry in the display CRS: `None` if it has no extent, `Err` if a coordinate
+/// does not convert to a valid longitude/latitude.
+fn display_feature(
+    index: usize,
+    g: &Geometry<f64>,
+    to_lonlat: &(dyn Fn(Coord<f64>) -> Option<LonLat> + Sync),
+) -> Option<Result<DisplayFeature, Unplaced>> {
+    let world = g.try_map_coords(|c| -> Result<Coord<f64>, ()> {
+        let ll = to_lonlat(c).ok_or(())?;
+        if !(ll.lon.is_finite() && ll.lat.is_finite())
+            || ll.lon.abs() > 180.0
+            || ll.lat.abs() > 90.0
+        {
+            return Err(());
+        }
+        let w = world_from_lonlat(ll);
+        Ok(Coord { x: w.x, y: w.y })
+    });
+    let Ok(world) = world else {
+        return Some(Err(Unplaced {
+            index,
+            message: "coordinates could not be converted to longitude/latitude".into(),
+        }));
+    };
+    let r = world.bounding_rect()?;
+    let bbox = WorldRect {
+        min: WorldPos {
+            x: r.min().x,
+            y: r.min().y,
+        },
+        max: WorldPos {
+            x: r.max().x,
+            y: r.max().y,
+        },
+    };
+    let points = match &world {
+        Geometry::Point(p) => vec![WorldPos { x: p.x(), y: p.y() }],
+        Geometry::MultiPoint(mp) => {
+            mp.0.iter()
+                .map(|p| WorldPos { x: p.x(), y: p.y() })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    let label_at = world
+        .interior_point()
+        .map(|p| WorldPos { x: p.x(), y: p.y() });
+    Some(Ok(DisplayFeature {
+        index,
+        geom: world,
+        bbox,
+        label_at,
+        points,
+    }))
+}
+
 /// Simplify and triangulate every feature of `layer` for `level`. `None` if cancelled.
 pub fn tessellate_level(
     layer: &DisplayLayer,
@@ -179,17 +210,31 @@ pub fn tessellate_level(
 ) -> Option<LevelShapes> {
     let tolerance_m = 1.0 / max_points_per_metre_of_level(level);
     let n = layer.features.len().max(1);
-    let mut features = Vec::with_capacity(layer.features.len());
-    for (i, f) in layer.features.iter().enumerate() {
-        if i % 512 == 0
-            && let Some(jc) = jc
-        {
-            if jc.is_cancelled() {
-                return None;
+    let done = AtomicUsize::new(0);
+    let cancelled = AtomicBool::new(false);
+    let features: Vec<FeatureShapes> = layer
+        .features
+        .par_iter()
+        .enumerate()
+        .with_min_len(64)
+        .map(|(i, f)| {
+            if i % 512 == 0
+                && let Some(jc) = jc
+            {
+                if jc.is_cancelled() {
+                    cancelled.store(true, Ordering::Relaxed);
+                }
+                let k = done.fetch_add(512, Ordering::Relaxed);
+                jc.set_progress(k as f32 / n as f32);
             }
-            jc.set_progress(i as f32 / n as f32);
-        }
-        features.push(shapes_of(&f.geom, layer.origin, tolerance_m));
+            if cancelled.load(Ordering::Relaxed) {
+                return FeatureShapes::default();
+            }
+            shapes_of(&f.geom, layer.origin, tolerance_m)
+        })
+        .collect();
+    if cancelled.load(Ordering::Relaxed) {
+        return None;
     }
     Some(LevelShapes {
         level,

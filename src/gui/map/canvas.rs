@@ -220,8 +220,13 @@ fn draw_shapes(
     let stroke = Stroke::new(1.2, l.style.color);
     let mut mesh = Mesh::default();
     let mut outlines: Vec<Shape> = Vec::new();
+    // With many features in view, outlines go into one plain mesh of segment quads:
+    // egui's anti-aliased path tessellation of each ring would cost more than the
+    // frame budget at province zoom, and at that scale nobody sees the feathering.
+    let slots: Vec<usize> = d.in_rect(visible).collect();
+    let mut outline_mesh = (slots.len() > OUTLINE_MESH_ABOVE).then(Mesh::default);
     let min_size_m = 0.5 / view.points_per_metre;
-    for slot in d.in_rect(visible) {
+    for slot in slots {
         let (Some(f), Some(s)) = (d.features.get(slot), shapes.features.get(slot)) else {
             continue;
         };
@@ -243,6 +248,10 @@ fn draw_shapes(
             mesh.indices.extend(s.indices.iter().map(|i| base + i));
         }
         for ring in &s.rings {
+            if let Some(m) = outline_mesh.as_mut() {
+                add_ring_quads(m, &placer, ring, stroke);
+                continue;
+            }
             let pts: Vec<Pos2> = ring.iter().map(|v| placer.place(*v)).collect();
             outlines.push(Shape::closed_line(pts, stroke));
         }
@@ -254,9 +263,40 @@ fn draw_shapes(
     if !mesh.is_empty() {
         painter.add(Shape::mesh(mesh));
     }
+    if let Some(m) = outline_mesh.filter(|m| !m.is_empty()) {
+        painter.add(Shape::mesh(m));
+    }
     painter.extend(outlines);
 }
 
+/// Above this many features in view, outlines are drawn as one mesh of quads.
+const OUTLINE_MESH_ABOVE: usize = 2_000;
+
+/// A closed ring's edges as quads of the stroke's width (no joins or feathering).
+fn add_ring_quads(mesh: &mut Mesh, placer: &Placer, ring: &[[f32; 2]], stroke: Stroke) {
+    let Some(first) = ring.first() else { return };
+    let hw = stroke.width / 2.0;
+    let mut a = placer.place(*first);
+    for v in ring[1..].iter().chain(std::iter::once(first)) {
+        let b = placer.place(*v);
+        let d = b - a;
+        let len = d.length();
+        if len > 1e-3 {
+            let n = vec2(-d.y, d.x) * (hw / len);
+            let base = mesh.vertices.len() as u32;
+            for p in [a + n, a - n, b + n, b - n] {
+                mesh.colored_vertex(p, stroke.color);
+            }
+            mesh.indices
+                .extend([base, base + 1, base + 2, base + 1, base + 3, base + 2]);
+            a = b;
+        }
+    }
+}
+
+/// Sites as symbols: a coloured disc with a white rim, all in one mesh (up to
+/// [`POINT_RASTER_THRESHOLD`] of them; a circle shape each would cost egui a path
+/// tessellation per site every frame).
 fn draw_points(
     painter: &egui::Painter,
     rect: Rect,
@@ -266,12 +306,40 @@ fn draw_points(
     visible: WorldRect,
 ) {
     let color = l.style.color;
-    let outline = Stroke::new(1.0, Color32::WHITE);
+    let mut mesh = Mesh::default();
+    let clip = rect.expand(SYMBOL_RADIUS + 2.0);
+    let dirs: [egui::Vec2; DISC_SIDES] = std::array::from_fn(|i| {
+        let a = i as f32 * std::f32::consts::TAU / DISC_SIDES as f32;
+        vec2(a.cos(), a.sin())
+    });
     for f in d.in_rect(visible).filter_map(|s| d.features.get(s)) {
         for p in &f.points {
             let s = view.screen_from_world(rect, *p);
-            painter.circle(s, SYMBOL_RADIUS, color, outline);
+            if !clip.contains(s) {
+                continue;
+            }
+            add_disc(&mut mesh, &dirs, s, SYMBOL_RADIUS + 1.0, Color32::WHITE);
+            add_disc(&mut mesh, &dirs, s, SYMBOL_RADIUS, color);
         }
+    }
+    if !mesh.is_empty() {
+        painter.add(Shape::mesh(mesh));
+    }
+}
+
+/// Corners of the symbol polygon (a 12-gon looks round at symbol size).
+const DISC_SIDES: usize = 12;
+
+/// A filled disc as a triangle fan around `c` (`dirs`: unit vectors to the corners).
+fn add_disc(mesh: &mut Mesh, dirs: &[egui::Vec2; DISC_SIDES], c: Pos2, r: f32, color: Color32) {
+    let base = mesh.vertices.len() as u32;
+    mesh.colored_vertex(c, color);
+    for d in dirs {
+        mesh.colored_vertex(c + r * *d, color);
+    }
+    for i in 0..DISC_SIDES as u32 {
+        mesh.indices
+            .extend([base, base + 1 + i, base + 1 + (i + 1) % DISC_SIDES as u32]);
     }
 }
 

@@ -90,20 +90,65 @@ fn open_ring(ring: &LineString<f64>) -> Vec<Coord<f64>> {
     pts
 }
 
-/// Simplify `poly` to `tolerance_m` (Douglas-Peucker), falling back to the original
-/// when simplification would collapse the exterior.
+/// Simplify `poly` to `tolerance_m`: first an O(n) pass that drops vertices closer
+/// than a quarter of the tolerance to the last one kept (cheap, and at coarse zoom it
+/// removes nearly all of them), then Douglas-Peucker on what is left. When that would
+/// collapse the exterior (a zone only a few points wide), the pre-thinned ring is
+/// used, or failing that a few evenly spaced vertices: never the full-detail original,
+/// which at province zoom would put millions of vertices in every frame.
 fn simplified_polygon(poly: &Polygon<f64>, tolerance_m: f64) -> Polygon<f64> {
-    if tolerance_m <= 0.0 {
+    if tolerance_m <= 0.0 || !tolerance_m.is_finite() {
         return poly.clone();
     }
-    let s = poly.simplify(tolerance_m);
-    if s.exterior().0.len() < 4 {
-        poly.clone()
-    } else {
-        let mut s = s;
-        s.exterior_mut(|e| e.make_ccw_winding());
+    let thin = |ring: &LineString<f64>| thin_ring(ring, tolerance_m / 4.0);
+    let thinned = Polygon::new(
+        thin(poly.exterior()),
+        poly.interiors().iter().map(thin).collect(),
+    );
+    let s = thinned.simplify(tolerance_m);
+    let mut s = if s.exterior().0.len() >= 4 {
         s
+    } else if thinned.exterior().0.len() >= 4 {
+        Polygon::new(thinned.exterior().clone(), vec![])
+    } else {
+        Polygon::new(sample_ring(poly.exterior(), 8), vec![])
+    };
+    s.exterior_mut(|e| e.make_ccw_winding());
+    s
+}
+
+/// `ring` without the vertices closer than `min_step` to the last vertex kept (the
+/// closing vertex is always kept).
+fn thin_ring(ring: &LineString<f64>, min_step: f64) -> LineString<f64> {
+    let pts = &ring.0;
+    if pts.len() <= 4 {
+        return ring.clone();
     }
+    let min2 = min_step * min_step;
+    let mut out: Vec<Coord<f64>> = Vec::with_capacity(pts.len().min(1024));
+    out.push(pts[0]);
+    let mut last = pts[0];
+    for c in &pts[1..pts.len() - 1] {
+        let (dx, dy) = (c.x - last.x, c.y - last.y);
+        if dx * dx + dy * dy >= min2 {
+            out.push(*c);
+            last = *c;
+        }
+    }
+    out.push(pts[pts.len() - 1]);
+    LineString(out)
+}
+
+/// About `n` evenly spaced vertices of `ring`, closed (or the ring if it is shorter).
+fn sample_ring(ring: &LineString<f64>, n: usize) -> LineString<f64> {
+    let pts = &ring.0;
+    if pts.len() <= n + 1 {
+        return ring.clone();
+    }
+    let step = (pts.len() - 1).div_ceil(n);
+    let mut out: Vec<Coord<f64>> = pts[..pts.len() - 1].iter().step_by(step).copied().collect();
+    out.push(pts[0]);
+    LineString(out)
 }
 
 /// The shapes of one geometry, simplified to `tolerance_m` metres.
@@ -235,6 +280,42 @@ mod tests {
         let s = shapes_of(&Geometry::Polygon(p), ORIGIN, 1.0);
         assert!(s.rings[0].len() < 10, "{} points left", s.rings[0].len());
         assert!((triangle_area(&s) - 1_000_000.0).abs() < 1_000_000.0 * 1e-3);
+    }
+
+    #[test]
+    fn a_polygon_a_few_tolerances_wide_keeps_a_small_outline_not_its_full_detail() {
+        // A 2000-vertex circle 3 m across simplified at 1 m: Douglas-Peucker alone
+        // collapses it; the result must stay small and still cover most of it.
+        let pts: Vec<(f64, f64)> = (0..=2000)
+            .map(|i| {
+                let a = i as f64 / 2000.0 * std::f64::consts::TAU;
+                (1.5 * a.cos(), 1.5 * a.sin())
+            })
+            .collect();
+        let p = shift(Polygon::new(LineString::from(pts), vec![]));
+        let s = shapes_of(&Geometry::Polygon(p.clone()), ORIGIN, 1.0);
+        assert!(
+            (4..=40).contains(&s.rings[0].len()),
+            "{} vertices",
+            s.rings[0].len()
+        );
+        let area = triangle_area(&s);
+        assert!(area > 0.5 * p.unsigned_area(), "{area}");
+    }
+
+    #[test]
+    fn thinning_keeps_the_ring_closed_and_drops_close_vertices() {
+        let ring = LineString::from(vec![
+            (0.0, 0.0),
+            (0.1, 0.0),
+            (0.2, 0.0),
+            (5.0, 0.0),
+            (5.0, 5.0),
+            (0.0, 0.0),
+        ]);
+        let t = thin_ring(&ring, 1.0);
+        assert_eq!(t.0.first(), t.0.last());
+        assert_eq!(t.0.len(), 4);
     }
 
     #[test]
