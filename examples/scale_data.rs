@@ -3,6 +3,11 @@
 //! (language driver 0x4D, no .cpg), like county offices send them.
 //!
 //!     cargo run --release --example scale_data -- --sites 1000000 --zones 2000 --out scale-data/1m-2k
+//!
+//! `--kind enterprise` writes an enterprise list (企业名称/县区/行业/是否散乱污/整治类型)
+//! to `enterprises.shp` instead of the boiler ledger `sites.shp`; `--seed` varies the
+//! site positions (the zones are always drawn from seed 2019 so both files fit one
+//! `zones.shp`).
 
 use std::path::PathBuf;
 
@@ -23,12 +28,32 @@ const COUNTIES: [&str; 8] = [
 const FUELS: [&str; 5] = ["燃煤", "天然气", "电", "生物质", "洁净型煤"];
 const STATUS: [&str; 3] = ["在用", "停用", "已淘汰"];
 const LEVELS: [&str; 3] = ["一级保护区", "二级保护区", "准保护区"];
+const INDUSTRIES: [&str; 6] = [
+    "塑料制品",
+    "铸造",
+    "家具制造",
+    "食品加工",
+    "废旧金属回收",
+    "印刷",
+];
+const REMEDIATION: [&str; 3] = ["关停取缔", "整合搬迁", "升级改造"];
+
+/// Which site file to write.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Boiler,
+    Enterprise,
+}
+
+/// The zones do not depend on `--seed`, so boiler and enterprise files share them.
+const ZONE_SEED: u64 = 2019;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut sites = 1_000_000usize;
     let mut zones = 2_000usize;
     let mut out = PathBuf::from("scale-data");
     let mut seed = 2019u64;
+    let mut kind = Kind::Boiler;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let v = args.next().ok_or(format!("{a} needs a value"))?;
@@ -37,6 +62,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--zones" => zones = v.parse()?,
             "--out" => out = v.into(),
             "--seed" => seed = v.parse()?,
+            "--kind" => {
+                kind = match v.as_str() {
+                    "boiler" => Kind::Boiler,
+                    "enterprise" => Kind::Enterprise,
+                    _ => return Err(format!("--kind {v}: boiler or enterprise").into()),
+                }
+            }
             _ => return Err(format!("unknown argument {a}").into()),
         }
     }
@@ -50,7 +82,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..ShapefileWriteOptions::default()
     };
 
-    let zone_geoms = synth::zones(zones, seed, 0.2);
+    let zone_geoms = synth::zones(zones, ZONE_SEED, 0.2);
     let zone_fields = vec![
         FieldDef {
             name: "水源地名称".into(),
@@ -89,7 +121,34 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(Some)
         .collect();
     drop(zone_opt);
-    let site_fields = vec![
+    let (file, site_fields, site_rows) = match kind {
+        Kind::Boiler => ("sites.shp", boiler_fields(), boiler_rows(sites)),
+        Kind::Enterprise => (
+            "enterprises.shp",
+            enterprise_fields(),
+            enterprise_rows(sites),
+        ),
+    };
+    write_shapefile(
+        &out.join(file),
+        &site_geoms,
+        &site_fields,
+        &site_rows,
+        &opts,
+    )?;
+    eprintln!("wrote {sites} sites to {}", out.display());
+    Ok(())
+}
+
+fn text_field(name: &str) -> FieldDef {
+    FieldDef {
+        name: name.into(),
+        kind: FieldKind::Text,
+    }
+}
+
+fn boiler_fields() -> Vec<FieldDef> {
+    vec![
         FieldDef {
             name: "单位名称".into(),
             kind: FieldKind::Text,
@@ -110,8 +169,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             name: "状态".into(),
             kind: FieldKind::Text,
         },
-    ];
-    let site_rows: Vec<Vec<Value>> = (0..sites)
+    ]
+}
+
+fn boiler_rows(sites: usize) -> Vec<Vec<Value>> {
+    (0..sites)
         .map(|i| {
             vec![
                 Value::Text(format!("第{i}号锅炉单位")),
@@ -121,14 +183,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 Value::Text(STATUS[i % STATUS.len()].into()),
             ]
         })
-        .collect();
-    write_shapefile(
-        &out.join("sites.shp"),
-        &site_geoms,
-        &site_fields,
-        &site_rows,
-        &opts,
-    )?;
-    eprintln!("wrote {sites} sites to {}", out.display());
-    Ok(())
+        .collect()
+}
+
+fn enterprise_fields() -> Vec<FieldDef> {
+    ["企业名称", "县区", "行业", "是否散乱污", "整治类型"]
+        .into_iter()
+        .map(text_field)
+        .collect()
+}
+
+fn enterprise_rows(sites: usize) -> Vec<Vec<Value>> {
+    (0..sites)
+        .map(|i| {
+            vec![
+                Value::Text(format!("第{i}号企业")),
+                Value::Text(COUNTIES[i % COUNTIES.len()].into()),
+                Value::Text(INDUSTRIES[i % INDUSTRIES.len()].into()),
+                Value::Text((if i % 4 == 0 { "否" } else { "是" }).into()),
+                Value::Text(REMEDIATION[i % REMEDIATION.len()].into()),
+            ]
+        })
+        .collect()
 }

@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Scale test: generate N sites x M zones (EPSG:4546 shapefiles with GBK DBFs) and time
-# the whole `qingling join` process several times (wall time and peak memory).
+# whole processes several times (wall time, CPU time and peak memory):
+#
+# - `qingling join` of N boilers against the zones, and `qingling check` (all built-in
+#   rules) on the same files;
+# - the same for a mixed set of N/2 boilers and N/2 enterprises (企业名称/行业/是否散乱污/
+#   整治类型), join taking both site files.
 #
 #   scripts/scale.sh [SITES] [ZONES] [RUNS]      e.g. scripts/scale.sh 2000000 20000 5
 set -euo pipefail
@@ -9,16 +14,39 @@ zones=${2:-2000}
 runs=${3:-5}
 cd "$(dirname "$0")/.."
 dir="scale-data/${sites}x${zones}"
+mixed="scale-data/${sites}x${zones}-mixed"
 cargo build --release --no-default-features --bin qingling --example scale_data
 bin="${CARGO_TARGET_DIR:-target}/release/qingling"
+gen="${CARGO_TARGET_DIR:-target}/release/examples/scale_data"
 if [ ! -f "$dir/sites.shp" ]; then
-  "${CARGO_TARGET_DIR:-target}/release/examples/scale_data" --sites "$sites" --zones "$zones" --out "$dir"
+  "$gen" --sites "$sites" --zones "$zones" --out "$dir"
 fi
-du -sh "$dir"/*.shp "$dir"/*.dbf
+if [ ! -f "$mixed/sites.shp" ]; then
+  "$gen" --sites $((sites / 2)) --zones "$zones" --out "$mixed"
+fi
+if [ ! -f "$mixed/enterprises.shp" ]; then
+  "$gen" --sites $((sites / 2)) --zones "$zones" --out "$mixed" --kind enterprise --seed 2020
+fi
+du -sh "$dir"/*.shp "$dir"/*.dbf "$mixed"/*.shp "$mixed"/*.dbf
+
 # Warm the page cache once, then time.
 "$bin" join --zones "$dir/zones.shp" --sites "$dir/sites.shp" --out "$dir/pairs.csv" --quiet
 echo "pairs: $(($(wc -l < "$dir/pairs.csv") - 1))"
-for i in $(seq 1 "$runs"); do
-  /usr/bin/time -f "run $i: %e s wall, %U s user, %M KiB peak RSS" \
-    "$bin" join --zones "$dir/zones.shp" --sites "$dir/sites.shp" --out "$dir/pairs.csv" --quiet
-done
+"$bin" check --water-zones "$dir/zones.shp" --boilers "$dir/sites.shp" --out "$dir/findings.csv" --quiet
+echo "findings: $(($(wc -l < "$dir/findings.csv") - 1))"
+
+timed() {
+  local label=$1
+  shift
+  for i in $(seq 1 "$runs"); do
+    /usr/bin/time -f "$label run $i: %e s wall, %U s user, %S s sys, %M KiB peak RSS" "$@"
+  done
+}
+timed "join  (boilers)" "$bin" join --zones "$dir/zones.shp" --sites "$dir/sites.shp" \
+  --out "$dir/pairs.csv" --quiet
+timed "check (boilers)" "$bin" check --water-zones "$dir/zones.shp" --boilers "$dir/sites.shp" \
+  --out "$dir/findings.csv" --quiet
+timed "join  (mixed)" "$bin" join --zones "$mixed/zones.shp" \
+  --sites "$mixed/sites.shp" "$mixed/enterprises.shp" --out "$mixed/pairs.csv" --quiet
+timed "check (mixed)" "$bin" check --water-zones "$mixed/zones.shp" --boilers "$mixed/sites.shp" \
+  --enterprises "$mixed/enterprises.shp" --out "$mixed/findings.csv" --quiet

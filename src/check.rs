@@ -46,12 +46,75 @@ pub struct CheckOutput {
     pub zones_indexed: usize,
 }
 
+/// Why a check failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
     #[error(transparent)]
     Join(#[from] JoinError),
     #[error("cancelled")]
     Cancelled,
+}
+
+/// Why a project's layers or rules could not be made into a [`CheckInput`].
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectInputError {
+    #[error(transparent)]
+    Project(#[from] crate::project::ProjectError),
+    #[error(transparent)]
+    Rules(#[from] crate::rules::RuleError),
+    #[error(
+        "{path}: the project's rules setting is not a JSON string ({message}); save the rule file into the project again"
+    )]
+    RulesSetting { path: String, message: String },
+}
+
+/// The layers a project holds, each with its role and field mapping, in import
+/// order. A layer whose role is unknown (not set in the app) is left out and its
+/// name returned in the second list; a mapping that cannot be read is guessed again.
+pub fn project_layers(
+    project: &crate::project::Project,
+) -> Result<(Vec<RoleLayer>, Vec<String>), crate::project::ProjectError> {
+    let mut layers = Vec::new();
+    let mut skipped = Vec::new();
+    for entry in project.layers()? {
+        let Some(role) = LayerRole::from_code(&entry.role) else {
+            skipped.push(entry.name.clone());
+            continue;
+        };
+        let layer = project.load_layer(&entry.table_name)?;
+        let mapping: FieldMapping = serde_json::from_str(&entry.field_mapping_json)
+            .unwrap_or_else(|_| mapping_for(role, &layer));
+        layers.push(RoleLayer {
+            layer,
+            role,
+            mapping,
+        });
+    }
+    Ok((layers, skipped))
+}
+
+/// The guessed field mapping of `layer` in `role`.
+pub fn mapping_for(role: LayerRole, layer: &Layer) -> FieldMapping {
+    let names: Vec<String> = layer.fields.iter().map(|f| f.name.clone()).collect();
+    crate::rules::guess_mapping_for_layer(role, &layer.name, &names)
+}
+
+/// The rules a project checks with: the built-in rules, with the rule file saved in
+/// the project's `rules_toml` setting (a JSON string) merged on top.
+pub fn project_rules(project: &crate::project::Project) -> Result<RuleSet, ProjectInputError> {
+    let Some(json) = project.setting("rules_toml")? else {
+        return Ok(crate::rules::builtin());
+    };
+    let path = project.path().display().to_string();
+    let text: String =
+        serde_json::from_str(&json).map_err(|e| ProjectInputError::RulesSetting {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+    Ok(crate::rules::builtin_with_user(
+        &text,
+        &format!("{path} (rules)"),
+    )?)
 }
 
 /// Reports progress: a stage label and a fraction done (0..=1).
@@ -69,6 +132,11 @@ impl<F: Fn(&str, f32) + Sync> CheckProgress for F {
 struct ZoneLayer<'a> {
     source: &'a RoleLayer,
     indexed: IndexedZones,
+    /// The same zones indexed with the `within_distance` reach as boundary tolerance
+    /// (projected CRSs only): a point it locates is a candidate for a near hit, so
+    /// exact distances are computed for the few zones a site is near, not for every
+    /// zone whose bounding box it falls in.
+    near: Option<IndexedZones>,
     values: Vec<CanonicalValues>,
     keys: Vec<RecordKey>,
 }
@@ -101,9 +169,19 @@ pub fn run_check(
         let keys = layer_keys(rl.layer.features.iter().map(|f| f.fid).zip(values.iter()));
         let indexed = IndexedZones::build_ref(&rl.layer, input.tolerance_m)?;
         out.zones_indexed += indexed.index.len();
+        let near = match near_m {
+            // A little wider than the reach, so that rounding never drops a zone the
+            // exact distance would keep; the exact test follows.
+            Some(near) if !indexed.crs.is_geographic() => Some(IndexedZones::build_ref(
+                &rl.layer,
+                near.max(input.tolerance_m) * (1.0 + 1e-6) + 1e-6,
+            )?),
+            _ => None,
+        };
         zones.push(ZoneLayer {
             source: rl,
             indexed,
+            near,
             values,
             keys,
         });
@@ -148,8 +226,10 @@ pub fn run_check(
 struct SitesIn<'a> {
     zone: &'a ZoneLayer<'a>,
     geoms: crate::engine::SiteGeometries<'a>,
-    /// Converts zone-CRS distances to metres: `None` for projected metre CRSs.
+    /// Distances are measured in a Gauss-Kruger zone for geographic zone CRSs.
     geographic: bool,
+    /// Metres per zone-CRS unit.
+    metres_per_unit: f64,
 }
 
 fn check_site_layer(
@@ -166,7 +246,7 @@ fn check_site_layer(
     }
     let keys = layer_keys(layer.features.iter().map(|f| f.fid).zip(values.iter()));
     let declared = input.sites_crs.as_ref();
-    let lonlat = sites_into(layer, declared, &Crs::wgs84())?;
+    let lonlat = LonLat::new(layer, declared)?;
     let per_zone: Vec<SitesIn> = zones
         .iter()
         .map(|z| {
@@ -174,38 +254,65 @@ fn check_site_layer(
                 zone: z,
                 geoms: sites_into(layer, declared, &z.indexed.crs)?,
                 geographic: z.indexed.crs.is_geographic(),
+                metres_per_unit: z.indexed.crs.metres_per_unit(),
             })
         })
         .collect::<Result<_, JoinError>>()?;
+    // Rules without a zone clause can fire for a site that is near no zone; without
+    // them a site with no zone hits has no findings and the rules need not be asked.
+    let attribute_rules = input
+        .rules
+        .enabled()
+        .any(|r| r.zone.is_none() && r.site_roles.contains(&rl.role));
 
     let findings: Vec<Finding> = (0..layer.features.len())
         .into_par_iter()
-        .flat_map_iter(|i| {
-            let mut hits: Vec<ZoneHit> = Vec::new();
-            let mut refs: Vec<(usize, usize)> = Vec::new();
-            let mut scratch = Vec::new();
+        .map_init(SiteBuffers::default, |buf, i| {
+            buf.hits.clear();
+            buf.refs.clear();
             for (zi, s) in per_zone.iter().enumerate() {
                 if let Some(g) = s.geoms.get(i) {
-                    zone_hits(s, zi, g, near_m, &mut scratch, &mut hits, &mut refs);
+                    zone_hits(s, zi, g, near_m, buf);
                 }
             }
+            if buf.hits.is_empty() && !attribute_rules {
+                return Vec::new();
+            }
+            let (hits, refs) = (&buf.hits, &buf.refs);
             let site = SiteRecord {
                 layer: &layer.name,
                 fid: layer.features[i].fid,
                 role: rl.role,
                 canonical: &values[i],
             };
-            let (lon, lat) = match lonlat.get(i) {
-                Some(g) => representative_lonlat(g),
-                None => (f64::NAN, f64::NAN),
-            };
-            evaluate_site(&input.rules, &site, &hits)
+            let rule_hits = evaluate_site(&input.rules, &site, hits);
+            if rule_hits.is_empty() {
+                return Vec::new();
+            }
+            let (lon, lat) = lonlat.of(layer.features[i].geometry.as_ref());
+            rule_hits
                 .into_iter()
                 .map(|hit| {
-                    let zone_ref = hit.zone.and_then(|z| {
+                    let hit_ref = hit.zone.and_then(|z| {
                         let k = hits.iter().position(|h| std::ptr::eq(h, z))?;
-                        let (zi, pos) = refs[k];
-                        Some((&zones[zi], pos))
+                        Some(refs[k])
+                    });
+                    let zone_ref = hit_ref.map(|r| (&zones[r.layer], r.pos));
+                    let distance_m = hit.zone.map(|z| match hit_ref {
+                        Some(HitRef {
+                            layer,
+                            inside: Some(zone),
+                            ..
+                        }) => match per_zone[layer].geoms.get(i) {
+                            Some(Geometry::Point(p)) => -metric_distance(
+                                &per_zone[layer],
+                                &zones[layer].indexed.index,
+                                zone,
+                                p.0,
+                            ),
+                            _ => z.distance_m,
+                        },
+                        _ => z.distance_m,
                     });
                     let finding_id = finding_id_for(
                         &hit.rule_id,
@@ -233,7 +340,7 @@ fn check_site_layer(
                                 })
                                 .or_else(|| z.level.map(|l| l.label_zh().to_string()))
                         }),
-                        distance_m: hit.zone.map(|z| round_cm(z.distance_m)),
+                        distance_m: distance_m.map(round_cm),
                         lon,
                         lat,
                         county: values[i].county().map(str::to_string),
@@ -243,8 +350,88 @@ fn check_site_layer(
                 })
                 .collect::<Vec<_>>()
         })
+        .flat_map_iter(|v| v)
         .collect();
     Ok(findings)
+}
+
+/// Per-thread buffers of the site loop, reused from site to site.
+#[derive(Default)]
+struct SiteBuffers {
+    scratch: Vec<crate::engine::ZoneMatch>,
+    near: Vec<crate::engine::ZoneMatch>,
+    hits: Vec<ZoneHit>,
+    /// Where each of `hits` comes from.
+    refs: Vec<HitRef>,
+}
+
+/// The zone record behind a [`ZoneHit`].
+#[derive(Clone, Copy, Debug)]
+struct HitRef {
+    /// Position of the zone layer among the check's zone layers.
+    layer: usize,
+    /// Position of the zone feature in its layer.
+    pos: usize,
+    /// For a point inside the zone, the zone's index number: its (negative) distance
+    /// to the boundary is only reported, so it is measured for findings only, and
+    /// the hit carries NaN until then.
+    inside: Option<u32>,
+}
+
+/// Site positions in WGS84 for the findings. Only sites with findings are
+/// transformed, so a million-site layer with a few findings costs a few transforms.
+/// The CRS is resolved as [`sites_into`] resolves it (the declared one, else the
+/// layer's own) and a site that fails to transform reports NaN.
+struct LonLat {
+    source: SiteCrs,
+    /// GCJ-02 / BD-09 coordinates, corrected to WGS84 before the transform.
+    offset: bool,
+    transform: Transform,
+}
+
+impl LonLat {
+    fn new(layer: &Layer, declared: Option<&SiteCrs>) -> Result<LonLat, JoinError> {
+        let source = match declared {
+            Some(s) => s.clone(),
+            None => layer.crs.crs.clone().map(SiteCrs::Crs).ok_or_else(|| {
+                JoinError::UnknownSiteCrs {
+                    layer: layer.source.display().to_string(),
+                }
+            })?,
+        };
+        let offset = !matches!(source, SiteCrs::Crs(_));
+        let transform =
+            Transform::new(&source.base_crs(), &Crs::wgs84()).map_err(|source| JoinError::Crs {
+                layer: layer.name.clone(),
+                source,
+            })?;
+        Ok(LonLat {
+            source,
+            offset,
+            transform,
+        })
+    }
+
+    /// The representative point of a site geometry in WGS84 (lon, lat).
+    fn of(&self, g: Option<&Geometry<f64>>) -> (f64, f64) {
+        let Some(g) = g else {
+            return (f64::NAN, f64::NAN);
+        };
+        if !self.offset && self.transform.is_identity() {
+            return representative_lonlat(g);
+        }
+        let mut g = g.clone();
+        if self.offset {
+            geo::MapCoordsInPlace::map_coords_in_place(&mut g, |c| {
+                let (x, y) = self.source.correct(c.x, c.y);
+                Coord { x, y }
+            });
+        }
+        if !self.transform.is_identity() && self.transform.apply_geometry(&mut g).is_err() {
+            return (f64::NAN, f64::NAN);
+        }
+        representative_lonlat(&g)
+    }
 }
 
 /// The position of the feature with this fid (fids are record order, so usually the
@@ -270,56 +457,83 @@ fn representative_lonlat(g: &Geometry<f64>) -> (f64, f64) {
         .unwrap_or((f64::NAN, f64::NAN))
 }
 
-/// The zones of one layer a site is in, on, or near (within `near_m` outside).
+/// The zones of one layer a site is in, on, or near (within `near_m` outside), pushed
+/// onto `buf.hits` and `buf.refs`.
 fn zone_hits(
     s: &SitesIn,
     zone_layer: usize,
     g: &Geometry<f64>,
     near_m: Option<f64>,
-    scratch: &mut Vec<crate::engine::ZoneMatch>,
-    hits: &mut Vec<ZoneHit>,
-    refs: &mut Vec<(usize, usize)>,
+    buf: &mut SiteBuffers,
 ) {
     let z = s.zone;
     let index: &ZoneIndex = &z.indexed.index;
-    let matches =
-        crate::engine::matches_for_site(index, g, crate::engine::Predicate::Intersects, scratch);
+    let matches = crate::engine::matches_for_site(
+        index,
+        g,
+        crate::engine::Predicate::Intersects,
+        &mut buf.scratch,
+    );
     let probe = match g {
         Geometry::Point(p) => Some(p.0),
         _ => None,
     };
-    let mut push = |zone: u32, location: ZoneRelation, distance_m: f64| {
-        let fid = index.zone_fid(zone);
-        let Some(pos) = feature_position(&z.source.layer, fid) else {
-            return;
+    let mut push =
+        |fid: crate::model::Fid, location: ZoneRelation, distance_m: f64, inside: Option<u32>| {
+            let Some(pos) = feature_position(&z.source.layer, fid) else {
+                return;
+            };
+            buf.refs.push(HitRef {
+                layer: zone_layer,
+                pos,
+                inside,
+            });
+            buf.hits.push(ZoneHit::from_zone_values(
+                &z.source.layer.name,
+                fid,
+                z.source.role,
+                &z.values[pos],
+                location,
+                distance_m,
+            ));
         };
-        refs.push((zone_layer, pos));
-        hits.push(ZoneHit::from_zone_values(
-            &z.source.layer.name,
-            fid,
-            z.source.role,
-            &z.values[pos],
-            location,
-            distance_m,
-        ));
-    };
     for m in &matches {
-        let (loc, d) = match (m.location, probe) {
-            (Location::OnBoundary, _) => (ZoneRelation::OnBoundary, 0.0),
-            (_, Some(p)) => (ZoneRelation::Inside, -metric_distance(s, m.zone, p)),
-            (_, None) => (ZoneRelation::Inside, 0.0),
-        };
-        push(m.zone, loc, d);
+        let fid = index.zone_fid(m.zone);
+        match (m.location, probe) {
+            (Location::OnBoundary, _) => push(fid, ZoneRelation::OnBoundary, 0.0, None),
+            (_, Some(_)) => push(fid, ZoneRelation::Inside, f64::NAN, Some(m.zone)),
+            (_, None) => push(fid, ZoneRelation::Inside, 0.0, None),
+        }
     }
-    if let (Some(near), Some(p)) = (near_m, probe) {
-        let radius = near / z.indexed.crs.metres_per_unit();
-        for zone in index.zones_near(p, radius) {
-            if matches.iter().any(|m| m.zone == zone) {
-                continue;
+    let (Some(near), Some(p)) = (near_m, probe) else {
+        return;
+    };
+    let matched = |fid: crate::model::Fid| matches.iter().any(|m| index.zone_fid(m.zone) == fid);
+    match &z.near {
+        Some(wide) => {
+            wide.index.locate_point(p, &mut buf.near);
+            for m in &buf.near {
+                let fid = wide.index.zone_fid(m.zone);
+                if matched(fid) {
+                    continue;
+                }
+                let d = metric_distance(s, &wide.index, m.zone, p);
+                if d <= near {
+                    push(fid, ZoneRelation::Outside, d, None);
+                }
             }
-            let d = metric_distance(s, zone, p);
-            if d <= near {
-                push(zone, ZoneRelation::Outside, d);
+        }
+        None => {
+            let radius = near / s.metres_per_unit;
+            for zone in index.zones_near(p, radius) {
+                let fid = index.zone_fid(zone);
+                if matched(fid) {
+                    continue;
+                }
+                let d = metric_distance(s, index, zone, p);
+                if d <= near {
+                    push(fid, ZoneRelation::Outside, d, None);
+                }
             }
         }
     }
@@ -327,10 +541,9 @@ fn zone_hits(
 
 /// Metric distance from `p` (zone CRS) to the zone's boundary: in the zone's CRS if
 /// projected, else in the CGCS2000 3-degree Gauss-Kruger zone of the site.
-fn metric_distance(s: &SitesIn, zone: u32, p: Coord<f64>) -> f64 {
-    let index = &s.zone.indexed.index;
+fn metric_distance(s: &SitesIn, index: &ZoneIndex, zone: u32, p: Coord<f64>) -> f64 {
     if !s.geographic {
-        return index.nearest_boundary(zone, p, 1.0).0 * s.zone.indexed.crs.metres_per_unit();
+        return index.nearest_boundary(zone, p, 1.0).0 * s.metres_per_unit;
     }
     let (_, q) = index.nearest_boundary(zone, p, p.y.to_radians().cos());
     let gk = Crs::gk3_for_lon(p.x);

@@ -130,6 +130,16 @@ fn the_in_app_file_chooser_lists_chinese_names_and_loads_the_chosen_layer() {
         "unsupported files are filtered out"
     );
 
+    // Into a folder and back up.
+    h.get_by_label("禁煤区/").click();
+    step_until(&mut h, "the empty folder", |h| {
+        h.query_by_label("（空）").is_some()
+    });
+    h.get_by_role_and_label(Role::Button, "↑ 上一级").click();
+    step_until(&mut h, "the parent folder", |h| {
+        h.query_by_label("锅炉台账.shp").is_some()
+    });
+
     h.get_by_label("锅炉台账.shp").click();
     h.run_steps(2);
     h.get_by_role_and_label(Role::Button, "打开").click();
@@ -209,5 +219,89 @@ fn a_file_that_cannot_be_read_is_listed_as_a_problem() {
     assert!(
         h.query_by_label("坏文件.shp").is_some(),
         "the problems list names the file"
+    );
+}
+
+#[test]
+fn a_zone_layer_is_triangulated_on_a_worker_for_the_current_zoom() {
+    use geo::Area;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("水源保护区.shp");
+    // A U-shaped zone (in degrees; its area is compared in Web Mercator below).
+    use geo_types::polygon;
+    let u: geo_types::Polygon<f64> = polygon![
+        (x: 112.50, y: 37.80), (x: 112.62, y: 37.80), (x: 112.62, y: 37.92), (x: 112.58, y: 37.92),
+        (x: 112.58, y: 37.84), (x: 112.54, y: 37.84), (x: 112.54, y: 37.92), (x: 112.50, y: 37.92),
+        (x: 112.50, y: 37.80),
+    ];
+    let fields = vec![FieldDef {
+        name: "名称".into(),
+        kind: FieldKind::Text,
+    }];
+    let rows = vec![vec![Value::Text("汾河二级保护区".into())]];
+    let opts = ShapefileWriteOptions {
+        prj: qingling::crs::prj_wkt_for_epsg(4490),
+        ..Default::default()
+    };
+    write_shapefile(&path, &[Some(u.into())], &fields, &rows, &opts).unwrap();
+
+    let mut h = harness(Settings::default());
+    h.run_steps(2);
+    h.state_mut().push_command(Command::LoadFiles(vec![path]));
+    step_until(&mut h, "the layer to load", |h| {
+        !h.state().state.layers.is_empty()
+    });
+    step_until(&mut h, "the shapes of the current zoom", |h| {
+        let s = &h.state().state;
+        s.shapes
+            .best(s.layers[0].id, s.view.detail_level())
+            .is_some()
+    });
+    let s = &h.state().state;
+    let l = &s.layers[0];
+    let shapes = s.shapes.best(l.id, s.view.detail_level()).unwrap();
+    assert_eq!(shapes.level, s.view.detail_level());
+    let world = &l.display.as_ref().unwrap().features[0].geom;
+    let filled = qingling::gui::map::tessellate::triangle_area(&shapes.features[0]);
+    let exact = world.unsigned_area();
+    // Simplified to a point at this zoom: a U of rectangles loses nothing.
+    assert!(
+        (filled - exact).abs() / exact < 1e-3,
+        "filled {filled} vs {exact}"
+    );
+}
+
+#[test]
+fn a_project_file_opens_and_a_broken_one_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("太原核查.gpkg");
+    qingling::project::Project::create(&good).unwrap();
+    let bad = dir.path().join("坏项目.gpkg");
+    std::fs::write(&bad, b"not sqlite at all").unwrap();
+
+    let mut h = harness(Settings::default());
+    h.run_steps(2);
+    // A .gpkg among added files is opened as the project.
+    h.state_mut()
+        .push_command(Command::LoadFiles(vec![good.clone()]));
+    step_until(&mut h, "the project to open", |h| {
+        h.state().state.project.is_some()
+    });
+    let s = &h.state().state;
+    assert_eq!(s.project.as_deref(), Some(good.as_path()));
+    assert_eq!(s.settings.recent_projects.first(), Some(&good));
+    assert!(s.layers.is_empty());
+
+    h.state_mut()
+        .push_command(Command::OpenProjectPath(bad.clone()));
+    step_until(&mut h, "the broken project to be reported", |h| {
+        !h.state().state.load_problems.is_empty()
+    });
+    let s = &h.state().state;
+    assert_eq!(s.load_problems[0].file, bad);
+    assert_eq!(
+        s.project.as_deref(),
+        Some(good.as_path()),
+        "the open project stays"
     );
 }

@@ -224,3 +224,20 @@ fn a_file_that_is_not_json_is_an_error_naming_file_line_and_column() {
     let err = read_geojson(&missing, &ReadOptions::default()).unwrap_err();
     assert!(matches!(err, IoError::Io { .. }));
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    /// Random JSON-ish text gives a layer or an error, never a panic.
+    #[test]
+    fn arbitrary_json_never_panics(
+        text in r#"\{("type":"(Feature|FeatureCollection|Point|Polygon)",|"features":\[|"geometry":|"coordinates":|\[|\]|\{|\}|,|1|"x"|null|-2\.5|"crs":"EPSG:4546"){0,40}"#,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "fuzz.geojson", text.as_bytes());
+        if let Ok((layer, _)) = read_geojson(&path, &ReadOptions::default()) {
+            for f in &layer.features {
+                proptest::prop_assert_eq!(f.attrs.len(), layer.fields.len());
+            }
+        }
+    }
+}

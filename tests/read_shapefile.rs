@@ -1000,6 +1000,33 @@ fn m_variants_are_read_in_2d_and_flag_has_z() {
     }
 }
 
+#[test]
+fn padding_after_the_last_record_is_ignored_with_a_warning() {
+    for keep_shx in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let shp = dir.path().join("pad.shp");
+        write_shapefile(
+            &shp,
+            &polygons(3),
+            &[],
+            &[],
+            &ShapefileWriteOptions::default(),
+        )
+        .unwrap();
+        if !keep_shx {
+            std::fs::remove_file(shp.with_extension("shx")).unwrap();
+        }
+        let mut b = std::fs::read(&shp).unwrap();
+        b.extend_from_slice(&[0u8; 64]);
+        std::fs::write(&shp, &b).unwrap();
+        let layer = read(&shp);
+        let got: Vec<_> = layer.features.iter().map(|f| f.geometry.clone()).collect();
+        assert_eq!(got, polygons(3));
+        assert_eq!(layer.problems.len(), 1, "{:?}", warnings(&layer));
+        assert_eq!(layer.problems[0].level, ProblemLevel::Warning);
+    }
+}
+
 /// Speed check at the scale of the lead's benchmark (2M points, 20k polygons of
 /// 200–2000 vertices). Run with
 /// `cargo test --release --test read_shapefile -- --ignored --nocapture`.

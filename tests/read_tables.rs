@@ -498,9 +498,41 @@ fn a_csv_over_two_gib_is_refused_before_reading() {
     let err = read_csv(&path, &ReadOptions::default()).unwrap_err();
     let msg = err.to_string();
     assert!(
-        msg.contains("huge.csv") && msg.contains("up to 2 GiB"),
+        msg.contains("huge.csv")
+            && msg.contains("at most 2048 MiB per file")
+            && msg.contains("QINGLING_MAX_FILE_MB"),
         "{msg}"
     );
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    /// Whatever the bytes, reading gives a layer or an error, never a panic.
+    #[test]
+    fn arbitrary_csv_bytes_never_panic(
+        body in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::prelude::Just(b','), proptest::prelude::Just(b';'),
+                proptest::prelude::Just(b'\t'), proptest::prelude::Just(b'"'),
+                proptest::prelude::Just(b'\n'), proptest::prelude::Just(b'\r'),
+                proptest::prelude::Just(b'1'), proptest::prelude::Just(b'.'),
+                proptest::prelude::any::<u8>(),
+            ],
+            0..200,
+        ),
+        header in proptest::prelude::any::<bool>(),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut bytes = if header { "经度,纬度,X,Y\n".as_bytes().to_vec() } else { Vec::new() };
+        bytes.extend(body);
+        let path = write_file(dir.path(), "fuzz.csv", &bytes);
+        if let Ok(layer) = read_csv(&path, &ReadOptions::default()) {
+            for (i, f) in layer.features.iter().enumerate() {
+                proptest::prop_assert_eq!(f.fid, i as u64);
+                proptest::prop_assert_eq!(f.attrs.len(), layer.fields.len());
+            }
+        }
+    }
 }
 
 /// Not run by default: `cargo test --release --test read_tables -- --ignored`.

@@ -160,25 +160,15 @@ pub(crate) fn check(args: &CheckArgs, progress: &Progress) -> anyhow::Result<Che
             import_layers(project, &layers)?;
         }
     } else if let Some(project) = project.as_ref() {
-        for entry in project.layers()? {
-            let Some(role) = LayerRole::from_code(&entry.role) else {
-                progress.warn(format!(
-                    "{}: unknown role \"{}\" in the project; skipped",
-                    entry.name, entry.role
-                ));
-                continue;
-            };
-            let layer = project.load_layer(&entry.table_name)?;
-            let mut mapping: FieldMapping = serde_json::from_str(&entry.field_mapping_json)
-                .unwrap_or_else(|_| {
-                    rules::guess_mapping_for_layer(role, &layer.name, &field_names(&layer))
-                });
-            apply_overrides(&mut mapping, &overrides, &layer);
-            layers.push(RoleLayer {
-                layer,
-                role,
-                mapping,
-            });
+        let (found, skipped) = crate::check::project_layers(project)?;
+        for name in skipped {
+            progress.warn(format!(
+                "{name}: the project gives it no known role; skipped (set its role in the app)"
+            ));
+        }
+        for mut rl in found {
+            apply_overrides(&mut rl.mapping, &overrides, &rl.layer);
+            layers.push(rl);
         }
         if layers.is_empty() {
             bail!(
@@ -292,16 +282,10 @@ fn load_rules(path: Option<&Path>, project: Option<&Project>) -> anyhow::Result<
             &path.display().to_string(),
         )?);
     }
-    if let Some(project) = project
-        && let Some(json) = project.setting("rules_toml")?
-    {
-        let text: String = serde_json::from_str(&json).context("the project's rules setting")?;
-        return Ok(rules::builtin_with_user(
-            &text,
-            &format!("{} (rules)", project.path().display()),
-        )?);
+    match project {
+        Some(project) => Ok(crate::check::project_rules(project)?),
+        None => Ok(rules::builtin()),
     }
-    Ok(rules::builtin())
 }
 
 /// `FIELD=COLUMN` pairs.

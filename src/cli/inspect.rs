@@ -206,8 +206,8 @@ fn print_text(j: &Json, max_problems: usize) {
             .map(|a| a.iter().map(|v| format!("\"{}\"", s(v))).collect())
             .unwrap_or_default();
         println!(
-            "  {:<16} {:<8} {}",
-            s(&f["name"]),
+            "  {} {:<8} {}",
+            pad(&s(&f["name"]), 16),
             s(&f["type"]),
             samples.join(", ")
         );
@@ -235,4 +235,18 @@ fn print_text(j: &Json, max_problems: usize) {
             println!("  … {} more (see --json)", problems.len() - max_problems);
         }
     }
+}
+
+/// `text` padded with spaces to `width` terminal columns (CJK characters take two).
+fn pad(text: &str, width: usize) -> String {
+    let cols: usize = text.chars().map(|c| if is_wide(c) { 2 } else { 1 }).sum();
+    format!("{text}{}", " ".repeat(width.saturating_sub(cols)))
+}
+
+/// East Asian wide and full-width characters (the ranges that occur in Chinese data).
+fn is_wide(c: char) -> bool {
+    matches!(c as u32,
+        0x1100..=0x115F | 0x2E80..=0x303E | 0x3041..=0x33FF | 0x3400..=0x4DBF
+        | 0x4E00..=0x9FFF | 0xA000..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF
+        | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 | 0x20000..=0x3FFFD)
 }

@@ -283,10 +283,19 @@ pub fn join_index(
         .flat_map_iter(|part| {
             let mut scratch = Vec::new();
             let mut out = Vec::new();
-            for &i in part {
-                if let Some(g) = sites.get(i as usize) {
+            for v in part {
+                let i = v.site as usize;
+                if v.point {
+                    zones.locate_point(v.at, &mut scratch);
+                    out.extend(
+                        scratch
+                            .iter()
+                            .filter(|m| predicate.accepts(m.location))
+                            .map(|m| (i, zones.zone_fid(m.zone))),
+                    );
+                } else if let Some(g) = sites.get(i) {
                     for m in matches_for_site(zones, g, predicate, &mut scratch) {
-                        out.push((i as usize, zones.zone_fid(m.zone)));
+                        out.push((i, zones.zone_fid(m.zone)));
                     }
                 }
             }
@@ -297,20 +306,33 @@ pub fn join_index(
     pairs
 }
 
-/// Indices of the sites with a geometry, sorted by the Morton code of their first
-/// coordinate quantised to a 2^16 grid over the sites' extent.
-fn spatial_order(sites: &SiteGeometries) -> Vec<u32> {
-    let first = |g: &Geometry<f64>| -> Option<Coord<f64>> {
-        match g {
-            Geometry::Point(p) => Some(p.0),
-            other => geo::CoordsIter::coords_iter(other).next(),
-        }
-    };
-    let coords: Vec<(u32, Coord<f64>)> = (0..sites.len())
+/// One site in visiting order: its position, its first coordinate, and whether it is
+/// a point (then the coordinate is all the join needs, and the site's own record is
+/// never touched again: Z-order visits would make those reads random).
+#[derive(Clone, Copy)]
+struct Visit {
+    key: u32,
+    site: u32,
+    point: bool,
+    at: Coord<f64>,
+}
+
+/// The sites with a geometry, sorted by the Morton code of their first coordinate
+/// quantised to a 2^16 grid over the sites' extent.
+fn spatial_order(sites: &SiteGeometries) -> Vec<Visit> {
+    let mut visits: Vec<Visit> = (0..sites.len())
         .into_par_iter()
         .filter_map(|i| {
-            let c = first(sites.get(i)?)?;
-            (c.x.is_finite() && c.y.is_finite()).then_some((i as u32, c))
+            let (at, point) = match sites.get(i)? {
+                Geometry::Point(p) => (p.0, true),
+                other => (geo::CoordsIter::coords_iter(other).next()?, false),
+            };
+            (at.x.is_finite() && at.y.is_finite()).then_some(Visit {
+                key: 0,
+                site: i as u32,
+                point,
+                at,
+            })
         })
         .collect();
     let (mut min, mut max) = (
@@ -323,24 +345,21 @@ fn spatial_order(sites: &SiteGeometries) -> Vec<u32> {
             y: f64::MIN,
         },
     );
-    for (_, c) in &coords {
-        min.x = min.x.min(c.x);
-        min.y = min.y.min(c.y);
-        max.x = max.x.max(c.x);
-        max.y = max.y.max(c.y);
+    for v in &visits {
+        min.x = min.x.min(v.at.x);
+        min.y = min.y.min(v.at.y);
+        max.x = max.x.max(v.at.x);
+        max.y = max.y.max(v.at.y);
     }
     let sx = 65535.0 / (max.x - min.x).max(f64::MIN_POSITIVE);
     let sy = 65535.0 / (max.y - min.y).max(f64::MIN_POSITIVE);
-    let mut keyed: Vec<(u32, u32)> = coords
-        .par_iter()
-        .map(|(i, c)| {
-            let qx = ((c.x - min.x) * sx) as u32;
-            let qy = ((c.y - min.y) * sy) as u32;
-            (spread_bits(qx) | (spread_bits(qy) << 1), *i)
-        })
-        .collect();
-    keyed.par_sort_unstable();
-    keyed.into_iter().map(|(_, i)| i).collect()
+    visits.par_iter_mut().for_each(|v| {
+        let qx = ((v.at.x - min.x) * sx) as u32;
+        let qy = ((v.at.y - min.y) * sy) as u32;
+        v.key = spread_bits(qx) | (spread_bits(qy) << 1);
+    });
+    visits.par_sort_unstable_by_key(|v| (u64::from(v.key) << 32) | u64::from(v.site));
+    visits
 }
 
 /// Spreads the low 16 bits of `v` to the even bit positions.

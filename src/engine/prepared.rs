@@ -38,7 +38,8 @@ pub struct PreparedPolygon {
     /// The boundary tolerance, in the polygon's CRS units.
     tolerance: f64,
     band_y0: f64,
-    band_height: f64,
+    /// Bands per CRS unit of y (the inverse band height).
+    band_per_y: f64,
     /// `band_edges[band_offsets[b]..band_offsets[b+1]]` are the edges (index of the
     /// edge's first vertex in `coords`) whose y-range, widened by the tolerance,
     /// meets band `b`.
@@ -95,46 +96,38 @@ impl PreparedPolygon {
         let bands = (edge_count / EDGES_PER_BAND).clamp(1, MAX_BANDS);
         let band_y0 = min.y - tolerance;
         let span = (max.y + tolerance) - band_y0;
-        let band_height = if span > 0.0 { span / bands as f64 } else { 1.0 };
+        let band_per_y = if span > 0.0 { bands as f64 / span } else { 1.0 };
+        let band_of = |y: f64| band_index(y, band_y0, band_per_y, bands);
 
-        let band_of = |y: f64| -> usize {
-            let b = ((y - band_y0) / band_height).floor();
-            if b <= 0.0 {
-                0
-            } else {
-                (b as usize).min(bands - 1)
-            }
-        };
-        // Two passes: count entries per band, then fill (a CSR layout, no per-band Vec).
+        // Band span of every edge (computed once), then a CSR layout: counts, offsets,
+        // fill. No per-band Vec.
+        let mut spans: Vec<(u32, u32, u32)> = Vec::with_capacity(edge_count);
         let mut counts = vec![0u32; bands + 1];
-        let each_edge = |f: &mut dyn FnMut(u32, usize, usize)| {
-            for r in 0..ring_starts.len() - 1 {
-                let (s, e) = (ring_starts[r] as usize, ring_starts[r + 1] as usize);
-                for i in s..e - 1 {
-                    let (a, b) = (coords[i], coords[i + 1]);
-                    let lo = band_of(a.y.min(b.y) - tolerance);
-                    let hi = band_of(a.y.max(b.y) + tolerance);
-                    f(i as u32, lo, hi);
+        for r in 0..ring_starts.len() - 1 {
+            let (s, e) = (ring_starts[r] as usize, ring_starts[r + 1] as usize);
+            for (i, w) in coords[s..e].windows(2).enumerate() {
+                let (a, b) = (w[0], w[1]);
+                let (lo_y, hi_y) = if a.y <= b.y { (a.y, b.y) } else { (b.y, a.y) };
+                let lo = band_of(lo_y - tolerance);
+                let hi = band_of(hi_y + tolerance);
+                for c in &mut counts[lo..=hi] {
+                    *c += 1;
                 }
+                spans.push(((s + i) as u32, lo as u32, hi as u32));
             }
-        };
-        each_edge(&mut |_, lo, hi| {
-            for c in &mut counts[lo..=hi] {
-                *c += 1;
-            }
-        });
+        }
         let mut band_offsets = vec![0u32; bands + 1];
         for b in 0..bands {
             band_offsets[b + 1] = band_offsets[b] + counts[b];
         }
         let mut fill: Vec<u32> = band_offsets[..bands].to_vec();
         let mut band_edges = vec![0u32; band_offsets[bands] as usize];
-        each_edge(&mut |edge, lo, hi| {
-            for slot in &mut fill[lo..=hi] {
+        for (edge, lo, hi) in spans {
+            for slot in &mut fill[lo as usize..=hi as usize] {
                 band_edges[*slot as usize] = edge;
                 *slot += 1;
             }
-        });
+        }
         PreparedPolygon {
             coords,
             ring_starts,
@@ -142,7 +135,7 @@ impl PreparedPolygon {
             max,
             tolerance,
             band_y0,
-            band_height,
+            band_per_y,
             band_offsets,
             band_edges,
         }
@@ -163,14 +156,18 @@ impl PreparedPolygon {
         self.tolerance
     }
 
+    /// The band holding `y` (clamped to the first and last band).
+    fn band(&self, y: f64) -> usize {
+        band_index(
+            y,
+            self.band_y0,
+            self.band_per_y,
+            self.band_offsets.len() - 1,
+        )
+    }
+
     fn band_range(&self, y: f64) -> &[u32] {
-        let bands = self.band_offsets.len() - 1;
-        let b = ((y - self.band_y0) / self.band_height).floor();
-        let b = if b <= 0.0 {
-            0
-        } else {
-            (b as usize).min(bands - 1)
-        };
+        let b = self.band(y);
         &self.band_edges[self.band_offsets[b] as usize..self.band_offsets[b + 1] as usize]
     }
 
@@ -232,12 +229,7 @@ impl PreparedPolygon {
     /// band can hold a nearer edge.
     pub fn nearest_boundary(&self, p: Coord<f64>, x_scale: f64) -> (f64, Coord<f64>) {
         let bands = self.band_offsets.len() - 1;
-        let fb = ((p.y - self.band_y0) / self.band_height).floor();
-        let home = if fb <= 0.0 {
-            0
-        } else {
-            (fb as usize).min(bands - 1)
-        };
+        let home = self.band(p.y);
         let mut best = f64::INFINITY;
         let mut best_pt = p;
         let visit = |b: usize, best: &mut f64, best_pt: &mut Coord<f64>| {
@@ -262,7 +254,7 @@ impl PreparedPolygon {
                 break;
             }
             // Nearest possible y-gap to band home±k is (k-1) full bands.
-            let gap = (k as f64 - 1.0) * self.band_height;
+            let gap = (k as f64 - 1.0) / self.band_per_y;
             if gap > 0.0 && gap * gap > best {
                 break;
             }
@@ -318,6 +310,20 @@ impl PreparedPolygon {
         } else {
             Location::Outside
         }
+    }
+}
+
+/// The band of `y`: monotonic in `y`, so a point whose y lies in an edge's widened
+/// y-range always falls in one of the bands that edge was filed under. NaN → band 0.
+#[inline]
+fn band_index(y: f64, y0: f64, per_y: f64, bands: usize) -> usize {
+    let b = (y - y0) * per_y;
+    if b >= bands as f64 {
+        bands - 1
+    } else if b > 0.0 {
+        b as usize
+    } else {
+        0
     }
 }
 

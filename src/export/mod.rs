@@ -3,7 +3,8 @@
 //!
 //! Every export is written to a temporary file in the target's folder, synced, and
 //! renamed over the target, so a crash never leaves a half-written file under the
-//! real name. Rows are written in the order given: the caller sorts.
+//! real name; a temporary that a killed export left behind is removed by the next
+//! export of the same file. Rows are written in the order given: the caller sorts.
 //!
 //! Spreadsheet formula injection: text cells of CSV and XLSX that begin with `=`,
 //! `+`, `-`, `@`, TAB or CR get a leading `'` ([`neutralise_cell`]), the OWASP
@@ -22,7 +23,6 @@ mod xlsx;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::model::Finding;
 
@@ -54,6 +54,7 @@ impl ExportFormat {
         }
     }
 
+    /// The format's name for messages.
     pub fn label(self) -> &'static str {
         match self {
             ExportFormat::Csv => "CSV",
@@ -147,41 +148,26 @@ pub fn format_decimal(v: f64, decimals: usize) -> String {
     if s == "-0" { "0".to_string() } else { s }
 }
 
-static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// Write through a temporary file in `out`'s folder: `write` fills the temporary
-/// path, which is then synced and renamed over `out`. On failure the temporary file
-/// is removed and `out` is left as it was.
+/// Write through a temporary file in `out`'s folder ([`crate::io::replace_file`]):
+/// `write` fills the temporary path, which is then synced and renamed over `out`. On
+/// failure the temporary file is removed and `out` is left as it was.
 pub fn write_atomically(
     out: &Path,
     write: impl FnOnce(&Path) -> Result<(), ExportError>,
 ) -> Result<(), ExportError> {
-    let name = out
-        .file_name()
-        .ok_or_else(|| ExportError::write(out, "not a file name; give a path to a file"))?
-        .to_string_lossy()
-        .into_owned();
-    if out.is_dir() {
-        return Err(ExportError::write(
-            out,
-            "is a folder; give a file name such as findings.xlsx",
-        ));
-    }
-    let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-    let tmp = out.with_file_name(format!(".{name}.{}-{n}.tmp", std::process::id()));
-    let result = write(&tmp).and_then(|()| {
-        std::fs::File::options()
-            .read(true)
-            .write(true)
-            .open(&tmp)
-            .and_then(|f| f.sync_all())
-            .map_err(|e| ExportError::io(out, e))?;
-        std::fs::rename(&tmp, out).map_err(|e| ExportError::io(out, e))
-    });
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    let mut inner: Option<ExportError> = None;
+    crate::io::replace_file(out, |tmp| {
+        write(tmp).map_err(|e| {
+            let msg = e.to_string();
+            inner = Some(e);
+            std::io::Error::other(msg)
+        })
+    })
+    .map_err(|e| {
+        inner
+            .take()
+            .unwrap_or_else(|| ExportError::write(out, e.to_string()))
+    })
 }
 
 fn write_bytes_atomically(out: &Path, bytes: &[u8]) -> Result<(), ExportError> {
@@ -254,6 +240,27 @@ mod tests {
         write_bytes_atomically(&out, b"new").unwrap();
         assert_eq!(std::fs::read_to_string(&out).unwrap(), "new");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn an_export_removes_temporaries_left_by_a_killed_export() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("台账.csv");
+        // No process has pid 4294967295 (above every pid_max); ours is alive.
+        let dead = dir.path().join(".台账.csv.4294967295-0.tmp");
+        let ours = dir
+            .path()
+            .join(format!(".台账.csv.{}-999999.tmp", std::process::id()));
+        let other = dir.path().join(".其他.csv.4294967295-0.tmp");
+        for p in [&dead, &ours, &other] {
+            std::fs::write(p, "half").unwrap();
+        }
+        write_bytes_atomically(&out, b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "new");
+        if Path::new("/proc/self").exists() {
+            assert!(!dead.exists());
+        }
+        assert!(ours.exists() && other.exists());
     }
 
     #[test]

@@ -2,24 +2,31 @@
 //! lays out the panels in `ui`. Panels only push [`Command`]s; [`App::apply_commands`]
 //! is the one place where state changes in answer to the user.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use eframe::egui::{self, Rect};
 
 use super::commands::{Command, PanelKind};
+use super::findings::{FindingsState, SaveState};
 use super::fonts;
 use super::i18n::Tr;
 use super::jobs::{Job, JobId, Poll};
 use super::map::canvas::map_ui;
+use super::panels::dashboard::dashboard_ui;
+use super::panels::export::{ExportState, export_ui};
 use super::panels::file_chooser::{
     FileChooserState, file_chooser_ui, home_dir, is_supported, list_dir,
 };
+use super::panels::findings::{finding_overlay_ui, findings_ui};
 use super::panels::identify::identify_ui;
 use super::panels::layers::layers_ui;
 use super::panels::menu::{about_ui, menu_bar_ui, status_bar_ui};
 use super::panels::problems::problems_ui;
+use super::project_tasks::{self, SharedProject};
 use super::settings::Settings;
 use super::state::{
     AppState, JobStatus, LayerId, LayerStyle, MapLayer, PALETTE, guess_label_field,
@@ -27,6 +34,7 @@ use super::state::{
 use super::tasks::{self, JobOutput};
 use crate::io::ReadOptions;
 use crate::model::Problem;
+use crate::project::ReviewAction;
 
 /// How the app starts (tests turn the system integrations off).
 #[derive(Clone, Debug)]
@@ -61,11 +69,24 @@ pub struct App {
     project_on_start: Option<PathBuf>,
     map_rect: Rect,
     ctx: Option<egui::Context>,
+    /// The open project's connection, used only by jobs.
+    db: Option<SharedProject>,
+    /// Review actions waiting for the one in flight (saved in order).
+    review_queue: VecDeque<ReviewAction>,
+    review_in_flight: bool,
+    /// Screenshots of the window arrive here, for the map picture.
+    screenshot_tx: Sender<Arc<egui::ColorImage>>,
+    screenshot_rx: Receiver<Arc<egui::ColorImage>>,
+    /// Where the next screenshot's map part goes.
+    pending_png: Option<PathBuf>,
+    /// Whether the export asked for is the map picture.
+    export_png: bool,
 }
 
 impl App {
     /// An app with these settings that opens `project` once running.
     pub fn new(settings: Settings, project: Option<PathBuf>, options: AppOptions) -> App {
+        let (screenshot_tx, screenshot_rx) = channel();
         App {
             state: AppState {
                 settings,
@@ -80,6 +101,13 @@ impl App {
             project_on_start: project,
             map_rect: Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(800.0, 600.0)),
             ctx: None,
+            db: None,
+            review_queue: VecDeque::new(),
+            review_in_flight: false,
+            screenshot_tx,
+            screenshot_rx,
+            pending_png: None,
+            export_png: false,
         }
     }
 
@@ -134,7 +162,37 @@ impl App {
             self.commands.push(Command::LoadFiles(dropped));
         }
         self.poll_jobs(ctx);
+        self.poll_screenshot(ctx);
         self.apply_commands(ctx);
+    }
+
+    /// A screenshot arrived: cut out the map and write it on a worker.
+    fn poll_screenshot(&mut self, ctx: &egui::Context) {
+        let Ok(image) = self.screenshot_rx.try_recv() else {
+            return;
+        };
+        let Some(path) = self.pending_png.take() else {
+            return;
+        };
+        let ppp = ctx.pixels_per_point();
+        let r = self.map_rect;
+        let px = |v: f32| (v * ppp).round().max(0.0) as usize;
+        let rect_px = [px(r.min.x), px(r.min.y), px(r.width()), px(r.height())];
+        let name = self
+            .state
+            .settings
+            .language
+            .tr(Tr::ExportMap)
+            .trim_end_matches('…')
+            .to_owned();
+        self.spawn(name, move |_| {
+            project_tasks::export_png(image, rect_px, path)
+        });
+    }
+
+    /// Whether a review action is being saved or waits to be.
+    pub fn is_saving(&self) -> bool {
+        self.review_in_flight || !self.review_queue.is_empty()
     }
 
     fn start(&mut self, ctx: &egui::Context) {
@@ -162,8 +220,14 @@ impl App {
         if layout.show_problems {
             egui::Panel::bottom("problems")
                 .resizable(true)
-                .default_size(160.0)
+                .default_size(120.0)
                 .show(ui, |ui| problems_ui(ui, state, &mut cmds));
+        }
+        if layout.show_findings {
+            egui::Panel::bottom("findings")
+                .resizable(true)
+                .default_size(300.0)
+                .show(ui, |ui| findings_ui(ui, state, &mut cmds));
         }
         if layout.show_layers {
             egui::Panel::left("layers")
@@ -181,10 +245,13 @@ impl App {
         egui::CentralPanel::no_frame().show(ui, |ui| {
             map_rect = ui.max_rect();
             map_ui(ui, state, &mut cmds);
+            finding_overlay_ui(ui, state, map_rect);
         });
         self.map_rect = map_rect;
         file_chooser_ui(&ctx, state, &mut cmds);
         about_ui(&ctx, state, &mut cmds);
+        dashboard_ui(&ctx, state, &mut cmds);
+        export_ui(&ctx, state, &mut cmds);
         self.commands = cmds;
         self.apply_commands(&ctx);
     }
@@ -245,6 +312,8 @@ impl App {
                 }
             }
         }
+        // A raster job that died must not block the next one.
+        self.state.raster_pending &= self.jobs.iter().any(|j| j.name == "raster");
         self.state.jobs = self
             .jobs
             .iter()
@@ -266,7 +335,8 @@ impl App {
         options: &ReadOptions,
         replace: Option<LayerId>,
         layers: Vec<tasks::LoadedLayer>,
-    ) {
+    ) -> Vec<LayerId> {
+        let mut added = Vec::new();
         let mut at = replace.and_then(|id| self.state.layers.iter().position(|l| l.id == id));
         let old = at.map(|i| self.state.layers.remove(i));
         if let Some(old) = &old {
@@ -278,6 +348,7 @@ impl App {
         for loaded in layers {
             let id = LayerId(self.next_layer);
             self.next_layer += 1;
+            added.push(id);
             let mut ml = MapLayer {
                 id,
                 path: path.to_path_buf(),
@@ -312,6 +383,7 @@ impl App {
         if !self.state.view_fitted {
             self.commands.push(Command::ZoomToAll);
         }
+        added
     }
 
     /// Where dialogs and the chooser start: the last folder used, else home.
@@ -350,7 +422,10 @@ impl App {
                 }
                 Ok(layers) => {
                     self.state.status = Some(lang.trf(Tr::LoadedLayers, &[&layers.len()]));
-                    self.add_layers(&path, &options, replace, layers);
+                    let replaced_table =
+                        replace.and_then(|id| self.state.project_tables.remove(&id));
+                    let added = self.add_layers(&path, &options, replace, layers);
+                    self.save_layers_to_project(&added, replaced_table);
                 }
             },
             JobOutput::Shapes {
@@ -361,6 +436,32 @@ impl App {
                 // A layer removed meanwhile: drop the result.
                 if self.state.layer(layer).is_some() {
                     self.state.shapes.finish(layer, level, shapes);
+                }
+            }
+            JobOutput::Raster {
+                view,
+                size,
+                key,
+                images,
+            } => {
+                self.state.raster_pending = false;
+                if let Some(images) = images {
+                    let textures = images
+                        .into_iter()
+                        .map(|(id, image)| {
+                            let name = format!("points {}", id.0);
+                            (
+                                id,
+                                ctx.load_texture(name, image, egui::TextureOptions::NEAREST),
+                            )
+                        })
+                        .collect();
+                    self.state.point_raster = Some(super::map::raster::PointRaster {
+                        textures,
+                        view,
+                        size,
+                        key,
+                    });
                 }
             }
             JobOutput::Listing(listing) => {
@@ -376,7 +477,20 @@ impl App {
                 None => {}
             },
             JobOutput::Project { path, result } => match result {
-                Ok(layers) => {
+                Ok(opened) => {
+                    let opened = *opened;
+                    let (layers, tables): (Vec<_>, Vec<_>) = opened.layers.into_iter().unzip();
+                    self.db = Some(Arc::new(Mutex::new(opened.project)));
+                    self.review_queue.clear();
+                    self.state.project_tables.clear();
+                    self.state.findings = FindingsState {
+                        rows: opened.findings,
+                        loaded: true,
+                        deadline_draft: opened.deadline.clone().unwrap_or_default(),
+                        deadline: opened.deadline,
+                        ..Default::default()
+                    };
+                    self.state.findings.refresh_view();
                     // A project replaces what was open.
                     let old: Vec<LayerId> = self.state.layers.iter().map(|l| l.id).collect();
                     for id in old {
@@ -391,7 +505,10 @@ impl App {
                         .map(|n| n.to_string_lossy().into_owned())
                         .unwrap_or_default();
                     self.state.status = Some(lang.trf(Tr::ProjectOpened, &[&name, &layers.len()]));
-                    self.add_layers(&path, &ReadOptions::default(), None, layers);
+                    let ids = self.add_layers(&path, &ReadOptions::default(), None, layers);
+                    self.state
+                        .project_tables
+                        .extend(ids.into_iter().zip(tables));
                     self.state.settings.push_recent_project(&path);
                     self.state.project = Some(path);
                     self.update_title(ctx);
@@ -423,12 +540,260 @@ impl App {
                 }
                 None => {}
             },
+            JobOutput::Checked(result) => match result {
+                Ok(done) => {
+                    let done = *done;
+                    let s = done.summary;
+                    let msg = lang.trf(
+                        Tr::CheckDoneMsg,
+                        &[
+                            &done.sites_checked,
+                            &done.zones_indexed,
+                            &s.new,
+                            &s.existing,
+                            &s.resolved_by_data,
+                        ],
+                    );
+                    if !done.skipped.is_empty() {
+                        self.state.load_problems.push(Problem::warning(
+                            self.state
+                                .project
+                                .as_deref()
+                                .unwrap_or(std::path::Path::new("")),
+                            lang.trf(Tr::CheckSkipped, &[&done.skipped.join("、")]),
+                        ));
+                    }
+                    self.state.load_problems.extend(done.problems);
+                    self.state.status = Some(msg.clone());
+                    let fs = &mut self.state.findings;
+                    fs.last_run = Some(msg);
+                    fs.rows = done.rows;
+                    fs.loaded = true;
+                    fs.refresh_view();
+                    if fs
+                        .selected
+                        .as_deref()
+                        .is_some_and(|id| fs.row(id).is_none())
+                    {
+                        fs.selected = None;
+                    }
+                }
+                Err(message) => {
+                    let msg = lang.trf(Tr::CheckFailed, &[&message]);
+                    self.state.findings.last_run = Some(msg.clone());
+                    self.state.status = Some(msg);
+                }
+            },
+            JobOutput::Reviewed { finding_id, result } => {
+                self.review_in_flight = false;
+                match result {
+                    Ok(row) => {
+                        let fs = &mut self.state.findings;
+                        let is_selected = fs.selected.as_deref() == Some(finding_id.as_str());
+                        // Keep a note still being typed; take the saved one otherwise.
+                        let typed_unsaved = fs
+                            .row(&finding_id)
+                            .is_some_and(|old| fs.note_draft != old.finding.note);
+                        if is_selected && !typed_unsaved {
+                            fs.note_draft = row.finding.note.clone();
+                        }
+                        fs.replace_row(row);
+                        fs.saves.insert(finding_id.clone(), SaveState::Saved);
+                        if is_selected {
+                            self.request_history(finding_id);
+                        }
+                    }
+                    Err(message) => {
+                        self.state.status = Some(lang.trf(Tr::SaveFailed, &[&message]));
+                        self.state
+                            .findings
+                            .saves
+                            .insert(finding_id, SaveState::Failed(message));
+                    }
+                }
+                self.start_next_review();
+            }
+            JobOutput::History { finding_id, result } => {
+                if self.state.findings.selected.as_deref() == Some(finding_id.as_str()) {
+                    self.state.findings.history = Some((finding_id, result));
+                }
+            }
+            JobOutput::LayerSaved { layer, result } => match result {
+                Ok(table) => {
+                    if let Some(l) = self.state.layer(layer) {
+                        self.state.status = Some(lang.trf(Tr::LayerSavedMsg, &[&l.layer.name]));
+                        self.state.project_tables.insert(layer, table);
+                    }
+                }
+                Err(message) => {
+                    self.state.status = Some(lang.trf(Tr::ProjectWriteFailed, &[&message]));
+                }
+            },
+            JobOutput::ProjectWritten(result) => {
+                if let Err(message) = result {
+                    self.state.status = Some(lang.trf(Tr::ProjectWriteFailed, &[&message]));
+                }
+            }
+            JobOutput::DeadlineSaved { date, result } => match result {
+                Ok(()) => {
+                    self.state.findings.deadline_draft = date.clone().unwrap_or_default();
+                    self.state.findings.deadline = date;
+                }
+                Err(message) => {
+                    self.state.status = Some(lang.trf(Tr::ProjectWriteFailed, &[&message]));
+                }
+            },
+            JobOutput::Exported { path, result } => {
+                self.state.status = Some(match result {
+                    Ok(_)
+                        if path
+                            .extension()
+                            .is_some_and(|e| e.eq_ignore_ascii_case("png")) =>
+                    {
+                        lang.trf(Tr::ExportedMap, &[&path.display()])
+                    }
+                    Ok(n) => lang.trf(Tr::Exported, &[&n, &path.display()]),
+                    Err(message) => lang.trf(Tr::ExportFailed, &[&message]),
+                });
+            }
+            JobOutput::ExportPicked { path, elapsed } => match path {
+                Some(p) => self.commands.push(Command::ExportTo(p)),
+                None if elapsed < NO_DIALOG_WITHIN => self.open_export_window(self.export_png),
+                None => {}
+            },
             JobOutput::SystemFonts(found) => {
                 if let Some(ctx) = &self.ctx {
                     fonts::add_fallback_fonts(ctx, found);
                 }
             }
         }
+    }
+
+    /// Import freshly read layers into the open project (on a worker).
+    fn save_layers_to_project(&mut self, added: &[LayerId], mut replaced_table: Option<String>) {
+        let Some(db) = self.db.clone() else { return };
+        for &id in added {
+            let Some(l) = self.state.layer(id) else {
+                continue;
+            };
+            let (layer, role) = (l.layer.clone(), l.role);
+            let name = self
+                .state
+                .settings
+                .language
+                .trf(Tr::LayerSavedMsg, &[&layer.name]);
+            let db = db.clone();
+            let replaces = replaced_table.take();
+            self.spawn(name, move |_| {
+                project_tasks::save_layer(db, id, layer, role, replaces)
+            });
+        }
+    }
+
+    /// Start saving the next queued review action, if none is in flight.
+    fn start_next_review(&mut self) {
+        if self.review_in_flight {
+            return;
+        }
+        let (Some(db), Some(action)) = (self.db.clone(), self.review_queue.pop_front()) else {
+            return;
+        };
+        self.review_in_flight = true;
+        self.spawn_hidden("review", move |_| project_tasks::review(db, action));
+    }
+
+    /// Read the history of a finding (on a worker).
+    fn request_history(&mut self, finding_id: String) {
+        if let Some(db) = self.db.clone() {
+            self.spawn_hidden("history", move |_| project_tasks::history(db, finding_id));
+        }
+    }
+
+    /// Select a finding: its row, its note, its site on the map (zoomed to), its history.
+    fn select_finding(&mut self, id: Option<String>, zoom: bool) {
+        let fs = &mut self.state.findings;
+        let Some(row) = id.as_deref().and_then(|id| fs.row(id)).cloned() else {
+            fs.selected = None;
+            fs.history = None;
+            fs.note_draft.clear();
+            return;
+        };
+        let f = &row.finding;
+        let changed = fs.selected.as_deref() != Some(f.finding_id.as_str());
+        fs.selected = Some(f.finding_id.clone());
+        if changed {
+            fs.note_draft = f.note.clone();
+            fs.history = None;
+            self.request_history(f.finding_id.clone());
+        }
+        if let Some(site) = self.state.feature_of(&f.site_layer, f.site_fid) {
+            self.state.selection = Some(site);
+        }
+        if zoom && f.lon.is_finite() && f.lat.is_finite() {
+            let at = super::map::view::world_from_lonlat(super::map::view::LonLat {
+                lon: f.lon,
+                lat: f.lat,
+            });
+            // Close enough to see the site and the zone's edge around it.
+            const HALF_M: f64 = 1500.0;
+            let mut view = self.state.view;
+            let mut bbox = super::map::view::WorldRect {
+                min: super::map::view::WorldPos {
+                    x: at.x - HALF_M,
+                    y: at.y - HALF_M,
+                },
+                max: super::map::view::WorldPos {
+                    x: at.x + HALF_M,
+                    y: at.y + HALF_M,
+                },
+            };
+            if view.points_per_metre > 0.0 {
+                // Already closer in: only move there.
+                let visible = view.visible_world_rect(self.map_rect);
+                if visible.width() < bbox.width() {
+                    bbox = super::map::view::WorldRect {
+                        min: super::map::view::WorldPos {
+                            x: at.x - visible.width() / 2.0,
+                            y: at.y - visible.height() / 2.0,
+                        },
+                        max: super::map::view::WorldPos {
+                            x: at.x + visible.width() / 2.0,
+                            y: at.y + visible.height() / 2.0,
+                        },
+                    };
+                }
+            }
+            view.fit(self.map_rect, bbox);
+            if (view.points_per_metre - self.state.view.points_per_metre).abs()
+                / self.state.view.points_per_metre
+                < 0.15
+            {
+                view.points_per_metre = self.state.view.points_per_metre;
+            }
+            self.state.view = view;
+            self.state.view_fitted = true;
+        }
+    }
+
+    fn open_export_window(&mut self, png: bool) {
+        let lang = self.state.settings.language;
+        let name = if png {
+            super::panels::export::with_extension(lang.tr(Tr::DefaultExportName), "png")
+        } else {
+            lang.tr(Tr::DefaultExportName).to_owned()
+        };
+        let path_text = match &self.state.export {
+            Some(e) if !e.path_text.is_empty() => {
+                let ext = if png { "png" } else { "xlsx" };
+                super::panels::export::with_extension(&e.path_text, ext)
+            }
+            _ => self.start_folder().join(name).display().to_string(),
+        };
+        let filtered_only = self.state.export.as_ref().is_some_and(|e| e.filtered_only);
+        self.state.export = Some(ExportState {
+            path_text,
+            filtered_only,
+        });
     }
 
     /// Apply every queued command, in order. The one place state changes.
@@ -450,6 +815,7 @@ impl App {
                 self.state.settings.language = l;
                 ctx.send_viewport_cmd(egui::ViewportCommand::Title(l.tr(Tr::AppTitle).to_owned()));
             }
+            Command::SetReviewer(name) => self.state.settings.reviewer = name,
             Command::NewProject | Command::OpenProject => {
                 let save = cmd == Command::NewProject;
                 if self.options.system_file_dialog {
@@ -536,6 +902,11 @@ impl App {
                 }
             }
             Command::RemoveLayer(id) => {
+                if let (Some(db), Some(table)) =
+                    (self.db.clone(), self.state.project_tables.remove(&id))
+                {
+                    self.spawn_hidden("remove", move |_| project_tasks::remove_layer(db, table));
+                }
                 self.state.layers.retain(|l| l.id != id);
                 self.state.shapes.remove_layer(id);
                 if self.state.selection.is_some_and(|s| s.layer == id) {
@@ -592,6 +963,14 @@ impl App {
             Command::SetRole(id, role) => {
                 if let Some(l) = self.state.layer_mut(id) {
                     l.role = role;
+                    let layer = l.layer.clone();
+                    if let (Some(db), Some(table)) =
+                        (self.db.clone(), self.state.project_tables.get(&id).cloned())
+                    {
+                        self.spawn_hidden("role", move |_| {
+                            project_tasks::set_role(db, table, role, &layer)
+                        });
+                    }
                 }
             }
             Command::ZoomToLayer(id) => {
@@ -601,6 +980,17 @@ impl App {
                     .and_then(|l| l.display.as_ref())
                     .and_then(|d| d.bbox)
                 {
+                    self.state.view.fit(self.map_rect, bbox);
+                }
+            }
+            Command::ZoomToFeature(fr) => {
+                let bbox = self
+                    .state
+                    .layer(fr.layer)
+                    .and_then(|l| l.display.as_ref())
+                    .and_then(|d| d.features.iter().find(|f| f.index == fr.index))
+                    .map(|f| f.bbox);
+                if let Some(bbox) = bbox {
                     self.state.view.fit(self.map_rect, bbox);
                 }
             }
@@ -617,9 +1007,149 @@ impl App {
                 }
             }
             Command::SetView(v) => self.state.view = v,
-            Command::Select(s) => self.state.selection = s,
+            Command::Select(s) => {
+                self.state.selection = s;
+                // A site with findings selects its (first shown) finding.
+                if let Some(fr) = s
+                    && let Some(l) = self.state.layer(fr.layer)
+                    && let Some(fid) = l.layer.features.get(fr.index).map(|f| f.fid)
+                {
+                    let name = l.layer.name.clone();
+                    let fs = &self.state.findings;
+                    let of_site = |i: &usize| {
+                        let f = &fs.rows[*i].finding;
+                        f.site_layer == name && f.site_fid == fid
+                    };
+                    let already = fs
+                        .selected_row()
+                        .is_some_and(|r| r.finding.site_layer == name && r.finding.site_fid == fid);
+                    if !already {
+                        let pick = fs
+                            .view
+                            .iter()
+                            .copied()
+                            .find(|i| of_site(i))
+                            .or_else(|| (0..fs.rows.len()).find(|i| of_site(i)));
+                        if let Some(i) = pick {
+                            let id = fs.rows[i].finding.finding_id.clone();
+                            self.select_finding(Some(id), false);
+                        }
+                    }
+                }
+            }
+            Command::RunCheck => match self.db.clone() {
+                None => self.state.status = Some(lang.tr(Tr::NoProject).to_owned()),
+                Some(db) => {
+                    self.spawn(lang.tr(Tr::RunCheck).to_owned(), move |jc| {
+                        project_tasks::check_project(db, lang, jc)
+                    });
+                }
+            },
+            Command::SelectFinding(id) => self.select_finding(id, true),
+            Command::SetFindingFilter(f) => {
+                self.state.findings.filter = f;
+                self.state.findings.refresh_view();
+            }
+            Command::SortFindings(key) => {
+                let fs = &mut self.state.findings;
+                fs.sort = match fs.sort {
+                    Some((k, asc)) if k == key => Some((k, !asc)),
+                    _ => Some((key, true)),
+                };
+                fs.refresh_view();
+            }
+            Command::EditNote(text) => self.state.findings.note_draft = text,
+            Command::Review {
+                finding_id,
+                status,
+                note,
+            } => {
+                let reviewer = self.state.settings.reviewer.trim().to_owned();
+                let fs = &mut self.state.findings;
+                if self.db.is_none() {
+                    self.state.status = Some(lang.tr(Tr::NoProject).to_owned());
+                } else if reviewer.is_empty() {
+                    let msg = lang.tr(Tr::NeedReviewer).to_owned();
+                    fs.saves.insert(finding_id, SaveState::Failed(msg.clone()));
+                    self.state.status = Some(msg);
+                } else if status.is_some() || note.is_some() {
+                    fs.saves.insert(finding_id.clone(), SaveState::Saving);
+                    self.review_queue.push_back(ReviewAction {
+                        finding_id,
+                        status,
+                        note,
+                        reviewer,
+                    });
+                    self.start_next_review();
+                }
+            }
+            Command::SetDeadlineDraft(text) => self.state.findings.deadline_draft = text,
+            Command::SaveDeadline => {
+                let text = self.state.findings.deadline_draft.trim().to_owned();
+                if !text.is_empty() && super::findings::day_number(&text).is_none() {
+                    self.state.status = Some(lang.tr(Tr::BadDate).to_owned());
+                } else if let Some(db) = self.db.clone() {
+                    let date = (!text.is_empty()).then_some(text);
+                    self.spawn_hidden("deadline", move |_| project_tasks::set_deadline(db, date));
+                }
+            }
+            Command::ExportDialog(png) => {
+                self.export_png = png;
+                if self.options.system_file_dialog {
+                    let start = Some(self.start_folder());
+                    self.spawn_hidden("dialog", move |_| project_tasks::pick_export(start, lang));
+                } else {
+                    self.open_export_window(png);
+                }
+            }
+            Command::CloseExport => self.state.export = None,
+            Command::ExportSetPath(text) => {
+                if let Some(e) = &mut self.state.export {
+                    e.path_text = text;
+                }
+            }
+            Command::ExportSetFilteredOnly(v) => {
+                if let Some(e) = &mut self.state.export {
+                    e.filtered_only = v;
+                }
+            }
+            Command::ExportTo(path) => {
+                let filtered_only = self.state.export.as_ref().is_some_and(|e| e.filtered_only);
+                self.state.export = None;
+                if !super::panels::export::is_export_path(&path) {
+                    self.state.status = Some(lang.tr(Tr::BadExportName).to_owned());
+                } else if path
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("png"))
+                {
+                    // The next frame (without the export window) is captured.
+                    self.pending_png = Some(path);
+                    let tx = self.screenshot_tx.clone();
+                    let waker = ctx.clone();
+                    ctx.request_screenshot(move |image| {
+                        // The app is gone only at exit: nothing to save then.
+                        let _ = tx.send(image);
+                        waker.request_repaint();
+                    });
+                } else {
+                    if let Some(dir) = path.parent() {
+                        self.state.settings.push_recent_folder(dir);
+                    }
+                    let fs = &self.state.findings;
+                    let findings: Vec<crate::model::Finding> = if filtered_only {
+                        fs.view
+                            .iter()
+                            .map(|&i| fs.rows[i].finding.clone())
+                            .collect()
+                    } else {
+                        fs.rows.iter().map(|r| r.finding.clone()).collect()
+                    };
+                    let name = lang.tr(Tr::Export).to_owned();
+                    self.spawn(name, move |_| project_tasks::export(findings, path));
+                }
+            }
             Command::PrepareLevel(id, level) => {
-                if !self.state.shapes.is_missing(id, level) {
+                if !self.state.shapes.is_missing(id, level) || self.state.shapes.has_pending(id) {
                     return;
                 }
                 let Some((display, name)) = self
@@ -640,6 +1170,39 @@ impl App {
                 job.visible = visible;
                 self.jobs.push(job);
             }
+            Command::RasterizePoints(view, size) => {
+                if self.state.raster_pending {
+                    return;
+                }
+                let key = super::map::canvas::current_raster_key(&self.state);
+                let layers: Vec<_> = self
+                    .state
+                    .layers
+                    .iter()
+                    .rev()
+                    .filter(|l| l.style.visible)
+                    .filter_map(|l| {
+                        let d = l.display.clone()?;
+                        (d.point_count > 0).then_some((l.id, d, l.style.color))
+                    })
+                    .collect();
+                self.state.raster_pending = true;
+                self.spawn_hidden("raster", move |jc| {
+                    let images = layers
+                        .iter()
+                        .map(|(id, d, color)| {
+                            super::map::raster::rasterize_points(d, *color, &view, size, Some(jc))
+                                .map(|img| (*id, img))
+                        })
+                        .collect();
+                    JobOutput::Raster {
+                        view,
+                        size,
+                        key,
+                        images,
+                    }
+                });
+            }
             Command::CancelJob(id) => {
                 if let Some(j) = self.jobs.iter().find(|j| j.id == id) {
                     j.request_cancel();
@@ -651,6 +1214,8 @@ impl App {
                     PanelKind::Layers => &mut layout.show_layers,
                     PanelKind::Attributes => &mut layout.show_attributes,
                     PanelKind::Problems => &mut layout.show_problems,
+                    PanelKind::Findings => &mut layout.show_findings,
+                    PanelKind::Dashboard => &mut layout.show_dashboard,
                 };
                 *flag = !*flag;
             }

@@ -6,10 +6,12 @@ use std::path::PathBuf;
 
 use eframe::egui::Color32;
 
+use super::findings::{FindingFilter, SortKey};
 use super::i18n::Language;
 use super::jobs::JobId;
 use super::map::view::MapView;
 use super::state::{FeatureRef, LayerId};
+use crate::model::ReviewStatus;
 use crate::rules::roles::LayerRole;
 
 /// Which side panel.
@@ -18,12 +20,16 @@ pub enum PanelKind {
     Layers,
     Attributes,
     Problems,
+    Findings,
+    Dashboard,
 }
 
 /// One request from the UI.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     SetLanguage(Language),
+    /// The name written into review decisions (kept in the settings).
+    SetReviewer(String),
     /// Ask where to create a project (system dialog, else a new file in the last folder).
     NewProject,
     /// Ask for a project to open (system dialog, else the in-app chooser).
@@ -55,11 +61,40 @@ pub enum Command {
     SetRole(LayerId, Option<LayerRole>),
     ZoomToLayer(LayerId),
     ZoomToAll,
+    /// Show a feature (its bounding box) on the map.
+    ZoomToFeature(FeatureRef),
     SetView(MapView),
     Select(Option<FeatureRef>),
     /// Prepare simplified, triangulated shapes of a layer for a detail level.
     PrepareLevel(LayerId, i32),
+    /// Draw the points in view into an image of this many pixels (too many for symbols).
+    RasterizePoints(MapView, [usize; 2]),
     CancelJob(JobId),
+    /// Run the check on the project's layers and merge the findings into its ledger.
+    RunCheck,
+    /// Select a finding (by id): its row, its site on the map, its history.
+    SelectFinding(Option<String>),
+    SetFindingFilter(FindingFilter),
+    /// Sort by a column (again: reverse).
+    SortFindings(SortKey),
+    /// The note of the selected finding as typed.
+    EditNote(String),
+    /// Save a review action on a finding (`None` leaves the status or note as is).
+    Review {
+        finding_id: String,
+        status: Option<ReviewStatus>,
+        note: Option<String>,
+    },
+    SetDeadlineDraft(String),
+    /// Save the typed deadline into the project (empty clears it).
+    SaveDeadline,
+    /// Ask where to export (system dialog, else the export window); `true` for the map picture.
+    ExportDialog(bool),
+    CloseExport,
+    ExportSetPath(String),
+    ExportSetFilteredOnly(bool),
+    /// Export to this file: findings by its extension, or the map view as `.png`.
+    ExportTo(PathBuf),
     TogglePanel(PanelKind),
     ShowAbout(bool),
     Quit,

@@ -45,6 +45,11 @@ impl JobContext {
         self.request_repaint();
     }
 
+    /// The cancel flag itself, for engine functions that poll one (`run_check`).
+    pub fn cancel_flag(&self) -> &AtomicBool {
+        &self.cancel
+    }
+
     /// True once the user pressed cancel; the worker should return soon.
     pub fn is_cancelled(&self) -> bool {
         self.cancel.load(Ordering::Relaxed)

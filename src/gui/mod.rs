@@ -14,11 +14,13 @@
 
 pub mod app;
 pub mod commands;
+pub mod findings;
 pub mod fonts;
 pub mod i18n;
 pub mod jobs;
 pub mod map;
 pub mod panels;
+pub mod project_tasks;
 pub mod settings;
 pub mod state;
 pub mod tasks;

@@ -33,6 +33,8 @@ pub struct Layout {
     pub show_layers: bool,
     pub show_attributes: bool,
     pub show_problems: bool,
+    pub show_findings: bool,
+    pub show_dashboard: bool,
 }
 
 impl Default for Layout {
@@ -41,6 +43,8 @@ impl Default for Layout {
             show_layers: true,
             show_attributes: true,
             show_problems: true,
+            show_findings: true,
+            show_dashboard: false,
         }
     }
 }

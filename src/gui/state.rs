@@ -8,9 +8,12 @@ use std::sync::Arc;
 
 use eframe::egui::Color32;
 
+use super::findings::FindingsState;
 use super::jobs::JobId;
 use super::map::cache::{DisplayLayer, ShapeCache};
+use super::map::raster::PointRaster;
 use super::map::view::{MapView, WorldPos};
+use super::panels::export::ExportState;
 use super::panels::file_chooser::FileChooserState;
 use super::settings::Settings;
 use crate::io::ReadOptions;
@@ -99,6 +102,15 @@ pub struct AppState {
     pub status: Option<String>,
     pub show_about: bool,
     pub shapes: ShapeCache,
+    /// The last picture of many points, and whether the next one is being made.
+    pub point_raster: Option<PointRaster>,
+    pub raster_pending: bool,
+    /// The ledger of the open project and the findings table's state.
+    pub findings: FindingsState,
+    /// The export window (when no system save dialog is available).
+    pub export: Option<ExportState>,
+    /// Project table of each layer saved in the open project.
+    pub project_tables: std::collections::HashMap<LayerId, String>,
 }
 
 impl AppState {
@@ -107,6 +119,18 @@ impl AppState {
     }
     pub fn layer_mut(&mut self, id: LayerId) -> Option<&mut MapLayer> {
         self.layers.iter_mut().find(|l| l.id == id)
+    }
+
+    /// The feature with record number `fid` of the first layer named `layer_name`
+    /// (how findings name their site and zone).
+    pub fn feature_of(&self, layer_name: &str, fid: u64) -> Option<FeatureRef> {
+        let l = self.layers.iter().find(|l| l.layer.name == layer_name)?;
+        let features = &l.layer.features;
+        let index = usize::try_from(fid)
+            .ok()
+            .filter(|&i| features.get(i).is_some_and(|f| f.fid == fid))
+            .or_else(|| features.iter().position(|f| f.fid == fid))?;
+        Some(FeatureRef { layer: l.id, index })
     }
 
     /// All problems to list: unreadable files, then each layer's reading and display

@@ -13,13 +13,14 @@ use super::i18n::{Language, Tr};
 use super::jobs::JobContext;
 use super::map::cache::{DisplayLayer, tessellate_level};
 use super::map::tessellate::LevelShapes;
-use super::map::view::LonLat;
+use super::map::view::{LonLat, MapView};
 use super::panels::file_chooser::{EXTENSIONS, Listing};
+use super::project_tasks::{CheckDone, read_deadline};
 use super::state::LayerId;
 use crate::crs::{Crs, Transform};
 use crate::io::{IoError, ReadOptions};
 use crate::model::{Layer, Problem};
-use crate::project::Project;
+use crate::project::{FindingRow, HistoryEntry, Project};
 use crate::rules::roles::{LayerRole, guess_role};
 
 /// A layer read and prepared for the map.
@@ -47,6 +48,13 @@ pub enum JobOutput {
         shapes: Option<LevelShapes>,
     },
     Listing(Listing),
+    /// Many points drawn into one image per layer for `view` (`None` if cancelled).
+    Raster {
+        view: MapView,
+        size: [usize; 2],
+        key: u64,
+        images: Option<Vec<(LayerId, eframe::egui::ColorImage)>>,
+    },
     /// The system dialog's answer and how long it was open (an instant `None` means
     /// no dialog could be shown).
     Picked {
@@ -56,7 +64,39 @@ pub enum JobOutput {
     /// A project opened or created, with its layers (or the error's sentence).
     Project {
         path: PathBuf,
-        result: Result<Vec<LoadedLayer>, String>,
+        result: Result<Box<OpenedProject>, String>,
+    },
+    /// A check run merged into the ledger.
+    Checked(Result<Box<CheckDone>, String>),
+    /// A review action saved (the row as the project holds it now) or refused.
+    Reviewed {
+        finding_id: String,
+        result: Result<FindingRow, String>,
+    },
+    History {
+        finding_id: String,
+        result: Result<Vec<HistoryEntry>, String>,
+    },
+    /// A layer read in the app imported into the project (its table name).
+    LayerSaved {
+        layer: LayerId,
+        result: Result<String, String>,
+    },
+    /// A role change or layer removal written to the project.
+    ProjectWritten(Result<(), String>),
+    DeadlineSaved {
+        date: Option<String>,
+        result: Result<(), String>,
+    },
+    /// Findings (count) or the map picture (0) written to `path`.
+    Exported {
+        path: PathBuf,
+        result: Result<usize, String>,
+    },
+    /// The system save dialog's answer for an export.
+    ExportPicked {
+        path: Option<PathBuf>,
+        elapsed: Duration,
     },
     /// The system dialog's answer for a project path.
     ProjectPicked {
@@ -194,10 +234,21 @@ pub fn pick_files(start_dir: Option<PathBuf>, lang: Language) -> JobOutput {
     }
 }
 
-/// Open a project file and read its layers back (runs on a worker).
+/// An opened project: the connection, its layers with their table names, the ledger
+/// and the campaign deadline.
+pub struct OpenedProject {
+    pub project: Project,
+    pub layers: Vec<(LoadedLayer, String)>,
+    pub findings: Vec<FindingRow>,
+    pub deadline: Option<String>,
+}
+
+/// Open a project file and read its layers and ledger back (runs on a worker).
 pub fn open_project(path: PathBuf, lang: Language, jc: &JobContext) -> JobOutput {
     let result = (|| {
         let project = Project::open(&path).map_err(|e| e.to_string())?;
+        let findings = project.findings().map_err(|e| e.to_string())?;
+        let deadline = read_deadline(&project);
         let entries = project.layers().map_err(|e| e.to_string())?;
         let n = entries.len().max(1);
         let mut out = Vec::new();
@@ -213,9 +264,14 @@ pub fn open_project(path: PathBuf, lang: Language, jc: &JobContext) -> JobOutput
             if let Some(role) = LayerRole::from_code(&entry.role) {
                 loaded.role = Some(role);
             }
-            out.push(loaded);
+            out.push((loaded, entry.table_name.clone()));
         }
-        Ok(out)
+        Ok(Box::new(OpenedProject {
+            project,
+            layers: out,
+            findings,
+            deadline,
+        }))
     })();
     JobOutput::Project { path, result }
 }
@@ -223,7 +279,14 @@ pub fn open_project(path: PathBuf, lang: Language, jc: &JobContext) -> JobOutput
 /// Create an empty project file (runs on a worker).
 pub fn create_project(path: PathBuf) -> JobOutput {
     let result = Project::create(&path)
-        .map(|_| Vec::new())
+        .map(|project| {
+            Box::new(OpenedProject {
+                project,
+                layers: Vec::new(),
+                findings: Vec::new(),
+                deadline: None,
+            })
+        })
         .map_err(|e| e.to_string());
     JobOutput::Project { path, result }
 }

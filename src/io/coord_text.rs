@@ -654,6 +654,17 @@ mod tests {
 
     proptest! {
         #[test]
+        fn any_text_gives_a_value_or_an_error_never_a_panic(
+            text in "[0-9０-９.．°度分秒′″'\"“”:：, EeWwNnSs东西南北经纬\u{3000}-]{0,16}|\\PC{0,12}",
+            pseudo in any::<bool>(),
+        ) {
+            let r = parse_degrees_with(&text, CoordTextOptions { pseudo_decimal: pseudo });
+            if let Ok(v) = r {
+                prop_assert!(v.is_finite());
+            }
+        }
+
+        #[test]
         fn formatting_dms_and_parsing_back_round_trips(
             value in 0.0f64..180.0,
             negative in any::<bool>(),

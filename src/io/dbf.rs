@@ -14,8 +14,12 @@
 //! A declaration of UTF-8 over bytes that are not UTF-8 (a common lie) is overridden
 //! with a warning and the text is read as GB18030. An LDID declaring a legacy code page
 //! over text that is valid, non-ASCII UTF-8 is overridden the same way (LDIDs are often
-//! stale defaults; a `.cpg` is taken at its word). Characters that could not be
-//! decoded are replaced and reported once, never silently.
+//! stale defaults; a `.cpg` is taken at its word), and so is an LDID declaring a
+//! Western single-byte code page (1252, 437, ...) over non-UTF-8 text that decodes
+//! cleanly as GB18030: in the offices' files that is Chinese text under a default
+//! LDID. LDIDs of code pages `encoding_rs` lacks (437, 850, ...) declare nothing.
+//! Characters that could not be decoded are replaced and reported once, never
+//! silently.
 //!
 //! `GB2312` and `GB18030` labels both decode as GB18030 (a strict superset of
 //! GB2312 and GBK); `GBK`/`936`/`CP936` are recorded as GBK. In `encoding_rs` the GBK
@@ -30,7 +34,7 @@ use encoding_rs::{Encoding, GB18030, GBK, UTF_8};
 
 use rayon::prelude::*;
 
-use crate::io::IoError;
+use crate::io::{IoError, limits};
 use crate::model::{EncodingInfo, EncodingSource, FieldDef, FieldKind, Problem, Value};
 
 /// One field descriptor as stored in the header (name still undecoded).
@@ -319,6 +323,28 @@ fn scan_text(header: &DbfHeader, bytes: &[u8], n_records: usize) -> TextScan {
     scan
 }
 
+/// Whether all text (names and text values) decodes as GB18030 without errors.
+fn reads_as_gb18030(header: &DbfHeader, bytes: &[u8], n_records: usize) -> bool {
+    let clean = |b: &[u8]| {
+        b.is_ascii()
+            || GB18030
+                .decode_without_bom_handling_and_without_replacement(b)
+                .is_some()
+    };
+    if !header.fields.iter().all(|f| clean(&f.raw_name)) {
+        return false;
+    }
+    let text_fields: Vec<&DbfField> = header.fields.iter().filter(|f| f.is_text()).collect();
+    (0..n_records).all(|r| {
+        let start = header.header_len + r * header.record_len;
+        let rec = &bytes[start..start + header.record_len];
+        rec.is_ascii()
+            || text_fields
+                .iter()
+                .all(|f| clean(trim_bytes(&rec[f.offset..f.offset + f.length])))
+    })
+}
+
 /// Chooses the encoding (see the module docs) and pushes warnings about the choice.
 fn choose_encoding(
     path: &Path,
@@ -326,6 +352,7 @@ fn choose_encoding(
     cpg: Option<&str>,
     ldid: u8,
     scan: &mut dyn FnMut() -> TextScan,
+    gb_clean: &mut dyn FnMut() -> bool,
     problems: &mut Vec<Problem>,
 ) -> EncodingInfo {
     if let Some(enc) = user {
@@ -392,6 +419,27 @@ fn choose_encoding(
                 source: EncodingSource::DetectedUtf8,
             };
         }
+        // A Western single-byte code page over text that is not UTF-8 is, in the
+        // files qingling sees, nearly always Chinese text with a default LDID.
+        if enc.is_single_byte() && s.non_ascii && !s.valid_utf8 && gb_clean() {
+            problems.push(
+                Problem::warning(
+                    path,
+                    format!(
+                        "the DBF language driver 0x{ldid:02X} declares {} but the text reads as Chinese (GB18030); it was read as GB18030",
+                        enc.name()
+                    ),
+                )
+                .with_hint(format!(
+                    "if the text looks wrong, choose the encoding by hand (e.g. {})",
+                    enc.name()
+                )),
+            );
+            return EncodingInfo {
+                encoding: GB18030,
+                source: EncodingSource::DetectedGb18030,
+            };
+        }
         return EncodingInfo {
             encoding: enc,
             source: EncodingSource::LanguageDriver(ldid),
@@ -439,6 +487,15 @@ pub fn read_dbf(
 ) -> Result<DbfTable, IoError> {
     let header = parse_header(path, bytes)?;
     let n = header.available_records(bytes.len());
+    if limits::MAX_RECORDS.exceeded_by(n as u64) {
+        return Err(IoError::corrupt(
+            path,
+            limits::MAX_RECORDS.message(format!(
+                "the file holds {n} records (the header declares {})",
+                header.declared_records
+            )),
+        ));
+    }
     if n < header.declared_records as usize {
         problems.push(
             Problem::error(
@@ -470,7 +527,16 @@ pub fn read_dbf(
 
     let mut scan_cache: Option<TextScan> = None;
     let mut scan = || *scan_cache.get_or_insert_with(|| scan_text(&header, bytes, n));
-    let encoding = choose_encoding(path, user_encoding, cpg, header.ldid, &mut scan, problems);
+    let mut gb_clean = || reads_as_gb18030(&header, bytes, n);
+    let encoding = choose_encoding(
+        path,
+        user_encoding,
+        cpg,
+        header.ldid,
+        &mut scan,
+        &mut gb_clean,
+        problems,
+    );
     let enc = encoding.encoding;
 
     let mut names_replaced = 0usize;
@@ -970,5 +1036,20 @@ mod tests {
         let t = read_dbf(&p(), &b, None, None, &mut probs).unwrap();
         assert!(t.fields.is_empty());
         assert_eq!(probs.len(), 1);
+    }
+
+    #[test]
+    fn a_western_ldid_over_chinese_text_is_read_as_gb18030_with_a_warning() {
+        let val = gbk("汾河水库");
+        let b = dbf(0x03, &[(b"Z", b'C', 10, 0)], &[(b' ', vec![&val])]);
+        let mut probs = vec![];
+        let t = read_dbf(&p(), &b, None, None, &mut probs).unwrap();
+        assert_eq!(t.rows[0][0], Value::Text("汾河水库".into()));
+        assert_eq!(t.encoding.source, EncodingSource::DetectedGb18030);
+        assert_eq!(probs.len(), 1);
+        // Pure ASCII text keeps the declared code page.
+        let b = dbf(0x03, &[(b"Z", b'C', 10, 0)], &[(b' ', vec![b"abc"])]);
+        let t = read_dbf(&p(), &b, None, None, &mut vec![]).unwrap();
+        assert_eq!(t.encoding.source, EncodingSource::LanguageDriver(0x03));
     }
 }

@@ -20,7 +20,7 @@ use geo_types::{Coord, LineString, MultiLineString, MultiPoint, MultiPolygon, Po
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
-use super::{IoError, ReadOptions};
+use super::{IoError, ReadOptions, limits};
 use crate::crs::Crs;
 use crate::model::{
     CrsInfo, CrsSource, EncodingInfo, EncodingSource, Feature, Fid, FieldDef, FieldKind, Geometry,
@@ -31,16 +31,33 @@ use crate::model::{
 /// `crs` member, if any (the layer's `crs.crs` is then `None` with source
 /// [`CrsSource::Declared`]: the caller resolves the code).
 pub fn read_geojson(path: &Path, opts: &ReadOptions) -> Result<(Layer, Option<u32>), IoError> {
-    let bytes = std::fs::read(path).map_err(|e| IoError::io(path, e))?;
+    let bytes = limits::read_file(path)?;
+    read_geojson_bytes(path, &bytes, opts)
+}
+
+/// Same as [`read_geojson`] from in-memory bytes: `path_for_messages` names the
+/// file in problems and becomes `layer.source`; its stem is the layer name.
+pub fn read_geojson_bytes(
+    path_for_messages: &Path,
+    bytes: &[u8],
+    opts: &ReadOptions,
+) -> Result<(Layer, Option<u32>), IoError> {
+    let path = path_for_messages;
     let mut problems = Vec::new();
-    let (text, encoding) = decode(path, &bytes, opts, &mut problems);
-    drop(bytes);
+    let (text, encoding) = decode(path, bytes, opts, &mut problems);
     let root: Json = serde_json::from_str(&text).map_err(|e| {
+        // serde_json stops at 128 levels of nesting, so a hostile file cannot
+        // overflow the stack; say so in words (GeoJSON nests at most 6 levels).
+        let what = strip_position(&e);
+        let what = if what.contains("recursion limit exceeded") {
+            "the JSON is nested more than 128 levels deep (GeoJSON needs at most 6)".to_string()
+        } else {
+            what
+        };
         IoError::corrupt(
             path,
             format!(
-                "not valid JSON: {} (line {}, column {}); fix the file or export it again",
-                strip_position(&e),
+                "not valid JSON: {what} (line {}, column {}); fix the file or export it again",
                 e.line(),
                 e.column()
             ),
@@ -74,6 +91,12 @@ pub fn read_geojson(path: &Path, opts: &ReadOptions) -> Result<(Layer, Option<u3
         }
     };
 
+    if limits::MAX_RECORDS.exceeded_by(features.len() as u64) {
+        return Err(IoError::corrupt(
+            path,
+            limits::MAX_RECORDS.message(format!("the file holds {} features", features.len())),
+        ));
+    }
     let mut reader = FeatureReader {
         path,
         geometry_only: opts.geometry_only,

@@ -4,6 +4,7 @@
 
 pub mod coord_text;
 pub mod dbf;
+pub mod limits;
 mod read;
 pub mod shp;
 pub mod shp_write;
@@ -11,6 +12,7 @@ pub mod zip;
 pub use read::{LAYER_EXTENSIONS, expand_inputs, is_layer_file, read_path, read_paths};
 pub mod geojson;
 pub mod table;
+pub mod validity;
 
 use std::path::{Path, PathBuf};
 
@@ -110,32 +112,98 @@ pub fn encoding_for_label(label: &str) -> Option<&'static encoding_rs::Encoding>
     encoding_rs::Encoding::for_label(l.as_bytes())
 }
 
-/// Writes a file through a temporary file in the same folder and renames it over
-/// the target, so a crash mid-write never leaves a half file under the real name.
+/// Replaces `path` atomically: `write` fills a temporary file in the same folder
+/// (given its path), which is then synced and renamed over `path`, so a crash
+/// mid-write never leaves a half file under the real name. On failure the temporary
+/// is removed and `path` is left as it was.
+pub fn replace_file(
+    path: &Path,
+    write: impl FnOnce(&Path) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other("not a file name; give a path to a file"))?
+        .to_string_lossy()
+        .into_owned();
+    if path.is_dir() {
+        return Err(std::io::Error::other("is a folder; give a file name"));
+    }
+    remove_stale_temporaries(path, &name);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_file_name(format!(".{name}.{}-{n}.tmp", std::process::id()));
+    let result = write(&tmp).and_then(|()| {
+        std::fs::File::options()
+            .read(true)
+            .write(true)
+            .open(&tmp)?
+            .sync_all()?;
+        std::fs::rename(&tmp, path)
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// [`replace_file`] for content produced by a writer (buffered).
 pub fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
     use std::io::Write as _;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let file = std::fs::File::create(&tmp)?;
-        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+    replace_file(path, |tmp| {
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(tmp)?);
         write(&mut w)?;
-        w.flush()?;
-        w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+        w.flush()
+    })
+}
+
+/// Remove the temporaries `.{name}.{pid}-{n}.tmp` that an export of `out` killed
+/// before its rename left behind. Only another process's, and only when that process
+/// is gone (Linux: no `/proc/{pid}`) or, where that cannot be told, when the file is
+/// over an hour old; a concurrent export of the same file keeps its temporary.
+/// Failures are ignored: this is tidying, not the export.
+fn remove_stale_temporaries(out: &Path, name: &str) {
+    let Some(dir) = out.parent().map(|d| {
+        if d.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            d
+        }
+    }) else {
+        return;
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    let proc_fs = Path::new("/proc/self").exists();
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(pid) = file_name
+            .to_str()
+            .and_then(|f| f.strip_prefix(&prefix))
+            .and_then(|f| f.strip_suffix(".tmp"))
+            .and_then(|f| f.split_once('-'))
+            .and_then(|(pid, n)| n.parse::<u64>().ok().and(pid.parse::<u32>().ok()))
+        else {
+            continue;
+        };
+        let stale = if pid == std::process::id() {
+            false
+        } else if proc_fs {
+            !Path::new("/proc").join(pid.to_string()).exists()
+        } else {
+            entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > std::time::Duration::from_secs(3600))
+        };
+        if stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
-    result
 }

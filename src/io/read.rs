@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use geo_types::{Coord, Geometry};
 
-use super::{IoError, ReadOptions, geojson, shp, table, zip};
+use super::{IoError, ReadOptions, geojson, shp, table, validity, zip};
 use crate::crs::{self, Crs, Detection};
 use crate::model::{CrsInfo, CrsSource, Layer, Problem};
 
@@ -104,6 +104,9 @@ pub fn read_path(path: &Path, opts: &ReadOptions) -> Result<Vec<Layer>, IoError>
                 path: path.to_path_buf(),
             });
         }
+    }
+    for layer in &mut layers {
+        validity::report_self_crossings(layer);
     }
     Ok(layers)
 }

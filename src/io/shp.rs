@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use geo_types::{Coord, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon};
 use rayon::prelude::*;
 
-use crate::io::{IoError, ReadOptions, dbf};
+use crate::io::{IoError, ReadOptions, dbf, limits};
 use crate::model::{
     CrsInfo, CrsSource, Feature, GeometryKind, Layer, Problem, SourceFormat, Value,
 };
@@ -224,13 +224,13 @@ pub fn read_shapefile(path: &Path, opts: &ReadOptions) -> Result<ShapefileRead, 
     let set = ShapefileSet::locate(path)?;
     let read_optional = |p: &Option<PathBuf>| -> Result<Option<Vec<u8>>, IoError> {
         match p {
-            Some(p) => std::fs::read(p).map(Some).map_err(|e| IoError::io(p, e)),
+            Some(p) => limits::read_file(p).map(Some),
             None => Ok(None),
         }
     };
     // The two big files are read side by side (copying from the page cache is CPU work).
     let (shp, dbf) = rayon::join(
-        || std::fs::read(&set.shp).map_err(|e| IoError::io(&set.shp, e)),
+        || limits::read_file(&set.shp),
         || {
             if opts.geometry_only {
                 Ok(None)
@@ -471,7 +471,20 @@ pub fn parse_shp(path: &Path, shp: &[u8], shx: Option<&[u8]>) -> Result<ShpRecor
     };
     let mut problems = Vec::new();
     let index = parse_shx(path, shx, &mut problems);
-    let slots = locate_records(path, shp, shape_type, &index, &mut problems);
+    let slots = locate_records(path, shp, shape_type, &index, &mut problems)?;
+    if !index.is_empty() && index.len() != slots.len() {
+        problems.push(
+            Problem::warning(
+                &path.with_extension("shx"),
+                format!(
+                    "the .shx lists {} records but the .shp holds {}; records were read from the .shp",
+                    index.len(),
+                    slots.len()
+                ),
+            )
+            .with_hint("rebuild the index (e.g. re-export the layer)"),
+        );
+    }
 
     // Problems are rare: keep them out of line so the per-record result stays small.
     let (features, record_problems): (Vec<Feature>, Vec<RareProblems>) = slots
@@ -531,8 +544,9 @@ fn locate_records(
     shape_type: ShapeType,
     index: &[IndexEntry],
     problems: &mut Vec<Problem>,
-) -> Vec<Slot> {
+) -> Result<Vec<Slot>, IoError> {
     let len = shp.len();
+    let max_records = limits::MAX_RECORDS.value_usize();
     // The .shx count is a good guess, but each record takes at least 12 bytes:
     // never reserve more than the file can hold.
     let mut slots: Vec<Slot> = Vec::with_capacity(index.len().min((len - HEADER_LEN) / 12 + 1));
@@ -544,6 +558,14 @@ fn locate_records(
         let r = slots.len();
         if pos == len {
             break;
+        }
+        if r >= max_records {
+            return Err(IoError::corrupt(
+                path,
+                limits::MAX_RECORDS.message(format!(
+                    "the file holds more than {max_records} records (record {r} starts at byte {pos} of {len})"
+                )),
+            ));
         }
         if let Some(e) = index.get(r)
             && e.offset != pos
@@ -632,16 +654,30 @@ fn locate_records(
                 } else {
                     format!("{what}; no later record could be found, {r} records were read{listed}")
                 };
-                slots.push(Slot::Lost(Box::new(
-                    Problem::error(path, message)
-                        .at_record(r as u64)
-                        .with_hint("get a complete copy of the .shp"),
-                )));
+                if truncated || index.len() > r {
+                    slots.push(Slot::Lost(Box::new(
+                        Problem::error(path, message)
+                            .at_record(r as u64)
+                            .with_hint("get a complete copy of the .shp"),
+                    )));
+                } else {
+                    // Nothing says another record should be here (padding, junk).
+                    problems.push(
+                        Problem::warning(
+                            path,
+                            format!(
+                                "{} bytes after the last record ({what}) were ignored",
+                                len - pos
+                            ),
+                        )
+                        .with_hint("if records are missing, get a complete copy of the .shp"),
+                    );
+                }
                 break;
             }
         }
     }
-    slots
+    Ok(slots)
 }
 
 /// Finds where reading can go on after a damaged header at `pos` while looking for
@@ -779,6 +815,14 @@ fn parse_record(path: &Path, fid: u64, c: &[u8], layer_type: ShapeType) -> Parse
                     HINT_REPAIR,
                 );
             }
+            if limits::MAX_POINTS.exceeded_by(n as u64) {
+                return bad(
+                    path,
+                    fid,
+                    limits::MAX_POINTS.message(format!("the record has {n} points")),
+                    "split the multipoint into several records",
+                );
+            }
             if n == 0 {
                 return empty_shape(path, fid);
             }
@@ -855,6 +899,21 @@ fn parse_poly(path: &Path, fid: u64, c: &[u8], layer_type: ShapeType) -> Parsed 
                 c.len()
             ),
             HINT_REPAIR,
+        );
+    }
+    if limits::MAX_PARTS.exceeded_by(np as u64) || limits::MAX_POINTS.exceeded_by(npts as u64) {
+        return bad(
+            path,
+            fid,
+            format!(
+                "the record has {np} parts and {npts} points; {}",
+                if limits::MAX_PARTS.exceeded_by(np as u64) {
+                    limits::MAX_PARTS.describe()
+                } else {
+                    limits::MAX_POINTS.describe()
+                }
+            ),
+            "simplify the shape or split it into several records",
         );
     }
     if npts == 0 {

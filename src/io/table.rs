@@ -26,17 +26,13 @@ use calamine::{Data, Reader};
 use super::coord_text::{
     CoordTextOptions, looks_pseudo_decimal, parse_degrees_with, pseudo_decimal_to_degrees,
 };
-use super::{IoError, ReadOptions};
+use super::{IoError, ReadOptions, limits};
 use crate::crs::Crs;
 use crate::model::{
     CrsInfo, CrsSource, EncodingInfo, EncodingSource, Feature, Fid, FieldDef, FieldKind, Geometry,
     GeometryKind, Layer, Problem, SourceFormat, Value,
 };
 
-/// The largest CSV file read (2 GiB): the whole file is decoded in memory.
-pub const MAX_CSV_BYTES: u64 = 2 * 1024 * 1024 * 1024;
-/// The largest worksheet read, in rows.
-pub const MAX_SHEET_ROWS: usize = 5_000_000;
 /// Fewest rows for which the pseudo-decimal hint is given (fewer pass by chance).
 const PSEUDO_HINT_MIN_ROWS: usize = 3;
 /// How many rows from the top are searched for the header row.
@@ -76,17 +72,7 @@ pub fn read_csv_with(
     opts: &ReadOptions,
     table_opts: TableOptions,
 ) -> Result<Layer, IoError> {
-    let meta = std::fs::metadata(path).map_err(|e| IoError::io(path, e))?;
-    if meta.len() > MAX_CSV_BYTES {
-        return Err(IoError::corrupt(
-            path,
-            format!(
-                "the file is {:.1} GiB; qingling reads CSV files up to 2 GiB (split the table or convert it to GeoPackage)",
-                meta.len() as f64 / (1u64 << 30) as f64
-            ),
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| IoError::io(path, e))?;
+    let bytes = limits::read_file(path)?;
     let mut problems = Vec::new();
     let (text, encoding) = decode_text(path, &bytes, opts, &mut problems);
     drop(bytes);
@@ -106,6 +92,9 @@ pub fn read_xlsx_with(
     table_opts: TableOptions,
 ) -> Result<Layer, IoError> {
     std::fs::metadata(path).map_err(|e| IoError::io(path, e))?;
+    // .xlsx/.ods are zip archives: refuse a bomb before calamine inflates its parts
+    // (the shared-strings part is read whole when the workbook opens).
+    limits::check_zip_declared_sizes(path)?;
     let mut workbook = calamine::open_workbook_auto(path).map_err(|e| {
         IoError::corrupt(
             path,
@@ -130,24 +119,8 @@ pub fn read_xlsx_with(
     };
     let mut fallback: Option<RawTable> = None;
     for name in &wanted {
-        let range = workbook
-            .worksheet_range(name)
-            .map_err(|e| IoError::corrupt(path, format!("sheet \"{name}\" cannot be read: {e}")))?;
-        if range.height() > MAX_SHEET_ROWS {
-            return Err(IoError::corrupt(
-                path,
-                format!(
-                    "sheet \"{name}\" has {} rows; qingling reads sheets of up to {MAX_SHEET_ROWS} rows (split the sheet)",
-                    range.height()
-                ),
-            ));
-        }
-        let first_row = range.start().map_or(0, |(r, _)| u64::from(r));
-        let rows = range.rows().enumerate().map(|(i, cells)| {
-            let line = first_row + i as u64 + 1;
-            (line, cells.iter().map(excel_value).collect::<Vec<Value>>())
-        });
-        let raw = collect_rows(rows, opts);
+        let rows = sheet_rows(path, &mut workbook, name)?;
+        let raw = collect_rows(rows.into_iter(), opts);
         if raw.has_coordinate_header(opts) || opts.sheet.is_some() {
             return build_layer(path, SourceFormat::Xlsx, raw, opts, table_opts);
         }
@@ -162,6 +135,118 @@ pub fn read_xlsx_with(
             message: "the workbook has no sheet with data".into(),
         }),
     }
+}
+
+/// The non-empty rows of a worksheet as (1-based Excel row, cells from the leftmost
+/// used column), checked against [`limits::MAX_RECORDS`] and [`limits::MAX_CELLS`]
+/// before anything proportional to the sheet's extent is allocated.
+///
+/// `.xlsx` sheets are streamed cell by cell: calamine's `worksheet_range` allocates
+/// the whole bounding box of the used cells, so one stray cell typed in `XFD1048576`
+/// would ask for 17 billion cells. Other formats (`.xls`, `.ods`) are bounded by
+/// their format (65,536 × 256 cells for `.xls`) and read as a range.
+fn sheet_rows(
+    path: &Path,
+    workbook: &mut calamine::Sheets<std::io::BufReader<std::fs::File>>,
+    name: &str,
+) -> Result<Vec<(u64, Vec<Value>)>, IoError> {
+    let unreadable = |e: &dyn std::fmt::Display| {
+        IoError::corrupt(path, format!("sheet \"{name}\" cannot be read: {e}"))
+    };
+    let mut cells: Vec<((u32, u32), Value)> = Vec::new();
+    match workbook {
+        calamine::Sheets::Xlsx(xlsx) => {
+            let max_cells = limits::MAX_CELLS.value_usize();
+            let mut reader = xlsx
+                .worksheet_cells_reader(name)
+                .map_err(|e| unreadable(&e))?;
+            while let Some(cell) = reader.next_cell().map_err(|e| unreadable(&e))? {
+                let value = excel_value(&Data::from(cell.get_value().clone()));
+                if value.is_null() {
+                    continue;
+                }
+                if cells.len() >= max_cells {
+                    return Err(IoError::corrupt(
+                        path,
+                        limits::MAX_CELLS.message(format!(
+                            "sheet \"{name}\" has more than {max_cells} filled cells"
+                        )),
+                    ));
+                }
+                cells.push((cell.get_position(), value));
+            }
+        }
+        other => {
+            let range = other.worksheet_range(name).map_err(|e| unreadable(&e))?;
+            let (r0, c0) = range.start().unwrap_or((0, 0));
+            for (r, c, v) in range.used_cells() {
+                let value = excel_value(v);
+                if !value.is_null() {
+                    cells.push(((r0 + r as u32, c0 + c as u32), value));
+                }
+            }
+        }
+    }
+    cells.sort_by_key(|&(pos, _)| pos);
+    let min_col = cells.iter().map(|((_, c), _)| *c).min().unwrap_or(0);
+    // What reading allocates: each row as wide as its last cell here, then every
+    // data row as wide as the header (one of the first rows) in `collect_rows`.
+    let mut extents: Vec<u64> = Vec::new();
+    let mut last_row = None;
+    for ((r, c), _) in &cells {
+        let extent = u64::from(c - min_col) + 1;
+        if last_row == Some(*r) {
+            if let Some(e) = extents.last_mut() {
+                *e = (*e).max(extent);
+            }
+        } else {
+            extents.push(extent);
+            last_row = Some(*r);
+        }
+    }
+    let row_count = extents.len();
+    if limits::MAX_RECORDS.exceeded_by(row_count as u64) {
+        return Err(IoError::corrupt(
+            path,
+            limits::MAX_RECORDS.message(format!("sheet \"{name}\" has {row_count} rows with data")),
+        ));
+    }
+    let widest = extents.iter().copied().max().unwrap_or(0);
+    let header_bound = extents
+        .iter()
+        .take(HEADER_SEARCH_ROWS)
+        .copied()
+        .max()
+        .unwrap_or(0);
+    let allocated = extents
+        .iter()
+        .sum::<u64>()
+        .saturating_add((row_count as u64).saturating_mul(header_bound));
+    if limits::MAX_CELLS.exceeded_by(allocated) {
+        return Err(IoError::corrupt(
+            path,
+            limits::MAX_CELLS.message(format!(
+                "sheet \"{name}\" has {row_count} rows with data spanning up to {widest} columns (delete stray cells far to the right of the table)"
+            )),
+        ));
+    }
+    let mut rows: Vec<(u64, Vec<Value>)> = Vec::with_capacity(row_count);
+    for ((r, c), value) in cells {
+        let line = u64::from(r) + 1;
+        if rows.last().is_none_or(|(l, _)| *l != line) {
+            rows.push((line, Vec::new()));
+        }
+        if let Some((_, row)) = rows.last_mut() {
+            let at = (c - min_col) as usize;
+            if row.len() <= at {
+                row.resize(at + 1, Value::Null);
+            }
+            row[at] = value;
+        }
+    }
+    // Rows are not padded to the sheet's width: the header decides the width, and
+    // cells beyond it are reported as such.
+    Ok(rows)
 }
 
 /// For each feature of a table layer, the map-app offset its row is flagged with in a
@@ -575,20 +660,27 @@ fn find_header_row(top: &[(u64, Vec<Value>)], opts: &ReadOptions) -> usize {
 /// Column names from the header cells: whitespace runs collapsed to one space, empty
 /// ones named `field_N` (1-based), duplicates suffixed `_2`, `_3`, …
 fn name_columns(cells: &[Value]) -> Vec<String> {
+    // Sets, not list scans: a header row of 100,000 stray columns must stay linear.
     let mut names: Vec<String> = Vec::with_capacity(cells.len());
+    let mut taken: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut next_suffix: std::collections::HashMap<String, usize> =
+        std::collections::HashMap::new();
     for (i, cell) in cells.iter().enumerate() {
         let raw = cell.as_text().unwrap_or_default();
         let mut name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
         if name.is_empty() {
             name = format!("field_{}", i + 1);
         }
-        if names.contains(&name) {
-            let mut k = 2;
-            while names.contains(&format!("{name}_{k}")) {
-                k += 1;
+        if taken.contains(&name) {
+            let k = next_suffix.entry(name.clone()).or_insert(2);
+            while taken.contains(&format!("{name}_{k}")) {
+                *k += 1;
             }
-            name = format!("{name}_{k}");
+            let unique = format!("{name}_{k}");
+            *k += 1;
+            name = unique;
         }
+        taken.insert(name.clone());
         names.push(name);
     }
     names
@@ -1182,6 +1274,12 @@ fn build_layer(
     opts: &ReadOptions,
     table_opts: TableOptions,
 ) -> Result<Layer, IoError> {
+    if limits::MAX_RECORDS.exceeded_by(raw.rows.len() as u64) {
+        return Err(IoError::corrupt(
+            path,
+            limits::MAX_RECORDS.message(format!("the table has {} data rows", raw.rows.len())),
+        ));
+    }
     let columns =
         find_coordinate_columns(&raw.headers, opts).map_err(|message| IoError::Missing {
             path: path.to_path_buf(),
@@ -1215,6 +1313,17 @@ fn build_layer(
             let (points, crs) =
                 locate_rows(&ctx, &raw.rows, (xc, yc), opts, table_opts, &mut problems);
             (points, crs, GeometryKind::Point)
+        }
+        None if raw.headers.is_empty() => {
+            problems.push(
+                Problem::warning(path, "the file is empty: it has no header and no rows")
+                    .with_hint("check that the upload was complete"),
+            );
+            let crs = CrsInfo {
+                crs: None,
+                source: CrsSource::Detected("no coordinate columns".into()),
+            };
+            (Vec::new(), crs, GeometryKind::None)
         }
         None => {
             problems.push(

@@ -2,9 +2,10 @@
 //! possibly in subfolders and with GBK-encoded member names, opened without
 //! extracting anything to disk.
 //!
-//! Members are read into memory under a budget of [`MAX_UNCOMPRESSED`] bytes for the
-//! whole archive, enforced on the bytes actually inflated (a lying size in the zip
-//! header cannot make it allocate more). Member names with `..` or an absolute path
+//! Members are read into memory under two limits ([`limits`](crate::io::limits)):
+//! each member at most `MAX_FILE_BYTES`, the whole archive at most
+//! `MAX_UNZIPPED_BYTES`, both enforced on the bytes actually inflated (a lying size
+//! in the zip header cannot make it allocate more). Member names with `..` or an absolute path
 //! are never opened; they are only reported.
 
 use std::collections::BTreeMap;
@@ -13,11 +14,12 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::io::shp::{decode_sidecar_text, read_shapefile_bytes};
-use crate::io::{IoError, ReadOptions};
+use crate::io::{IoError, ReadOptions, limits};
 use crate::model::{Layer, Problem};
 
-/// The most bytes qingling inflates from one archive (2 GiB).
-pub const MAX_UNCOMPRESSED: u64 = 2 << 30;
+/// The default of the most bytes qingling inflates from one archive (2 GiB); the
+/// limit in force is [`limits::MAX_UNZIPPED_BYTES`].
+pub const MAX_UNCOMPRESSED: u64 = limits::MAX_UNZIPPED_BYTES.default;
 
 /// Decodes a raw member name: UTF-8 when valid, otherwise GB18030 (Chinese Windows
 /// zip tools write names in the system code page without saying so).
@@ -42,6 +44,7 @@ pub fn is_unsafe_name(name: &str) -> bool {
 
 struct Budget {
     left: u64,
+    total: u64,
 }
 
 fn read_member(
@@ -61,19 +64,34 @@ fn read_member(
             format!("member \"{name}\" is encrypted; unzip it with its password first"),
         ));
     }
-    // Never reserve more than the budget allows, whatever the header says.
-    let reserve = member.size().min(budget.left).min(64 << 20) as usize;
+    // Never reserve more than the limits allow, whatever the header says.
+    let member_limit = limits::MAX_FILE_BYTES.value();
+    let cap = budget.left.min(member_limit);
+    let reserve = member.size().min(cap).min(64 << 20) as usize;
     let mut out = Vec::with_capacity(reserve);
     member
-        .take(budget.left + 1)
+        .take(cap + 1)
         .read_to_end(&mut out)
         .map_err(|e| corrupt(&e))?;
-    if out.len() as u64 > budget.left {
+    let got = out.len() as u64;
+    if got > member_limit {
+        return Err(IoError::corrupt(
+            zip_path,
+            limits::MAX_FILE_BYTES.message(format!(
+                "member \"{name}\" unpacks to more than {} MiB",
+                member_limit >> 20
+            )),
+        ));
+    }
+    if got > budget.left {
         return Err(IoError::corrupt(
             zip_path,
             format!(
-                "the archive unpacks to more than {} GiB (limit reached at member \"{name}\"); unzip it and open the .shp files directly",
-                MAX_UNCOMPRESSED >> 30
+                "{}; or unzip it and open the .shp files directly",
+                limits::MAX_UNZIPPED_BYTES.message(format!(
+                    "the archive unpacks to more than {} MiB (limit reached at member \"{name}\")",
+                    budget.total >> 20
+                ))
             ),
         ));
     }
@@ -119,9 +137,8 @@ pub fn read_zip(
             .entry(ext.to_ascii_lowercase())
             .or_insert((i, name.clone()));
     }
-    let mut budget = Budget {
-        left: MAX_UNCOMPRESSED,
-    };
+    let total = limits::MAX_UNZIPPED_BYTES.value();
+    let mut budget = Budget { left: total, total };
     let mut out = Vec::new();
     for members in sets.values() {
         let Some((_, shp_name)) = members.get("shp") else {

@@ -971,13 +971,34 @@ impl WkbReader<'_> {
         })
     }
 
-    fn coord(&mut self, d: Dims) -> Result<Coord<f64>, GpkgError> {
+    /// A coordinate; `None` for NaN, NaN (how WKB writes the empty point). Other
+    /// non-finite values are refused: NaN in a ring breaks ring closing, envelopes
+    /// and the spatial index.
+    fn coord_or_empty(&mut self, d: Dims) -> Result<Option<Coord<f64>>, GpkgError> {
+        let at = self.pos;
         let x = self.f64(d.little)?;
         let y = self.f64(d.little)?;
         for _ in 2..d.ordinates {
             self.f64(d.little)?;
         }
-        Ok(Coord { x, y })
+        if x.is_nan() && y.is_nan() {
+            return Ok(None);
+        }
+        if !(x.is_finite() && y.is_finite()) {
+            return Err(bad(format!(
+                "coordinate ({x}, {y}) at byte {at} is not a finite number"
+            )));
+        }
+        Ok(Some(Coord { x, y }))
+    }
+
+    fn coord(&mut self, d: Dims) -> Result<Coord<f64>, GpkgError> {
+        let at = self.pos;
+        self.coord_or_empty(d)?.ok_or_else(|| {
+            bad(format!(
+                "empty (NaN) coordinate at byte {at} in a line or ring"
+            ))
+        })
     }
 
     /// A count followed by items of at least `min_item` bytes each: reject counts the
@@ -1062,13 +1083,10 @@ impl WkbReader<'_> {
         }
         let (ty, d) = self.header()?;
         let g = match ty {
-            1 => {
-                let c = self.coord(d)?;
-                if c.x.is_nan() && c.y.is_nan() {
-                    return Ok(None);
-                }
-                Geometry::Point(Point(c))
-            }
+            1 => match self.coord_or_empty(d)? {
+                Some(c) => Geometry::Point(Point(c)),
+                None => return Ok(None),
+            },
             2 => Geometry::LineString(self.line_body(d)?),
             3 => Geometry::Polygon(self.polygon_body(d)?),
             4 => {
@@ -1076,10 +1094,7 @@ impl WkbReader<'_> {
                 let mut pts = Vec::with_capacity(n);
                 for _ in 0..n {
                     let md = self.member(1)?;
-                    let c = self.coord(md)?;
-                    if c.x.is_nan() && c.y.is_nan() {
-                        return Err(GpkgError::EmptyPoint);
-                    }
+                    let c = self.coord_or_empty(md)?.ok_or(GpkgError::EmptyPoint)?;
                     pts.push(Point(c));
                 }
                 Geometry::MultiPoint(MultiPoint(pts))
@@ -1211,6 +1226,30 @@ mod tests {
             decode_gpkg_geometry(&blob),
             Err(GpkgError::EmptyPoint)
         ));
+    }
+
+    #[test]
+    fn non_finite_coordinates_in_lines_and_rings_are_refused() {
+        // Found by fuzzing: a ring with a NaN vertex is never "closed" (NaN != NaN),
+        // so every re-encoding appended another vertex.
+        let ring = |bad: f64| {
+            let mut blob = b"GP\0\x01".to_vec();
+            blob.extend_from_slice(&4326i32.to_le_bytes());
+            blob.extend_from_slice(&[1, 3, 0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0]);
+            for v in [0.0, 0.0, 1.0, bad, 1.0, 1.0, 0.0, 0.0] {
+                blob.extend_from_slice(&f64::to_le_bytes(v));
+            }
+            blob
+        };
+        assert!(decode_gpkg_geometry(&ring(0.0)).is_ok());
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let e = decode_gpkg_geometry(&ring(bad)).unwrap_err();
+            assert!(e.to_string().contains("not a finite number"), "{e}");
+        }
+        let mut point = b"GP\0\x01\xe6\x10\0\0\x01\x01\0\0\0".to_vec();
+        point.extend_from_slice(&f64::INFINITY.to_le_bytes());
+        point.extend_from_slice(&1.0f64.to_le_bytes());
+        assert!(decode_gpkg_geometry(&point).is_err());
     }
 
     #[test]

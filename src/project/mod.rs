@@ -13,6 +13,10 @@
 //! mailed at any moment (WAL would leave recent commits in a `-wal` side file).
 //! The cost, a few fsyncs per review action, is invisible at human speed.
 //!
+//! Feature tables carry the GeoPackage R-tree index; its triggers need the
+//! `ST_*` functions that [`gpkg::register_spatial_functions`] installs on every
+//! connection a `Project` opens (QGIS/GDAL bring their own).
+//!
 //! Split: [`gpkg`] GeoPackage primitives, `layers` imported layers, [`store`] the
 //! findings ledger and review actions.
 
@@ -23,6 +27,7 @@ pub mod store;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 pub use layers::LayerEntry;
@@ -377,6 +382,12 @@ impl Project {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .at(path)?;
+        // A project file may come from anyone: views and triggers stored in it may
+        // call only innocuous SQL functions, and no SQL can damage the file format.
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false)
+            .at(path)?;
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)
+            .at(path)?;
         // Wait for another program's write to finish instead of failing at once.
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .at(path)?;

@@ -73,6 +73,7 @@ impl Presence {
             Presence::ResolvedByData => "resolved_by_data",
         }
     }
+    /// The presence stored as `s`, `None` for anything else.
     pub fn from_code(s: &str) -> Option<Presence> {
         match s {
             "new" => Some(Presence::New),

@@ -5,7 +5,9 @@
 //! [`FieldMapping`] into [`CanonicalValues`] and decides which rules fire
 //! ([`rule_hits`], [`evaluate_site`]). Nothing here touches geometry.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+
+use rayon::prelude::*;
 
 use super::format::{
     Condition, Operand, PlaceScope, Rule, RuleSet, Test, WhenMissing, ZonePredicate,
@@ -42,8 +44,8 @@ pub enum CanonValue {
 /// and has a problem.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CanonicalValues {
-    values: BTreeMap<CanonicalField, CanonValue>,
-    raw: BTreeMap<CanonicalField, String>,
+    values: FieldMap<CanonValue>,
+    raw: FieldMap<String>,
     /// Values that could not be read, one problem each.
     pub problems: Vec<Problem>,
 }
@@ -116,16 +118,16 @@ impl CanonicalValues {
     /// from `capacity_mw`, and a zone level from the zone's name (`某水源地一级保护区`).
     /// A value read later for the field itself replaces the derived one.
     fn derive(&mut self) {
-        if !self.values.contains_key(&CanonicalField::CapacityTph)
-            && let Some(CanonValue::Number(mw)) = self.values.get(&CanonicalField::CapacityMw)
+        if !self.values.contains_key(CanonicalField::CapacityTph)
+            && let Some(CanonValue::Number(mw)) = self.values.get(CanonicalField::CapacityMw)
         {
             let tph = Unit::Mw.to_tph(*mw);
             self.values
                 .insert(CanonicalField::CapacityTph, CanonValue::Number(tph));
         }
-        if !self.values.contains_key(&CanonicalField::ZoneLevel) {
+        if !self.values.contains_key(CanonicalField::ZoneLevel) {
             let from_name = [CanonicalField::ZoneName, CanonicalField::SourceName]
-                .iter()
+                .into_iter()
                 .filter_map(|f| self.raw.get(f))
                 .find_map(|t| normalise_level(t));
             if let Some(level) = from_name {
@@ -137,15 +139,15 @@ impl CanonicalValues {
 
     /// The value of a field, `None` when missing or unreadable.
     pub fn get(&self, field: CanonicalField) -> Option<&CanonValue> {
-        self.values.get(&field)
+        self.values.get(field)
     }
     /// The text a value was read from (also kept when it could not be read).
     pub fn raw(&self, field: CanonicalField) -> Option<&str> {
-        self.raw.get(&field).map(String::as_str)
+        self.raw.get(field).map(String::as_str)
     }
     /// A text field's value.
     pub fn text(&self, field: CanonicalField) -> Option<&str> {
-        match self.values.get(&field) {
+        match self.values.get(field) {
             Some(CanonValue::Text(s)) => Some(s),
             _ => None,
         }
@@ -178,45 +180,75 @@ impl CanonicalValues {
     }
     /// The fuel, read.
     pub fn fuel(&self) -> Option<Fuel> {
-        match self.values.get(&CanonicalField::Fuel) {
+        match self.values.get(CanonicalField::Fuel) {
             Some(CanonValue::Fuel(f)) => Some(*f),
             _ => None,
         }
     }
     /// Capacity in t/h (from a MW column if there is no t/h value).
     pub fn capacity_tph(&self) -> Option<f64> {
-        match self.values.get(&CanonicalField::CapacityTph) {
+        match self.values.get(CanonicalField::CapacityTph) {
             Some(CanonValue::Number(n)) => Some(*n),
             _ => None,
         }
     }
     /// The status, read.
     pub fn status(&self) -> Option<SiteStatus> {
-        match self.values.get(&CanonicalField::Status) {
+        match self.values.get(CanonicalField::Status) {
             Some(CanonValue::Status(s)) => Some(*s),
             _ => None,
         }
     }
     /// The protection-zone level (of a zone record).
     pub fn level(&self) -> Option<ZoneLevel> {
-        match self.values.get(&CanonicalField::ZoneLevel) {
+        match self.values.get(CanonicalField::ZoneLevel) {
             Some(CanonValue::Level(l)) => Some(*l),
             _ => None,
         }
     }
     /// The 散乱污 remediation type, read.
     pub fn remediation(&self) -> Option<RemediationType> {
-        match self.values.get(&CanonicalField::RemediationType) {
+        match self.values.get(CanonicalField::RemediationType) {
             Some(CanonValue::Remediation(r)) => Some(*r),
             _ => None,
         }
     }
     /// A yes/no field's value.
     pub fn flag(&self, field: CanonicalField) -> Option<bool> {
-        match self.values.get(&field) {
+        match self.values.get(field) {
             Some(CanonValue::Flag(b)) => Some(*b),
             _ => None,
         }
+    }
+}
+
+/// A small map from canonical fields to values: a vector sorted by field. A record
+/// has a handful of mapped fields, so this is one allocation where a `BTreeMap`
+/// node would be several hundred bytes, and lookups are a short binary search.
+#[derive(Clone, Debug, PartialEq)]
+struct FieldMap<T>(Vec<(CanonicalField, T)>);
+
+impl<T> Default for FieldMap<T> {
+    fn default() -> Self {
+        FieldMap(Vec::new())
+    }
+}
+
+impl<T> FieldMap<T> {
+    fn position(&self, field: CanonicalField) -> Result<usize, usize> {
+        self.0.binary_search_by(|(f, _)| f.cmp(&field))
+    }
+    fn insert(&mut self, field: CanonicalField, value: T) {
+        match self.position(field) {
+            Ok(i) => self.0[i].1 = value,
+            Err(i) => self.0.insert(i, (field, value)),
+        }
+    }
+    fn get(&self, field: CanonicalField) -> Option<&T> {
+        self.position(field).ok().map(|i| &self.0[i].1)
+    }
+    fn contains_key(&self, field: CanonicalField) -> bool {
+        self.position(field).is_ok()
     }
 }
 
@@ -266,10 +298,12 @@ pub fn canonical_values(
     values_of(layer, mapping, &columns, fid_index)
 }
 
-/// [`canonical_values`] for every feature, resolving column names once.
+/// [`canonical_values`] for every feature, resolving column names once; records are
+/// read in parallel, the result is in record order.
 pub fn canonical_values_all(layer: &Layer, mapping: &FieldMapping) -> Vec<CanonicalValues> {
     let columns = resolve_columns(layer, mapping);
     (0..layer.features.len())
+        .into_par_iter()
         .map(|i| values_of(layer, mapping, &columns, i))
         .collect()
 }
@@ -308,10 +342,12 @@ fn values_of(
     for (field, col, unit, column_name) in columns {
         let value = feature.attrs.get(*col).unwrap_or(&Value::Null);
         let text = match value {
-            Value::Null => continue,
-            Value::Bool(b) => (if *b { "是" } else { "否" }).to_string(),
+            Value::Bool(b) => Cow::Borrowed(if *b { "是" } else { "否" }),
             // Numbers print without a trailing ".0", so division codes stay codes.
-            other => other.to_string(),
+            other => match other.as_text() {
+                Some(t) => t,
+                None => continue,
+            },
         };
         if let Err(why) = out.set_text(*field, &text, *unit) {
             out.problems.push(
@@ -325,7 +361,7 @@ fn values_of(
         }
     }
     for (field, text) in &mapping.constants {
-        if !out.values.contains_key(field) {
+        if !out.values.contains_key(*field) {
             let _ = out.set_text(*field, text, None);
         }
     }

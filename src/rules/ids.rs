@@ -20,7 +20,9 @@
 //! The hash is FNV-1a 64 over a versioned, separator-delimited text: fixed by this
 //! code, the same on every platform and Rust version (unlike `DefaultHasher`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+
+use rayon::prelude::*;
 
 use super::eval::CanonicalValues;
 use super::roles::{CanonicalField, LayerRole};
@@ -122,11 +124,14 @@ pub fn layer_keys<'a>(
     records: impl IntoIterator<Item = (Fid, &'a CanonicalValues)>,
 ) -> Vec<RecordKey> {
     let records: Vec<(Fid, &CanonicalValues)> = records.into_iter().collect();
-    let mut keys: Vec<RecordKey> = records.iter().map(|(fid, v)| record_key(v, *fid)).collect();
+    let mut keys: Vec<RecordKey> = records
+        .par_iter()
+        .map(|(fid, v)| record_key(v, *fid))
+        .collect();
     // First tie-break: more attributes.
     let dupes = duplicated(&keys);
     for (i, (_, v)) in records.iter().enumerate() {
-        if dupes.contains_key(&keys[i].key) {
+        if dupes[i] {
             let extra: Vec<String> = [
                 CanonicalField::Address,
                 CanonicalField::CapacityTph,
@@ -141,26 +146,26 @@ pub fn layer_keys<'a>(
     }
     // Second tie-break: rank among the equal ones, in fid order.
     let dupes = duplicated(&keys);
-    let mut order: Vec<usize> = (0..records.len()).collect();
+    let mut order: Vec<usize> = (0..records.len()).filter(|&i| dupes[i]).collect();
     order.sort_by_key(|&i| records[i].0);
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for i in order {
-        if dupes.contains_key(&keys[i].key) {
-            let n = seen.entry(keys[i].key.clone()).or_insert(0);
-            *n += 1;
-            keys[i].key = format!("{}~{n}", keys[i].key);
-        }
+        let n = seen.entry(keys[i].key.clone()).or_insert(0);
+        *n += 1;
+        keys[i].key = format!("{}~{n}", keys[i].key);
     }
     keys
 }
 
-fn duplicated(keys: &[RecordKey]) -> BTreeMap<String, usize> {
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+/// For each key, whether another key of the slice is the same.
+fn duplicated(keys: &[RecordKey]) -> Vec<bool> {
+    let mut counts: HashMap<&str, u32> = HashMap::with_capacity(keys.len());
     for k in keys {
-        *counts.entry(k.key.clone()).or_insert(0) += 1;
+        *counts.entry(k.key.as_str()).or_insert(0) += 1;
     }
-    counts.retain(|_, n| *n > 1);
-    counts
+    keys.iter()
+        .map(|k| counts.get(k.key.as_str()).is_some_and(|n| *n > 1))
+        .collect()
 }
 
 /// FNV-1a, 64 bit.

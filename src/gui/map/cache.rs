@@ -229,6 +229,12 @@ impl ShapeCache {
                 .is_some_and(|l| l.iter().any(|s| s.level == level))
     }
 
+    /// Whether some level of `layer` is being prepared (one at a time per layer, so
+    /// zooming through many levels does not start a job for each).
+    pub fn has_pending(&self, layer: LayerId) -> bool {
+        self.pending.iter().any(|(l, _)| *l == layer)
+    }
+
     pub fn mark_pending(&mut self, layer: LayerId, level: i32) {
         self.pending.insert((layer, level));
     }
@@ -356,6 +362,7 @@ mod tests {
         assert!(c.is_missing(id, 5));
         c.mark_pending(id, 5);
         assert!(!c.is_missing(id, 5));
+        assert!(c.has_pending(id));
         for level in [3, 5, 7] {
             c.finish(
                 id,

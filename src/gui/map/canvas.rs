@@ -12,6 +12,7 @@ use geo::{Distance, Euclidean};
 use geo_types::{Geometry, Point};
 
 use super::cache::DisplayLayer;
+use super::raster::raster_key;
 use super::tessellate::LevelShapes;
 use super::view::{MapView, WorldPos, WorldRect, format_length, lonlat_from_world, nice_length_m};
 use crate::gui::commands::Command;
@@ -59,6 +60,24 @@ pub fn map_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>) {
 
     let level = view.detail_level();
     let visible = view.visible_world_rect(rect);
+    let raster_mode = too_many_points(state, visible);
+    let raster = if raster_mode {
+        let size = [
+            rect.width().max(1.0) as usize,
+            rect.height().max(1.0) as usize,
+        ];
+        let key = current_raster_key(state);
+        let fresh = state
+            .point_raster
+            .as_ref()
+            .is_some_and(|r| r.view == view && r.size == size && r.key == key);
+        if !fresh {
+            cmds.push(Command::RasterizePoints(view, size));
+        }
+        state.point_raster.as_ref().filter(|r| r.key == key)
+    } else {
+        None
+    };
     // Bottom of the list first, so the top layer ends up on top.
     for l in state.layers.iter().rev() {
         let Some(d) = &l.display else { continue };
@@ -73,8 +92,14 @@ pub fn map_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>) {
                 draw_shapes(&painter, rect, &view, l, d, shapes, visible);
             }
         }
-        if d.point_count > 0 {
+        if d.point_count > 0 && !raster_mode {
             draw_points(&painter, rect, &view, l, d, visible);
+        }
+        if let Some(r) = raster
+            && let Some((_, texture)) = r.textures.iter().find(|(id, _)| *id == l.id)
+        {
+            let uv = Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0));
+            painter.image(texture.id(), r.screen_rect(rect, &view), uv, Color32::WHITE);
         }
     }
     if let Some(sel) = state.selection {
@@ -111,11 +136,35 @@ pub fn map_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>) {
         );
     }
 
+    // Name of the feature under the pointer, when the pointer rests.
+    if let Some(p) = hover
+        && !response.dragged()
+        && ui.input(|i| i.pointer.time_since_last_movement() > 0.3)
+        && let Some(fr) = pick(state, &view, rect, p)
+        && let Some(text) = hover_text(state, fr)
+    {
+        response.clone().on_hover_text_at_pointer(text);
+    }
+
     if response.clicked()
         && let Some(p) = response.interact_pointer_pos()
     {
         cmds.push(Command::Select(pick(state, &view, rect, p)));
     }
+}
+
+/// "layer: label" for the tooltip of a feature.
+fn hover_text(state: &AppState, fr: FeatureRef) -> Option<String> {
+    let l = state.layer(fr.layer)?;
+    let label = l
+        .label_field
+        .and_then(|i| l.layer.features.get(fr.index)?.attrs.get(i))
+        .map(|v| v.to_string())
+        .filter(|s| !s.trim().is_empty());
+    Some(match label {
+        Some(label) => format!("{}：{label}", l.layer.name),
+        None => l.layer.name.clone(),
+    })
 }
 
 fn overlay_text(painter: &egui::Painter, at: Pos2, align: egui::Align2, text: &str) {
@@ -216,32 +265,45 @@ fn draw_points(
     d: &DisplayLayer,
     visible: WorldRect,
 ) {
-    let slots: Vec<usize> = d.in_rect(visible).collect();
-    let count: usize = slots
-        .iter()
-        .filter_map(|s| d.features.get(*s))
-        .map(|f| f.points.len())
-        .sum();
     let color = l.style.color;
-    if count > POINT_RASTER_THRESHOLD {
-        // Too many for symbols: one small square each, in a single mesh.
-        let mut mesh = Mesh::default();
-        for f in slots.iter().filter_map(|s| d.features.get(*s)) {
-            for p in &f.points {
-                let s = view.screen_from_world(rect, *p);
-                mesh.add_colored_rect(Rect::from_center_size(s, vec2(2.0, 2.0)), color);
-            }
-        }
-        painter.add(Shape::mesh(mesh));
-        return;
-    }
     let outline = Stroke::new(1.0, Color32::WHITE);
-    for f in slots.iter().filter_map(|s| d.features.get(*s)) {
+    for f in d.in_rect(visible).filter_map(|s| d.features.get(s)) {
         for p in &f.points {
             let s = view.screen_from_world(rect, *p);
             painter.circle(s, SYMBOL_RADIUS, color, outline);
         }
     }
+}
+
+/// Whether more than [`POINT_RASTER_THRESHOLD`] points of visible layers are in view
+/// (counting stops at the threshold).
+fn too_many_points(state: &AppState, visible: WorldRect) -> bool {
+    let mut count = 0usize;
+    for l in state.layers.iter().filter(|l| l.style.visible) {
+        let Some(d) = &l.display else { continue };
+        if d.point_count == 0 {
+            continue;
+        }
+        for slot in d.in_rect(visible) {
+            count += d.features.get(slot).map_or(0, |f| f.points.len());
+            if count > POINT_RASTER_THRESHOLD {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// The fingerprint of the point layers a raster must show now.
+pub fn current_raster_key(state: &AppState) -> u64 {
+    raster_key(
+        state
+            .layers
+            .iter()
+            .rev()
+            .filter(|l| l.style.visible && l.display.as_ref().is_some_and(|d| d.point_count > 0))
+            .map(|l| (l.id.0, l.style.color)),
+    )
 }
 
 fn draw_selection(
@@ -304,8 +366,11 @@ fn draw_labels(
     let mut occupied = vec![false; cols * rows];
     let mut placed = 0;
     let font = egui::FontId::proportional(12.0);
-    // Top layer first: its labels win the space.
-    for l in &state.layers {
+    // Zones first (few, and their names matter), then top layer first: earlier labels
+    // win the space.
+    let mut order: Vec<&MapLayer> = state.layers.iter().collect();
+    order.sort_by_key(|l| l.display.as_ref().is_some_and(|d| d.point_count > 0));
+    for l in order {
         let (Some(d), Some(field)) = (&l.display, l.label_field) else {
             continue;
         };

@@ -4,5 +4,6 @@
 
 pub mod cache;
 pub mod canvas;
+pub mod raster;
 pub mod tessellate;
 pub mod view;

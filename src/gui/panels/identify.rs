@@ -25,9 +25,14 @@ pub fn identify_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>)
         return;
     };
     ui.label(egui::RichText::new(lang.trf(Tr::SelectedFeature, &[&l.layer.name, &f.fid])).strong());
-    if ui.button(t(Tr::ClearSelection)).clicked() {
-        cmds.push(Command::Select(None));
-    }
+    ui.horizontal(|ui| {
+        if ui.button(t(Tr::ZoomShort)).clicked() {
+            cmds.push(Command::ZoomToFeature(sel));
+        }
+        if ui.button(t(Tr::ClearSelection)).clicked() {
+            cmds.push(Command::Select(None));
+        }
+    });
     ui.separator();
     egui::ScrollArea::vertical().show(ui, |ui| {
         egui::Grid::new("attributes")

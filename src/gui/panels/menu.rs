@@ -30,6 +30,32 @@ pub fn menu_bar_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>)
                 }
             });
             ui.separator();
+            let open = state.project.is_some();
+            if ui
+                .add_enabled(open, egui::Button::new(t(Tr::RunCheck)))
+                .clicked()
+            {
+                cmds.push(Command::RunCheck);
+            }
+            if ui
+                .add_enabled(open, egui::Button::new(t(Tr::ExportFindings)))
+                .clicked()
+            {
+                cmds.push(Command::ExportDialog(false));
+            }
+            if ui.button(t(Tr::ExportMap)).clicked() {
+                cmds.push(Command::ExportDialog(true));
+            }
+            ui.separator();
+            ui.horizontal(|ui| {
+                ui.label(t(Tr::Reviewer));
+                let mut name = state.settings.reviewer.clone();
+                let edit = egui::TextEdit::singleline(&mut name).desired_width(120.0);
+                if ui.add(edit).changed() {
+                    cmds.push(Command::SetReviewer(name));
+                }
+            });
+            ui.separator();
             if ui.button(t(Tr::Quit)).clicked() {
                 cmds.push(Command::Quit);
             }
@@ -56,6 +82,8 @@ pub fn menu_bar_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>)
                     Tr::ShowAttributes,
                 ),
                 (PanelKind::Problems, layout.show_problems, Tr::ShowProblems),
+                (PanelKind::Findings, layout.show_findings, Tr::ShowFindings),
+                (PanelKind::Dashboard, layout.show_dashboard, Tr::Dashboard),
             ] {
                 if ui.selectable_label(on, t(key)).clicked() {
                     cmds.push(Command::TogglePanel(kind));

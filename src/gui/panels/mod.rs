@@ -1,7 +1,10 @@
 //! The panels around the map. Each is a function `xxx_ui(ui, &state, &mut commands)`
 //! that draws from the state and pushes [`Command`](super::commands::Command)s.
 
+pub mod dashboard;
+pub mod export;
 pub mod file_chooser;
+pub mod findings;
 pub mod identify;
 pub mod layers;
 pub mod menu;

@@ -6,11 +6,26 @@ use egui_extras::{Column, TableBuilder};
 
 use crate::gui::commands::Command;
 use crate::gui::i18n::Tr;
-use crate::gui::state::AppState;
-use crate::model::ProblemLevel;
+use crate::gui::state::{AppState, FeatureRef};
+use crate::model::{Fid, ProblemLevel};
+
+/// The loaded feature a problem is about: the layer read from `file` with record `fid`.
+fn feature_of(state: &AppState, file: &std::path::Path, fid: Fid) -> Option<FeatureRef> {
+    state.layers.iter().find_map(|l| {
+        if l.layer.source != file {
+            return None;
+        }
+        // Features are in record order, so the index is usually the fid itself.
+        let index = match l.layer.features.get(fid as usize) {
+            Some(f) if f.fid == fid => fid as usize,
+            _ => l.layer.features.iter().position(|f| f.fid == fid)?,
+        };
+        Some(FeatureRef { layer: l.id, index })
+    })
+}
 
 /// The problems panel.
-pub fn problems_ui(ui: &mut egui::Ui, state: &AppState, _cmds: &mut Vec<Command>) {
+pub fn problems_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>) {
     let lang = state.settings.language;
     let t = |k| lang.tr(k);
     let problems: Vec<_> = state.all_problems().collect();
@@ -72,7 +87,18 @@ pub fn problems_ui(ui: &mut egui::Ui, state: &AppState, _cmds: &mut Vec<Command>
                         (None, Some(fid)) => format!("#{fid}"),
                         (None, None) => String::new(),
                     };
-                    ui.label(where_);
+                    // A record of a loaded layer links to it on the map.
+                    match p.record.and_then(|fid| feature_of(state, &p.file, fid)) {
+                        Some(fr) if !where_.is_empty() => {
+                            if ui.link(where_).clicked() {
+                                cmds.push(Command::Select(Some(fr)));
+                                cmds.push(Command::ZoomToFeature(fr));
+                            }
+                        }
+                        _ => {
+                            ui.label(where_);
+                        }
+                    }
                 });
                 row.col(|ui| {
                     ui.label(p.field.as_deref().unwrap_or(""));
