@@ -73,9 +73,9 @@ echo "   window: $(echo "$found" | sed 's/^ *//')"
 sleep "$settle_secs"
 kill -0 "$app_pid" 2>/dev/null || { echo "windows-screenshot: app died:" >&2; cat "$log" >&2; exit 1; }
 
-import -display ":$disp" -window root "$out"
-colours="$(convert "$out" -format '%k' info:)"
-echo "   screenshot: $out ($(identify -format '%wx%h' "$out"), $colours colours)"
+/usr/bin/import -display ":$disp" -window root "$out"
+colours="$(/usr/bin/convert "$out" -format '%k' info:)"
+echo "   screenshot: $out ($(/usr/bin/identify -format '%wx%h' "$out"), $colours colours)"
 if ((colours < 50)); then
   echo "windows-screenshot: the screen is (nearly) blank: the app did not draw; app output:" >&2
   cat "$log" >&2
