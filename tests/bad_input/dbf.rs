@@ -104,7 +104,7 @@ fn a_set_with_only_the_dbf_is_refused_naming_the_missing_shp() {
     std::fs::remove_file(&shp).unwrap();
     let (e, msg) = load_err(&shp);
     assert!(matches!(e, IoError::Io { .. }), "{e:?}");
-    assert_names(&msg, &shp, "No such file");
+    assert_names(&msg, &shp, "os error 2");
 }
 
 #[test]
