@@ -233,7 +233,7 @@ fn table_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>) {
         .resizable(true)
         .sense(Sense::click())
         .column(Column::exact(70.0))
-        .column(Column::initial(110.0).clip(true))
+        .column(Column::initial(180.0).clip(true))
         .column(Column::initial(70.0).clip(true))
         .column(Column::initial(160.0).clip(true))
         .column(Column::initial(170.0).clip(true))
