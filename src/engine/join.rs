@@ -376,6 +376,10 @@ mod tests {
     use super::*;
     use geo_types::{Point, line_string, polygon};
 
+    fn pairs(idx: &ZoneIndex, sites: &[Option<Geometry<f64>>], p: Predicate) -> Vec<(usize, Fid)> {
+        join_index(idx, &SiteGeometries::Moved(sites.to_vec()), p)
+    }
+
     #[test]
     fn within_excludes_the_boundary_and_intersects_includes_it() {
         let sq =
@@ -388,21 +392,10 @@ mod tests {
             Some(Geometry::Point(Point::new(15.0, 5.0))),
         ];
         assert_eq!(
-            join_index(
-                &idx,
-                &SiteGeometries::Moved(sites.clone()),
-                Predicate::Intersects
-            ),
+            pairs(&idx, &sites, Predicate::Intersects),
             vec![(0, 7), (1, 7)]
         );
-        assert_eq!(
-            join_index(
-                &idx,
-                &SiteGeometries::Moved(sites.clone()),
-                Predicate::Within
-            ),
-            vec![(0, 7)]
-        );
+        assert_eq!(pairs(&idx, &sites, Predicate::Within), vec![(0, 7)]);
     }
 
     #[test]
@@ -414,20 +407,9 @@ mod tests {
         let inner = Geometry::LineString(line_string![(x: 2.0, y: 5.0), (x: 5.0, y: 5.0)]);
         let sites = vec![Some(line), Some(inner)];
         assert_eq!(
-            join_index(
-                &idx,
-                &SiteGeometries::Moved(sites.clone()),
-                Predicate::Intersects
-            ),
+            pairs(&idx, &sites, Predicate::Intersects),
             vec![(0, 0), (1, 0)]
         );
-        assert_eq!(
-            join_index(
-                &idx,
-                &SiteGeometries::Moved(sites.clone()),
-                Predicate::Within
-            ),
-            vec![(1, 0)]
-        );
+        assert_eq!(pairs(&idx, &sites, Predicate::Within), vec![(1, 0)]);
     }
 }

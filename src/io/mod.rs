@@ -83,33 +83,15 @@ impl IoError {
     }
 }
 
-/// The encoding for a label as users and `.cpg` files write it: every label
-/// `encoding_rs` knows plus Windows code-page numbers (936, CP936, 65001, 950, 1252…).
-/// GB2312 and GBK are decoded as GB18030, their superset, so no character is lost.
+/// The encoding for a label as users write it (`--encoding`, the app's encoding
+/// box): the same table `.cpg` files are read with ([`dbf::encoding_for_label`]),
+/// so GBK, GB2312, GB18030, 936, CP936, UTF-8, 65001, BIG5… all work. A label that
+/// names no concrete encoding (`ANSI`, empty) or an unknown one gives `None`.
 pub fn encoding_for_label(label: &str) -> Option<&'static encoding_rs::Encoding> {
-    let l = label.trim().trim_start_matches('\u{feff}').trim();
-    let lower = l.to_ascii_lowercase();
-    let by_codepage = match lower
-        .trim_start_matches("cp")
-        .trim_start_matches("windows-")
-    {
-        "936" | "54936" => Some(encoding_rs::GB18030),
-        "65001" => Some(encoding_rs::UTF_8),
-        "950" => Some(encoding_rs::BIG5),
-        "1252" => Some(encoding_rs::WINDOWS_1252),
-        "949" => Some(encoding_rs::EUC_KR),
-        "932" => Some(encoding_rs::SHIFT_JIS),
-        _ => None,
-    };
-    if by_codepage.is_some() {
-        return by_codepage;
+    match dbf::encoding_for_label(label) {
+        dbf::LabelMeaning::Known(enc) => Some(enc),
+        dbf::LabelMeaning::NotDeclared | dbf::LabelMeaning::Unknown => None,
     }
-    match lower.as_str() {
-        "gbk" | "gb2312" | "gb_2312" | "gb18030" | "euc-cn" => return Some(encoding_rs::GB18030),
-        "utf8" | "utf-8" | "utf_8" => return Some(encoding_rs::UTF_8),
-        _ => {}
-    }
-    encoding_rs::Encoding::for_label(l.as_bytes())
 }
 
 /// Replaces `path` atomically: `write` fills a temporary file in the same folder
