@@ -4,9 +4,13 @@
 //! are kept as read (the zone is still shown and used) and reported with where
 //! they cross, so the reviewer can repair the zone.
 //!
-//! The check buckets each ring's segments into horizontal bands and, inside a band,
-//! sweeps them by x, so only segments whose boxes overlap are tested: about
-//! O(n log n) per ring with no tree to build, so a province of zones stays fast.
+//! The check splits each ring into chains monotone in y (runs of segments that keep
+//! going up, or keep going down, which cannot cross one another), then sweeps a
+//! horizontal line up through the chains, keeping those it currently cuts. Only
+//! chains whose boxes overlap are compared, and then only the segments in each
+//! other's y-range (a binary search: a chain is sorted in y) before an exact test.
+//! Real boundaries have long chains, so this is close to linear per ring; zig-zag
+//! digitising makes chains short and it degrades gracefully to a segment sweep.
 
 use geo::algorithm::line_intersection::{LineIntersection, line_intersection};
 use geo_types::{Coord, Line, LineString};
@@ -29,48 +33,7 @@ pub fn ring_self_crossing(ring: &[Coord<f64>]) -> Option<Coord<f64>> {
     }
     let n = pts.len() - 1;
     let closed = pts.first() == pts.last();
-    let seg = |i: usize| Line::new(pts[i], pts[i + 1]);
-    let (mut ymin, mut ymax) = (f64::INFINITY, f64::NEG_INFINITY);
-    for p in &pts {
-        ymin = ymin.min(p.y);
-        ymax = ymax.max(p.y);
-    }
-    // About four segments a band; the band count depends only on n, never on the
-    // coordinates, so odd values (huge, infinite, NaN) cannot make it blow up.
-    let bands = (n / 4).clamp(1, 1 << 16);
-    let height = (ymax - ymin) / bands as f64;
-    let band_of = |y: f64| -> usize {
-        let b = ((y - ymin) / height).floor();
-        if b.is_nan() || b < 0.0 {
-            0
-        } else {
-            (b as usize).min(bands - 1)
-        }
-    };
-    let span = |i: usize| {
-        let (a, b) = (pts[i].y, pts[i + 1].y);
-        (band_of(a.min(b)), band_of(a.max(b)))
-    };
-    // Counting sort of segment indices into every band they span.
-    let mut start = vec![0usize; bands + 1];
-    for i in 0..n {
-        let (lo, hi) = span(i);
-        for b in lo..=hi {
-            start[b + 1] += 1;
-        }
-    }
-    for b in 0..bands {
-        start[b + 1] += start[b];
-    }
-    let mut fill = start.clone();
-    let mut members = vec![0u32; start[bands]];
-    for i in 0..n {
-        let (lo, hi) = span(i);
-        for f in &mut fill[lo..=hi] {
-            members[*f] = i as u32;
-            *f += 1;
-        }
-    }
+    let neighbours = |a: usize, b: usize| b == a + 1 || (closed && a == 0 && b == n - 1);
     let xrange = |i: usize| {
         let (a, b) = (pts[i].x, pts[i + 1].x);
         (a.min(b), a.max(b))
@@ -79,37 +42,130 @@ pub fn ring_self_crossing(ring: &[Coord<f64>]) -> Option<Coord<f64>> {
         let (a, b) = (pts[i].y, pts[i + 1].y);
         (a.min(b), a.max(b))
     };
-    let neighbours = |a: usize, b: usize| b == a + 1 || (closed && a == 0 && b == n - 1);
-    // The first crossing in ring order: the smallest (i, j) over all bands.
+    let chains = monotone_chains(&pts);
+    let mut order: Vec<u32> = (0..chains.len() as u32).collect();
+    order.sort_unstable_by(|&p, &q| {
+        chains[p as usize]
+            .min
+            .y
+            .total_cmp(&chains[q as usize].min.y)
+    });
+    // The first crossing in ring order: the smallest segment pair (i, j).
     let mut best: Option<(usize, usize, Coord<f64>)> = None;
-    let mut row: Vec<(f64, f64, usize)> = Vec::new();
-    for b in 0..bands {
-        row.clear();
-        row.extend(members[start[b]..start[b + 1]].iter().map(|&i| {
-            let (x0, x1) = xrange(i as usize);
-            (x0, x1, i as usize)
-        }));
-        row.sort_unstable_by(|p, q| p.0.total_cmp(&q.0));
-        for (k, &(_, x1, i)) in row.iter().enumerate() {
-            for &(x0_other, _, j) in &row[k + 1..] {
-                if x0_other > x1 {
+    let mut compare = |a: &Chain, b: &Chain| {
+        let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+        for i in small.first..small.end {
+            let (x0, x1) = xrange(i);
+            let (y0, y1) = yrange(i);
+            if x1 < large.min.x || x0 > large.max.x || y1 < large.min.y || y0 > large.max.y {
+                continue;
+            }
+            // The first segment of `large` (in y order) whose y-range reaches y0.
+            let (mut lo, mut hi) = (0, large.len());
+            while lo < hi {
+                let mid = (lo + hi) / 2;
+                if yrange(large.in_y_order(mid)).1 < y0 {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            for k in lo..large.len() {
+                let j = large.in_y_order(k);
+                if yrange(j).0 > y1 {
                     break;
                 }
-                let (a, c) = (i.min(j), i.max(j));
-                if neighbours(a, c) || best.is_some_and(|(bi, bj, _)| (a, c) >= (bi, bj)) {
+                let (jx0, jx1) = xrange(j);
+                if jx0 > x1 || x0 > jx1 {
                     continue;
                 }
-                let ((ya0, ya1), (yc0, yc1)) = (yrange(a), yrange(c));
-                if ya0 > yc1 || yc0 > ya1 {
+                let (p, q) = (i.min(j), i.max(j));
+                if neighbours(p, q) || best.is_some_and(|(bp, bq, _)| (p, q) >= (bp, bq)) {
                     continue;
                 }
-                if let Some(at) = crossing(seg(a), seg(c)) {
-                    best = Some((a, c, at));
+                let (sp, sq) = (Line::new(pts[p], pts[p + 1]), Line::new(pts[q], pts[q + 1]));
+                if let Some(at) = crossing(sp, sq) {
+                    best = Some((p, q, at));
                 }
             }
         }
+    };
+    let mut active: Vec<u32> = Vec::new();
+    for &c in &order {
+        let chain = &chains[c as usize];
+        // Chains that end below this one's start can meet nothing from here on
+        // (a NaN end is dropped too, so odd values cannot keep the set growing).
+        active.retain(|&a| chains[a as usize].max.y >= chain.min.y);
+        for &a in &active {
+            let other = &chains[a as usize];
+            if other.min.x <= chain.max.x && chain.min.x <= other.max.x {
+                compare(other, chain);
+            }
+        }
+        active.push(c);
     }
     best.map(|(_, _, at)| at)
+}
+
+/// Segments `first..end` (segment i runs from vertex i to i + 1) that all go up or
+/// all go down, or one horizontal segment alone. Two segments of one chain cannot
+/// cross or overlap: their y-ranges meet at most at a shared vertex.
+struct Chain {
+    first: usize,
+    end: usize,
+    /// y decreases along the chain, so y order is reverse index order.
+    rev: bool,
+    min: Coord<f64>,
+    max: Coord<f64>,
+}
+
+impl Chain {
+    fn len(&self) -> usize {
+        self.end - self.first
+    }
+
+    /// The k-th segment in increasing y.
+    fn in_y_order(&self, k: usize) -> usize {
+        if self.rev {
+            self.end - 1 - k
+        } else {
+            self.first + k
+        }
+    }
+}
+
+fn monotone_chains(pts: &[Coord<f64>]) -> Vec<Chain> {
+    let chain = |first: usize, end: usize| {
+        let mut min = pts[first];
+        let mut max = pts[first];
+        for p in &pts[first + 1..=end] {
+            min.x = min.x.min(p.x);
+            min.y = min.y.min(p.y);
+            max.x = max.x.max(p.x);
+            max.y = max.y.max(p.y);
+        }
+        Chain {
+            first,
+            end,
+            rev: pts[end].y < pts[first].y,
+            min,
+            max,
+        }
+    };
+    let up = |i: usize| pts[i + 1].y > pts[i].y;
+    let down = |i: usize| pts[i + 1].y < pts[i].y;
+    let n = pts.len() - 1;
+    let mut chains = Vec::new();
+    let mut first = 0;
+    for i in 1..n {
+        // A horizontal (or NaN) segment is neither up nor down: it stands alone.
+        if !((up(i) && up(first)) || (down(i) && down(first))) {
+            chains.push(chain(first, i));
+            first = i;
+        }
+    }
+    chains.push(chain(first, n));
+    chains
 }
 
 /// Where two segments cross in their interiors or overlap; touching at a vertex
