@@ -22,12 +22,19 @@ use crate::model::{Geometry, Layer, Problem};
 /// along the ring cross in their interiors or overlap), `None` otherwise. Repeated consecutive
 /// vertices are ignored; the first crossing in ring order is returned.
 pub fn ring_self_crossing(ring: &[Coord<f64>]) -> Option<Coord<f64>> {
-    let mut pts: Vec<Coord<f64>> = Vec::with_capacity(ring.len());
-    for &c in ring {
-        if pts.last() != Some(&c) {
-            pts.push(c);
+    let deduplicated: Vec<Coord<f64>>;
+    let pts: &[Coord<f64>] = if ring.windows(2).any(|w| w[0] == w[1]) {
+        let mut v: Vec<Coord<f64>> = Vec::with_capacity(ring.len());
+        for &c in ring {
+            if v.last() != Some(&c) {
+                v.push(c);
+            }
         }
-    }
+        deduplicated = v;
+        &deduplicated
+    } else {
+        ring
+    };
     if pts.len() < 4 {
         return None;
     }
@@ -42,7 +49,7 @@ pub fn ring_self_crossing(ring: &[Coord<f64>]) -> Option<Coord<f64>> {
         let (a, b) = (pts[i].y, pts[i + 1].y);
         (a.min(b), a.max(b))
     };
-    let chains = monotone_chains(&pts);
+    let chains = monotone_chains(pts);
     let mut order: Vec<u32> = (0..chains.len() as u32).collect();
     order.sort_unstable_by(|&p, &q| {
         chains[p as usize]
@@ -90,19 +97,53 @@ pub fn ring_self_crossing(ring: &[Coord<f64>]) -> Option<Coord<f64>> {
             }
         }
     };
-    let mut active: Vec<u32> = Vec::new();
+    // The active chains (those the sweep line cuts), filed in vertical columns by
+    // their x-range, so a new chain looks only at chains in its own columns.
+    let (mut x0, mut x1) = (f64::INFINITY, f64::NEG_INFINITY);
+    for c in &chains {
+        x0 = x0.min(c.min.x);
+        x1 = x1.max(c.max.x);
+    }
+    let columns = (chains.len() / 4).clamp(1, 64);
+    let per_x = columns as f64 / (x1 - x0);
+    let column = |x: f64| -> usize {
+        let t = (x - x0) * per_x;
+        // `as` truncates, which is floor for t ≥ 0; NaN and negatives go to column 0.
+        if t >= 0.0 {
+            (t as usize).min(columns - 1)
+        } else {
+            0
+        }
+    };
+    let mut active: Vec<Vec<u32>> = vec![Vec::new(); columns];
     for &c in &order {
         let chain = &chains[c as usize];
-        // Chains that end below this one's start can meet nothing from here on
-        // (a NaN end is dropped too, so odd values cannot keep the set growing).
-        active.retain(|&a| chains[a as usize].max.y >= chain.min.y);
-        for &a in &active {
-            let other = &chains[a as usize];
-            if other.min.x <= chain.max.x && chain.min.x <= other.max.x {
-                compare(other, chain);
+        for (col, filed) in active
+            .iter_mut()
+            .enumerate()
+            .take(column(chain.max.x) + 1)
+            .skip(column(chain.min.x))
+        {
+            let mut k = 0;
+            while k < filed.len() {
+                let other = &chains[filed[k] as usize];
+                // A chain that ends below this one's start can meet nothing from here
+                // on (a NaN end is dropped too, so odd values cannot keep it growing).
+                if !(other.max.y >= chain.min.y) {
+                    filed.swap_remove(k);
+                    continue;
+                }
+                k += 1;
+                // Each pair once: in the column where their common x-range begins.
+                if other.min.x <= chain.max.x
+                    && chain.min.x <= other.max.x
+                    && column(other.min.x.max(chain.min.x)) == col
+                {
+                    compare(other, chain);
+                }
             }
+            filed.push(c);
         }
-        active.push(c);
     }
     best.map(|(_, _, at)| at)
 }
