@@ -223,8 +223,8 @@ fn prepare_zone(
         Some(_) => return Err("not a polygon"),
     };
     Ok(polys
-        .iter()
-        .filter_map(|p| PreparedPolygon::new(p, tolerance))
+        .into_iter()
+        .filter_map(|p| PreparedPolygon::from_owned(p, tolerance))
         .collect())
 }
 

@@ -52,25 +52,37 @@ impl PreparedPolygon {
     /// are ignored; open rings are closed. Returns `None` for a polygon with no usable
     /// exterior or with non-finite coordinates.
     pub fn new(polygon: &Polygon<f64>, tolerance: f64) -> Option<PreparedPolygon> {
-        let mut coords: Vec<Coord<f64>> = Vec::with_capacity(
-            polygon.exterior().0.len()
-                + polygon
-                    .interiors()
-                    .iter()
-                    .map(|r| r.0.len() + 1)
-                    .sum::<usize>()
-                + 1,
-        );
-        let mut ring_starts = Vec::with_capacity(polygon.interiors().len() + 2);
-        for (i, ring) in std::iter::once(polygon.exterior())
-            .chain(polygon.interiors())
-            .enumerate()
-        {
-            if !push_ring(&mut coords, &mut ring_starts, ring)? && i == 0 {
-                return None;
-            }
+        Self::from_owned(polygon.clone(), tolerance)
+    }
+
+    /// [`PreparedPolygon::new`] for a polygon that is no longer needed: the exterior
+    /// ring's buffer becomes the prepared coordinates, so a province of zones is not
+    /// copied once more.
+    pub fn from_owned(polygon: Polygon<f64>, tolerance: f64) -> Option<PreparedPolygon> {
+        let (exterior, interiors) = polygon.into_inner();
+        let mut coords = exterior.0;
+        if coords.iter().any(|c| !c.x.is_finite() || !c.y.is_finite()) {
+            return None;
         }
-        if ring_starts.is_empty() || u32::try_from(coords.len()).is_err() {
+        let closed = coords.len() >= 2 && coords[0] == coords[coords.len() - 1];
+        let distinct = if closed {
+            coords.len() - 1
+        } else {
+            coords.len()
+        };
+        if distinct < 3 {
+            return None;
+        }
+        if !closed {
+            coords.push(coords[0]);
+        }
+        let mut ring_starts = Vec::with_capacity(interiors.len() + 2);
+        ring_starts.push(0);
+        coords.reserve(interiors.iter().map(|r| r.0.len() + 1).sum());
+        for ring in &interiors {
+            push_ring(&mut coords, &mut ring_starts, ring)?;
+        }
+        if u32::try_from(coords.len()).is_err() {
             return None;
         }
         ring_starts.push(coords.len() as u32);
@@ -99,21 +111,21 @@ impl PreparedPolygon {
         let band_per_y = if span > 0.0 { bands as f64 / span } else { 1.0 };
         let band_of = |y: f64| band_index(y, band_y0, band_per_y, bands);
 
-        // Band span of every edge (computed once), then a CSR layout: counts, offsets,
-        // fill. No per-band Vec.
-        let mut spans: Vec<(u32, u32, u32)> = Vec::with_capacity(edge_count);
+        // A CSR layout: counts, offsets, fill (each edge's band span is recomputed in
+        // the fill pass rather than stored: cheaper than the memory it would take).
+        let rings = ring_starts.len() - 1;
+        let edge_span = |i: usize| {
+            let (a, b) = (coords[i], coords[i + 1]);
+            let (lo_y, hi_y) = if a.y <= b.y { (a.y, b.y) } else { (b.y, a.y) };
+            (band_of(lo_y - tolerance), band_of(hi_y + tolerance))
+        };
         let mut counts = vec![0u32; bands + 1];
-        for r in 0..ring_starts.len() - 1 {
-            let (s, e) = (ring_starts[r] as usize, ring_starts[r + 1] as usize);
-            for (i, w) in coords[s..e].windows(2).enumerate() {
-                let (a, b) = (w[0], w[1]);
-                let (lo_y, hi_y) = if a.y <= b.y { (a.y, b.y) } else { (b.y, a.y) };
-                let lo = band_of(lo_y - tolerance);
-                let hi = band_of(hi_y + tolerance);
+        for r in 0..rings {
+            for i in ring_starts[r] as usize..ring_starts[r + 1] as usize - 1 {
+                let (lo, hi) = edge_span(i);
                 for c in &mut counts[lo..=hi] {
                     *c += 1;
                 }
-                spans.push(((s + i) as u32, lo as u32, hi as u32));
             }
         }
         let mut band_offsets = vec![0u32; bands + 1];
@@ -122,10 +134,13 @@ impl PreparedPolygon {
         }
         let mut fill: Vec<u32> = band_offsets[..bands].to_vec();
         let mut band_edges = vec![0u32; band_offsets[bands] as usize];
-        for (edge, lo, hi) in spans {
-            for slot in &mut fill[lo as usize..=hi as usize] {
-                band_edges[*slot as usize] = edge;
-                *slot += 1;
+        for r in 0..rings {
+            for i in ring_starts[r] as usize..ring_starts[r + 1] as usize - 1 {
+                let (lo, hi) = edge_span(i);
+                for slot in &mut fill[lo..=hi] {
+                    band_edges[*slot as usize] = i as u32;
+                    *slot += 1;
+                }
             }
         }
         PreparedPolygon {
