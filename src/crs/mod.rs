@@ -11,6 +11,7 @@
 
 mod detect;
 mod epsg;
+pub mod grid;
 mod mapoffset;
 mod prj;
 mod transform;

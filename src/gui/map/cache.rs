@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use geo::{BoundingRect, InteriorPoint, MapCoords};
+use geo::{BoundingRect, MapCoords};
 use geo_types::{Coord, Geometry};
 use rayon::prelude::*;
 use rstar::RTree;
@@ -18,6 +18,7 @@ use rstar::primitives::{GeomWithData, Rectangle};
 
 use super::tessellate::{FeatureShapes, LevelShapes, shapes_of};
 use super::view::{LonLat, WorldPos, WorldRect, max_points_per_metre_of_level, world_from_lonlat};
+use crate::crs::grid::GridTransform;
 use crate::gui::jobs::JobContext;
 use crate::gui::state::LayerId;
 use crate::model::Layer;
@@ -68,8 +69,26 @@ impl DisplayLayer {
         to_lonlat: &(dyn Fn(Coord<f64>) -> Option<LonLat> + Sync),
         jc: Option<&JobContext>,
     ) -> Option<(DisplayLayer, Vec<Unplaced>)> {
-        // Features are projected in parallel (projection dominates opening a large
-        // layer); results keep the source order, so the output is deterministic.
+        // Exact projection (about a microsecond a vertex for Gauss-Kruger) would
+        // dominate opening a large layer: vertices are placed through a grid sampled
+        // over the layer's extent instead, exact to a centimetre (cells that cannot
+        // be are projected exactly).
+        let exact = |c: Coord<f64>| -> Option<Coord<f64>> {
+            let ll = to_lonlat(c)?;
+            if !(ll.lon.is_finite() && ll.lat.is_finite())
+                || ll.lon.abs() > 180.0
+                || ll.lat.abs() > 90.0
+            {
+                return None;
+            }
+            let w = world_from_lonlat(ll);
+            Some(Coord { x: w.x, y: w.y })
+        };
+        let (min, max) = source_extent(layer);
+        let grid = GridTransform::new(&exact, min, max, GRID_CELLS, GRID_TOLERANCE_M);
+        let to_world = |c: Coord<f64>| grid.apply(c);
+        // Features are projected in parallel; results keep the source order, so the
+        // output is deterministic.
         let n = layer.features.len().max(1);
         let done = AtomicUsize::new(0);
         let cancelled = AtomicBool::new(false);
@@ -91,7 +110,7 @@ impl DisplayLayer {
                 if cancelled.load(Ordering::Relaxed) {
                     return None;
                 }
-                display_feature(index, f.geometry.as_ref()?, to_lonlat)
+                display_feature(index, f.geometry.as_ref()?, &to_world)
             })
             .collect();
         if cancelled.load(Ordering::Relaxed) {
@@ -146,24 +165,54 @@ impl DisplayLayer {
     }
 }
 
+/// Cells a side of the display reprojection grid.
+const GRID_CELLS: usize = 128;
+/// Largest error the grid may make, Web Mercator metres.
+const GRID_TOLERANCE_M: f64 = 0.01;
+
+/// Bounding box of every finite coordinate of the layer, in its own CRS.
+fn source_extent(layer: &Layer) -> (Coord<f64>, Coord<f64>) {
+    let empty = (
+        Coord {
+            x: f64::INFINITY,
+            y: f64::INFINITY,
+        },
+        Coord {
+            x: f64::NEG_INFINITY,
+            y: f64::NEG_INFINITY,
+        },
+    );
+    let union = |a: (Coord<f64>, Coord<f64>), b: (Coord<f64>, Coord<f64>)| {
+        (
+            Coord {
+                x: a.0.x.min(b.0.x),
+                y: a.0.y.min(b.0.y),
+            },
+            Coord {
+                x: a.1.x.max(b.1.x),
+                y: a.1.y.max(b.1.y),
+            },
+        )
+    };
+    layer
+        .features
+        .par_iter()
+        .filter_map(|f| f.geometry.as_ref()?.bounding_rect())
+        .map(|r| (r.min(), r.max()))
+        .filter(|(lo, hi)| {
+            lo.x.is_finite() && lo.y.is_finite() && hi.x.is_finite() && hi.y.is_finite()
+        })
+        .reduce(|| empty, union)
+}
+
 /// One geometry in the display CRS: `None` if it has no extent, `Err` if a coordinate
 /// does not convert to a valid longitude/latitude.
 fn display_feature(
     index: usize,
     g: &Geometry<f64>,
-    to_lonlat: &(dyn Fn(Coord<f64>) -> Option<LonLat> + Sync),
+    to_world: &(dyn Fn(Coord<f64>) -> Option<Coord<f64>> + Sync),
 ) -> Option<Result<DisplayFeature, Unplaced>> {
-    let world = g.try_map_coords(|c| -> Result<Coord<f64>, ()> {
-        let ll = to_lonlat(c).ok_or(())?;
-        if !(ll.lon.is_finite() && ll.lat.is_finite())
-            || ll.lon.abs() > 180.0
-            || ll.lat.abs() > 90.0
-        {
-            return Err(());
-        }
-        let w = world_from_lonlat(ll);
-        Ok(Coord { x: w.x, y: w.y })
-    });
+    let world = g.try_map_coords(|c| to_world(c).ok_or(()));
     let Ok(world) = world else {
         return Some(Err(Unplaced {
             index,
@@ -190,9 +239,7 @@ fn display_feature(
         }
         _ => Vec::new(),
     };
-    let label_at = world
-        .interior_point()
-        .map(|p| WorldPos { x: p.x(), y: p.y() });
+    let label_at = label_point(&world).map(|p| WorldPos { x: p.x, y: p.y });
     Some(Ok(DisplayFeature {
         index,
         geom: world,
@@ -200,6 +247,56 @@ fn display_feature(
         label_at,
         points,
     }))
+}
+
+/// Where a feature's label goes: a point, the middle vertex of a line, and for areas
+/// the middle of the widest stretch of the largest part along the horizontal line
+/// through its centre (always inside, even for U-shapes and rings with holes; one
+/// pass over the edges, where geo's `interior_point` costs many times more).
+fn label_point(g: &Geometry<f64>) -> Option<Coord<f64>> {
+    let polygon_label = |p: &geo_types::Polygon<f64>| -> Option<Coord<f64>> {
+        let r = p.exterior().bounding_rect()?;
+        let y = (r.min().y + r.max().y) / 2.0;
+        let mut xs: Vec<f64> = Vec::new();
+        for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
+            for w in ring.0.windows(2) {
+                let (a, b) = (w[0], w[1]);
+                if (a.y > y) != (b.y > y) {
+                    xs.push(a.x + (y - a.y) * (b.x - a.x) / (b.y - a.y));
+                }
+            }
+        }
+        xs.sort_unstable_by(f64::total_cmp);
+        xs.chunks_exact(2)
+            .max_by(|a, b| (a[1] - a[0]).total_cmp(&(b[1] - b[0])))
+            .map(|s| Coord {
+                x: (s[0] + s[1]) / 2.0,
+                y,
+            })
+            .or_else(|| p.exterior().0.first().copied())
+    };
+    let area = |p: &&geo_types::Polygon<f64>| {
+        p.exterior()
+            .bounding_rect()
+            .map_or(0.0, |r| r.width() * r.height())
+    };
+    match g {
+        Geometry::Point(p) => Some(p.0),
+        Geometry::MultiPoint(mp) => mp.0.first().map(|p| p.0),
+        Geometry::LineString(l) => l.0.get(l.0.len() / 2).copied(),
+        Geometry::MultiLineString(ml) => {
+            let longest = ml.0.iter().max_by_key(|l| l.0.len())?;
+            longest.0.get(longest.0.len() / 2).copied()
+        }
+        Geometry::Polygon(p) => polygon_label(p),
+        Geometry::MultiPolygon(mp) => {
+            polygon_label(mp.0.iter().max_by(|a, b| area(a).total_cmp(&area(b)))?)
+        }
+        Geometry::Rect(r) => Some(r.center()),
+        Geometry::Triangle(t) => polygon_label(&t.to_polygon()),
+        Geometry::Line(l) => Some((l.start + l.end) / 2.0),
+        Geometry::GeometryCollection(c) => c.0.first().and_then(label_point),
+    }
 }
 
 /// Simplify and triangulate every feature of `layer` for `level`. `None` if cancelled.
@@ -341,6 +438,26 @@ mod tests {
                 .collect(),
             problems: vec![],
         }
+    }
+
+    #[test]
+    fn labels_of_u_shapes_and_rings_with_holes_fall_inside() {
+        use geo::{Contains, polygon};
+        // A U: the bbox centre (5, 5) is in the notch, outside.
+        let u = polygon![
+            (x: 0.0, y: 0.0), (x: 10.0, y: 0.0), (x: 10.0, y: 10.0), (x: 7.0, y: 10.0),
+            (x: 7.0, y: 3.0), (x: 3.0, y: 3.0), (x: 3.0, y: 10.0), (x: 0.0, y: 10.0),
+        ];
+        let at = label_point(&Geometry::Polygon(u.clone())).unwrap();
+        assert!(u.contains(&geo_types::Point(at)), "{at:?}");
+        // A square with a big hole in the middle.
+        let holed = polygon!(
+            exterior: [(x: 0.0, y: 0.0), (x: 10.0, y: 0.0), (x: 10.0, y: 10.0), (x: 0.0, y: 10.0)],
+            interiors: [[(x: 2.0, y: 2.0), (x: 9.0, y: 2.0), (x: 9.0, y: 8.0), (x: 2.0, y: 8.0)]],
+        );
+        let at = label_point(&Geometry::Polygon(holed.clone())).unwrap();
+        assert!(holed.contains(&geo_types::Point(at)), "{at:?}");
+        assert_eq!(at, Coord { x: 1.0, y: 5.0 });
     }
 
     fn degrees(c: Coord<f64>) -> Option<LonLat> {
