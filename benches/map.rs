@@ -48,7 +48,13 @@ fn thread_cpu() -> Duration {
 /// Results coming back from workers.
 enum Done {
     Shapes(LayerId, i32, Option<LevelShapes>, Duration),
-    Raster(MapView, [usize; 2], u64, Vec<(LayerId, egui::ColorImage)>),
+    Raster(
+        MapView,
+        [usize; 2],
+        u64,
+        Vec<(LayerId, egui::ColorImage)>,
+        Duration,
+    ),
 }
 
 /// The app's map state plus the worker plumbing the app would do.
@@ -58,6 +64,8 @@ struct Harness {
     tx: mpsc::Sender<Done>,
     rx: mpsc::Receiver<Done>,
     level_times: Vec<(i32, Duration)>,
+    /// How long each point raster took on its worker.
+    raster_times: Vec<Duration>,
 }
 
 impl Harness {
@@ -93,6 +101,7 @@ impl Harness {
             tx,
             rx,
             level_times: Vec::new(),
+            raster_times: Vec::new(),
         }
     }
 
@@ -123,8 +132,9 @@ impl Harness {
                     }
                     self.state.shapes.finish(id, level, shapes);
                 }
-                Done::Raster(view, size, key, images) => {
+                Done::Raster(view, size, key, images, took) => {
                     self.state.raster_pending = false;
+                    self.raster_times.push(took);
                     let textures = images
                         .into_iter()
                         .map(|(id, image)| {
@@ -187,13 +197,14 @@ impl Harness {
                     self.state.raster_pending = true;
                     let tx = self.tx.clone();
                     std::thread::spawn(move || {
+                        let t = Instant::now();
                         let images = layers
                             .iter()
                             .filter_map(|(id, d, color)| {
                                 rasterize_points(d, *color, &view, size, None).map(|img| (*id, img))
                             })
                             .collect();
-                        let _ = tx.send(Done::Raster(view, size, key, images));
+                        let _ = tx.send(Done::Raster(view, size, key, images, t.elapsed()));
                     });
                 }
                 _ => {}
@@ -355,13 +366,14 @@ fn main() {
     }
     let max_first = first_frames.iter().max().copied().unwrap_or_default();
     println!(
-        "first map: {:.2} s after opening ({:.2} s after loading; {} UI frames meanwhile, slowest {:.2} ms; level {} took {:.2} s on its worker)",
+        "first map: {:.2} s after opening ({:.2} s after loading; {} UI frames meanwhile, slowest {:.2} ms; level {} took {:.2} s on its worker; point raster {:.2} s)",
         open.elapsed().as_secs_f64(),
         first.elapsed().as_secs_f64(),
         first_frames.len(),
         max_first.as_secs_f64() * 1e3,
         h.state.view.detail_level(),
         h.level_times.last().map_or(f64::NAN, |t| t.1.as_secs_f64()),
+        h.raster_times.last().map_or(f64::NAN, |t| t.as_secs_f64()),
     );
     if first_only {
         return;

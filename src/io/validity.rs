@@ -129,7 +129,12 @@ pub fn ring_self_crossing(ring: &[Coord<f64>]) -> Option<Coord<f64>> {
                 let other = &chains[filed[k] as usize];
                 // A chain that ends below this one's start can meet nothing from here
                 // on (a NaN end is dropped too, so odd values cannot keep it growing).
-                if other.max.y.partial_cmp(&chain.min.y).is_none_or(|o| o.is_lt()) {
+                if other
+                    .max
+                    .y
+                    .partial_cmp(&chain.min.y)
+                    .is_none_or(|o| o.is_lt())
+                {
                     filed.swap_remove(k);
                     continue;
                 }

@@ -50,6 +50,10 @@ pub struct DisplayLayer {
     /// Whether any feature has lines or polygons (which need tessellated shapes).
     pub has_shapes: bool,
     pub point_count: usize,
+    /// Every point of every feature in one flat array (feature order), for the
+    /// point raster: one pass over memory instead of an R-tree walk and a pointer
+    /// chase per site.
+    pub all_points: Vec<WorldPos>,
 }
 
 /// Why a feature could not be placed on the map.
@@ -142,7 +146,11 @@ impl DisplayLayer {
             .map(|b| b.center())
             .unwrap_or(WorldPos { x: 0.0, y: 0.0 });
         let has_shapes = features.iter().any(|f| f.points.is_empty());
-        let point_count = features.iter().map(|f| f.points.len()).sum();
+        let all_points: Vec<WorldPos> = features
+            .iter()
+            .flat_map(|f| f.points.iter().copied())
+            .collect();
+        let point_count = all_points.len();
         Some((
             DisplayLayer {
                 features,
@@ -151,6 +159,7 @@ impl DisplayLayer {
                 origin,
                 has_shapes,
                 point_count,
+                all_points,
             },
             unplaced,
         ))

@@ -5,7 +5,10 @@
 //!
 //! [`POINT_RASTER_THRESHOLD`]: super::canvas::POINT_RASTER_THRESHOLD
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use eframe::egui::{self, Color32, ColorImage, Rect, pos2, vec2};
+use rayon::prelude::*;
 
 use super::cache::DisplayLayer;
 use super::view::MapView;
@@ -30,26 +33,40 @@ pub fn rasterize_points(
     let [w, h] = size;
     let mut image = ColorImage::filled(size, Color32::TRANSPARENT);
     let rect = image_rect(size);
-    let visible = view.visible_world_rect(rect);
-    {
-        for (n, slot) in layer.in_rect(visible).enumerate() {
-            if n % 100_000 == 0 && jc.is_some_and(|jc| jc.is_cancelled()) {
-                return None;
+    // The pixels to set, found in parallel over the flat point array; each point
+    // marks 2 × 2 pixels from the one it falls in.
+    let cancelled = AtomicBool::new(false);
+    let hits: Vec<Vec<u32>> = layer
+        .all_points
+        .par_chunks(1 << 16)
+        .map(|chunk| {
+            if cancelled.load(Ordering::Relaxed) || jc.is_some_and(|jc| jc.is_cancelled()) {
+                cancelled.store(true, Ordering::Relaxed);
+                return Vec::new();
             }
-            let Some(f) = layer.features.get(slot) else {
-                continue;
-            };
-            for p in &f.points {
+            let mut out = Vec::new();
+            for p in chunk {
                 let s = view.screen_from_world(rect, *p);
-                let (x, y) = (s.x.floor() as i64, s.y.floor() as i64);
-                for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
-                    let (px, py) = (x + dx, y + dy);
-                    if px >= 0 && py >= 0 && (px as usize) < w && (py as usize) < h {
-                        image.pixels[py as usize * w + px as usize] = color;
+                let (x, y) = (s.x.floor(), s.y.floor());
+                // Also skips NaN.
+                if x >= -1.0 && y >= -1.0 && x < w as f32 && y < h as f32 {
+                    let (x, y) = (x as i64, y as i64);
+                    for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                        let (px, py) = (x + dx, y + dy);
+                        if px >= 0 && py >= 0 && (px as usize) < w && (py as usize) < h {
+                            out.push((py as usize * w + px as usize) as u32);
+                        }
                     }
                 }
             }
-        }
+            out
+        })
+        .collect();
+    if cancelled.load(Ordering::Relaxed) {
+        return None;
+    }
+    for i in hits.iter().flatten() {
+        image.pixels[*i as usize] = color;
     }
     Some(image)
 }
