@@ -54,6 +54,74 @@ pub struct DisplayLayer {
     /// point raster: one pass over memory instead of an R-tree walk and a pointer
     /// chase per site.
     pub all_points: Vec<WorldPos>,
+    /// Point counts on a coarse grid over the layer, to estimate quickly how many
+    /// points a view holds.
+    point_grid: PointGrid,
+}
+
+/// Point counts per cell of a grid over the layer's extent.
+#[derive(Debug, Default)]
+struct PointGrid {
+    min: WorldPos,
+    cell: f64,
+    cols: usize,
+    rows: usize,
+    counts: Vec<u32>,
+}
+
+/// Cells a side of [`PointGrid`].
+const POINT_GRID_CELLS: usize = 128;
+
+impl PointGrid {
+    fn new(points: &[WorldPos], bbox: Option<WorldRect>) -> PointGrid {
+        let Some(b) = bbox.filter(|_| !points.is_empty()) else {
+            return PointGrid::default();
+        };
+        let cell = (b.width().max(b.height()) / POINT_GRID_CELLS as f64).max(1e-6);
+        let cols = ((b.width() / cell) as usize + 1).min(POINT_GRID_CELLS + 1);
+        let rows = ((b.height() / cell) as usize + 1).min(POINT_GRID_CELLS + 1);
+        let mut counts = vec![0u32; cols * rows];
+        for p in points {
+            let c = (((p.x - b.min.x) / cell) as usize).min(cols - 1);
+            let r = (((p.y - b.min.y) / cell) as usize).min(rows - 1);
+            counts[r * cols + c] += 1;
+        }
+        PointGrid {
+            min: b.min,
+            cell,
+            cols,
+            rows,
+            counts,
+        }
+    }
+
+    /// About how many points lie in `rect`: whole cells inside count fully, cells
+    /// on its edge by the share of their area inside.
+    fn estimate(&self, rect: WorldRect) -> usize {
+        if self.counts.is_empty() {
+            return 0;
+        }
+        let span = |lo: f64, hi: f64, origin: f64, n: usize| {
+            let a = ((lo - origin) / self.cell).floor().max(0.0);
+            let b = ((hi - origin) / self.cell).floor().min(n as f64 - 1.0);
+            (a as usize, b as isize)
+        };
+        let (c0, c1) = span(rect.min.x, rect.max.x, self.min.x, self.cols);
+        let (r0, r1) = span(rect.min.y, rect.max.y, self.min.y, self.rows);
+        let mut total = 0.0;
+        for r in r0 as isize..=r1 {
+            let y0 = self.min.y + r as f64 * self.cell;
+            let fy =
+                ((rect.max.y.min(y0 + self.cell) - rect.min.y.max(y0)) / self.cell).clamp(0.0, 1.0);
+            for c in c0 as isize..=c1 {
+                let x0 = self.min.x + c as f64 * self.cell;
+                let fx = ((rect.max.x.min(x0 + self.cell) - rect.min.x.max(x0)) / self.cell)
+                    .clamp(0.0, 1.0);
+                total += self.counts[r as usize * self.cols + c as usize] as f64 * fx * fy;
+            }
+        }
+        total.round() as usize
+    }
 }
 
 /// Why a feature could not be placed on the map.
@@ -151,6 +219,7 @@ impl DisplayLayer {
             .flat_map(|f| f.points.iter().copied())
             .collect();
         let point_count = all_points.len();
+        let point_grid = PointGrid::new(&all_points, bbox);
         Some((
             DisplayLayer {
                 features,
@@ -160,9 +229,20 @@ impl DisplayLayer {
                 has_shapes,
                 point_count,
                 all_points,
+                point_grid,
             },
             unplaced,
         ))
+    }
+
+    /// About how many points of the layer lie in `rect` (from a coarse grid of counts;
+    /// exact when `rect` holds the whole layer).
+    pub fn points_in(&self, rect: WorldRect) -> usize {
+        match self.bbox {
+            _ if self.point_count == 0 => 0,
+            Some(b) if rect.contains_rect(b) => self.point_count,
+            _ => self.point_grid.estimate(rect),
+        }
     }
 
     /// Slots of the features whose bounding box meets `rect`.
@@ -447,6 +527,40 @@ mod tests {
                 .collect(),
             problems: vec![],
         }
+    }
+
+    #[test]
+    fn point_counts_in_a_view_are_estimated_from_the_grid() {
+        // 100 × 100 points on a 1 m lattice.
+        let pts: Vec<WorldPos> = (0..10_000)
+            .map(|i| WorldPos {
+                x: (i % 100) as f64 + 0.5,
+                y: (i / 100) as f64 + 0.5,
+            })
+            .collect();
+        let all = WorldRect {
+            min: WorldPos { x: 0.0, y: 0.0 },
+            max: WorldPos { x: 100.0, y: 100.0 },
+        };
+        let grid = PointGrid::new(&pts, Some(all));
+        assert_eq!(grid.estimate(all), 10_000);
+        let left_half = WorldRect {
+            min: WorldPos { x: -5.0, y: -5.0 },
+            max: WorldPos { x: 50.0, y: 105.0 },
+        };
+        let n = grid.estimate(left_half);
+        assert!((4_900..=5_100).contains(&n), "{n}");
+        let corner = WorldRect {
+            min: WorldPos { x: 90.0, y: 90.0 },
+            max: WorldPos { x: 300.0, y: 300.0 },
+        };
+        let n = grid.estimate(corner);
+        assert!((95..=105).contains(&n), "{n}");
+        let outside = WorldRect {
+            min: WorldPos { x: 200.0, y: 200.0 },
+            max: WorldPos { x: 300.0, y: 300.0 },
+        };
+        assert_eq!(grid.estimate(outside), 0);
     }
 
     #[test]

@@ -7,7 +7,10 @@
 //! level is requested with [`Command::PrepareLevel`] and the nearest ready level is
 //! drawn meanwhile. Nothing here reads files or does heavy geometry work.
 
+use std::sync::Arc;
+
 use eframe::egui::{self, Color32, Mesh, Pos2, Rect, Sense, Shape, Stroke, pos2, vec2};
+use eframe::epaint::Tessellator;
 use geo::{Distance, Euclidean};
 use geo_types::{Geometry, Point};
 
@@ -23,6 +26,8 @@ use crate::gui::state::{AppState, FeatureRef, MapLayer};
 const LABEL_MAX_METRES_PER_POINT: f64 = 60.0;
 /// At most this many labels per frame.
 const LABEL_LIMIT: usize = 400;
+/// At most this many features are considered for a label per frame.
+const LABEL_CANDIDATE_LIMIT: usize = 5_000;
 /// Side of a cell of the label occupancy grid, points.
 const LABEL_CELL: f32 = 12.0;
 /// Click tolerance for identify, points.
@@ -106,7 +111,7 @@ pub fn map_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>) {
         draw_selection(&painter, rect, &view, state, sel);
     }
     if view.ground_metres_per_point() < LABEL_MAX_METRES_PER_POINT {
-        draw_labels(&painter, rect, &view, state, visible);
+        draw_labels(&painter, rect, &view, state, visible, raster_mode);
     }
     draw_scale_bar(&painter, rect, &view);
     if let Some(p) = hover {
@@ -209,9 +214,96 @@ fn draw_shapes(
     view: &MapView,
     l: &MapLayer,
     d: &DisplayLayer,
-    shapes: &LevelShapes,
+    shapes: &Arc<LevelShapes>,
     visible: WorldRect,
 ) {
+    // The layer's mesh for this scale is built once over a margin around the view
+    // and then only moved while the map pans: a frame costs a copy, not a rebuild.
+    let ctx = painter.ctx();
+    let key = MeshKey {
+        layer: l.id.0,
+        shapes: Arc::as_ptr(shapes) as usize,
+        points_per_metre: view.points_per_metre.to_bits(),
+        pixels_per_point: ctx.pixels_per_point().to_bits(),
+        color: l.style.color,
+        opacity: l.style.opacity.to_bits(),
+    };
+    let cache_id = egui::Id::unique(("qingling layer mesh", l.id.0));
+    let cached: Option<Arc<CachedMesh>> = ctx.data(|m| m.get_temp(cache_id));
+    let cached = match cached {
+        Some(c) if c.key == key && c.covered.contains_rect(visible) => c,
+        _ => {
+            let covered = visible.expanded(MESH_MARGIN);
+            let mut tessellator = Tessellator::new(
+                ctx.pixels_per_point(),
+                ctx.tessellation_options(|o| *o),
+                [1, 1],
+                Vec::new(),
+            );
+            let mesh = layer_mesh(rect, view, l, d, shapes, covered, &mut tessellator);
+            let c = Arc::new(CachedMesh {
+                key,
+                covered,
+                anchor: view.center,
+                anchor_screen: rect.center(),
+                mesh: Arc::new(mesh),
+            });
+            ctx.data_mut(|m| m.insert_temp(cache_id, c.clone()));
+            c
+        }
+    };
+    if cached.mesh.is_empty() {
+        return;
+    }
+    let offset = view.screen_from_world(rect, cached.anchor) - cached.anchor_screen;
+    if offset == vec2(0.0, 0.0) {
+        painter.add(Shape::Mesh(cached.mesh.clone()));
+    } else {
+        let mut mesh = (*cached.mesh).clone();
+        mesh.translate(offset);
+        painter.add(Shape::mesh(mesh));
+    }
+}
+
+/// Extra world around the view a layer mesh covers, as a share of the view's size
+/// on each side: panning stays within it for a while.
+const MESH_MARGIN: f64 = 0.25;
+
+/// What a cached layer mesh was built for.
+#[derive(Clone, Copy, PartialEq)]
+struct MeshKey {
+    layer: u64,
+    /// Identity of the detail level's shapes.
+    shapes: usize,
+    points_per_metre: u64,
+    pixels_per_point: u32,
+    color: Color32,
+    opacity: u32,
+}
+
+/// A layer's fill, outlines and lines tessellated for one scale, in the screen
+/// coordinates of the view it was built in.
+struct CachedMesh {
+    key: MeshKey,
+    covered: WorldRect,
+    /// The view centre when built, and where it was on screen.
+    anchor: WorldPos,
+    anchor_screen: Pos2,
+    mesh: Arc<Mesh>,
+}
+
+/// Builds the mesh of a layer's shapes over `covered`: fills from the level's
+/// triangles, outlines anti-aliased by egui's tessellator (or plain quads when many
+/// features are in view), features smaller than a point as dots.
+fn layer_mesh(
+    rect: Rect,
+    view: &MapView,
+    l: &MapLayer,
+    d: &DisplayLayer,
+    shapes: &LevelShapes,
+    covered: WorldRect,
+    tessellator: &mut Tessellator,
+) -> Mesh {
     let placer = Placer::new(rect, view, shapes.origin);
     let fill = l
         .style
@@ -219,12 +311,12 @@ fn draw_shapes(
         .gamma_multiply(l.style.opacity.clamp(0.0, 1.0));
     let stroke = Stroke::new(1.2, l.style.color);
     let mut mesh = Mesh::default();
-    let mut outlines: Vec<Shape> = Vec::new();
-    // With many features in view, outlines go into one plain mesh of segment quads:
-    // egui's anti-aliased path tessellation of each ring would cost more than the
-    // frame budget at province zoom, and at that scale nobody sees the feathering.
-    let slots: Vec<usize> = d.in_rect(visible).collect();
-    let mut outline_mesh = (slots.len() > OUTLINE_MESH_ABOVE).then(Mesh::default);
+    let mut outlines = Mesh::default();
+    // With many features in view, outlines are plain segment quads: egui's
+    // anti-aliased path tessellation of each ring would cost more than the frame
+    // budget at province zoom, and at that scale nobody sees the feathering.
+    let slots: Vec<usize> = d.in_rect(covered).collect();
+    let quads = slots.len() > OUTLINE_MESH_ABOVE;
     let min_size_m = 0.5 / view.points_per_metre;
     for slot in slots {
         let (Some(f), Some(s)) = (d.features.get(slot), shapes.features.get(slot)) else {
@@ -233,11 +325,7 @@ fn draw_shapes(
         if f.bbox.width() < min_size_m && f.bbox.height() < min_size_m {
             // Smaller than a point: one dot, so it does not vanish.
             let p = view.screen_from_world(rect, f.bbox.center());
-            painter.rect_filled(
-                Rect::from_center_size(p, vec2(1.5, 1.5)),
-                0.0,
-                l.style.color,
-            );
+            mesh.add_colored_rect(Rect::from_center_size(p, vec2(1.5, 1.5)), l.style.color);
             continue;
         }
         if !s.indices.is_empty() {
@@ -248,25 +336,23 @@ fn draw_shapes(
             mesh.indices.extend(s.indices.iter().map(|i| base + i));
         }
         for ring in &s.rings {
-            if let Some(m) = outline_mesh.as_mut() {
-                add_ring_quads(m, &placer, ring, stroke);
-                continue;
+            if quads {
+                add_ring_quads(&mut outlines, &placer, ring, stroke);
+            } else {
+                let pts: Vec<Pos2> = ring.iter().map(|v| placer.place(*v)).collect();
+                tessellator.tessellate_shape(Shape::closed_line(pts, stroke), &mut outlines);
             }
-            let pts: Vec<Pos2> = ring.iter().map(|v| placer.place(*v)).collect();
-            outlines.push(Shape::closed_line(pts, stroke));
         }
         for line in &s.lines {
             let pts: Vec<Pos2> = line.iter().map(|v| placer.place(*v)).collect();
-            outlines.push(Shape::line(pts, Stroke::new(1.8, l.style.color)));
+            tessellator.tessellate_shape(
+                Shape::line(pts, Stroke::new(1.8, l.style.color)),
+                &mut outlines,
+            );
         }
     }
-    if !mesh.is_empty() {
-        painter.add(Shape::mesh(mesh));
-    }
-    if let Some(m) = outline_mesh.filter(|m| !m.is_empty()) {
-        painter.add(Shape::mesh(m));
-    }
-    painter.extend(outlines);
+    mesh.append(outlines);
+    mesh
 }
 
 /// Above this many features in view, outlines are drawn as one mesh of quads.
@@ -349,14 +435,9 @@ fn too_many_points(state: &AppState, visible: WorldRect) -> bool {
     let mut count = 0usize;
     for l in state.layers.iter().filter(|l| l.style.visible) {
         let Some(d) = &l.display else { continue };
-        if d.point_count == 0 {
-            continue;
-        }
-        for slot in d.in_rect(visible) {
-            count += d.features.get(slot).map_or(0, |f| f.points.len());
-            if count > POINT_RASTER_THRESHOLD {
-                return true;
-            }
+        count += d.points_in(visible);
+        if count > POINT_RASTER_THRESHOLD {
+            return true;
         }
     }
     false
@@ -422,17 +503,21 @@ fn draw_selection(
     }
 }
 
+/// Labels, placed greedily where they do not overlap. Point layers drawn as a raster
+/// (tens of thousands of sites in view) get none: their names would be clutter.
 fn draw_labels(
     painter: &egui::Painter,
     rect: Rect,
     view: &MapView,
     state: &AppState,
     visible: WorldRect,
+    raster_mode: bool,
 ) {
     let cols = (rect.width() / LABEL_CELL).ceil() as usize + 1;
     let rows = (rect.height() / LABEL_CELL).ceil() as usize + 1;
     let mut occupied = vec![false; cols * rows];
     let mut placed = 0;
+    let mut examined = 0;
     let font = egui::FontId::proportional(12.0);
     // Zones first (few, and their names matter), then top layer first: earlier labels
     // win the space.
@@ -442,17 +527,36 @@ fn draw_labels(
         let (Some(d), Some(field)) = (&l.display, l.label_field) else {
             continue;
         };
-        if !l.style.visible {
+        if !l.style.visible || (raster_mode && d.point_count > 0) {
             continue;
         }
         for slot in d.in_rect(visible) {
-            if placed >= LABEL_LIMIT {
+            if placed >= LABEL_LIMIT || examined >= LABEL_CANDIDATE_LIMIT {
                 return;
             }
+            examined += 1;
             let Some(f) = d.features.get(slot) else {
                 continue;
             };
             let Some(at) = f.label_at else { continue };
+            let anchor = view.screen_from_world(rect, at);
+            let offset = if f.points.is_empty() {
+                vec2(0.0, 0.0)
+            } else {
+                vec2(0.0, -SYMBOL_RADIUS - 8.0)
+            };
+            // Before any text work: is the middle of the label already covered?
+            let centre = anchor + offset;
+            if !rect.contains(centre)
+                || occupied[cells_of(
+                    rect,
+                    Rect::from_center_size(centre, vec2(1.0, 1.0)),
+                    cols,
+                    rows,
+                )[0]]
+            {
+                continue;
+            }
             let Some(text) = l
                 .layer
                 .features
@@ -465,14 +569,8 @@ fn draw_labels(
             if text.trim().is_empty() {
                 continue;
             }
-            let anchor = view.screen_from_world(rect, at);
             let galley = painter.layout_no_wrap(text, font.clone(), Color32::from_gray(20));
-            let offset = if f.points.is_empty() {
-                vec2(0.0, 0.0)
-            } else {
-                vec2(0.0, -SYMBOL_RADIUS - 8.0)
-            };
-            let r = Rect::from_center_size(anchor + offset, galley.size()).expand(1.0);
+            let r = Rect::from_center_size(centre, galley.size()).expand(1.0);
             if !rect.contains_rect(r) {
                 continue;
             }

@@ -56,6 +56,27 @@ impl WorldRect {
     pub fn width(&self) -> f64 {
         self.max.x - self.min.x
     }
+    /// Whether `other` lies entirely within this rectangle.
+    pub fn contains_rect(&self, other: WorldRect) -> bool {
+        other.min.x >= self.min.x
+            && other.min.y >= self.min.y
+            && other.max.x <= self.max.x
+            && other.max.y <= self.max.y
+    }
+    /// Grown on every side by `share` of its width and height.
+    pub fn expanded(&self, share: f64) -> WorldRect {
+        let (dx, dy) = (self.width() * share, self.height() * share);
+        WorldRect {
+            min: WorldPos {
+                x: self.min.x - dx,
+                y: self.min.y - dy,
+            },
+            max: WorldPos {
+                x: self.max.x + dx,
+                y: self.max.y + dy,
+            },
+        }
+    }
     pub fn height(&self) -> f64 {
         self.max.y - self.min.y
     }
