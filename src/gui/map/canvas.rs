@@ -228,30 +228,50 @@ fn draw_shapes(
         color: l.style.color,
         opacity: l.style.opacity.to_bits(),
     };
-    let cache_id = egui::Id::unique(("qingling layer mesh", l.id.0));
-    let cached: Option<Arc<CachedMesh>> = ctx.data(|m| m.get_temp(cache_id));
-    let cached = match cached {
+    let id = egui::Id::unique(("qingling layer mesh", l.id.0));
+    let cached = cached_mesh(ctx, id, key, view, rect, visible, |covered| {
+        let mut tessellator = Tessellator::new(
+            ctx.pixels_per_point(),
+            ctx.tessellation_options(|o| *o),
+            [1, 1],
+            Vec::new(),
+        );
+        layer_mesh(rect, view, l, d, shapes, covered, &mut tessellator)
+    });
+    paint_cached(painter, view, rect, &cached);
+}
+
+/// The cached mesh under `id` if it was built for `key` and covers `visible`, else
+/// a new one from `build` over the view plus a margin (stored for the next frames).
+fn cached_mesh(
+    ctx: &egui::Context,
+    id: egui::Id,
+    key: MeshKey,
+    view: &MapView,
+    rect: Rect,
+    visible: WorldRect,
+    build: impl FnOnce(WorldRect) -> Mesh,
+) -> Arc<CachedMesh> {
+    let cached: Option<Arc<CachedMesh>> = ctx.data(|m| m.get_temp(id));
+    match cached {
         Some(c) if c.key == key && c.covered.contains_rect(visible) => c,
         _ => {
             let covered = visible.expanded(MESH_MARGIN);
-            let mut tessellator = Tessellator::new(
-                ctx.pixels_per_point(),
-                ctx.tessellation_options(|o| *o),
-                [1, 1],
-                Vec::new(),
-            );
-            let mesh = layer_mesh(rect, view, l, d, shapes, covered, &mut tessellator);
             let c = Arc::new(CachedMesh {
                 key,
                 covered,
                 anchor: view.center,
                 anchor_screen: rect.center(),
-                mesh: Arc::new(mesh),
+                mesh: Arc::new(build(covered)),
             });
-            ctx.data_mut(|m| m.insert_temp(cache_id, c.clone()));
+            ctx.data_mut(|m| m.insert_temp(id, c.clone()));
             c
         }
-    };
+    }
+}
+
+/// Paints a cached mesh where the view has moved it since it was built.
+fn paint_cached(painter: &egui::Painter, view: &MapView, rect: Rect, cached: &CachedMesh) {
     if cached.mesh.is_empty() {
         return;
     }
@@ -380,53 +400,71 @@ fn add_ring_quads(mesh: &mut Mesh, placer: &Placer, ring: &[[f32; 2]], stroke: S
     }
 }
 
-/// Sites as symbols: a coloured disc with a white rim, all in one mesh (up to
-/// [`POINT_RASTER_THRESHOLD`] of them; a circle shape each would cost egui a path
-/// tessellation per site every frame).
+/// Sites as symbols: a coloured disc with a white rim, two textured quads each (an
+/// anti-aliased disc image tinted), all in one mesh that is cached per scale and
+/// moved while panning like the zone meshes (up to [`POINT_RASTER_THRESHOLD`] of
+/// them in view; beyond that the raster takes over).
 fn draw_points(
     painter: &egui::Painter,
     rect: Rect,
     view: &MapView,
     l: &MapLayer,
-    d: &DisplayLayer,
+    d: &Arc<DisplayLayer>,
     visible: WorldRect,
 ) {
+    let ctx = painter.ctx();
+    let texture = disc_texture(ctx);
     let color = l.style.color;
-    let mut mesh = Mesh::default();
-    let clip = rect.expand(SYMBOL_RADIUS + 2.0);
-    let dirs: [egui::Vec2; DISC_SIDES] = std::array::from_fn(|i| {
-        let a = i as f32 * std::f32::consts::TAU / DISC_SIDES as f32;
-        vec2(a.cos(), a.sin())
-    });
-    for f in d.in_rect(visible).filter_map(|s| d.features.get(s)) {
-        for p in &f.points {
-            let s = view.screen_from_world(rect, *p);
-            if !clip.contains(s) {
-                continue;
+    let key = MeshKey {
+        layer: l.id.0,
+        shapes: Arc::as_ptr(d) as usize,
+        points_per_metre: view.points_per_metre.to_bits(),
+        pixels_per_point: ctx.pixels_per_point().to_bits(),
+        color,
+        opacity: u32::MAX,
+    };
+    let id = egui::Id::unique(("qingling point mesh", l.id.0));
+    let cached = cached_mesh(ctx, id, key, view, rect, visible, |covered| {
+        let mut mesh = Mesh::with_texture(texture.id());
+        let uv = Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0));
+        let rim = vec2(2.0, 2.0) * (SYMBOL_RADIUS + 1.0);
+        let disc = vec2(2.0, 2.0) * SYMBOL_RADIUS;
+        for f in d.in_rect(covered).filter_map(|s| d.features.get(s)) {
+            for p in &f.points {
+                let s = view.screen_from_world(rect, *p);
+                mesh.add_rect_with_uv(Rect::from_center_size(s, rim), uv, Color32::WHITE);
+                mesh.add_rect_with_uv(Rect::from_center_size(s, disc), uv, color);
             }
-            add_disc(&mut mesh, &dirs, s, SYMBOL_RADIUS + 1.0, Color32::WHITE);
-            add_disc(&mut mesh, &dirs, s, SYMBOL_RADIUS, color);
         }
-    }
-    if !mesh.is_empty() {
-        painter.add(Shape::mesh(mesh));
-    }
+        mesh
+    });
+    paint_cached(painter, view, rect, &cached);
 }
 
-/// Corners of the symbol polygon (a 12-gon looks round at symbol size).
-const DISC_SIDES: usize = 12;
-
-/// A filled disc as a triangle fan around `c` (`dirs`: unit vectors to the corners).
-fn add_disc(mesh: &mut Mesh, dirs: &[egui::Vec2; DISC_SIDES], c: Pos2, r: f32, color: Color32) {
-    let base = mesh.vertices.len() as u32;
-    mesh.colored_vertex(c, color);
-    for d in dirs {
-        mesh.colored_vertex(c + r * *d, color);
+/// A white anti-aliased disc on transparent, tinted per symbol (made once per context).
+fn disc_texture(ctx: &egui::Context) -> egui::TextureHandle {
+    let id = egui::Id::unique("qingling symbol disc");
+    if let Some(t) = ctx.data(|m| m.get_temp::<egui::TextureHandle>(id)) {
+        return t;
     }
-    for i in 0..DISC_SIDES as u32 {
-        mesh.indices
-            .extend([base, base + 1 + i, base + 1 + (i + 1) % DISC_SIDES as u32]);
-    }
+    const SIDE: usize = 32;
+    let r = SIDE as f32 / 2.0;
+    let pixels = (0..SIDE * SIDE)
+        .map(|i| {
+            let (x, y) = ((i % SIDE) as f32 + 0.5 - r, (i / SIDE) as f32 + 0.5 - r);
+            // Coverage of the pixel by the disc, with a one-pixel soft edge.
+            let a = (r - (x * x + y * y).sqrt()).clamp(0.0, 1.0);
+            Color32::from_white_alpha((a * 255.0).round() as u8)
+        })
+        .collect();
+    let image = egui::ColorImage {
+        size: [SIDE, SIDE],
+        source_size: vec2(SIDE as f32, SIDE as f32),
+        pixels,
+    };
+    let t = ctx.load_texture("qingling symbol disc", image, egui::TextureOptions::LINEAR);
+    ctx.data_mut(|m| m.insert_temp(id, t.clone()));
+    t
 }
 
 /// Whether more than [`POINT_RASTER_THRESHOLD`] points of visible layers are in view
