@@ -11,9 +11,9 @@ use crate::crs::{Crs, SiteCrs, Transform};
 use crate::engine::{IndexedZones, JoinError, Location, ZoneIndex, sites_into};
 use crate::model::{Finding, Layer, Problem, ReviewStatus};
 use crate::rules::{
-    CanonicalValues, FieldMapping, LayerRole, RecordKey, RuleSet, SiteRecord, ZoneHit,
-    ZoneRelation, canonical_values_all, check_mapping, evaluate_site, finding_id_for, layer_keys,
-    rules_needing_distance,
+    CanonicalValues, FieldMapping, LayerKeys, LayerRole, LayerValues, ReadMemo, RecordKey,
+    RuleSet, SiteRecord, ZoneHit, ZoneRelation, canonical_values_all, check_mapping,
+    evaluate_site, finding_id_for, layer_keys, rules_needing_distance,
 };
 
 /// One input layer with its role and field mapping.
@@ -240,11 +240,15 @@ fn check_site_layer(
     problems: &mut Vec<Problem>,
 ) -> Result<Vec<Finding>, CheckError> {
     let layer = &rl.layer;
-    let values = canonical_values_all(layer, &rl.mapping);
-    for v in &values {
-        problems.extend(v.problems.iter().cloned());
-    }
-    let keys = layer_keys(layer.features.iter().map(|f| f.fid).zip(values.iter()));
+    // A site's values are read when it is near a zone (or an attribute rule may
+    // fire), its key when it has a finding; the layer's problems and the keys that
+    // need telling apart are found for every record up front.
+    let t0 = std::time::Instant::now();
+    let reader = LayerValues::new(layer, &rl.mapping);
+    problems.extend(reader.problems());
+    eprintln!("TIMING problems {:?}", t0.elapsed());
+    let keys = LayerKeys::new(&reader);
+    eprintln!("TIMING keys {:?}", t0.elapsed());
     let declared = input.sites_crs.as_ref();
     let lonlat = LonLat::new(layer, declared)?;
     let per_zone: Vec<SitesIn> = zones
@@ -278,18 +282,20 @@ fn check_site_layer(
             if buf.hits.is_empty() && !attribute_rules {
                 return Vec::new();
             }
+            let values = reader.values(i, &mut buf.memo);
             let (hits, refs) = (&buf.hits, &buf.refs);
             let site = SiteRecord {
                 layer: &layer.name,
                 fid: layer.features[i].fid,
                 role: rl.role,
-                canonical: &values[i],
+                canonical: &values,
             };
             let rule_hits = evaluate_site(&input.rules, &site, hits);
             if rule_hits.is_empty() {
                 return Vec::new();
             }
             let (lon, lat) = lonlat.of(layer.features[i].geometry.as_ref());
+            let site_key = keys.key(&reader, i);
             rule_hits
                 .into_iter()
                 .map(|hit| {
@@ -316,7 +322,7 @@ fn check_site_layer(
                     });
                     let finding_id = finding_id_for(
                         &hit.rule_id,
-                        (&layer.name, rl.role, &keys[i]),
+                        (&layer.name, rl.role, &site_key),
                         zone_ref.map(|(zl, pos)| {
                             (zl.source.layer.name.as_str(), zl.source.role, &zl.keys[pos])
                         }),
@@ -327,7 +333,7 @@ fn check_site_layer(
                         severity: hit.severity,
                         site_layer: layer.name.clone(),
                         site_fid: site.fid,
-                        site_name: values[i].name().unwrap_or_default().to_string(),
+                        site_name: values.name().unwrap_or_default().to_string(),
                         zone_layer: hit.zone.map(|z| z.zone_layer.clone()),
                         zone_fid: hit.zone.map(|z| z.zone_fid),
                         zone_name: hit.zone.and_then(|z| z.zone_name.clone()),
@@ -343,7 +349,7 @@ fn check_site_layer(
                         distance_m: distance_m.map(round_cm),
                         lon,
                         lat,
-                        county: values[i].county().map(str::to_string),
+                        county: values.county().map(str::to_string),
                         status: ReviewStatus::Pending,
                         note: String::new(),
                     }
@@ -352,6 +358,7 @@ fn check_site_layer(
         })
         .flat_map_iter(|v| v)
         .collect();
+    eprintln!("TIMING loop {:?}", t0.elapsed());
     Ok(findings)
 }
 
@@ -363,6 +370,8 @@ struct SiteBuffers {
     hits: Vec<ZoneHit>,
     /// Where each of `hits` comes from.
     refs: Vec<HitRef>,
+    /// The site layer's category texts read so far.
+    memo: ReadMemo,
 }
 
 /// The zone record behind a [`ZoneHit`].

@@ -255,7 +255,7 @@ pub fn round_1e9(v: f64) -> f64 {
 /// space, Roman numeral characters to Latin letters, lowercase, trimmed.
 pub fn fold_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    fold_into(s, &mut out, true);
+    fold_each(s, true, |c| out.push(c));
     out.trim().to_string()
 }
 
@@ -263,12 +263,14 @@ pub fn fold_text(s: &str) -> String {
 /// One pass and one allocation: it runs for several columns of every record.
 pub fn compact(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    fold_into(s, &mut out, false);
+    fold_each(s, false, |c| out.push(c));
     out
 }
 
-/// Appends the folded characters of `s` to `out`, whitespace only when `keep_space`.
-fn fold_into(s: &str, out: &mut String, keep_space: bool) {
+/// Calls `push` with each folded character of `s` in order (whitespace only when
+/// `keep_space`): [`compact`] without building the string, for callers that hash or
+/// transform the characters further.
+pub fn fold_each(s: &str, keep_space: bool, mut push: impl FnMut(char)) {
     for c in s.chars() {
         let c = match c {
             '\u{3000}' => ' ',
@@ -278,18 +280,18 @@ fn fold_into(s: &str, out: &mut String, keep_space: bool) {
             _ => c,
         };
         match c {
-            'Ⅰ' | 'ⅰ' => out.push('i'),
-            'Ⅱ' | 'ⅱ' => out.push_str("ii"),
-            'Ⅲ' | 'ⅲ' => out.push_str("iii"),
+            'Ⅰ' | 'ⅰ' => push('i'),
+            'Ⅱ' | 'ⅱ' => "ii".chars().for_each(&mut push),
+            'Ⅲ' | 'ⅲ' => "iii".chars().for_each(&mut push),
             _ if c.is_ascii() => {
                 if keep_space || !c.is_whitespace() {
-                    out.push(c.to_ascii_lowercase());
+                    push(c.to_ascii_lowercase());
                 }
             }
-            _ => out.extend(
-                c.to_lowercase()
-                    .filter(|l| keep_space || !l.is_whitespace()),
-            ),
+            _ => c
+                .to_lowercase()
+                .filter(|l| keep_space || !l.is_whitespace())
+                .for_each(&mut push),
         }
     }
 }
