@@ -366,7 +366,7 @@ fn check_site_layer(
 #[derive(Default)]
 struct SiteBuffers {
     scratch: Vec<crate::engine::ZoneMatch>,
-    near: Vec<crate::engine::ZoneMatch>,
+    near: Vec<crate::engine::NearMatch>,
     hits: Vec<ZoneHit>,
     /// Where each of `hits` comes from.
     refs: Vec<HitRef>,
@@ -477,6 +477,9 @@ fn zone_hits(
 ) {
     let z = s.zone;
     let index: &ZoneIndex = &z.indexed.index;
+    if let (Some(near), Geometry::Point(p), Some(wide)) = (near_m, g, &z.near) {
+        return point_hits(s, zone_layer, p.0, near, &wide.index, buf);
+    }
     let matches = crate::engine::matches_for_site(
         index,
         g,
@@ -487,25 +490,9 @@ fn zone_hits(
         Geometry::Point(p) => Some(p.0),
         _ => None,
     };
-    let mut push =
-        |fid: crate::model::Fid, location: ZoneRelation, distance_m: f64, inside: Option<u32>| {
-            let Some(pos) = feature_position(&z.source.layer, fid) else {
-                return;
-            };
-            buf.refs.push(HitRef {
-                layer: zone_layer,
-                pos,
-                inside,
-            });
-            buf.hits.push(ZoneHit::from_zone_values(
-                &z.source.layer.name,
-                fid,
-                z.source.role,
-                &z.values[pos],
-                location,
-                distance_m,
-            ));
-        };
+    let mut push = |fid, location, distance_m, inside| {
+        push_hit(z, zone_layer, buf, (fid, location, distance_m, inside));
+    };
     for m in &matches {
         let fid = index.zone_fid(m.zone);
         match (m.location, probe) {
@@ -518,34 +505,78 @@ fn zone_hits(
         return;
     };
     let matched = |fid: crate::model::Fid| matches.iter().any(|m| index.zone_fid(m.zone) == fid);
-    match &z.near {
-        Some(wide) => {
-            wide.index.locate_point(p, &mut buf.near);
-            for m in &buf.near {
-                let fid = wide.index.zone_fid(m.zone);
-                if matched(fid) {
-                    continue;
-                }
-                let d = metric_distance(s, &wide.index, m.zone, p);
-                if d <= near {
-                    push(fid, ZoneRelation::Outside, d, None);
-                }
-            }
+    // Geographic zone CRS: the candidates by bounding box, measured one by one.
+    let radius = near / s.metres_per_unit;
+    for zone in index.zones_near(p, radius) {
+        let fid = index.zone_fid(zone);
+        if matched(fid) {
+            continue;
         }
-        None => {
-            let radius = near / s.metres_per_unit;
-            for zone in index.zones_near(p, radius) {
-                let fid = index.zone_fid(zone);
-                if matched(fid) {
-                    continue;
-                }
-                let d = metric_distance(s, index, zone, p);
-                if d <= near {
-                    push(fid, ZoneRelation::Outside, d, None);
-                }
-            }
+        let d = metric_distance(s, index, zone, p);
+        if d <= near {
+            push(fid, ZoneRelation::Outside, d, None);
         }
     }
+}
+
+/// [`zone_hits`] for a point in a projected zone CRS, through the index built with
+/// the near-boundary reach: one pass finds the zones the point is in or on (with
+/// the check's boundary tolerance) and those it is near, with their distances.
+fn point_hits(
+    s: &SitesIn,
+    zone_layer: usize,
+    p: Coord<f64>,
+    near: f64,
+    wide: &ZoneIndex,
+    buf: &mut SiteBuffers,
+) {
+    let z = s.zone;
+    let tolerance = z.indexed.index.tolerance().max(0.0);
+    let mut matches = std::mem::take(&mut buf.near);
+    wide.locate_point_near(p, tolerance, &mut matches);
+    // In or on first, then near, each in zone order.
+    for m in matches.iter().filter(|m| m.location != Location::Outside) {
+        let fid = wide.zone_fid(m.zone);
+        let hit = match m.location {
+            Location::OnBoundary => (fid, ZoneRelation::OnBoundary, 0.0, None),
+            _ => (fid, ZoneRelation::Inside, f64::NAN, Some(m.zone)),
+        };
+        push_hit(z, zone_layer, buf, hit);
+    }
+    for m in matches.iter().filter(|m| m.location == Location::Outside) {
+        let d = m.distance2.sqrt() * s.metres_per_unit;
+        if d <= near {
+            let fid = wide.zone_fid(m.zone);
+            push_hit(z, zone_layer, buf, (fid, ZoneRelation::Outside, d, None));
+        }
+    }
+    buf.near = matches;
+}
+
+/// Pushes one zone hit `(zone fid, relation, distance in metres, zone index number
+/// when inside)` with its [`HitRef`].
+fn push_hit(
+    z: &ZoneLayer,
+    zone_layer: usize,
+    buf: &mut SiteBuffers,
+    (fid, location, distance_m, inside): (crate::model::Fid, ZoneRelation, f64, Option<u32>),
+) {
+    let Some(pos) = feature_position(&z.source.layer, fid) else {
+        return;
+    };
+    buf.refs.push(HitRef {
+        layer: zone_layer,
+        pos,
+        inside,
+    });
+    buf.hits.push(ZoneHit::from_zone_values(
+        &z.source.layer.name,
+        fid,
+        z.source.role,
+        &z.values[pos],
+        location,
+        distance_m,
+    ));
 }
 
 /// Metric distance from `p` (zone CRS) to the zone's boundary: in the zone's CRS if

@@ -46,6 +46,17 @@ pub struct ZoneMatch {
     pub location: Location,
 }
 
+/// A zone a point is in, on, or near ([`ZoneIndex::locate_point_near`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NearMatch {
+    /// Position of the zone in the index (see [`ZoneIndex::zone_fid`]).
+    pub zone: u32,
+    pub location: Location,
+    /// For [`Location::Outside`], the squared distance to the zone's nearest boundary
+    /// (CRS units); meaningless otherwise.
+    pub distance2: f64,
+}
+
 impl ZoneIndex {
     /// Builds the index from `(fid, geometry)` pairs; geometries are consumed so their
     /// memory is freed as parts are prepared. Polygons and multipolygons are indexed;
@@ -142,6 +153,38 @@ impl ZoneIndex {
                 None => out.push(ZoneMatch {
                     zone: part.zone,
                     location: loc,
+                }),
+            }
+        }
+        out.sort_unstable_by_key(|m| m.zone);
+    }
+
+    /// [`ZoneIndex::locate_point`] with a boundary tolerance `tolerance` narrower than
+    /// the index's, which then is a reach: every zone whose closure (with
+    /// `tolerance`) holds `p` comes with its location, and every other zone with a
+    /// part within the index's tolerance of `p` as [`Location::Outside`] with its
+    /// distance (CRS units) to the nearest boundary, as
+    /// [`ZoneIndex::nearest_boundary`] gives it. One pass over the candidates finds
+    /// both the zones a site is in and those it is near. Ascending zone order.
+    pub fn locate_point_near(&self, p: Coord<f64>, tolerance: f64, out: &mut Vec<NearMatch>) {
+        out.clear();
+        for entry in self.tree.locate_all_at_point(&[p.x, p.y]) {
+            let part = &self.parts[entry.data as usize];
+            let (loc, d2) = part.polygon.locate_near(p, tolerance);
+            if loc == Location::Outside && d2 == f64::INFINITY {
+                continue;
+            }
+            match out.iter_mut().find(|m| m.zone == part.zone) {
+                Some(m) => match (m.location, loc) {
+                    (_, Location::Inside) => m.location = Location::Inside,
+                    (Location::Outside, Location::OnBoundary) => m.location = loc,
+                    (Location::Outside, Location::Outside) => m.distance2 = m.distance2.min(d2),
+                    _ => {}
+                },
+                None => out.push(NearMatch {
+                    zone: part.zone,
+                    location: loc,
+                    distance2: d2,
                 }),
             }
         }

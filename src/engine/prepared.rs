@@ -222,6 +222,53 @@ impl PreparedPolygon {
         }
     }
 
+    /// [`PreparedPolygon::locate`] with a boundary tolerance `tolerance` narrower than
+    /// the one the polygon was prepared with, and, for a point outside, the squared
+    /// distance to the nearest edge when that lies within the prepared tolerance
+    /// (infinity otherwise). Every edge that near has its widened y-range in the
+    /// point's band, so one band gives both answers exactly: the location is what a
+    /// polygon prepared with `tolerance` says, and the distance what
+    /// [`PreparedPolygon::nearest_boundary`] says (with `x_scale` 1).
+    pub fn locate_near(&self, p: Coord<f64>, tolerance: f64) -> (Location, f64) {
+        let wide = self.tolerance;
+        if !(p.x >= self.min.x - wide
+            && p.x <= self.max.x + wide
+            && p.y >= self.min.y - wide
+            && p.y <= self.max.y + wide)
+        {
+            return (Location::Outside, f64::INFINITY);
+        }
+        let tol2 = tolerance * tolerance;
+        let mut inside = false;
+        let mut best = f64::INFINITY;
+        for &e in self.band_range(p.y) {
+            let a = self.coords[e as usize];
+            let b = self.coords[e as usize + 1];
+            if p.y >= a.y.min(b.y) - wide
+                && p.y <= a.y.max(b.y) + wide
+                && p.x >= a.x.min(b.x) - wide
+                && p.x <= a.x.max(b.x) + wide
+            {
+                let d2 = segment_nearest(p, a, b, 1.0).0;
+                if d2 <= tol2 {
+                    return (Location::OnBoundary, 0.0);
+                }
+                best = best.min(d2);
+            }
+            if (a.y > p.y) != (b.y > p.y) {
+                let x_cross = a.x + (p.y - a.y) * (b.x - a.x) / (b.y - a.y);
+                if p.x < x_cross {
+                    inside = !inside;
+                }
+            }
+        }
+        if inside {
+            (Location::Inside, best)
+        } else {
+            (Location::Outside, best)
+        }
+    }
+
     /// Distance from `p` to the nearest edge, in CRS units, with x distances scaled by
     /// `x_scale` (1 for projected CRSs; cos(latitude) for degrees, to rank edges by
     /// ground distance). Returns the distance and the nearest point on the boundary.

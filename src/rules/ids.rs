@@ -28,7 +28,7 @@ use rayon::prelude::*;
 
 use super::eval::{CanonicalValues, LayerValues, ReadMemo};
 use super::roles::{CanonicalField, LayerRole};
-use super::values::{ZoneLevel, compact, fold_each};
+use super::values::{ZoneLevel, compact, fold_each, is_caseless_ideograph};
 use crate::model::Fid;
 
 /// What a record key is built from.
@@ -112,17 +112,27 @@ impl KeyFields for LayerRecord<'_, '_> {
 /// `field_key` builds it.
 fn write_field_key(out: &mut impl Write, text: &str) {
     fold_each(text, false, |c| {
-        for u in c.to_uppercase() {
-            let _ = out.write_char(u);
+        if c.is_ascii() {
+            let _ = out.write_char(c.to_ascii_uppercase());
+        } else if is_caseless_ideograph(c) {
+            let _ = out.write_char(c);
+        } else {
+            for u in c.to_uppercase() {
+                let _ = out.write_char(u);
+            }
         }
     });
 }
 
-/// Whether a text has a non-empty key form.
+/// Whether a text has a non-empty key form (looking no further than its first
+/// character that folds to something).
 fn has_key(text: &str) -> bool {
-    let mut any = false;
-    fold_each(text, false, |_| any = true);
-    any
+    let mut buf = [0u8; 4];
+    text.chars().any(|c| {
+        let mut any = false;
+        fold_each(c.encode_utf8(&mut buf), false, |_| any = true);
+        any
+    })
 }
 
 /// Writes a record's key (see the module docs) and returns what it is built from.

@@ -288,12 +288,19 @@ pub fn fold_each(s: &str, keep_space: bool, mut push: impl FnMut(char)) {
                     push(c.to_ascii_lowercase());
                 }
             }
+            _ if is_caseless_ideograph(c) => push(c),
             _ => c
                 .to_lowercase()
                 .filter(|l| keep_space || !l.is_whitespace())
                 .for_each(&mut push),
         }
     }
+}
+
+/// Whether `c` is a CJK ideograph: no case, not whitespace, so folding keeps it as
+/// it is (a fast path: names and places are mostly made of these).
+pub fn is_caseless_ideograph(c: char) -> bool {
+    matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}')
 }
 
 /// Reads a protection-zone level: `一级`, `一级保护区`, `一级区`, `一级陆域`, `1`, `I`,
@@ -624,6 +631,9 @@ mod tests {
                 .filter(|c| !c.is_whitespace())
                 .collect();
             assert_eq!(compact(s), expected, "{s:?}");
+            let mut each = String::new();
+            fold_each(s, true, |c| each.push(c));
+            assert_eq!(each.trim(), fold_text(s), "{s:?}");
         }
     }
 
