@@ -33,6 +33,9 @@ pub struct ZoneIndex {
     parts: Vec<Part>,
     /// The fid of each indexed zone (features without usable polygons are skipped).
     zone_fids: Vec<Fid>,
+    /// `parts[zone_parts[z]..zone_parts[z + 1]]` are the parts of zone `z` (a zone's
+    /// parts are consecutive).
+    zone_parts: Vec<u32>,
     tree: RTree<PartEntry>,
     tolerance: f64,
     skipped: Vec<SkippedZone>,
@@ -69,6 +72,7 @@ impl ZoneIndex {
             .collect();
         let mut parts = Vec::new();
         let mut zone_fids = Vec::new();
+        let mut zone_parts = vec![0u32];
         let mut skipped = Vec::new();
         for (fid, res) in prepared {
             match res {
@@ -76,6 +80,7 @@ impl ZoneIndex {
                     let zone = zone_fids.len() as u32;
                     zone_fids.push(fid);
                     parts.extend(polys.into_iter().map(|polygon| Part { zone, polygon }));
+                    zone_parts.push(parts.len() as u32);
                 }
                 Ok(_) => skipped.push(SkippedZone {
                     fid,
@@ -99,6 +104,7 @@ impl ZoneIndex {
         ZoneIndex {
             parts,
             zone_fids,
+            zone_parts,
             tree: RTree::bulk_load(entries),
             tolerance,
             skipped,
@@ -221,11 +227,19 @@ impl ZoneIndex {
     /// Distance (CRS units, x scaled by `x_scale`) from `p` to the nearest boundary of
     /// `zone` and the nearest boundary point.
     pub fn nearest_boundary(&self, zone: u32, p: Coord<f64>, x_scale: f64) -> (f64, Coord<f64>) {
-        self.parts
+        self.zone_parts_of(zone)
             .iter()
-            .filter(|part| part.zone == zone)
             .map(|part| part.polygon.nearest_boundary(p, x_scale))
             .fold((f64::INFINITY, p), |a, b| if b.0 < a.0 { b } else { a })
+    }
+
+    /// The parts of one zone (none for a number past the last zone).
+    fn zone_parts_of(&self, zone: u32) -> &[Part] {
+        let z = zone as usize;
+        match (self.zone_parts.get(z), self.zone_parts.get(z + 1)) {
+            (Some(&start), Some(&end)) => &self.parts[start as usize..end as usize],
+            _ => &[],
+        }
     }
 
     /// The zone's parts as a geo multipolygon (for exact line/polygon site tests).

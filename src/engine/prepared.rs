@@ -285,6 +285,14 @@ impl PreparedPolygon {
             {
                 let a = self.coords[e as usize];
                 let c = self.coords[e as usize + 1];
+                // The distance to the edge's box bounds the distance to the edge: skip
+                // edges that cannot come nearer (the margin keeps rounding from ever
+                // skipping the edge a full scan would pick).
+                let dx = (a.x.min(c.x) - p.x).max(p.x - a.x.max(c.x)).max(0.0) * x_scale;
+                let dy = (a.y.min(c.y) - p.y).max(p.y - a.y.max(c.y)).max(0.0);
+                if dx * dx + dy * dy > *best * (1.0 + 1e-9) {
+                    continue;
+                }
                 let (d2, q) = segment_nearest(p, a, c, x_scale);
                 if d2 < *best {
                     *best = d2;
