@@ -583,7 +583,7 @@ fn push_hit(
 /// projected, else in the CGCS2000 3-degree Gauss-Kruger zone of the site.
 fn metric_distance(s: &SitesIn, index: &ZoneIndex, zone: u32, p: Coord<f64>) -> f64 {
     if !s.geographic {
-        return index.nearest_boundary(zone, p, 1.0).0 * s.metres_per_unit;
+        return index.nearest_distance(zone, p) * s.metres_per_unit;
     }
     let (_, q) = index.nearest_boundary(zone, p, p.y.to_radians().cos());
     let gk = Crs::gk3_for_lon(p.x);

@@ -233,6 +233,17 @@ impl ZoneIndex {
             .fold((f64::INFINITY, p), |a, b| if b.0 < a.0 { b } else { a })
     }
 
+    /// Distance (CRS units) from `p` to the nearest boundary of `zone`: the distance
+    /// [`ZoneIndex::nearest_boundary`] gives with `x_scale` 1, found faster for
+    /// points far from the boundary.
+    pub fn nearest_distance(&self, zone: u32, p: Coord<f64>) -> f64 {
+        self.zone_parts_of(zone)
+            .iter()
+            .map(|part| part.polygon.nearest_distance2(p))
+            .fold(f64::INFINITY, f64::min)
+            .sqrt()
+    }
+
     /// The parts of one zone (none for a number past the last zone).
     fn zone_parts_of(&self, zone: u32) -> &[Part] {
         let z = zone as usize;

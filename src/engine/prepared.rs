@@ -45,7 +45,24 @@ pub struct PreparedPolygon {
     /// meets band `b`.
     band_offsets: Vec<u32>,
     band_edges: Vec<u32>,
+    /// Runs of consecutive edges with their bounding boxes, for the nearest edge to
+    /// a point far from the boundary (deep inside), which the bands answer only by
+    /// visiting most of them.
+    chunks: Vec<EdgeChunk>,
 }
+
+/// Edges `first..end` (edge `e` joins `coords[e]` and `coords[e + 1]`) of one ring
+/// and their bounding box.
+#[derive(Clone, Debug)]
+struct EdgeChunk {
+    min: Coord<f64>,
+    max: Coord<f64>,
+    first: u32,
+    end: u32,
+}
+
+/// Edges per [`EdgeChunk`].
+const EDGES_PER_CHUNK: usize = 16;
 
 impl PreparedPolygon {
     /// Prepares a polygon. Rings with fewer than 3 distinct vertices add no area and
@@ -128,7 +145,9 @@ impl PreparedPolygon {
                 *slot += 1;
             }
         }
+        let chunks = edge_chunks(&coords, &ring_starts);
         PreparedPolygon {
+            chunks,
             coords,
             ring_starts,
             min,
@@ -324,6 +343,33 @@ impl PreparedPolygon {
         (best.sqrt(), best_pt)
     }
 
+    /// The squared distance from `p` to the nearest edge, in CRS units: the distance
+    /// [`PreparedPolygon::nearest_boundary`] gives with `x_scale` 1, found through
+    /// the edge runs nearest first, so a point deep inside looks at a few runs
+    /// rather than at every band.
+    pub fn nearest_distance2(&self, p: Coord<f64>) -> f64 {
+        let mut order: Vec<(f64, usize)> = self
+            .chunks
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (box_distance2(p, c.min, c.max), i))
+            .collect();
+        order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        let mut best = f64::INFINITY;
+        for (bound, i) in order {
+            // The box bounds every edge in it; the margin keeps rounding from ever
+            // skipping the edge a full scan would pick.
+            if bound > best * (1.0 + 1e-9) {
+                break;
+            }
+            let c = &self.chunks[i];
+            for e in c.first as usize..c.end as usize {
+                best = best.min(segment_nearest(p, self.coords[e], self.coords[e + 1], 1.0).0);
+            }
+        }
+        best
+    }
+
     /// The prepared rings as a geo polygon again (exterior first, then holes), for the
     /// rare exact tests on line and polygon sites.
     pub fn to_polygon(&self) -> Polygon<f64> {
@@ -404,6 +450,43 @@ fn push_ring(
         coords.push(pts[0]);
     }
     Some(true)
+}
+
+/// The edges of every ring in runs of [`EDGES_PER_CHUNK`].
+fn edge_chunks(coords: &[Coord<f64>], ring_starts: &[u32]) -> Vec<EdgeChunk> {
+    let mut chunks = Vec::new();
+    for r in ring_starts.windows(2) {
+        // Edges of the ring: its vertices but the last (the closing copy).
+        let (start, end) = (r[0] as usize, (r[1] as usize).saturating_sub(1));
+        let mut first = start;
+        while first < end {
+            let last = (first + EDGES_PER_CHUNK).min(end);
+            let mut min = coords[first];
+            let mut max = coords[first];
+            for c in &coords[first..=last] {
+                min.x = min.x.min(c.x);
+                min.y = min.y.min(c.y);
+                max.x = max.x.max(c.x);
+                max.y = max.y.max(c.y);
+            }
+            chunks.push(EdgeChunk {
+                min,
+                max,
+                first: first as u32,
+                end: last as u32,
+            });
+            first = last;
+        }
+    }
+    chunks
+}
+
+/// Squared distance from `p` to the box `min..max` (0 inside it).
+#[inline]
+fn box_distance2(p: Coord<f64>, min: Coord<f64>, max: Coord<f64>) -> f64 {
+    let dx = (min.x - p.x).max(p.x - max.x).max(0.0);
+    let dy = (min.y - p.y).max(p.y - max.y).max(0.0);
+    dx * dx + dy * dy
 }
 
 /// Squared distance from `p` to segment `ab`.

@@ -349,6 +349,8 @@ pub struct LayerValues<'a> {
 pub struct ReadMemo {
     /// Per column position: text → what it reads as.
     columns: Vec<HashMap<Box<str>, Result<CanonValue, String>>>,
+    /// Per column position: a number value (kind, bits) → what its text reads as.
+    numbers: Vec<HashMap<(bool, u64), Result<CanonValue, String>>>,
 }
 
 /// Distinct texts remembered per column; beyond this a column (e.g. capacities
@@ -375,6 +377,42 @@ impl ReadMemo {
             memo.insert(text.into(), read.clone());
         }
         read
+    }
+
+    /// [`ReadMemo::read`] for a number value (`Float`, `Int`), remembered by value;
+    /// other values by their text. `None` for a value without text.
+    fn read_value(
+        &mut self,
+        column: usize,
+        field: CanonicalField,
+        value: &Value,
+        unit: Option<Unit>,
+    ) -> Option<Result<CanonValue, String>> {
+        let key = match value {
+            Value::Float(f) => (true, f.to_bits()),
+            Value::Int(i) => (false, *i as u64),
+            other => {
+                let text = other.as_text()?;
+                let text = text.trim();
+                return (!text.is_empty()).then(|| self.read(column, field, text, unit));
+            }
+        };
+        if self.numbers.len() <= column {
+            self.numbers.resize_with(column + 1, HashMap::new);
+        }
+        if let Some(read) = self.numbers[column].get(&key) {
+            return Some(read.clone());
+        }
+        let text = value.as_text()?;
+        let text = text.trim();
+        if text.is_empty() {
+            return None;
+        }
+        let read = read_text(field, text, unit);
+        if self.numbers[column].len() < MEMO_LIMIT {
+            self.numbers[column].insert(key, read.clone());
+        }
+        Some(read)
     }
 }
 
@@ -488,10 +526,18 @@ impl<'a> LayerValues<'a> {
             .map_init(ReadMemo::default, |memo, feature| {
                 let mut problems = Vec::new();
                 for (pos, (field, col, unit, column_name)) in &category {
-                    let Some(text) = Self::column_text(feature, *col) else {
+                    let read = match feature.attrs.get(*col) {
+                        // Numbers by value: no text to print for each record.
+                        Some(v @ (Value::Float(_) | Value::Int(_))) => {
+                            memo.read_value(*pos, *field, v, *unit)
+                        }
+                        _ => Self::column_text(feature, *col)
+                            .map(|text| memo.read(*pos, *field, &text, *unit)),
+                    };
+                    let Some(read) = read else {
                         continue;
                     };
-                    if let Err(why) = memo.read(*pos, *field, &text, *unit) {
+                    if let Err(why) = read {
                         problems.push(unreadable(layer, feature.fid, column_name, why));
                     }
                 }
