@@ -263,10 +263,22 @@ impl PreparedPolygon {
         for &e in self.band_range(p.y) {
             let a = self.coords[e as usize];
             let b = self.coords[e as usize + 1];
-            if p.y >= a.y.min(b.y) - wide
-                && p.y <= a.y.max(b.y) + wide
-                && p.x >= a.x.min(b.x) - wide
-                && p.x <= a.x.max(b.x) + wide
+            let (lo, hi) = (
+                Coord {
+                    x: a.x.min(b.x),
+                    y: a.y.min(b.y),
+                },
+                Coord {
+                    x: a.x.max(b.x),
+                    y: a.y.max(b.y),
+                },
+            );
+            // The edge's box bounds its distance: measure only edges that may be on
+            // the boundary or nearer than the nearest so far (with a margin for
+            // rounding).
+            let bound = box_distance2(p, lo, hi);
+            if bound <= wide * wide * (1.0 + 1e-9)
+                && (bound <= tol2 * (1.0 + 1e-9) || bound <= best * (1.0 + 1e-9))
             {
                 let d2 = segment_nearest(p, a, b, 1.0).0;
                 if d2 <= tol2 {
@@ -348,23 +360,27 @@ impl PreparedPolygon {
     /// the edge runs nearest first, so a point deep inside looks at a few runs
     /// rather than at every band.
     pub fn nearest_distance2(&self, p: Coord<f64>) -> f64 {
-        let mut order: Vec<(f64, usize)> = self
+        let scan = |c: &EdgeChunk, best: f64| {
+            (c.first as usize..c.end as usize).fold(best, |best, e| {
+                best.min(segment_nearest(p, self.coords[e], self.coords[e + 1], 1.0).0)
+            })
+        };
+        // The run whose box is nearest first, for a good bound; then every run whose
+        // box could hold a nearer edge. The box bounds every edge in it; the margin
+        // keeps rounding from ever skipping the edge a full scan would pick.
+        let Some((first, _)) = self
             .chunks
             .iter()
             .enumerate()
-            .map(|(i, c)| (box_distance2(p, c.min, c.max), i))
-            .collect();
-        order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-        let mut best = f64::INFINITY;
-        for (bound, i) in order {
-            // The box bounds every edge in it; the margin keeps rounding from ever
-            // skipping the edge a full scan would pick.
-            if bound > best * (1.0 + 1e-9) {
-                break;
-            }
-            let c = &self.chunks[i];
-            for e in c.first as usize..c.end as usize {
-                best = best.min(segment_nearest(p, self.coords[e], self.coords[e + 1], 1.0).0);
+            .map(|(i, c)| (i, box_distance2(p, c.min, c.max)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+        else {
+            return f64::INFINITY;
+        };
+        let mut best = scan(&self.chunks[first], f64::INFINITY);
+        for (i, c) in self.chunks.iter().enumerate() {
+            if i != first && box_distance2(p, c.min, c.max) <= best * (1.0 + 1e-9) {
+                best = scan(c, best);
             }
         }
         best
