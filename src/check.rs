@@ -11,9 +11,9 @@ use crate::crs::{Crs, SiteCrs, Transform};
 use crate::engine::{IndexedZones, JoinError, Location, ZoneIndex, sites_into};
 use crate::model::{Finding, Layer, Problem, ReviewStatus};
 use crate::rules::{
-    CanonicalValues, FieldMapping, LayerKeys, LayerRole, LayerValues, ReadMemo, RecordKey,
-    RuleSet, SiteRecord, ZoneHit, ZoneRelation, canonical_values_all, check_mapping,
-    evaluate_site, finding_id_for, layer_keys, rules_needing_distance,
+    CanonicalValues, FieldMapping, LayerKeys, LayerRole, LayerValues, ReadMemo, RecordKey, RuleSet,
+    SiteRecord, ZoneHit, ZoneRelation, canonical_values_all, check_mapping, evaluate_site,
+    finding_id_for, layer_keys, rules_needing_distance,
 };
 
 /// One input layer with its role and field mapping.
@@ -243,12 +243,9 @@ fn check_site_layer(
     // A site's values are read when it is near a zone (or an attribute rule may
     // fire), its key when it has a finding; the layer's problems and the keys that
     // need telling apart are found for every record up front.
-    let t0 = std::time::Instant::now();
     let reader = LayerValues::new(layer, &rl.mapping);
     problems.extend(reader.problems());
-    eprintln!("TIMING problems {:?}", t0.elapsed());
     let keys = LayerKeys::new(&reader);
-    eprintln!("TIMING keys {:?}", t0.elapsed());
     let declared = input.sites_crs.as_ref();
     let lonlat = LonLat::new(layer, declared)?;
     let per_zone: Vec<SitesIn> = zones
@@ -358,7 +355,6 @@ fn check_site_layer(
         })
         .flat_map_iter(|v| v)
         .collect();
-    eprintln!("TIMING loop {:?}", t0.elapsed());
     Ok(findings)
 }
 

@@ -656,5 +656,40 @@ mod tests {
                 .fold(f64::INFINITY, f64::min);
             prop_assert!((d - brute).abs() < 1e-9, "{} vs {}", d, brute);
         }
+
+        #[test]
+        fn nearest_distance_by_runs_is_exactly_the_band_scan(seed in 1u64..u64::MAX, n in 3usize..400,
+                                                              pts in prop::collection::vec((-1.5f64..1.5, -1.5f64..1.5), 50)) {
+            let poly = random_star(seed, n, 1000.0, 2);
+            let p = PreparedPolygon::new(&poly, 1e-4).unwrap();
+            for (x, y) in pts {
+                let c = coord! { x: x * 1000.0, y: y * 1000.0 };
+                prop_assert_eq!(p.nearest_distance2(c).sqrt(), p.nearest_boundary(c, 1.0).0, "at {:?}", c);
+            }
+        }
+
+        #[test]
+        fn locate_near_is_locate_with_the_narrow_tolerance_and_the_exact_near_distance(
+            seed in 1u64..u64::MAX, n in 3usize..300, holes in 0usize..3,
+            pts in prop::collection::vec((-1.2f64..1.2, -1.2f64..1.2), 100)) {
+            let poly = random_star(seed, n, 1000.0, holes);
+            let narrow = PreparedPolygon::new(&poly, 1e-4).unwrap();
+            let wide = PreparedPolygon::new(&poly, 50.0).unwrap();
+            let mut points: Vec<Coord<f64>> = pts.iter().map(|(x, y)| coord! { x: x * 1000.0, y: y * 1000.0 }).collect();
+            // Points just off the vertices: on the boundary, or near it.
+            points.extend(poly.exterior().0.iter().take(30).map(|c| coord! { x: c.x + 20.0, y: c.y - 7.0 }));
+            points.extend(poly.exterior().0.iter().take(30).copied());
+            for c in points {
+                let (loc, d2) = wide.locate_near(c, 1e-4);
+                prop_assert_eq!(loc, narrow.locate(c), "at {:?}", c);
+                let exact = narrow.nearest_boundary(c, 1.0).0;
+                if loc != Location::OnBoundary && exact <= 50.0 {
+                    prop_assert_eq!(d2.sqrt(), exact, "at {:?}", c);
+                }
+                if loc != Location::OnBoundary && d2.is_finite() {
+                    prop_assert!(d2.sqrt() >= exact, "at {:?}", c);
+                }
+            }
+        }
     }
 }

@@ -880,6 +880,65 @@ mod tests {
     use super::*;
     use crate::rules::format::{CompareOp, parse_rules};
 
+    #[test]
+    fn problems_of_the_whole_layer_are_those_of_each_record_in_order() {
+        use crate::model::{CrsInfo, CrsSource, FieldDef, FieldKind, GeometryKind, SourceFormat};
+        let rows: [(&str, Value); 5] = [
+            ("燃煤", Value::Float(4.0)),
+            ("？？", Value::Float(-1.0)),
+            ("天然气", Value::Text("大约四吨".into())),
+            ("？？", Value::Int(2)),
+            ("", Value::Text(" 2×4t/h ".into())),
+        ];
+        let layer = Layer {
+            name: "锅炉".into(),
+            source: "锅炉.shp".into(),
+            format: SourceFormat::Shapefile,
+            geometry_kind: GeometryKind::Point,
+            has_z: false,
+            crs: CrsInfo {
+                crs: None,
+                source: CrsSource::FormatDefault,
+            },
+            encoding: None,
+            fields: ["燃料类型", "额定蒸发量"]
+                .iter()
+                .map(|n| FieldDef {
+                    name: n.to_string(),
+                    kind: FieldKind::Text,
+                })
+                .collect(),
+            features: rows
+                .iter()
+                .enumerate()
+                .map(|(i, (fuel, cap))| Feature {
+                    fid: i as u64,
+                    geometry: None,
+                    attrs: vec![Value::Text(fuel.to_string()), cap.clone()],
+                })
+                .collect(),
+            problems: vec![],
+        };
+        let mut mapping = FieldMapping::default();
+        mapping.set_user(CanonicalField::Fuel, "燃料类型", None);
+        mapping.set_user(CanonicalField::CapacityTph, "额定蒸发量", None);
+        let each: Vec<Problem> = canonical_values_all(&layer, &mapping)
+            .into_iter()
+            .flat_map(|v| v.problems)
+            .collect();
+        assert_eq!(each.len(), 5);
+        assert_eq!(LayerValues::new(&layer, &mapping).problems(), each);
+        // A memo gives what a fresh read gives.
+        let reader = LayerValues::new(&layer, &mapping);
+        let mut memo = ReadMemo::default();
+        for i in [0, 1, 3, 1, 0] {
+            assert_eq!(
+                reader.values(i, &mut memo),
+                canonical_values(&layer, &mapping, i)
+            );
+        }
+    }
+
     fn cond(field: CanonicalField, test: Test) -> Condition {
         Condition {
             field,

@@ -306,7 +306,11 @@ impl LayerKeys {
         let mut first: Vec<usize> = same_hash
             .iter()
             .copied()
-            .filter(|i| counts.get(base_keys[i].key.as_str()).is_some_and(|c| *c > 1))
+            .filter(|i| {
+                counts
+                    .get(base_keys[i].key.as_str())
+                    .is_some_and(|c| *c > 1)
+            })
             .collect();
         first.sort_unstable();
         let mut memo = ReadMemo::default();
@@ -456,6 +460,138 @@ pub fn finding_id_for(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{
+        CrsInfo, CrsSource, Feature, FieldDef, FieldKind, GeometryKind, Layer, SourceFormat, Value,
+    };
+    use crate::rules::eval::canonical_values_all;
+    use crate::rules::roles::FieldMapping;
+    use proptest::prelude::*;
+
+    /// A boiler ledger with name, county, fuel, capacity and address columns.
+    fn ledger(rows: &[(&str, &str, &str, Option<f64>, &str)]) -> (Layer, FieldMapping) {
+        let text = |t: &str| {
+            if t.is_empty() {
+                Value::Null
+            } else {
+                Value::Text(t.to_string())
+            }
+        };
+        let names = ["单位名称", "县区", "燃料类型", "额定蒸发量", "地址"];
+        let layer = Layer {
+            name: "锅炉".into(),
+            source: "锅炉.shp".into(),
+            format: SourceFormat::Shapefile,
+            geometry_kind: GeometryKind::Point,
+            has_z: false,
+            crs: CrsInfo {
+                crs: None,
+                source: CrsSource::FormatDefault,
+            },
+            encoding: None,
+            fields: names
+                .iter()
+                .map(|n| FieldDef {
+                    name: n.to_string(),
+                    kind: FieldKind::Text,
+                })
+                .collect(),
+            features: rows
+                .iter()
+                .enumerate()
+                .map(|(i, (name, county, fuel, cap, addr))| Feature {
+                    // Fids out of record order, so ranks follow fids, not positions.
+                    fid: (rows.len() - i) as u64 * 3,
+                    geometry: None,
+                    attrs: vec![
+                        text(name),
+                        text(county),
+                        text(fuel),
+                        cap.map_or(Value::Null, Value::Float),
+                        text(addr),
+                    ],
+                })
+                .collect(),
+            problems: vec![],
+        };
+        let mut mapping = FieldMapping::default();
+        mapping.set_user(CanonicalField::SiteName, "单位名称", None);
+        mapping.set_user(CanonicalField::County, "县区", None);
+        mapping.set_user(CanonicalField::Fuel, "燃料类型", None);
+        mapping.set_user(CanonicalField::CapacityTph, "额定蒸发量", None);
+        mapping.set_user(CanonicalField::Address, "地址", None);
+        mapping
+            .constants
+            .insert(CanonicalField::City, "太原市".to_string());
+        (layer, mapping)
+    }
+
+    /// Keys of every record through [`LayerKeys`] and through [`layer_keys`].
+    fn both_ways(layer: &Layer, mapping: &FieldMapping) -> (Vec<RecordKey>, Vec<RecordKey>) {
+        let values = canonical_values_all(layer, mapping);
+        let reference = layer_keys(layer.features.iter().map(|f| f.fid).zip(values.iter()));
+        let reader = LayerValues::new(layer, mapping);
+        let keys = LayerKeys::new(&reader);
+        let lazy = (0..layer.features.len())
+            .map(|i| keys.key(&reader, i))
+            .collect();
+        (lazy, reference)
+    }
+
+    #[test]
+    fn keys_built_on_demand_equal_the_whole_layer_keys_in_the_tricky_cases() {
+        let (layer, mapping) = ledger(&[
+            ("甲厂", "小店区", "燃煤", Some(1.0), ""),
+            // Same name and county: told apart by capacity.
+            ("甲厂", "小店区", "燃煤", Some(2.0), ""),
+            ("ＡＢ厂", "小店区", "燃煤", Some(1.0), ""),
+            // Equal after folding (full width, case, spaces), and equal extras: ranks.
+            ("ab 厂", "小店区", "燃煤", Some(1.0), ""),
+            // No name: the record number; no county: the city constant.
+            ("", "小店区", "燃煤", None, ""),
+            ("乙厂", "", "？？", Some(1.0), "路"),
+            // A base key equal to another record's extended key.
+            ("丙厂", "x", "燃煤", Some(1.0), ""),
+            ("丙厂", "x", "燃煤", Some(2.0), ""),
+            ("丙厂", "X+|1||燃煤", "电", None, ""),
+        ]);
+        let (lazy, reference) = both_ways(&layer, &mapping);
+        assert_eq!(lazy, reference);
+        assert!(reference.iter().any(|k| k.key.contains('~')));
+        assert!(reference.iter().any(|k| k.key.contains('+')));
+    }
+
+    #[test]
+    fn record_key_text_is_compact_and_upper_case() {
+        let v = CanonicalValues::from_texts(&[
+            (CanonicalField::SiteName, " ａｂ Ⅱ厂 "),
+            (CanonicalField::County, "小店区"),
+        ]);
+        assert_eq!(record_key(&v, 7).key, "nm:ABII厂@小店区");
+        assert_eq!(
+            record_key(&CanonicalValues::new(), 7).key,
+            "fid:7".to_string()
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn keys_built_on_demand_equal_the_whole_layer_keys(
+            rows in prop::collection::vec((0usize..4, 0usize..4, 0usize..3, 0usize..3, 0usize..2), 0..40)) {
+            let names = ["甲", "ａ", " A", ""];
+            let counties = ["x", "X+|1||燃煤", "", "县"];
+            let fuels = ["燃煤", "", "？"];
+            let caps = [None, Some(1.0), Some(2.5)];
+            let addrs = ["", "路"];
+            let rows: Vec<_> = rows
+                .iter()
+                .map(|&(n, c, f, k, a)| (names[n], counties[c], fuels[f], caps[k], addrs[a]))
+                .collect();
+            let (layer, mapping) = ledger(&rows);
+            let (lazy, reference) = both_ways(&layer, &mapping);
+            prop_assert_eq!(lazy, reference);
+        }
+    }
 
     #[test]
     fn fnv1a_matches_the_published_test_vectors() {

@@ -54,8 +54,8 @@ pub mod values;
 
 pub use describe::Lang;
 pub use eval::{
-    CanonValue, CanonicalValues, RuleHit, SiteRecord, ZoneHit, ZoneRelation, canonical_values,
-    LayerValues, ReadMemo, canonical_values_all, check_mapping, evaluate_site, fields_used, rule_hits,
+    CanonValue, CanonicalValues, LayerValues, ReadMemo, RuleHit, SiteRecord, ZoneHit, ZoneRelation,
+    canonical_values, canonical_values_all, check_mapping, evaluate_site, fields_used, rule_hits,
     rules_needing_distance, site_matches_conditions,
 };
 pub use format::{
