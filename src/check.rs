@@ -11,9 +11,9 @@ use crate::crs::{Crs, SiteCrs, Transform};
 use crate::engine::{IndexedZones, JoinError, Location, ZoneIndex, sites_into};
 use crate::model::{Finding, Layer, Problem, ReviewStatus};
 use crate::rules::{
-    CanonicalValues, FieldMapping, LayerRole, RecordKey, RuleSet, SiteRecord, ZoneHit,
-    ZoneRelation, canonical_values_all, check_mapping, evaluate_site, finding_id_for, layer_keys,
-    rules_needing_distance,
+    CanonicalValues, FieldMapping, LayerKeys, LayerRole, LayerValues, ReadMemo, RecordKey, RuleSet,
+    SiteRecord, ZoneHit, ZoneRelation, canonical_values_all, check_mapping, evaluate_site,
+    finding_id_for, layer_keys, rules_needing_distance,
 };
 
 /// One input layer with its role and field mapping.
@@ -240,11 +240,12 @@ fn check_site_layer(
     problems: &mut Vec<Problem>,
 ) -> Result<Vec<Finding>, CheckError> {
     let layer = &rl.layer;
-    let values = canonical_values_all(layer, &rl.mapping);
-    for v in &values {
-        problems.extend(v.problems.iter().cloned());
-    }
-    let keys = layer_keys(layer.features.iter().map(|f| f.fid).zip(values.iter()));
+    // A site's values are read when it is near a zone (or an attribute rule may
+    // fire), its key when it has a finding; the layer's problems and the keys that
+    // need telling apart are found for every record up front.
+    let reader = LayerValues::new(layer, &rl.mapping);
+    problems.extend(reader.problems());
+    let keys = LayerKeys::new(&reader);
     let declared = input.sites_crs.as_ref();
     let lonlat = LonLat::new(layer, declared)?;
     let per_zone: Vec<SitesIn> = zones
@@ -278,18 +279,20 @@ fn check_site_layer(
             if buf.hits.is_empty() && !attribute_rules {
                 return Vec::new();
             }
+            let values = reader.values(i, &mut buf.memo);
             let (hits, refs) = (&buf.hits, &buf.refs);
             let site = SiteRecord {
                 layer: &layer.name,
                 fid: layer.features[i].fid,
                 role: rl.role,
-                canonical: &values[i],
+                canonical: &values,
             };
             let rule_hits = evaluate_site(&input.rules, &site, hits);
             if rule_hits.is_empty() {
                 return Vec::new();
             }
             let (lon, lat) = lonlat.of(layer.features[i].geometry.as_ref());
+            let site_key = keys.key(&reader, i);
             rule_hits
                 .into_iter()
                 .map(|hit| {
@@ -316,7 +319,7 @@ fn check_site_layer(
                     });
                     let finding_id = finding_id_for(
                         &hit.rule_id,
-                        (&layer.name, rl.role, &keys[i]),
+                        (&layer.name, rl.role, &site_key),
                         zone_ref.map(|(zl, pos)| {
                             (zl.source.layer.name.as_str(), zl.source.role, &zl.keys[pos])
                         }),
@@ -327,7 +330,7 @@ fn check_site_layer(
                         severity: hit.severity,
                         site_layer: layer.name.clone(),
                         site_fid: site.fid,
-                        site_name: values[i].name().unwrap_or_default().to_string(),
+                        site_name: values.name().unwrap_or_default().to_string(),
                         zone_layer: hit.zone.map(|z| z.zone_layer.clone()),
                         zone_fid: hit.zone.map(|z| z.zone_fid),
                         zone_name: hit.zone.and_then(|z| z.zone_name.clone()),
@@ -343,7 +346,7 @@ fn check_site_layer(
                         distance_m: distance_m.map(round_cm),
                         lon,
                         lat,
-                        county: values[i].county().map(str::to_string),
+                        county: values.county().map(str::to_string),
                         status: ReviewStatus::Pending,
                         note: String::new(),
                     }
@@ -359,10 +362,12 @@ fn check_site_layer(
 #[derive(Default)]
 struct SiteBuffers {
     scratch: Vec<crate::engine::ZoneMatch>,
-    near: Vec<crate::engine::ZoneMatch>,
+    near: Vec<crate::engine::NearMatch>,
     hits: Vec<ZoneHit>,
     /// Where each of `hits` comes from.
     refs: Vec<HitRef>,
+    /// The site layer's category texts read so far.
+    memo: ReadMemo,
 }
 
 /// The zone record behind a [`ZoneHit`].
@@ -468,6 +473,9 @@ fn zone_hits(
 ) {
     let z = s.zone;
     let index: &ZoneIndex = &z.indexed.index;
+    if let (Some(near), Geometry::Point(p), Some(wide)) = (near_m, g, &z.near) {
+        return point_hits(s, zone_layer, p.0, near, &wide.index, buf);
+    }
     let matches = crate::engine::matches_for_site(
         index,
         g,
@@ -478,25 +486,9 @@ fn zone_hits(
         Geometry::Point(p) => Some(p.0),
         _ => None,
     };
-    let mut push =
-        |fid: crate::model::Fid, location: ZoneRelation, distance_m: f64, inside: Option<u32>| {
-            let Some(pos) = feature_position(&z.source.layer, fid) else {
-                return;
-            };
-            buf.refs.push(HitRef {
-                layer: zone_layer,
-                pos,
-                inside,
-            });
-            buf.hits.push(ZoneHit::from_zone_values(
-                &z.source.layer.name,
-                fid,
-                z.source.role,
-                &z.values[pos],
-                location,
-                distance_m,
-            ));
-        };
+    let mut push = |fid, location, distance_m, inside| {
+        push_hit(z, zone_layer, buf, (fid, location, distance_m, inside));
+    };
     for m in &matches {
         let fid = index.zone_fid(m.zone);
         match (m.location, probe) {
@@ -509,41 +501,85 @@ fn zone_hits(
         return;
     };
     let matched = |fid: crate::model::Fid| matches.iter().any(|m| index.zone_fid(m.zone) == fid);
-    match &z.near {
-        Some(wide) => {
-            wide.index.locate_point(p, &mut buf.near);
-            for m in &buf.near {
-                let fid = wide.index.zone_fid(m.zone);
-                if matched(fid) {
-                    continue;
-                }
-                let d = metric_distance(s, &wide.index, m.zone, p);
-                if d <= near {
-                    push(fid, ZoneRelation::Outside, d, None);
-                }
-            }
+    // Geographic zone CRS: the candidates by bounding box, measured one by one.
+    let radius = near / s.metres_per_unit;
+    for zone in index.zones_near(p, radius) {
+        let fid = index.zone_fid(zone);
+        if matched(fid) {
+            continue;
         }
-        None => {
-            let radius = near / s.metres_per_unit;
-            for zone in index.zones_near(p, radius) {
-                let fid = index.zone_fid(zone);
-                if matched(fid) {
-                    continue;
-                }
-                let d = metric_distance(s, index, zone, p);
-                if d <= near {
-                    push(fid, ZoneRelation::Outside, d, None);
-                }
-            }
+        let d = metric_distance(s, index, zone, p);
+        if d <= near {
+            push(fid, ZoneRelation::Outside, d, None);
         }
     }
+}
+
+/// [`zone_hits`] for a point in a projected zone CRS, through the index built with
+/// the near-boundary reach: one pass finds the zones the point is in or on (with
+/// the check's boundary tolerance) and those it is near, with their distances.
+fn point_hits(
+    s: &SitesIn,
+    zone_layer: usize,
+    p: Coord<f64>,
+    near: f64,
+    wide: &ZoneIndex,
+    buf: &mut SiteBuffers,
+) {
+    let z = s.zone;
+    let tolerance = z.indexed.index.tolerance().max(0.0);
+    let mut matches = std::mem::take(&mut buf.near);
+    wide.locate_point_near(p, tolerance, &mut matches);
+    // In or on first, then near, each in zone order.
+    for m in matches.iter().filter(|m| m.location != Location::Outside) {
+        let fid = wide.zone_fid(m.zone);
+        let hit = match m.location {
+            Location::OnBoundary => (fid, ZoneRelation::OnBoundary, 0.0, None),
+            _ => (fid, ZoneRelation::Inside, f64::NAN, Some(m.zone)),
+        };
+        push_hit(z, zone_layer, buf, hit);
+    }
+    for m in matches.iter().filter(|m| m.location == Location::Outside) {
+        let d = m.distance2.sqrt() * s.metres_per_unit;
+        if d <= near {
+            let fid = wide.zone_fid(m.zone);
+            push_hit(z, zone_layer, buf, (fid, ZoneRelation::Outside, d, None));
+        }
+    }
+    buf.near = matches;
+}
+
+/// Pushes one zone hit `(zone fid, relation, distance in metres, zone index number
+/// when inside)` with its [`HitRef`].
+fn push_hit(
+    z: &ZoneLayer,
+    zone_layer: usize,
+    buf: &mut SiteBuffers,
+    (fid, location, distance_m, inside): (crate::model::Fid, ZoneRelation, f64, Option<u32>),
+) {
+    let Some(pos) = feature_position(&z.source.layer, fid) else {
+        return;
+    };
+    buf.refs.push(HitRef {
+        layer: zone_layer,
+        pos,
+        inside,
+    });
+    buf.hits.push(ZoneHit::from_zone_values(
+        &z.source.layer.name,
+        fid,
+        z.source.role,
+        &z.values[pos],
+        location,
+        distance_m,
+    ));
 }
 
 /// Metric distance from `p` (zone CRS) to the zone's boundary: in the zone's CRS if
 /// projected, else in the CGCS2000 3-degree Gauss-Kruger zone of the site.
 fn metric_distance(s: &SitesIn, index: &ZoneIndex, zone: u32, p: Coord<f64>) -> f64 {
     if !s.geographic {
-        return index.nearest_boundary(zone, p, 1.0).0 * s.metres_per_unit;
+        return index.nearest_distance(zone, p) * s.metres_per_unit;
     }
     let (_, q) = index.nearest_boundary(zone, p, p.y.to_radians().cos());
     let gk = Crs::gk3_for_lon(p.x);

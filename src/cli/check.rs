@@ -6,6 +6,7 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context, bail};
 use clap::Args;
+use rayon::prelude::*;
 
 use super::progress::Progress;
 use super::{ReadArgs, UsageError};
@@ -140,12 +141,20 @@ pub(crate) fn check(args: &CheckArgs, progress: &Progress) -> anyhow::Result<Che
     let mut layers: Vec<RoleLayer> = Vec::new();
     if !given.is_empty() {
         progress.stage("reading layers");
-        for (role, paths) in &given {
-            let mut site_opts = opts.clone();
-            if let (false, Some(SiteCrs::Crs(c))) = (role.is_zone(), &sites_crs) {
-                site_opts.crs = Some(c.clone());
-            }
-            for layer in crate::io::read_paths(paths, &site_opts)? {
+        // Zone and site files are read side by side (as `join` reads them); layers
+        // keep the order of the role flags.
+        let read: Vec<_> = given
+            .par_iter()
+            .map(|(role, paths)| {
+                let mut site_opts = opts.clone();
+                if let (false, Some(SiteCrs::Crs(c))) = (role.is_zone(), &sites_crs) {
+                    site_opts.crs = Some(c.clone());
+                }
+                crate::io::read_paths(paths, &site_opts)
+            })
+            .collect();
+        for ((role, _), read) in given.iter().zip(read) {
+            for layer in read? {
                 let mut mapping =
                     rules::guess_mapping_for_layer(*role, &layer.name, &field_names(&layer));
                 apply_overrides(&mut mapping, &overrides, &layer);

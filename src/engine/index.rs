@@ -33,6 +33,9 @@ pub struct ZoneIndex {
     parts: Vec<Part>,
     /// The fid of each indexed zone (features without usable polygons are skipped).
     zone_fids: Vec<Fid>,
+    /// `parts[zone_parts[z]..zone_parts[z + 1]]` are the parts of zone `z` (a zone's
+    /// parts are consecutive).
+    zone_parts: Vec<u32>,
     tree: RTree<PartEntry>,
     tolerance: f64,
     skipped: Vec<SkippedZone>,
@@ -44,6 +47,17 @@ pub struct ZoneMatch {
     /// Position of the zone in the index (see [`ZoneIndex::zone_fid`]).
     pub zone: u32,
     pub location: Location,
+}
+
+/// A zone a point is in, on, or near ([`ZoneIndex::locate_point_near`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NearMatch {
+    /// Position of the zone in the index (see [`ZoneIndex::zone_fid`]).
+    pub zone: u32,
+    pub location: Location,
+    /// For [`Location::Outside`], the squared distance to the zone's nearest boundary
+    /// (CRS units); meaningless otherwise.
+    pub distance2: f64,
 }
 
 impl ZoneIndex {
@@ -58,6 +72,7 @@ impl ZoneIndex {
             .collect();
         let mut parts = Vec::new();
         let mut zone_fids = Vec::new();
+        let mut zone_parts = vec![0u32];
         let mut skipped = Vec::new();
         for (fid, res) in prepared {
             match res {
@@ -65,6 +80,7 @@ impl ZoneIndex {
                     let zone = zone_fids.len() as u32;
                     zone_fids.push(fid);
                     parts.extend(polys.into_iter().map(|polygon| Part { zone, polygon }));
+                    zone_parts.push(parts.len() as u32);
                 }
                 Ok(_) => skipped.push(SkippedZone {
                     fid,
@@ -88,6 +104,7 @@ impl ZoneIndex {
         ZoneIndex {
             parts,
             zone_fids,
+            zone_parts,
             tree: RTree::bulk_load(entries),
             tolerance,
             skipped,
@@ -148,6 +165,38 @@ impl ZoneIndex {
         out.sort_unstable_by_key(|m| m.zone);
     }
 
+    /// [`ZoneIndex::locate_point`] with a boundary tolerance `tolerance` narrower than
+    /// the index's, which then is a reach: every zone whose closure (with
+    /// `tolerance`) holds `p` comes with its location, and every other zone with a
+    /// part within the index's tolerance of `p` as [`Location::Outside`] with its
+    /// distance (CRS units) to the nearest boundary, as
+    /// [`ZoneIndex::nearest_boundary`] gives it. One pass over the candidates finds
+    /// both the zones a site is in and those it is near. Ascending zone order.
+    pub fn locate_point_near(&self, p: Coord<f64>, tolerance: f64, out: &mut Vec<NearMatch>) {
+        out.clear();
+        for entry in self.tree.locate_all_at_point(&[p.x, p.y]) {
+            let part = &self.parts[entry.data as usize];
+            let (loc, d2) = part.polygon.locate_near(p, tolerance);
+            if loc == Location::Outside && d2 == f64::INFINITY {
+                continue;
+            }
+            match out.iter_mut().find(|m| m.zone == part.zone) {
+                Some(m) => match (m.location, loc) {
+                    (_, Location::Inside) => m.location = Location::Inside,
+                    (Location::Outside, Location::OnBoundary) => m.location = loc,
+                    (Location::Outside, Location::Outside) => m.distance2 = m.distance2.min(d2),
+                    _ => {}
+                },
+                None => out.push(NearMatch {
+                    zone: part.zone,
+                    location: loc,
+                    distance2: d2,
+                }),
+            }
+        }
+        out.sort_unstable_by_key(|m| m.zone);
+    }
+
     /// The location of `p` relative to one zone (all its parts).
     pub fn locate_in_zone(&self, zone: u32, p: Coord<f64>) -> Location {
         let mut best = Location::Outside;
@@ -178,11 +227,30 @@ impl ZoneIndex {
     /// Distance (CRS units, x scaled by `x_scale`) from `p` to the nearest boundary of
     /// `zone` and the nearest boundary point.
     pub fn nearest_boundary(&self, zone: u32, p: Coord<f64>, x_scale: f64) -> (f64, Coord<f64>) {
-        self.parts
+        self.zone_parts_of(zone)
             .iter()
-            .filter(|part| part.zone == zone)
             .map(|part| part.polygon.nearest_boundary(p, x_scale))
             .fold((f64::INFINITY, p), |a, b| if b.0 < a.0 { b } else { a })
+    }
+
+    /// Distance (CRS units) from `p` to the nearest boundary of `zone`: the distance
+    /// [`ZoneIndex::nearest_boundary`] gives with `x_scale` 1, found faster for
+    /// points far from the boundary.
+    pub fn nearest_distance(&self, zone: u32, p: Coord<f64>) -> f64 {
+        self.zone_parts_of(zone)
+            .iter()
+            .map(|part| part.polygon.nearest_distance2(p))
+            .fold(f64::INFINITY, f64::min)
+            .sqrt()
+    }
+
+    /// The parts of one zone (none for a number past the last zone).
+    fn zone_parts_of(&self, zone: u32) -> &[Part] {
+        let z = zone as usize;
+        match (self.zone_parts.get(z), self.zone_parts.get(z + 1)) {
+            (Some(&start), Some(&end)) => &self.parts[start as usize..end as usize],
+            _ => &[],
+        }
     }
 
     /// The zone's parts as a geo multipolygon (for exact line/polygon site tests).

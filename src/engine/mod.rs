@@ -5,7 +5,7 @@
 mod index;
 mod prepared;
 
-pub use index::{SkippedZone, ZoneIndex, ZoneMatch};
+pub use index::{NearMatch, SkippedZone, ZoneIndex, ZoneMatch};
 pub use prepared::{Location, PreparedPolygon};
 
 /// The default boundary tolerance: 0.1 mm. A site that floating point puts a hair off

@@ -45,7 +45,24 @@ pub struct PreparedPolygon {
     /// meets band `b`.
     band_offsets: Vec<u32>,
     band_edges: Vec<u32>,
+    /// Runs of consecutive edges with their bounding boxes, for the nearest edge to
+    /// a point far from the boundary (deep inside), which the bands answer only by
+    /// visiting most of them.
+    chunks: Vec<EdgeChunk>,
 }
+
+/// Edges `first..end` (edge `e` joins `coords[e]` and `coords[e + 1]`) of one ring
+/// and their bounding box.
+#[derive(Clone, Debug)]
+struct EdgeChunk {
+    min: Coord<f64>,
+    max: Coord<f64>,
+    first: u32,
+    end: u32,
+}
+
+/// Edges per [`EdgeChunk`].
+const EDGES_PER_CHUNK: usize = 16;
 
 impl PreparedPolygon {
     /// Prepares a polygon. Rings with fewer than 3 distinct vertices add no area and
@@ -143,7 +160,9 @@ impl PreparedPolygon {
                 }
             }
         }
+        let chunks = edge_chunks(&coords, &ring_starts);
         PreparedPolygon {
+            chunks,
             coords,
             ring_starts,
             min,
@@ -237,6 +256,65 @@ impl PreparedPolygon {
         }
     }
 
+    /// [`PreparedPolygon::locate`] with a boundary tolerance `tolerance` narrower than
+    /// the one the polygon was prepared with, and, for a point outside, the squared
+    /// distance to the nearest edge when that lies within the prepared tolerance
+    /// (infinity otherwise). Every edge that near has its widened y-range in the
+    /// point's band, so one band gives both answers exactly: the location is what a
+    /// polygon prepared with `tolerance` says, and the distance what
+    /// [`PreparedPolygon::nearest_boundary`] says (with `x_scale` 1).
+    pub fn locate_near(&self, p: Coord<f64>, tolerance: f64) -> (Location, f64) {
+        let wide = self.tolerance;
+        if !(p.x >= self.min.x - wide
+            && p.x <= self.max.x + wide
+            && p.y >= self.min.y - wide
+            && p.y <= self.max.y + wide)
+        {
+            return (Location::Outside, f64::INFINITY);
+        }
+        let tol2 = tolerance * tolerance;
+        let mut inside = false;
+        let mut best = f64::INFINITY;
+        for &e in self.band_range(p.y) {
+            let a = self.coords[e as usize];
+            let b = self.coords[e as usize + 1];
+            let (lo, hi) = (
+                Coord {
+                    x: a.x.min(b.x),
+                    y: a.y.min(b.y),
+                },
+                Coord {
+                    x: a.x.max(b.x),
+                    y: a.y.max(b.y),
+                },
+            );
+            // The edge's box bounds its distance: measure only edges that may be on
+            // the boundary or nearer than the nearest so far (with a margin for
+            // rounding).
+            let bound = box_distance2(p, lo, hi);
+            if bound <= wide * wide * (1.0 + 1e-9)
+                && (bound <= tol2 * (1.0 + 1e-9) || bound <= best * (1.0 + 1e-9))
+            {
+                let d2 = segment_nearest(p, a, b, 1.0).0;
+                if d2 <= tol2 {
+                    return (Location::OnBoundary, 0.0);
+                }
+                best = best.min(d2);
+            }
+            if (a.y > p.y) != (b.y > p.y) {
+                let x_cross = a.x + (p.y - a.y) * (b.x - a.x) / (b.y - a.y);
+                if p.x < x_cross {
+                    inside = !inside;
+                }
+            }
+        }
+        if inside {
+            (Location::Inside, best)
+        } else {
+            (Location::Outside, best)
+        }
+    }
+
     /// Distance from `p` to the nearest edge, in CRS units, with x distances scaled by
     /// `x_scale` (1 for projected CRSs; cos(latitude) for degrees, to rank edges by
     /// ground distance). Returns the distance and the nearest point on the boundary.
@@ -253,6 +331,14 @@ impl PreparedPolygon {
             {
                 let a = self.coords[e as usize];
                 let c = self.coords[e as usize + 1];
+                // The distance to the edge's box bounds the distance to the edge: skip
+                // edges that cannot come nearer (the margin keeps rounding from ever
+                // skipping the edge a full scan would pick).
+                let dx = (a.x.min(c.x) - p.x).max(p.x - a.x.max(c.x)).max(0.0) * x_scale;
+                let dy = (a.y.min(c.y) - p.y).max(p.y - a.y.max(c.y)).max(0.0);
+                if dx * dx + dy * dy > *best * (1.0 + 1e-9) {
+                    continue;
+                }
                 let (d2, q) = segment_nearest(p, a, c, x_scale);
                 if d2 < *best {
                     *best = d2;
@@ -282,6 +368,37 @@ impl PreparedPolygon {
             k += 1;
         }
         (best.sqrt(), best_pt)
+    }
+
+    /// The squared distance from `p` to the nearest edge, in CRS units: the distance
+    /// [`PreparedPolygon::nearest_boundary`] gives with `x_scale` 1, found through
+    /// the edge runs nearest first, so a point deep inside looks at a few runs
+    /// rather than at every band.
+    pub fn nearest_distance2(&self, p: Coord<f64>) -> f64 {
+        let scan = |c: &EdgeChunk, best: f64| {
+            (c.first as usize..c.end as usize).fold(best, |best, e| {
+                best.min(segment_nearest(p, self.coords[e], self.coords[e + 1], 1.0).0)
+            })
+        };
+        // The run whose box is nearest first, for a good bound; then every run whose
+        // box could hold a nearer edge. The box bounds every edge in it; the margin
+        // keeps rounding from ever skipping the edge a full scan would pick.
+        let Some((first, _)) = self
+            .chunks
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (i, box_distance2(p, c.min, c.max)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+        else {
+            return f64::INFINITY;
+        };
+        let mut best = scan(&self.chunks[first], f64::INFINITY);
+        for (i, c) in self.chunks.iter().enumerate() {
+            if i != first && box_distance2(p, c.min, c.max) <= best * (1.0 + 1e-9) {
+                best = scan(c, best);
+            }
+        }
+        best
     }
 
     /// The prepared rings as a geo polygon again (exterior first, then holes), for the
@@ -364,6 +481,43 @@ fn push_ring(
         coords.push(pts[0]);
     }
     Some(true)
+}
+
+/// The edges of every ring in runs of [`EDGES_PER_CHUNK`].
+fn edge_chunks(coords: &[Coord<f64>], ring_starts: &[u32]) -> Vec<EdgeChunk> {
+    let mut chunks = Vec::new();
+    for r in ring_starts.windows(2) {
+        // Edges of the ring: its vertices but the last (the closing copy).
+        let (start, end) = (r[0] as usize, (r[1] as usize).saturating_sub(1));
+        let mut first = start;
+        while first < end {
+            let last = (first + EDGES_PER_CHUNK).min(end);
+            let mut min = coords[first];
+            let mut max = coords[first];
+            for c in &coords[first..=last] {
+                min.x = min.x.min(c.x);
+                min.y = min.y.min(c.y);
+                max.x = max.x.max(c.x);
+                max.y = max.y.max(c.y);
+            }
+            chunks.push(EdgeChunk {
+                min,
+                max,
+                first: first as u32,
+                end: last as u32,
+            });
+            first = last;
+        }
+    }
+    chunks
+}
+
+/// Squared distance from `p` to the box `min..max` (0 inside it).
+#[inline]
+fn box_distance2(p: Coord<f64>, min: Coord<f64>, max: Coord<f64>) -> f64 {
+    let dx = (min.x - p.x).max(p.x - max.x).max(0.0);
+    let dy = (min.y - p.y).max(p.y - max.y).max(0.0);
+    dx * dx + dy * dy
 }
 
 /// Squared distance from `p` to segment `ab`.
@@ -516,6 +670,41 @@ mod tests {
                 .flat_map(|r| r.0.windows(2).map(|w| segment_distance2(c, w[0], w[1]).sqrt()).collect::<Vec<_>>())
                 .fold(f64::INFINITY, f64::min);
             prop_assert!((d - brute).abs() < 1e-9, "{} vs {}", d, brute);
+        }
+
+        #[test]
+        fn nearest_distance_by_runs_is_exactly_the_band_scan(seed in 1u64..u64::MAX, n in 3usize..400,
+                                                              pts in prop::collection::vec((-1.5f64..1.5, -1.5f64..1.5), 50)) {
+            let poly = random_star(seed, n, 1000.0, 2);
+            let p = PreparedPolygon::new(&poly, 1e-4).unwrap();
+            for (x, y) in pts {
+                let c = coord! { x: x * 1000.0, y: y * 1000.0 };
+                prop_assert_eq!(p.nearest_distance2(c).sqrt(), p.nearest_boundary(c, 1.0).0, "at {:?}", c);
+            }
+        }
+
+        #[test]
+        fn locate_near_is_locate_with_the_narrow_tolerance_and_the_exact_near_distance(
+            seed in 1u64..u64::MAX, n in 3usize..300, holes in 0usize..3,
+            pts in prop::collection::vec((-1.2f64..1.2, -1.2f64..1.2), 100)) {
+            let poly = random_star(seed, n, 1000.0, holes);
+            let narrow = PreparedPolygon::new(&poly, 1e-4).unwrap();
+            let wide = PreparedPolygon::new(&poly, 50.0).unwrap();
+            let mut points: Vec<Coord<f64>> = pts.iter().map(|(x, y)| coord! { x: x * 1000.0, y: y * 1000.0 }).collect();
+            // Points just off the vertices: on the boundary, or near it.
+            points.extend(poly.exterior().0.iter().take(30).map(|c| coord! { x: c.x + 20.0, y: c.y - 7.0 }));
+            points.extend(poly.exterior().0.iter().take(30).copied());
+            for c in points {
+                let (loc, d2) = wide.locate_near(c, 1e-4);
+                prop_assert_eq!(loc, narrow.locate(c), "at {:?}", c);
+                let exact = narrow.nearest_boundary(c, 1.0).0;
+                if loc != Location::OnBoundary && exact <= 50.0 {
+                    prop_assert_eq!(d2.sqrt(), exact, "at {:?}", c);
+                }
+                if loc != Location::OnBoundary && d2.is_finite() {
+                    prop_assert!(d2.sqrt() >= exact, "at {:?}", c);
+                }
+            }
         }
     }
 }

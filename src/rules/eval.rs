@@ -6,6 +6,7 @@
 //! ([`rule_hits`], [`evaluate_site`]). Nothing here touches geometry.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use rayon::prelude::*;
 
@@ -18,7 +19,7 @@ use super::values::{
     normalise_remediation, normalise_status, parse_capacity_tph, parse_done_flag, parse_flag,
     parse_scattered_flag, round_1e9,
 };
-use crate::model::{Fid, Layer, Problem, Severity, Value};
+use crate::model::{Feature, Fid, Layer, Problem, Severity, Value};
 
 /// One canonical value, read the way its field is read.
 #[derive(Clone, Debug, PartialEq)]
@@ -78,38 +79,20 @@ impl CanonicalValues {
         if text.is_empty() {
             return Ok(());
         }
+        let read = read_text(field, text, column_unit);
+        self.store(field, text, read)
+    }
+
+    /// Stores `text` (trimmed, not empty) as the raw text of `field` and `read`, what
+    /// [`read_text`] made of it, as its value; `Err` passes the reason on.
+    fn store(
+        &mut self,
+        field: CanonicalField,
+        text: &str,
+        read: Result<CanonValue, String>,
+    ) -> Result<(), String> {
         self.raw.insert(field, text.to_string());
-        let read = match field.kind() {
-            ValueKind::Text => Some(CanonValue::Text(text.to_string())),
-            ValueKind::Capacity => {
-                let unit = column_unit.or(field.default_unit());
-                parse_capacity_tph(text, unit).map(|tph| {
-                    if field == CanonicalField::CapacityMw {
-                        CanonValue::Number(round_1e9(tph * super::values::MW_PER_TPH))
-                    } else {
-                        CanonValue::Number(tph)
-                    }
-                })
-            }
-            ValueKind::Level => normalise_level(text).map(CanonValue::Level),
-            ValueKind::Fuel => normalise_fuel(text).map(CanonValue::Fuel),
-            ValueKind::Status => normalise_status(text).map(CanonValue::Status),
-            ValueKind::Remediation => normalise_remediation(text).map(CanonValue::Remediation),
-            ValueKind::Flag => parse_flag(text).map(CanonValue::Flag),
-            ValueKind::ScatteredFlag => parse_scattered_flag(text).map(CanonValue::Flag),
-            ValueKind::DoneFlag => parse_done_flag(text).map(CanonValue::Flag),
-        };
-        let result = match read {
-            Some(v) => {
-                self.values.insert(field, v);
-                Ok(())
-            }
-            None => Err(format!(
-                "{} \"{text}\" could not be read as {}",
-                field.label_zh(),
-                expected_text(field)
-            )),
-        };
+        let result = read.map(|v| self.values.insert(field, v));
         self.derive();
         result
     }
@@ -264,6 +247,43 @@ fn expected_text(field: CanonicalField) -> &'static str {
     }
 }
 
+/// What `field` makes of `text` (trimmed, not empty): its value, or why it cannot
+/// be read. Depends on nothing else, so a layer reads each distinct text of a
+/// category column once ([`LayerValues`]).
+fn read_text(
+    field: CanonicalField,
+    text: &str,
+    column_unit: Option<Unit>,
+) -> Result<CanonValue, String> {
+    let read = match field.kind() {
+        ValueKind::Text => Some(CanonValue::Text(text.to_string())),
+        ValueKind::Capacity => {
+            let unit = column_unit.or(field.default_unit());
+            parse_capacity_tph(text, unit).map(|tph| {
+                if field == CanonicalField::CapacityMw {
+                    CanonValue::Number(round_1e9(tph * super::values::MW_PER_TPH))
+                } else {
+                    CanonValue::Number(tph)
+                }
+            })
+        }
+        ValueKind::Level => normalise_level(text).map(CanonValue::Level),
+        ValueKind::Fuel => normalise_fuel(text).map(CanonValue::Fuel),
+        ValueKind::Status => normalise_status(text).map(CanonValue::Status),
+        ValueKind::Remediation => normalise_remediation(text).map(CanonValue::Remediation),
+        ValueKind::Flag => parse_flag(text).map(CanonValue::Flag),
+        ValueKind::ScatteredFlag => parse_scattered_flag(text).map(CanonValue::Flag),
+        ValueKind::DoneFlag => parse_done_flag(text).map(CanonValue::Flag),
+    };
+    read.ok_or_else(|| {
+        format!(
+            "{} \"{text}\" could not be read as {}",
+            field.label_zh(),
+            expected_text(field)
+        )
+    })
+}
+
 /// Problems with a mapping itself: columns it names that the layer does not have.
 pub fn check_mapping(layer: &Layer, mapping: &FieldMapping) -> Vec<Problem> {
     mapping
@@ -294,78 +314,265 @@ pub fn canonical_values(
     mapping: &FieldMapping,
     fid_index: usize,
 ) -> CanonicalValues {
-    let columns = resolve_columns(layer, mapping);
-    values_of(layer, mapping, &columns, fid_index)
+    LayerValues::new(layer, mapping).values(fid_index, &mut ReadMemo::default())
 }
 
 /// [`canonical_values`] for every feature, resolving column names once; records are
 /// read in parallel, the result is in record order.
 pub fn canonical_values_all(layer: &Layer, mapping: &FieldMapping) -> Vec<CanonicalValues> {
-    let columns = resolve_columns(layer, mapping);
+    let reader = LayerValues::new(layer, mapping);
     (0..layer.features.len())
         .into_par_iter()
-        .map(|i| values_of(layer, mapping, &columns, i))
+        .map_init(ReadMemo::default, |memo, i| reader.values(i, memo))
         .collect()
 }
 
-type Columns = Vec<(CanonicalField, usize, Option<Unit>, String)>;
+/// One mapped column: the field it feeds, its position in the layer, the unit its
+/// header names and its name (for problems).
+type Column = (CanonicalField, usize, Option<Unit>, String);
 
-fn resolve_columns(layer: &Layer, mapping: &FieldMapping) -> Columns {
-    mapping
-        .entries
-        .iter()
-        .filter_map(|(field, m)| {
-            layer
-                .field_index(&m.source_field)
-                .map(|i| (*field, i, m.unit, m.source_field.clone()))
-        })
-        .collect()
+/// A layer read through its field mapping, record by record on demand: a check of a
+/// million-row ledger needs the full values only of the sites near a zone, and the
+/// problems and record keys of the rest are had without them. Column names are
+/// resolved once.
+pub struct LayerValues<'a> {
+    layer: &'a Layer,
+    mapping: &'a FieldMapping,
+    columns: Vec<Column>,
 }
 
-fn values_of(
-    layer: &Layer,
-    mapping: &FieldMapping,
-    columns: &Columns,
-    index: usize,
-) -> CanonicalValues {
-    let mut out = CanonicalValues::new();
-    let Some(feature) = layer.features.get(index) else {
-        out.problems.push(Problem::error(
-            &layer.source,
-            format!(
-                "record index {index} is past the end of the layer ({} records)",
-                layer.features.len()
-            ),
-        ));
-        return out;
-    };
-    for (field, col, unit, column_name) in columns {
-        let value = feature.attrs.get(*col).unwrap_or(&Value::Null);
-        let text = match value {
+/// What the category columns of a layer read as, per distinct text: a county ledger
+/// repeats a handful of fuel, status and level spellings over thousands of rows, so
+/// each is read once per memo (one memo per worker thread). Text columns are not
+/// memoised (their values are the text).
+#[derive(Default)]
+pub struct ReadMemo {
+    /// Per column position: text → what it reads as.
+    columns: Vec<HashMap<Box<str>, Result<CanonValue, String>>>,
+    /// Per column position: a number value (kind, bits) → what its text reads as.
+    numbers: Vec<HashMap<(bool, u64), Result<CanonValue, String>>>,
+}
+
+/// Distinct texts remembered per column; beyond this a column (e.g. capacities
+/// written every which way) is read without the memo.
+const MEMO_LIMIT: usize = 4096;
+
+impl ReadMemo {
+    fn read(
+        &mut self,
+        column: usize,
+        field: CanonicalField,
+        text: &str,
+        unit: Option<Unit>,
+    ) -> Result<CanonValue, String> {
+        if self.columns.len() <= column {
+            self.columns.resize_with(column + 1, HashMap::new);
+        }
+        let memo = &mut self.columns[column];
+        if let Some(read) = memo.get(text) {
+            return read.clone();
+        }
+        let read = read_text(field, text, unit);
+        if memo.len() < MEMO_LIMIT {
+            memo.insert(text.into(), read.clone());
+        }
+        read
+    }
+
+    /// [`ReadMemo::read`] for a number value (`Float`, `Int`), remembered by value;
+    /// other values by their text. `None` for a value without text.
+    fn read_value(
+        &mut self,
+        column: usize,
+        field: CanonicalField,
+        value: &Value,
+        unit: Option<Unit>,
+    ) -> Option<Result<CanonValue, String>> {
+        let key = match value {
+            Value::Float(f) => (true, f.to_bits()),
+            Value::Int(i) => (false, *i as u64),
+            other => {
+                let text = other.as_text()?;
+                let text = text.trim();
+                return (!text.is_empty()).then(|| self.read(column, field, text, unit));
+            }
+        };
+        if self.numbers.len() <= column {
+            self.numbers.resize_with(column + 1, HashMap::new);
+        }
+        if let Some(read) = self.numbers[column].get(&key) {
+            return Some(read.clone());
+        }
+        let text = value.as_text()?;
+        let text = text.trim();
+        if text.is_empty() {
+            return None;
+        }
+        let read = read_text(field, text, unit);
+        if self.numbers[column].len() < MEMO_LIMIT {
+            self.numbers[column].insert(key, read.clone());
+        }
+        Some(read)
+    }
+}
+
+impl<'a> LayerValues<'a> {
+    /// Resolves the mapping's columns in the layer (columns it lacks are skipped, see
+    /// [`check_mapping`]).
+    pub fn new(layer: &'a Layer, mapping: &'a FieldMapping) -> LayerValues<'a> {
+        let columns = mapping
+            .entries
+            .iter()
+            .filter_map(|(field, m)| {
+                layer
+                    .field_index(&m.source_field)
+                    .map(|i| (*field, i, m.unit, m.source_field.clone()))
+            })
+            .collect();
+        LayerValues {
+            layer,
+            mapping,
+            columns,
+        }
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.layer.features.len()
+    }
+
+    /// Whether the layer has no records.
+    pub fn is_empty(&self) -> bool {
+        self.layer.features.is_empty()
+    }
+
+    /// The fid of the record at `index` (the index itself past the end).
+    pub fn fid(&self, index: usize) -> Fid {
+        self.layer
+            .features
+            .get(index)
+            .map_or(index as Fid, |f| f.fid)
+    }
+
+    /// The trimmed, non-empty text of a column's value in one record.
+    fn column_text(feature: &Feature, col: usize) -> Option<Cow<'_, str>> {
+        let text = match feature.attrs.get(col)? {
             Value::Bool(b) => Cow::Borrowed(if *b { "是" } else { "否" }),
             // Numbers print without a trailing ".0", so division codes stay codes.
-            other => match other.as_text() {
-                Some(t) => t,
-                None => continue,
-            },
+            other => other.as_text()?,
         };
-        if let Err(why) = out.set_text(*field, &text, *unit) {
-            out.problems.push(
-                Problem::warning(&layer.source, why)
-                    .at_record(feature.fid)
-                    .in_field(column_name.clone())
-                    .with_hint(
-                        "correct the value in the source file; until then it counts as missing",
-                    ),
-            );
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            return None;
         }
+        Some(match text {
+            Cow::Borrowed(t) => Cow::Borrowed(t.trim()),
+            Cow::Owned(t) if t.len() == trimmed.len() => Cow::Owned(t),
+            Cow::Owned(t) => Cow::Owned(t.trim().to_string()),
+        })
     }
-    for (field, text) in &mapping.constants {
-        if !out.values.contains_key(*field) {
-            let _ = out.set_text(*field, text, None);
+
+    /// The canonical values of the record at `index`, with its problems.
+    pub fn values(&self, index: usize, memo: &mut ReadMemo) -> CanonicalValues {
+        let layer = self.layer;
+        let mut out = CanonicalValues::new();
+        let Some(feature) = layer.features.get(index) else {
+            out.problems.push(Problem::error(
+                &layer.source,
+                format!(
+                    "record index {index} is past the end of the layer ({} records)",
+                    layer.features.len()
+                ),
+            ));
+            return out;
+        };
+        for (pos, (field, col, unit, column_name)) in self.columns.iter().enumerate() {
+            let Some(text) = Self::column_text(feature, *col) else {
+                continue;
+            };
+            let read = match field.kind() {
+                ValueKind::Text => Ok(CanonValue::Text(text.to_string())),
+                _ => memo.read(pos, *field, &text, *unit),
+            };
+            if let Err(why) = out.store(*field, &text, read) {
+                out.problems
+                    .push(unreadable(layer, feature.fid, column_name, why));
+            }
         }
+        for (field, text) in &self.mapping.constants {
+            if !out.values.contains_key(*field) {
+                let _ = out.set_text(*field, text, None);
+            }
+        }
+        out
     }
-    out
+
+    /// The problems of every record, in record order: what [`LayerValues::values`]
+    /// would report, without building the values.
+    pub fn problems(&self) -> Vec<Problem> {
+        let layer = self.layer;
+        let category: Vec<(usize, &Column)> = self
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.0.kind() != ValueKind::Text)
+            .collect();
+        if category.is_empty() {
+            return Vec::new();
+        }
+        layer
+            .features
+            .par_iter()
+            .map_init(ReadMemo::default, |memo, feature| {
+                let mut problems = Vec::new();
+                for (pos, (field, col, unit, column_name)) in &category {
+                    let read = match feature.attrs.get(*col) {
+                        // Numbers by value: no text to print for each record.
+                        Some(v @ (Value::Float(_) | Value::Int(_))) => {
+                            memo.read_value(*pos, *field, v, *unit)
+                        }
+                        _ => Self::column_text(feature, *col)
+                            .map(|text| memo.read(*pos, *field, &text, *unit)),
+                    };
+                    let Some(read) = read else {
+                        continue;
+                    };
+                    if let Err(why) = read {
+                        problems.push(unreadable(layer, feature.fid, column_name, why));
+                    }
+                }
+                problems
+            })
+            .flatten_iter()
+            .collect()
+    }
+
+    /// The raw text of a text field of the record at `index`, as
+    /// [`CanonicalValues::raw`] gives it: the column's trimmed text, else the
+    /// mapping's constant. `None` for other kinds of field (read the values).
+    pub fn text_field(&self, index: usize, field: CanonicalField) -> Option<Cow<'_, str>> {
+        if field.kind() != ValueKind::Text {
+            return None;
+        }
+        let feature = self.layer.features.get(index)?;
+        let from_column = self
+            .columns
+            .iter()
+            .filter(|c| c.0 == field)
+            .find_map(|c| Self::column_text(feature, c.1));
+        from_column.or_else(|| {
+            let constant = self.mapping.constants.get(&field)?.trim();
+            (!constant.is_empty()).then_some(Cow::Borrowed(constant))
+        })
+    }
+}
+
+/// The problem of a value that could not be read.
+fn unreadable(layer: &Layer, fid: Fid, column_name: &str, why: String) -> Problem {
+    Problem::warning(&layer.source, why)
+        .at_record(fid)
+        .in_field(column_name.to_string())
+        .with_hint("correct the value in the source file; until then it counts as missing")
 }
 
 /// A site as the rules see it.
@@ -672,6 +879,65 @@ pub fn fields_used(rules: &RuleSet, role: LayerRole) -> Vec<CanonicalField> {
 mod tests {
     use super::*;
     use crate::rules::format::{CompareOp, parse_rules};
+
+    #[test]
+    fn problems_of_the_whole_layer_are_those_of_each_record_in_order() {
+        use crate::model::{CrsInfo, CrsSource, FieldDef, FieldKind, GeometryKind, SourceFormat};
+        let rows: [(&str, Value); 5] = [
+            ("燃煤", Value::Float(4.0)),
+            ("？？", Value::Float(-1.0)),
+            ("天然气", Value::Text("大约四吨".into())),
+            ("？？", Value::Int(2)),
+            ("", Value::Text(" 2×4t/h ".into())),
+        ];
+        let layer = Layer {
+            name: "锅炉".into(),
+            source: "锅炉.shp".into(),
+            format: SourceFormat::Shapefile,
+            geometry_kind: GeometryKind::Point,
+            has_z: false,
+            crs: CrsInfo {
+                crs: None,
+                source: CrsSource::FormatDefault,
+            },
+            encoding: None,
+            fields: ["燃料类型", "额定蒸发量"]
+                .iter()
+                .map(|n| FieldDef {
+                    name: n.to_string(),
+                    kind: FieldKind::Text,
+                })
+                .collect(),
+            features: rows
+                .iter()
+                .enumerate()
+                .map(|(i, (fuel, cap))| Feature {
+                    fid: i as u64,
+                    geometry: None,
+                    attrs: vec![Value::Text(fuel.to_string()), cap.clone()],
+                })
+                .collect(),
+            problems: vec![],
+        };
+        let mut mapping = FieldMapping::default();
+        mapping.set_user(CanonicalField::Fuel, "燃料类型", None);
+        mapping.set_user(CanonicalField::CapacityTph, "额定蒸发量", None);
+        let each: Vec<Problem> = canonical_values_all(&layer, &mapping)
+            .into_iter()
+            .flat_map(|v| v.problems)
+            .collect();
+        assert_eq!(each.len(), 5);
+        assert_eq!(LayerValues::new(&layer, &mapping).problems(), each);
+        // A memo gives what a fresh read gives.
+        let reader = LayerValues::new(&layer, &mapping);
+        let mut memo = ReadMemo::default();
+        for i in [0, 1, 3, 1, 0] {
+            assert_eq!(
+                reader.values(i, &mut memo),
+                canonical_values(&layer, &mapping, i)
+            );
+        }
+    }
 
     fn cond(field: CanonicalField, test: Test) -> Condition {
         Condition {

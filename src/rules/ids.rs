@@ -20,13 +20,15 @@
 //! The hash is FNV-1a 64 over a versioned, separator-delimited text: fixed by this
 //! code, the same on every platform and Rust version (unlike `DefaultHasher`).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write;
 
 use rayon::prelude::*;
 
-use super::eval::CanonicalValues;
+use super::eval::{CanonicalValues, LayerValues, ReadMemo};
 use super::roles::{CanonicalField, LayerRole};
-use super::values::compact;
+use super::values::{ZoneLevel, compact, fold_each, is_caseless_ideograph};
 use crate::model::Fid;
 
 /// What a record key is built from.
@@ -70,52 +72,153 @@ fn field_key(values: &CanonicalValues, field: CanonicalField) -> Option<String> 
         .filter(|t| !t.is_empty())
 }
 
-/// The key of one record, before duplicates in its layer are told apart.
-pub fn record_key(values: &CanonicalValues, fid: Fid) -> RecordKey {
-    let number = field_key(values, CanonicalField::SiteCode)
-        .map(|n| format!("#{n}"))
-        .unwrap_or_default();
-    if let Some(cc) = field_key(values, CanonicalField::CreditCode) {
-        return RecordKey {
-            key: format!("cc:{cc}{number}"),
-            basis: KeyBasis::CreditCode,
-        };
+/// Where a record key's fields come from: a record's [`CanonicalValues`], or one
+/// record of a layer read on demand ([`LayerValues`]), whose key can then be hashed
+/// without building its values.
+trait KeyFields {
+    /// The raw text of a text field (trimmed, not empty).
+    fn raw_text(&self, field: CanonicalField) -> Option<Cow<'_, str>>;
+    /// The zone level (only asked for records keyed by zone identity).
+    fn level(&self) -> Option<ZoneLevel>;
+}
+
+impl KeyFields for CanonicalValues {
+    fn raw_text(&self, field: CanonicalField) -> Option<Cow<'_, str>> {
+        self.raw(field).map(Cow::Borrowed)
     }
-    if let Some(name) = field_key(values, CanonicalField::SiteName) {
+    fn level(&self) -> Option<ZoneLevel> {
+        CanonicalValues::level(self)
+    }
+}
+
+/// One record of a layer read on demand.
+struct LayerRecord<'r, 'a> {
+    layer: &'r LayerValues<'a>,
+    index: usize,
+}
+
+impl KeyFields for LayerRecord<'_, '_> {
+    fn raw_text(&self, field: CanonicalField) -> Option<Cow<'_, str>> {
+        self.layer.text_field(self.index, field)
+    }
+    fn level(&self) -> Option<ZoneLevel> {
+        self.layer
+            .values(self.index, &mut ReadMemo::default())
+            .level()
+    }
+}
+
+/// Writes the key form of a field's text: [`compact`] and upper case, as
+/// `field_key` builds it.
+fn write_field_key(out: &mut impl Write, text: &str) {
+    fold_each(text, false, |c| {
+        if c.is_ascii() {
+            let _ = out.write_char(c.to_ascii_uppercase());
+        } else if is_caseless_ideograph(c) {
+            let _ = out.write_char(c);
+        } else {
+            for u in c.to_uppercase() {
+                let _ = out.write_char(u);
+            }
+        }
+    });
+}
+
+/// Whether a text has a non-empty key form (looking no further than its first
+/// character that folds to something).
+fn has_key(text: &str) -> bool {
+    let mut buf = [0u8; 4];
+    text.chars().any(|c| {
+        let mut any = false;
+        fold_each(c.encode_utf8(&mut buf), false, |_| any = true);
+        any
+    })
+}
+
+/// Writes a record's key (see the module docs) and returns what it is built from.
+fn write_key<W: Write>(fields: &impl KeyFields, fid: Fid, out: &mut W) -> KeyBasis {
+    let field = |f: CanonicalField| fields.raw_text(f).filter(|t| has_key(t));
+    let number = field(CanonicalField::SiteCode);
+    let write_number = |out: &mut W| {
+        if let Some(n) = &number {
+            let _ = out.write_char('#');
+            write_field_key(out, n);
+        }
+    };
+    if let Some(cc) = field(CanonicalField::CreditCode) {
+        let _ = out.write_str("cc:");
+        write_field_key(out, &cc);
+        write_number(out);
+        return KeyBasis::CreditCode;
+    }
+    if let Some(name) = field(CanonicalField::SiteName) {
+        let _ = out.write_str("nm:");
+        write_field_key(out, &name);
+        let _ = out.write_char('@');
         let place = [
             CanonicalField::County,
             CanonicalField::CountyCode,
             CanonicalField::City,
         ]
         .into_iter()
-        .find_map(|f| field_key(values, f))
-        .unwrap_or_default();
-        return RecordKey {
-            key: format!("nm:{name}@{place}{number}"),
-            basis: KeyBasis::NameAndPlace,
-        };
+        .find_map(field);
+        if let Some(place) = place {
+            write_field_key(out, &place);
+        }
+        write_number(out);
+        return KeyBasis::NameAndPlace;
     }
-    let zone_id = field_key(values, CanonicalField::SourceCode)
-        .or_else(|| field_key(values, CanonicalField::SourceName))
-        .or_else(|| field_key(values, CanonicalField::ZoneName));
+    let code = field(CanonicalField::SourceCode);
+    let zone_id = code
+        .clone()
+        .or_else(|| field(CanonicalField::SourceName))
+        .or_else(|| field(CanonicalField::ZoneName));
     if let Some(zone_id) = zone_id {
-        let level = values.level().map(|l| l.code()).unwrap_or("");
-        let part = field_key(values, CanonicalField::ZonePart).unwrap_or_default();
-        let name = if field_key(values, CanonicalField::SourceCode).is_some() {
-            // A code names the source; the zone name still tells polygons apart.
-            field_key(values, CanonicalField::ZoneName).unwrap_or_default()
-        } else {
-            String::new()
-        };
-        return RecordKey {
-            key: format!("zn:{zone_id}|{name}|{level}|{part}"),
-            basis: KeyBasis::ZoneIdentity,
-        };
+        let _ = out.write_str("zn:");
+        write_field_key(out, &zone_id);
+        let _ = out.write_char('|');
+        // A code names the source; the zone name still tells polygons apart.
+        if code.is_some()
+            && let Some(name) = field(CanonicalField::ZoneName)
+        {
+            write_field_key(out, &name);
+        }
+        let _ = out.write_char('|');
+        let _ = out.write_str(fields.level().map(|l| l.code()).unwrap_or(""));
+        let _ = out.write_char('|');
+        if let Some(part) = field(CanonicalField::ZonePart) {
+            write_field_key(out, &part);
+        }
+        return KeyBasis::ZoneIdentity;
     }
-    RecordKey {
-        key: format!("fid:{fid}"),
-        basis: KeyBasis::RecordNumber,
+    let _ = write!(out, "fid:{fid}");
+    KeyBasis::RecordNumber
+}
+
+/// FNV-1a 64 of the text written to it.
+struct FnvWriter(u64);
+
+impl FnvWriter {
+    fn new() -> FnvWriter {
+        FnvWriter(0xcbf2_9ce4_8422_2325)
     }
+}
+
+impl Write for FnvWriter {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        for b in s.bytes() {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        Ok(())
+    }
+}
+
+/// The key of one record, before duplicates in its layer are told apart.
+pub fn record_key(values: &CanonicalValues, fid: Fid) -> RecordKey {
+    let mut key = String::new();
+    let basis = write_key(values, fid, &mut key);
+    RecordKey { key, basis }
 }
 
 /// Keys for all records of one layer, unique within it. Records are given as
@@ -132,16 +235,7 @@ pub fn layer_keys<'a>(
     let dupes = duplicated(&keys);
     for (i, (_, v)) in records.iter().enumerate() {
         if dupes[i] {
-            let extra: Vec<String> = [
-                CanonicalField::Address,
-                CanonicalField::CapacityTph,
-                CanonicalField::CapacityMw,
-                CanonicalField::Fuel,
-            ]
-            .into_iter()
-            .map(|f| field_key(v, f).unwrap_or_default())
-            .collect();
-            keys[i].key = format!("{}+{}", keys[i].key, extra.join("|"));
+            keys[i].key = format!("{}+{}", keys[i].key, tie_break_extra(v));
         }
     }
     // Second tie-break: rank among the equal ones, in fid order.
@@ -166,6 +260,146 @@ fn duplicated(keys: &[RecordKey]) -> Vec<bool> {
     keys.iter()
         .map(|k| counts.get(k.key.as_str()).is_some_and(|n| *n > 1))
         .collect()
+}
+
+/// The record keys of a layer read on demand ([`LayerValues`]), each equal to what
+/// [`layer_keys`] gives that record, with key text built only for the records asked
+/// for. Every record's key is hashed (no text kept) to find those whose keys may be
+/// equal; only those are built and told apart up front, exactly as `layer_keys`
+/// does (equal hashes are compared as text, so a hash collision changes nothing).
+pub struct LayerKeys {
+    /// Keys changed by the tie-breaks, by record position.
+    told_apart: HashMap<usize, RecordKey>,
+}
+
+impl LayerKeys {
+    /// Hashes the keys of every record of `layer` and tells equal ones apart.
+    pub fn new(layer: &LayerValues) -> LayerKeys {
+        let n = layer.len();
+        let base = |i: usize| record_key_of(layer, i);
+        let mut hashes: Vec<(u64, usize)> = (0..n)
+            .into_par_iter()
+            .map(|i| {
+                let mut h = FnvWriter::new();
+                write_key(&LayerRecord { layer, index: i }, layer.fid(i), &mut h);
+                (h.0, i)
+            })
+            .collect();
+        hashes.par_sort_unstable();
+        let same_hash: Vec<usize> = hashes
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter(|run| run.len() > 1)
+            .flatten()
+            .map(|&(_, i)| i)
+            .collect();
+        let mut told_apart = HashMap::new();
+        if same_hash.is_empty() {
+            return LayerKeys { told_apart };
+        }
+        // First tie-break, on the records whose base keys are equal.
+        let mut base_keys: HashMap<usize, RecordKey> =
+            same_hash.iter().map(|&i| (i, base(i))).collect();
+        let mut counts: HashMap<&str, u32> = HashMap::new();
+        for k in base_keys.values() {
+            *counts.entry(k.key.as_str()).or_insert(0) += 1;
+        }
+        let mut first: Vec<usize> = same_hash
+            .iter()
+            .copied()
+            .filter(|i| {
+                counts
+                    .get(base_keys[i].key.as_str())
+                    .is_some_and(|c| *c > 1)
+            })
+            .collect();
+        first.sort_unstable();
+        let mut memo = ReadMemo::default();
+        for &i in &first {
+            let values = layer.values(i, &mut memo);
+            let mut key = base_keys[&i].clone();
+            key.key = format!("{}+{}", key.key, tie_break_extra(&values));
+            told_apart.insert(i, key);
+        }
+        // Second tie-break: extended keys equal to each other or to another record's
+        // base key (found by hash, confirmed as text).
+        let mut by_key: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for &i in &first {
+            let key = &told_apart[&i].key;
+            by_key.entry(key.clone()).or_default().push(i);
+            let mut h = FnvWriter::new();
+            let _ = h.write_str(key);
+            let lo = hashes.partition_point(|&(x, _)| x < h.0);
+            for &(_, j) in hashes[lo..].iter().take_while(|&&(x, _)| x == h.0) {
+                if told_apart.contains_key(&j) {
+                    continue;
+                }
+                let other = base_keys.entry(j).or_insert_with(|| base(j));
+                if other.key == *key {
+                    by_key.entry(key.clone()).or_default().push(j);
+                }
+            }
+        }
+        let mut second: Vec<(usize, String)> = by_key
+            .into_iter()
+            .map(|(key, mut members)| {
+                members.sort_unstable();
+                members.dedup();
+                (key, members)
+            })
+            .filter(|(_, members)| members.len() > 1)
+            .flat_map(|(key, members)| members.into_iter().map(move |i| (i, key.clone())))
+            .collect();
+        second.sort_by_key(|(i, _)| (layer.fid(*i), *i));
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for (i, key) in second {
+            let rank = seen.entry(key.clone()).or_insert(0);
+            *rank += 1;
+            let basis = match told_apart.get(&i) {
+                Some(k) => k.basis,
+                None => base_keys
+                    .get(&i)
+                    .map_or(KeyBasis::RecordNumber, |k| k.basis),
+            };
+            told_apart.insert(
+                i,
+                RecordKey {
+                    key: format!("{key}~{rank}"),
+                    basis,
+                },
+            );
+        }
+        LayerKeys { told_apart }
+    }
+
+    /// The key of the record at `index` of `layer` (the layer given to
+    /// [`LayerKeys::new`]).
+    pub fn key(&self, layer: &LayerValues, index: usize) -> RecordKey {
+        match self.told_apart.get(&index) {
+            Some(k) => k.clone(),
+            None => record_key_of(layer, index),
+        }
+    }
+}
+
+/// The base key of one record of a layer read on demand.
+fn record_key_of(layer: &LayerValues, index: usize) -> RecordKey {
+    let mut key = String::new();
+    let basis = write_key(&LayerRecord { layer, index }, layer.fid(index), &mut key);
+    RecordKey { key, basis }
+}
+
+/// What the first tie-break appends to a duplicated key.
+fn tie_break_extra(values: &CanonicalValues) -> String {
+    [
+        CanonicalField::Address,
+        CanonicalField::CapacityTph,
+        CanonicalField::CapacityMw,
+        CanonicalField::Fuel,
+    ]
+    .into_iter()
+    .map(|f| field_key(values, f).unwrap_or_default())
+    .collect::<Vec<_>>()
+    .join("|")
 }
 
 /// FNV-1a, 64 bit.
@@ -226,6 +460,138 @@ pub fn finding_id_for(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{
+        CrsInfo, CrsSource, Feature, FieldDef, FieldKind, GeometryKind, Layer, SourceFormat, Value,
+    };
+    use crate::rules::eval::canonical_values_all;
+    use crate::rules::roles::FieldMapping;
+    use proptest::prelude::*;
+
+    /// A boiler ledger with name, county, fuel, capacity and address columns.
+    fn ledger(rows: &[(&str, &str, &str, Option<f64>, &str)]) -> (Layer, FieldMapping) {
+        let text = |t: &str| {
+            if t.is_empty() {
+                Value::Null
+            } else {
+                Value::Text(t.to_string())
+            }
+        };
+        let names = ["单位名称", "县区", "燃料类型", "额定蒸发量", "地址"];
+        let layer = Layer {
+            name: "锅炉".into(),
+            source: "锅炉.shp".into(),
+            format: SourceFormat::Shapefile,
+            geometry_kind: GeometryKind::Point,
+            has_z: false,
+            crs: CrsInfo {
+                crs: None,
+                source: CrsSource::FormatDefault,
+            },
+            encoding: None,
+            fields: names
+                .iter()
+                .map(|n| FieldDef {
+                    name: n.to_string(),
+                    kind: FieldKind::Text,
+                })
+                .collect(),
+            features: rows
+                .iter()
+                .enumerate()
+                .map(|(i, (name, county, fuel, cap, addr))| Feature {
+                    // Fids out of record order, so ranks follow fids, not positions.
+                    fid: (rows.len() - i) as u64 * 3,
+                    geometry: None,
+                    attrs: vec![
+                        text(name),
+                        text(county),
+                        text(fuel),
+                        cap.map_or(Value::Null, Value::Float),
+                        text(addr),
+                    ],
+                })
+                .collect(),
+            problems: vec![],
+        };
+        let mut mapping = FieldMapping::default();
+        mapping.set_user(CanonicalField::SiteName, "单位名称", None);
+        mapping.set_user(CanonicalField::County, "县区", None);
+        mapping.set_user(CanonicalField::Fuel, "燃料类型", None);
+        mapping.set_user(CanonicalField::CapacityTph, "额定蒸发量", None);
+        mapping.set_user(CanonicalField::Address, "地址", None);
+        mapping
+            .constants
+            .insert(CanonicalField::City, "太原市".to_string());
+        (layer, mapping)
+    }
+
+    /// Keys of every record through [`LayerKeys`] and through [`layer_keys`].
+    fn both_ways(layer: &Layer, mapping: &FieldMapping) -> (Vec<RecordKey>, Vec<RecordKey>) {
+        let values = canonical_values_all(layer, mapping);
+        let reference = layer_keys(layer.features.iter().map(|f| f.fid).zip(values.iter()));
+        let reader = LayerValues::new(layer, mapping);
+        let keys = LayerKeys::new(&reader);
+        let lazy = (0..layer.features.len())
+            .map(|i| keys.key(&reader, i))
+            .collect();
+        (lazy, reference)
+    }
+
+    #[test]
+    fn keys_built_on_demand_equal_the_whole_layer_keys_in_the_tricky_cases() {
+        let (layer, mapping) = ledger(&[
+            ("甲厂", "小店区", "燃煤", Some(1.0), ""),
+            // Same name and county: told apart by capacity.
+            ("甲厂", "小店区", "燃煤", Some(2.0), ""),
+            ("ＡＢ厂", "小店区", "燃煤", Some(1.0), ""),
+            // Equal after folding (full width, case, spaces), and equal extras: ranks.
+            ("ab 厂", "小店区", "燃煤", Some(1.0), ""),
+            // No name: the record number; no county: the city constant.
+            ("", "小店区", "燃煤", None, ""),
+            ("乙厂", "", "？？", Some(1.0), "路"),
+            // A base key equal to another record's extended key.
+            ("丙厂", "x", "燃煤", Some(1.0), ""),
+            ("丙厂", "x", "燃煤", Some(2.0), ""),
+            ("丙厂", "X+|1||燃煤", "电", None, ""),
+        ]);
+        let (lazy, reference) = both_ways(&layer, &mapping);
+        assert_eq!(lazy, reference);
+        assert!(reference.iter().any(|k| k.key.contains('~')));
+        assert!(reference.iter().any(|k| k.key.contains('+')));
+    }
+
+    #[test]
+    fn record_key_text_is_compact_and_upper_case() {
+        let v = CanonicalValues::from_texts(&[
+            (CanonicalField::SiteName, " ａｂ Ⅱ厂 "),
+            (CanonicalField::County, "小店区"),
+        ]);
+        assert_eq!(record_key(&v, 7).key, "nm:ABII厂@小店区");
+        assert_eq!(
+            record_key(&CanonicalValues::new(), 7).key,
+            "fid:7".to_string()
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn keys_built_on_demand_equal_the_whole_layer_keys(
+            rows in prop::collection::vec((0usize..4, 0usize..4, 0usize..3, 0usize..3, 0usize..2), 0..40)) {
+            let names = ["甲", "ａ", " A", ""];
+            let counties = ["x", "X+|1||燃煤", "", "县"];
+            let fuels = ["燃煤", "", "？"];
+            let caps = [None, Some(1.0), Some(2.5)];
+            let addrs = ["", "路"];
+            let rows: Vec<_> = rows
+                .iter()
+                .map(|&(n, c, f, k, a)| (names[n], counties[c], fuels[f], caps[k], addrs[a]))
+                .collect();
+            let (layer, mapping) = ledger(&rows);
+            let (lazy, reference) = both_ways(&layer, &mapping);
+            prop_assert_eq!(lazy, reference);
+        }
+    }
 
     #[test]
     fn fnv1a_matches_the_published_test_vectors() {

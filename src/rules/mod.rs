@@ -54,15 +54,15 @@ pub mod values;
 
 pub use describe::Lang;
 pub use eval::{
-    CanonValue, CanonicalValues, RuleHit, SiteRecord, ZoneHit, ZoneRelation, canonical_values,
-    canonical_values_all, check_mapping, evaluate_site, fields_used, rule_hits,
+    CanonValue, CanonicalValues, LayerValues, ReadMemo, RuleHit, SiteRecord, ZoneHit, ZoneRelation,
+    canonical_values, canonical_values_all, check_mapping, evaluate_site, fields_used, rule_hits,
     rules_needing_distance, site_matches_conditions,
 };
 pub use format::{
     CompareOp, Condition, Operand, PlaceScope, Rule, RuleError, RuleIssue, RuleOrigin, RuleSet,
     Test, WhenMissing, ZoneClause, ZonePredicate, parse_rules,
 };
-pub use ids::{KeyBasis, RecordKey, finding_id, finding_id_for, layer_keys, record_key};
+pub use ids::{KeyBasis, LayerKeys, RecordKey, finding_id, finding_id_for, layer_keys, record_key};
 pub use roles::{
     CanonicalField, FieldMapping, LayerRole, MapHow, MappedField, MatchKind, ValueKind,
     guess_mapping, guess_mapping_for_layer, guess_role,

@@ -255,6 +255,22 @@ pub fn round_1e9(v: f64) -> f64 {
 /// space, Roman numeral characters to Latin letters, lowercase, trimmed.
 pub fn fold_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    fold_each(s, true, |c| out.push(c));
+    out.trim().to_string()
+}
+
+/// [`fold_text`] and then all whitespace removed: the form values are compared in.
+/// One pass and one allocation: it runs for several columns of every record.
+pub fn compact(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    fold_each(s, false, |c| out.push(c));
+    out
+}
+
+/// Calls `push` with each folded character of `s` in order (whitespace only when
+/// `keep_space`): [`compact`] without building the string, for callers that hash or
+/// transform the characters further.
+pub fn fold_each(s: &str, keep_space: bool, mut push: impl FnMut(char)) {
     for c in s.chars() {
         let c = match c {
             '\u{3000}' => ' ',
@@ -264,21 +280,27 @@ pub fn fold_text(s: &str) -> String {
             _ => c,
         };
         match c {
-            'Ⅰ' | 'ⅰ' => out.push('i'),
-            'Ⅱ' | 'ⅱ' => out.push_str("ii"),
-            'Ⅲ' | 'ⅲ' => out.push_str("iii"),
-            _ => out.extend(c.to_lowercase()),
+            'Ⅰ' | 'ⅰ' => push('i'),
+            'Ⅱ' | 'ⅱ' => "ii".chars().for_each(&mut push),
+            'Ⅲ' | 'ⅲ' => "iii".chars().for_each(&mut push),
+            _ if c.is_ascii() => {
+                if keep_space || !c.is_whitespace() {
+                    push(c.to_ascii_lowercase());
+                }
+            }
+            _ if is_caseless_ideograph(c) => push(c),
+            _ => c
+                .to_lowercase()
+                .filter(|l| keep_space || !l.is_whitespace())
+                .for_each(&mut push),
         }
     }
-    out.trim().to_string()
 }
 
-/// [`fold_text`] and then all whitespace removed: the form values are compared in.
-pub fn compact(s: &str) -> String {
-    fold_text(s)
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect()
+/// Whether `c` is a CJK ideograph: no case, not whitespace, so folding keeps it as
+/// it is (a fast path: names and places are mostly made of these).
+pub fn is_caseless_ideograph(c: char) -> bool {
+    matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}')
 }
 
 /// Reads a protection-zone level: `一级`, `一级保护区`, `一级区`, `一级陆域`, `1`, `I`,
@@ -592,6 +614,28 @@ fn leading_number(t: &str) -> Option<(f64, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compact_is_fold_text_without_whitespace() {
+        for s in [
+            "",
+            "  燃煤 ",
+            "\u{3000}ＡＢＣ　ｄｅｆ\t",
+            "Ⅱ级 保护区",
+            "2.8 MW\u{000B}x\u{00A0}y\u{2003}z",
+            "【准】保护区",
+            "İSTANBUL ǅ Σ",
+        ] {
+            let expected: String = fold_text(s)
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            assert_eq!(compact(s), expected, "{s:?}");
+            let mut each = String::new();
+            fold_each(s, true, |c| each.push(c));
+            assert_eq!(each.trim(), fold_text(s), "{s:?}");
+        }
+    }
 
     #[test]
     fn zone_levels_read_in_all_common_spellings() {
