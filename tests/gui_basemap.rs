@@ -6,9 +6,8 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use eframe::egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::{Queryable, by};
+use egui_kittest::kittest::Queryable;
 
 use qingling::gui::app::{App, AppOptions};
 use qingling::gui::commands::Command;
@@ -150,8 +149,7 @@ fn a_saved_mbtiles_basemap_comes_back_is_drawn_and_can_be_turned_off() {
     );
 
     // Off from the layers panel's list.
-    h.get_by(by().role(Role::ComboBox).value("底图.mbtiles"))
-        .click();
+    h.get_by_value("底图.mbtiles").click();
     h.run_steps(2);
     h.get_by_label("无（离线）").click();
     h.run_steps(3);

@@ -63,7 +63,7 @@ pub fn basemap_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>) 
     let settings = &state.settings.basemap;
     let current = settings.source.as_ref();
     // A form being filled in (Tianditu key, custom URL) lives in egui's memory.
-    let form_id = ui.id().with("basemap_form");
+    let form_id = ui.scope_id().with("basemap_form");
     let mut form: Option<Choice> = ui.data(|d| d.get_temp(form_id)).flatten();
     let shown = form.unwrap_or_else(|| Choice::of(current));
     let selected_text = match (form, current) {
@@ -72,7 +72,7 @@ pub fn basemap_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>) 
     };
     let mut chosen = None;
     ui.horizontal(|ui| {
-        ui.label(egui::RichText::new(t(Tr::Basemap)).strong());
+        let label = ui.label(egui::RichText::new(t(Tr::Basemap)).strong());
         egui::ComboBox::from_id_salt("basemap")
             .selected_text(selected_text)
             .width(170.0)
@@ -82,7 +82,9 @@ pub fn basemap_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>) 
                         chosen = Some(c);
                     }
                 }
-            });
+            })
+            .response
+            .labelled_by(label.id);
     });
     if let Some(c) = chosen {
         form = None;
@@ -142,10 +144,11 @@ pub fn basemap_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>) 
     }
     let Some(source) = current else { return };
     ui.horizontal(|ui| {
-        ui.label(t(Tr::Opacity));
+        let label = ui.label(t(Tr::Opacity));
         let mut opacity = settings.opacity;
         if ui
             .add(egui::Slider::new(&mut opacity, 0.0..=1.0).show_value(false))
+            .labelled_by(label.id)
             .changed()
         {
             cmds.push(Command::SetBasemapOpacity(opacity));
@@ -183,7 +186,7 @@ fn text_form_ui(
     initial: &str,
     lang: Language,
 ) -> Option<String> {
-    let id = ui.id().with(salt);
+    let id = ui.scope_id().with(salt);
     let mut text = ui.data_mut(|d| {
         d.get_temp_mut_or_insert_with(id, || initial.to_owned())
             .clone()
