@@ -311,9 +311,7 @@ pub(crate) mod tests {
                 .map(|i| m.fetch(TileId::new(6, i, i).unwrap()))
                 .collect::<Result<Vec<_>, _>>()
         });
-        let err = outcome
-            .err()
-            .expect("a truncated file must not read cleanly");
+        let err = outcome.expect_err("a truncated file must not read cleanly");
         assert!(err.to_string().contains("cut.mbtiles"), "{err}");
     }
 }

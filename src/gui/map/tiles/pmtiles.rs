@@ -241,6 +241,9 @@ pub fn find_entry(entries: &[Entry], id: u64) -> Option<Entry> {
     }
 }
 
+/// Parsed leaf directories by (offset, length).
+type LeafCache = HashMap<(u64, u32), Arc<Vec<Entry>>>;
+
 /// An open PMTiles archive.
 pub struct PmTiles {
     path: PathBuf,
@@ -248,7 +251,7 @@ pub struct PmTiles {
     file_len: u64,
     header: Header,
     root: Vec<Entry>,
-    leaves: Mutex<HashMap<(u64, u32), Arc<Vec<Entry>>>>,
+    leaves: Mutex<LeafCache>,
     info: SourceInfo,
 }
 
