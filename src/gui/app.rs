@@ -164,6 +164,16 @@ impl App {
         self.poll_jobs(ctx);
         self.poll_screenshot(ctx);
         self.apply_commands(ctx);
+        let s = &mut self.state;
+        if let Some(status) = s.basemap.update(
+            ctx,
+            &s.settings.basemap,
+            &s.view,
+            self.map_rect,
+            s.settings.language,
+        ) {
+            s.status = Some(status);
+        }
     }
 
     /// A screenshot arrived: cut out the map and write it on a worker.
@@ -881,6 +891,14 @@ impl App {
             }
             Command::LoadFiles(paths) => {
                 for path in paths {
+                    // An MBTiles/PMTiles file (dropped or chosen) becomes the basemap.
+                    if let Some(source) = super::map::basemap::BasemapSource::from_file(&path) {
+                        if let Some(dir) = path.parent() {
+                            self.state.settings.push_recent_folder(dir);
+                        }
+                        self.commands.push(Command::SetBasemap(Some(source)));
+                        continue;
+                    }
                     if path
                         .extension()
                         .is_some_and(|e| e.eq_ignore_ascii_case("gpkg"))
@@ -1221,6 +1239,24 @@ impl App {
             }
             Command::ShowAbout(v) => self.state.show_about = v,
             Command::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
+            Command::SetBasemap(source) => {
+                self.state.status = Some(match &source {
+                    Some(s) => lang.trf(Tr::BasemapSet, &[&s.label(lang)]),
+                    None => lang.tr(Tr::BasemapOff).to_owned(),
+                });
+                self.state.settings.basemap.source = source;
+            }
+            Command::SetBasemapOpacity(o) => {
+                self.state.settings.basemap.opacity = o.clamp(0.0, 1.0);
+            }
+            Command::OpenBasemapDialog => {
+                if self.options.system_file_dialog {
+                    let start = Some(self.start_folder());
+                    self.spawn_hidden("dialog", move |_| tasks::pick_basemap_file(start, lang));
+                } else {
+                    self.commands.push(Command::OpenFileChooser);
+                }
+            }
         }
     }
 

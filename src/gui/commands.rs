@@ -98,4 +98,9 @@ pub enum Command {
     TogglePanel(PanelKind),
     ShowAbout(bool),
     Quit,
+    /// Show this basemap under the layers (`None`: no basemap). Kept in the settings.
+    SetBasemap(Option<super::map::basemap::BasemapSource>),
+    SetBasemapOpacity(f32),
+    /// Ask for an MBTiles/PMTiles file (system dialog, else the in-app chooser).
+    OpenBasemapDialog,
 }

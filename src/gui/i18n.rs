@@ -237,6 +237,22 @@ keys!(
     DefaultExportName,
     ProjectWriteFailed,
     LayerSavedMsg,
+    Basemap,
+    BasemapNone,
+    BasemapTiandituVec,
+    BasemapTiandituImg,
+    BasemapCustom,
+    BasemapOpenFile,
+    BasemapFiles,
+    TiandituKey,
+    TiandituKeyHint,
+    BasemapApply,
+    BasemapProblem,
+    BasemapUnavailable,
+    BasemapSet,
+    BasemapOff,
+    BasemapLoading,
+    BasemapOnlineHint,
 );
 
 /// Chinese strings, in `Tr::ALL` order.
@@ -419,6 +435,28 @@ const ZH: &[(Tr, &str)] = &[
     (Tr::DefaultExportName, "问题台账.xlsx"),
     (Tr::ProjectWriteFailed, "无法写入项目：{}"),
     (Tr::LayerSavedMsg, "图层已存入项目：{}"),
+    (Tr::Basemap, "底图"),
+    (Tr::BasemapNone, "无（离线）"),
+    (Tr::BasemapTiandituVec, "天地图 矢量"),
+    (Tr::BasemapTiandituImg, "天地图 影像"),
+    (Tr::BasemapCustom, "自定义 XYZ 地址"),
+    (Tr::BasemapOpenFile, "打开 MBTiles/PMTiles 底图文件…"),
+    (Tr::BasemapFiles, "底图文件"),
+    (Tr::TiandituKey, "天地图密钥 tk"),
+    (
+        Tr::TiandituKeyHint,
+        "在 console.tianditu.gov.cn 申请“服务端”类型的密钥",
+    ),
+    (Tr::BasemapApply, "使用"),
+    (Tr::BasemapProblem, "底图有问题：{}"),
+    (Tr::BasemapUnavailable, "底图无法打开，详见“问题”面板"),
+    (Tr::BasemapSet, "底图：{}"),
+    (Tr::BasemapOff, "已关闭底图"),
+    (Tr::BasemapLoading, "底图加载中…"),
+    (
+        Tr::BasemapOnlineHint,
+        "在线底图从网络下载瓦片，看过的瓦片存在本机，离线时仍可显示",
+    ),
 ];
 
 /// English strings, in `Tr::ALL` order.
@@ -631,6 +669,31 @@ const EN: &[(Tr, &str)] = &[
     (Tr::DefaultExportName, "findings.xlsx"),
     (Tr::ProjectWriteFailed, "Cannot write to the project: {}"),
     (Tr::LayerSavedMsg, "Layer saved in the project: {}"),
+    (Tr::Basemap, "Basemap"),
+    (Tr::BasemapNone, "None (offline)"),
+    (Tr::BasemapTiandituVec, "Tianditu streets"),
+    (Tr::BasemapTiandituImg, "Tianditu imagery"),
+    (Tr::BasemapCustom, "Custom XYZ URL"),
+    (Tr::BasemapOpenFile, "Open an MBTiles/PMTiles basemap file…"),
+    (Tr::BasemapFiles, "Basemap files"),
+    (Tr::TiandituKey, "Tianditu key (tk)"),
+    (
+        Tr::TiandituKeyHint,
+        "Get a key of the \"server\" type at console.tianditu.gov.cn",
+    ),
+    (Tr::BasemapApply, "Use"),
+    (Tr::BasemapProblem, "Basemap problem: {}"),
+    (
+        Tr::BasemapUnavailable,
+        "The basemap cannot be opened: see the Problems panel",
+    ),
+    (Tr::BasemapSet, "Basemap: {}"),
+    (Tr::BasemapOff, "Basemap off"),
+    (Tr::BasemapLoading, "Loading the basemap…"),
+    (
+        Tr::BasemapOnlineHint,
+        "Online basemaps download tiles; tiles seen once are kept on this computer and show offline",
+    ),
 ];
 
 #[cfg(test)]

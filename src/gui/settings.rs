@@ -1,5 +1,5 @@
 //! What the app remembers between runs: language, reviewer name, recent projects and
-//! folders, which panels are open. A small serde struct saved by eframe's persistence,
+//! folders, which panels are open, the basemap. A small serde struct saved by eframe's persistence,
 //! separate from the runtime [`AppState`](super::state::AppState); unknown or missing
 //! fields fall back to defaults so an old settings file never stops the app.
 
@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::i18n::Language;
+use super::map::basemap::BasemapSettings;
 
 /// How many recent projects and folders are kept.
 pub const RECENT_MAX: usize = 10;
@@ -24,6 +25,8 @@ pub struct Settings {
     /// Folders files were last added from, most recent first.
     pub recent_folders: Vec<PathBuf>,
     pub layout: Layout,
+    /// The basemap under the layers (none unless chosen).
+    pub basemap: BasemapSettings,
 }
 
 /// Which panels are shown.
@@ -57,6 +60,7 @@ impl Default for Settings {
             recent_projects: Vec::new(),
             recent_folders: Vec::new(),
             layout: Layout::default(),
+            basemap: BasemapSettings::default(),
         }
     }
 }

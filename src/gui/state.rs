@@ -10,6 +10,7 @@ use eframe::egui::Color32;
 
 use super::findings::FindingsState;
 use super::jobs::JobId;
+use super::map::basemap::BasemapState;
 use super::map::cache::{DisplayLayer, ShapeCache};
 use super::map::raster::PointRaster;
 use super::map::view::{MapView, WorldPos};
@@ -111,6 +112,8 @@ pub struct AppState {
     pub export: Option<ExportState>,
     /// Project table of each layer saved in the open project.
     pub project_tables: std::collections::HashMap<LayerId, String>,
+    /// The running basemap (tiles cached as textures) and its problems.
+    pub basemap: BasemapState,
 }
 
 impl AppState {
@@ -134,13 +137,16 @@ impl AppState {
     }
 
     /// All problems to list: unreadable files, then each layer's reading and display
-    /// problems in layer order.
+    /// problems in layer order, then the basemap's.
     pub fn all_problems(&self) -> impl Iterator<Item = &Problem> {
-        self.load_problems.iter().chain(
-            self.layers
-                .iter()
-                .flat_map(|l| l.layer.problems.iter().chain(l.display_problems.iter())),
-        )
+        self.load_problems
+            .iter()
+            .chain(
+                self.layers
+                    .iter()
+                    .flat_map(|l| l.layer.problems.iter().chain(l.display_problems.iter())),
+            )
+            .chain(self.basemap.problems.iter())
     }
 }
 

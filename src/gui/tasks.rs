@@ -235,6 +235,26 @@ pub fn pick_files(start_dir: Option<PathBuf>, lang: Language) -> JobOutput {
     }
 }
 
+/// Ask the system file dialog for an MBTiles/PMTiles basemap (runs on a worker); the
+/// answer comes back as [`JobOutput::Picked`] and is loaded as the basemap.
+pub fn pick_basemap_file(start_dir: Option<PathBuf>, lang: Language) -> JobOutput {
+    let started = Instant::now();
+    let mut dialog = rfd::FileDialog::new()
+        .set_title(lang.tr(Tr::BasemapOpenFile))
+        .add_filter(
+            lang.tr(Tr::BasemapFiles),
+            &super::map::basemap::BASEMAP_EXTENSIONS,
+        )
+        .add_filter(lang.tr(Tr::AllFiles), &["*"]);
+    if let Some(dir) = start_dir {
+        dialog = dialog.set_directory(dir);
+    }
+    JobOutput::Picked {
+        files: dialog.pick_file().map(|f| vec![f]),
+        elapsed: started.elapsed(),
+    }
+}
+
 /// An opened project: the connection, its layers with their table names, the ledger
 /// and the campaign deadline.
 pub struct OpenedProject {

@@ -62,6 +62,8 @@ pub fn map_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>) {
     if view != state.view {
         cmds.push(Command::SetView(view));
     }
+    // The basemap first, beneath every layer.
+    super::basemap::draw_basemap(&painter, rect, &view, state);
 
     let level = view.detail_level();
     let visible = view.visible_world_rect(rect);

@@ -14,8 +14,8 @@ use crate::gui::i18n::Tr;
 use crate::gui::state::AppState;
 
 /// File extensions qingling reads (lower case, without the dot).
-pub const EXTENSIONS: [&str; 8] = [
-    "shp", "zip", "geojson", "json", "xlsx", "xls", "csv", "gpkg",
+pub const EXTENSIONS: [&str; 10] = [
+    "shp", "zip", "geojson", "json", "xlsx", "xls", "csv", "gpkg", "mbtiles", "pmtiles",
 ];
 
 /// Whether `path` has an extension qingling reads.

@@ -1,5 +1,6 @@
 //! The layer list: visibility, order, colour, opacity, and per layer what was
-//! detected on reading (encoding, CRS) with a way to read it again differently.
+//! detected on reading (encoding, CRS) with a way to read it again differently;
+//! the basemap section below it.
 
 use eframe::egui;
 
@@ -21,16 +22,18 @@ pub fn layers_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>) {
     let lang = state.settings.language;
     ui.heading(lang.tr(Tr::Layers));
     ui.separator();
-    if state.layers.is_empty() {
-        ui.label(lang.tr(Tr::NoLayers));
-        return;
-    }
     egui::ScrollArea::vertical().show(ui, |ui| {
+        if state.layers.is_empty() {
+            ui.label(lang.tr(Tr::NoLayers));
+            ui.separator();
+        }
         let n = state.layers.len();
         for (pos, l) in state.layers.iter().enumerate() {
             ui.push_id(l.id.0, |ui| layer_row_ui(ui, lang, l, pos, n, cmds));
             ui.separator();
         }
+        // The basemap is the bottom layer.
+        super::basemap::basemap_ui(ui, state, cmds);
     });
 }
 

@@ -67,6 +67,10 @@ pub fn menu_bar_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>)
             if ui.button(t(Tr::AddLayersInApp)).clicked() {
                 cmds.push(Command::OpenFileChooser);
             }
+            ui.separator();
+            if ui.button(t(Tr::BasemapOpenFile)).clicked() {
+                cmds.push(Command::OpenBasemapDialog);
+            }
         });
         ui.menu_button(t(Tr::MenuView), |ui| {
             if ui.button(t(Tr::ZoomToAll)).clicked() {

@@ -1,6 +1,7 @@
 //! The panels around the map. Each is a function `xxx_ui(ui, &state, &mut commands)`
 //! that draws from the state and pushes [`Command`](super::commands::Command)s.
 
+pub mod basemap;
 pub mod dashboard;
 pub mod export;
 pub mod file_chooser;
