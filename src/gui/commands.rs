@@ -98,4 +98,6 @@ pub enum Command {
     TogglePanel(PanelKind),
     ShowAbout(bool),
     Quit,
+    /// Open, edit, apply or close the field-mapping editor.
+    Mapping(super::mapping::MappingCommand),
 }

@@ -111,6 +111,8 @@ pub struct AppState {
     pub export: Option<ExportState>,
     /// Project table of each layer saved in the open project.
     pub project_tables: std::collections::HashMap<LayerId, String>,
+    /// The field-mapping editor and whether the findings predate a mapping change.
+    pub mapping: super::mapping::MappingState,
 }
 
 impl AppState {
