@@ -58,7 +58,7 @@ pub fn mapping_window_ui(ctx: &egui::Context, state: &AppState, cmds: &mut Vec<C
     );
     let mut open = true;
     egui::Window::new(title)
-        .id(egui::Id::new("field_mapping_editor"))
+        .id(egui::Id::unique("field_mapping_editor"))
         .open(&mut open)
         .collapsible(false)
         .resizable(true)
