@@ -277,6 +277,7 @@ keys!(
     UnreadableCount,
     SampleValues,
     NoSamples,
+    ResetShort,
 );
 
 /// Chinese strings, in `Tr::ALL` order.
@@ -508,6 +509,7 @@ const ZH: &[(Tr, &str)] = &[
     (Tr::UnreadableCount, "前 {} 条记录中有 {} 个值无法识别"),
     (Tr::SampleValues, "样例值："),
     (Tr::NoSamples, "（前几千条记录中为空）"),
+    (Tr::ResetShort, "还原"),
 ];
 
 /// English strings, in `Tr::ALL` order.
@@ -787,6 +789,7 @@ const EN: &[(Tr, &str)] = &[
     (Tr::UnreadableCount, "{} records read, {} values unreadable"),
     (Tr::SampleValues, "Sample values:"),
     (Tr::NoSamples, "(empty in the first records)"),
+    (Tr::ResetShort, "Reset"),
 ];
 
 #[cfg(test)]

@@ -92,12 +92,12 @@ fn editor_ui(
     } else if ed.loaded {
         let missing = ed.missing_needed();
         if missing.is_empty() {
-            ui.colored_label(OK_COLOR, format!("✔ {}", t(Tr::AllNeededMapped)));
+            ui.colored_label(OK_COLOR, format!("✓ {}", t(Tr::AllNeededMapped)));
         } else {
             let names: Vec<&str> = missing.iter().map(|f| field_label(*f, lang)).collect();
             ui.colored_label(
                 RULE_COLOR,
-                format!("⚠ {}", lang.trf(Tr::MissingNeeded, &[&names.join("、")])),
+                format!("！{}", lang.trf(Tr::MissingNeeded, &[&names.join("、")])),
             );
         }
     }
@@ -196,7 +196,7 @@ fn field_row_ui(
     let missing_column = current.is_some_and(|c| !ed.columns.iter().any(|n| n == c));
     let selected_text = match source {
         FieldSource::Column { name, .. } if missing_column => {
-            RichText::new(format!("⚠ {name}")).color(RULE_COLOR)
+            RichText::new(format!("！{name}")).color(RULE_COLOR)
         }
         FieldSource::Column { name, .. } => RichText::new(name),
         FieldSource::Constant(c) => RichText::new(format!("= {c}")).italics(),
@@ -287,7 +287,7 @@ fn field_row_ui(
         FieldSource::None => t(Tr::NoColumn).to_owned(),
     };
     if ui
-        .add_enabled(!is_guess, egui::Button::new("↺").small())
+        .add_enabled(!is_guess, egui::Button::new(t(Tr::ResetShort)).small())
         .on_hover_text(format!("{}：{guess_text}", t(Tr::ResetToGuess)))
         .clicked()
     {
@@ -317,7 +317,7 @@ fn preview_ui(
             let fmt = |color| egui::TextFormat::simple(body.clone(), color);
             // Unreadable values further down the column are flagged up front.
             if p.unreadable > 0 {
-                job.append(&format!("⚠{} ", p.unreadable), 0.0, fmt(RULE_COLOR));
+                job.append(&format!("！{} ", p.unreadable), 0.0, fmt(RULE_COLOR));
             }
             for (i, (raw, read)) in p.values.iter().take(4).enumerate() {
                 if i > 0 {
@@ -389,7 +389,7 @@ fn footer_ui(
         } else if ed.is_dirty() {
             ui.colored_label(RULE_COLOR, t(Tr::MappingUnsaved));
         } else if ed.saved {
-            ui.colored_label(OK_COLOR, format!("✔ {}", t(Tr::Saved)));
+            ui.colored_label(OK_COLOR, format!("✓ {}", t(Tr::Saved)));
         }
         if state.mapping.findings_stale {
             let checking = state.jobs.iter().any(|j| j.name == t(Tr::RunCheck));
