@@ -54,9 +54,10 @@ pub enum FieldNeed {
     Optional,
 }
 
-/// The canonical fields of `role` (in display order) and why each matters under
-/// `rules`: the fields enabled rules test for sites of this role, the zone level
-/// for zones that rules pick by level, and the ledger's columns.
+/// The canonical fields of `role` and why each matters under `rules`: the fields
+/// enabled rules test for sites of this role, the zone level for zones that rules
+/// pick by level, and the ledger's columns. Ordered by need (rules, ledger,
+/// optional), then in display order.
 pub fn field_needs(rules: &RuleSet, role: LayerRole) -> Vec<(CanonicalField, FieldNeed)> {
     let mut by_rules: BTreeMap<CanonicalField, Vec<(String, String, String)>> = BTreeMap::new();
     for rule in rules.enabled() {
@@ -89,7 +90,7 @@ pub fn field_needs(rules: &RuleSet, role: LayerRole) -> Vec<(CanonicalField, Fie
     } else {
         &[CanonicalField::SiteName, CanonicalField::County]
     };
-    CanonicalField::ALL
+    let mut out: Vec<(CanonicalField, FieldNeed)> = CanonicalField::ALL
         .into_iter()
         .filter(|f| f.applies_to(role))
         .map(|f| {
@@ -100,7 +101,13 @@ pub fn field_needs(rules: &RuleSet, role: LayerRole) -> Vec<(CanonicalField, Fie
             };
             (f, need)
         })
-        .collect()
+        .collect();
+    out.sort_by_key(|(_, need)| match need {
+        FieldNeed::Rules(_) => 0,
+        FieldNeed::Ledger => 1,
+        FieldNeed::Optional => 2,
+    });
+    out
 }
 
 /// A cell as the check reads it (yes/no cells as 是/否, numbers without `.0`).
@@ -668,6 +675,15 @@ mod tests {
         assert_eq!(need(CanonicalField::SiteName), Some(FieldNeed::Ledger));
         assert_eq!(need(CanonicalField::Remarks), Some(FieldNeed::Optional));
         assert_eq!(need(CanonicalField::ZoneLevel), None, "not a site field");
+        let rank = |n: &FieldNeed| match n {
+            FieldNeed::Rules(_) => 0,
+            FieldNeed::Ledger => 1,
+            FieldNeed::Optional => 2,
+        };
+        assert!(
+            needs.windows(2).all(|w| rank(&w[0].1) <= rank(&w[1].1)),
+            "fields the rules need come first"
+        );
         let zone = field_needs(&crate::rules::builtin(), LayerRole::WaterZone);
         assert!(matches!(
             zone.iter().find(|(f, _)| *f == CanonicalField::ZoneLevel),

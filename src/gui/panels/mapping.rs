@@ -286,8 +286,11 @@ fn field_row_ui(
         FieldSource::Constant(c) => format!("= {c}"),
         FieldSource::None => t(Tr::NoColumn).to_owned(),
     };
-    if ui
-        .add_enabled(!is_guess, egui::Button::new(t(Tr::ResetShort)).small())
+    // Only fields changed from the guess have something to reset.
+    if is_guess {
+        ui.label("");
+    } else if ui
+        .add(egui::Button::new(t(Tr::ResetShort)).small())
         .on_hover_text(format!("{}：{guess_text}", t(Tr::ResetToGuess)))
         .clicked()
     {
@@ -330,7 +333,7 @@ fn preview_ui(
                     None => job.append(t(Tr::Unreadable), 0.0, fmt(RULE_COLOR)),
                 }
             }
-            let r = ui.add(egui::Label::new(job).truncate());
+            let r = preview_cell_ui(ui, egui::Label::new(job).truncate());
             let mut hover = samples_hover(lang, samples);
             if p.unreadable > 0 {
                 hover.push('\n');
@@ -349,10 +352,26 @@ fn preview_ui(
                     .collect::<Vec<_>>()
                     .join("、")
             };
-            ui.add(egui::Label::new(RichText::new(text).weak()).truncate())
+            preview_cell_ui(ui, egui::Label::new(RichText::new(text).weak()).truncate())
                 .on_hover_text(samples_hover(lang, samples));
         }
     }
+}
+
+/// The preview column is as wide as this, so samples show before they are cut.
+const PREVIEW_WIDTH: f32 = 300.0;
+
+fn preview_cell_ui(ui: &mut egui::Ui, label: egui::Label) -> egui::Response {
+    let size = egui::vec2(PREVIEW_WIDTH, ui.spacing().interact_size.y);
+    ui.allocate_ui_with_layout(
+        size,
+        egui::Layout::left_to_right(egui::Align::Center),
+        |ui| {
+            ui.set_min_width(PREVIEW_WIDTH);
+            ui.add(label)
+        },
+    )
+    .inner
 }
 
 fn footer_ui(
