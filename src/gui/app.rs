@@ -24,6 +24,7 @@ use super::panels::file_chooser::{
 use super::panels::findings::{finding_overlay_ui, findings_ui};
 use super::panels::identify::identify_ui;
 use super::panels::layers::layers_ui;
+use super::panels::mapping::mapping_window_ui;
 use super::panels::menu::{about_ui, menu_bar_ui, status_bar_ui};
 use super::panels::problems::problems_ui;
 use super::project_tasks::{self, SharedProject};
@@ -262,6 +263,7 @@ impl App {
         about_ui(&ctx, state, &mut cmds);
         dashboard_ui(&ctx, state, &mut cmds);
         export_ui(&ctx, state, &mut cmds);
+        mapping_window_ui(&ctx, state, &mut cmds);
         self.commands = cmds;
         self.apply_commands(&ctx);
     }
@@ -574,6 +576,7 @@ impl App {
                         ));
                     }
                     self.state.load_problems.extend(done.problems);
+                    self.state.mapping.findings_stale = false;
                     self.state.status = Some(msg.clone());
                     let fs = &mut self.state.findings;
                     fs.last_run = Some(msg);
@@ -671,6 +674,7 @@ impl App {
                 None if elapsed < NO_DIALOG_WITHIN => self.open_export_window(self.export_png),
                 None => {}
             },
+            JobOutput::Mapping(job) => super::mapping::apply_job(&mut self.state, job),
             JobOutput::SystemFonts(found) => {
                 if let Some(ctx) = &self.ctx {
                     fonts::add_fallback_fonts(ctx, found);
@@ -1255,6 +1259,49 @@ impl App {
                     self.spawn_hidden("dialog", move |_| tasks::pick_basemap_file(start, lang));
                 } else {
                     self.commands.push(Command::OpenFileChooser);
+                }
+            }
+            Command::Mapping(c) => self.mapping_command(c),
+        }
+    }
+
+    /// Open, edit, save or close the field-mapping editor (reading and writing the
+    /// project on workers).
+    fn mapping_command(&mut self, c: super::mapping::MappingCommand) {
+        use super::mapping::{self, MappingCommand, MappingEditor};
+        match c {
+            MappingCommand::Open(id) => {
+                let Some((l, role)) = self.state.layer(id).and_then(|l| Some((l, l.role?))) else {
+                    return;
+                };
+                let table = self.state.project_tables.get(&id).cloned();
+                let layer = l.layer.clone();
+                let editor = MappingEditor::new(l, role, table.clone());
+                self.state.mapping.editor = Some(editor);
+                let db = self.db.clone();
+                self.spawn_hidden("mapping", move |jc| {
+                    mapping::load_for_editor(db, table, id, role, layer, jc)
+                });
+            }
+            MappingCommand::Close => self.state.mapping.editor = None,
+            MappingCommand::Apply => {
+                let Some(ed) = self.state.mapping.editor.as_mut().filter(|e| e.can_apply()) else {
+                    return;
+                };
+                let (Some(db), Some(table)) = (self.db.clone(), ed.table.clone()) else {
+                    return;
+                };
+                ed.saving = true;
+                let (id, name, role, draft) =
+                    (ed.layer, ed.layer_name.clone(), ed.role, ed.draft.clone());
+                let label = self.state.settings.language.tr(Tr::FieldMapping).to_owned();
+                self.spawn(label, move |_| {
+                    mapping::save_mapping(db, table, id, name, role, draft)
+                });
+            }
+            edit => {
+                if let Some(ed) = &mut self.state.mapping.editor {
+                    ed.edit(&edit);
                 }
             }
         }

@@ -103,4 +103,6 @@ pub enum Command {
     SetBasemapOpacity(f32),
     /// Ask for an MBTiles/PMTiles file (system dialog, else the in-app chooser).
     OpenBasemapDialog,
+    /// Open, edit, apply or close the field-mapping editor.
+    Mapping(super::mapping::MappingCommand),
 }

@@ -19,6 +19,7 @@ pub mod fonts;
 pub mod i18n;
 pub mod jobs;
 pub mod map;
+pub mod mapping;
 pub mod panels;
 pub mod project_tasks;
 pub mod settings;

@@ -133,14 +133,40 @@ pub fn save_layer(
 ) -> JobOutput {
     let result = (|| {
         let mut p = lock(&db);
+        let kept = replaces
+            .as_deref()
+            .and_then(|old| mapping_to_keep(&p, old, role, &layer));
         if let Some(old) = replaces {
             p.remove_layer(&old).map_err(|e| e.to_string())?;
         }
-        let (code, mapping) = role_and_mapping(role, &layer);
-        p.save_layer(&layer, &code, &mapping)
+        let (code, guessed) = role_and_mapping(role, &layer);
+        p.save_layer(&layer, &code, &kept.unwrap_or(guessed))
             .map_err(|e| e.to_string())
     })();
     JobOutput::LayerSaved { layer: id, result }
+}
+
+/// The mapping (JSON) to keep when a layer is read again with another encoding or
+/// CRS: the old table's, if the role is the same and every column it names is still
+/// there (a user's corrections survive; a mapping of garbled names does not).
+pub fn mapping_to_keep(
+    p: &Project,
+    old_table: &str,
+    role: Option<LayerRole>,
+    layer: &Layer,
+) -> Option<String> {
+    let role = role?;
+    let entries = p.layers().ok()?;
+    let entry = entries.iter().find(|e| e.table_name == old_table)?;
+    if LayerRole::from_code(&entry.role) != Some(role) {
+        return None;
+    }
+    let mapping: FieldMapping = serde_json::from_str(&entry.field_mapping_json).ok()?;
+    mapping
+        .entries
+        .values()
+        .all(|m| layer.field_index(&m.source_field).is_some())
+        .then(|| entry.field_mapping_json.clone())
 }
 
 /// Store a layer's new role (and the mapping guessed for it).
@@ -302,6 +328,65 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let img = ColorImage::filled([4, 4], Color32::WHITE);
         assert!(save_png(&img, [4, 0, 2, 2], &dir.path().join("x.png")).is_err());
+    }
+
+    #[test]
+    fn a_mapping_set_by_hand_is_kept_when_the_layer_is_read_again_with_the_same_columns() {
+        use crate::model::{CrsInfo, CrsSource, FieldDef, FieldKind, GeometryKind, SourceFormat};
+        let mk = |names: &[&str]| Layer {
+            name: "锅炉台账".into(),
+            source: PathBuf::from("锅炉台账.shp"),
+            format: SourceFormat::Shapefile,
+            geometry_kind: GeometryKind::Point,
+            has_z: false,
+            crs: CrsInfo {
+                crs: None,
+                source: CrsSource::FormatDefault,
+            },
+            encoding: None,
+            fields: names
+                .iter()
+                .map(|n| FieldDef {
+                    name: (*n).into(),
+                    kind: FieldKind::Text,
+                })
+                .collect(),
+            features: vec![],
+            problems: vec![],
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = Project::create(&dir.path().join("p.gpkg")).unwrap();
+        let layer = mk(&["单位名称", "运行情况"]);
+        let mut mapping = mapping_for(LayerRole::Boiler, &layer);
+        mapping.set_user(crate::rules::CanonicalField::Status, "运行情况", None);
+        let json = serde_json::to_string(&mapping).unwrap();
+        let table = p.save_layer(&layer, "boiler", &json).unwrap();
+        let boiler = Some(LayerRole::Boiler);
+        assert_eq!(
+            mapping_to_keep(&p, &table, boiler, &layer).as_deref(),
+            Some(json.as_str())
+        );
+        assert_eq!(
+            mapping_to_keep(&p, &table, Some(LayerRole::Enterprise), &layer),
+            None
+        );
+        let garbled = mk(&["单位名称", "杩愯鎯呭喌"]);
+        assert_eq!(mapping_to_keep(&p, &table, boiler, &garbled), None);
+        assert_eq!(mapping_to_keep(&p, "other", boiler, &layer), None);
+
+        // Through the job: the re-read layer replaces the table and keeps the mapping.
+        let db: SharedProject = Arc::new(Mutex::new(p));
+        let out = save_layer(
+            db.clone(),
+            super::super::state::LayerId(1),
+            Arc::new(layer.clone()),
+            boiler,
+            Some(table),
+        );
+        assert!(matches!(out, JobOutput::LayerSaved { result: Ok(_), .. }));
+        let (layers, _) = crate::check::project_layers(&lock(&db)).unwrap();
+        assert_eq!(layers.len(), 1);
+        assert_eq!(layers[0].mapping, mapping);
     }
 
     #[test]

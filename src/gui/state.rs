@@ -114,6 +114,8 @@ pub struct AppState {
     pub project_tables: std::collections::HashMap<LayerId, String>,
     /// The running basemap (tiles cached as textures) and its problems.
     pub basemap: BasemapState,
+    /// The field-mapping editor and whether the findings predate a mapping change.
+    pub mapping: super::mapping::MappingState,
 }
 
 impl AppState {

@@ -106,6 +106,8 @@ pub enum JobOutput {
         elapsed: Duration,
     },
     SystemFonts(Vec<SystemFont>),
+    /// The field-mapping editor's reads and writes.
+    Mapping(super::mapping::MappingJob),
 }
 
 /// Read one file into layers with their CRS resolved (a zip may give several).

@@ -62,6 +62,9 @@ pub fn findings_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>)
         {
             cmds.push(Command::RunCheck);
         }
+        if state.mapping.findings_stale {
+            ui.colored_label(Color32::from_rgb(200, 90, 0), t(Tr::MappingStale));
+        }
         if ui
             .add_enabled(has_project, egui::Button::new(t(Tr::ExportFindings)))
             .clicked()

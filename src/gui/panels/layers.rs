@@ -63,8 +63,19 @@ fn layer_row_ui(
         {
             cmds.push(Command::SetColor(l.id, color));
         }
-        let name = ui.add(egui::Label::new(egui::RichText::new(&l.layer.name).strong()).truncate());
-        name.on_hover_text(l.path.display().to_string());
+        // The name takes what the mapping button leaves.
+        let name_w = (ui.available_width() - 90.0).max(40.0);
+        let name_size = egui::vec2(name_w, ui.spacing().interact_size.y);
+        ui.allocate_ui_with_layout(
+            name_size,
+            egui::Layout::left_to_right(egui::Align::Center),
+            |ui| {
+                let name = ui
+                    .add(egui::Label::new(egui::RichText::new(&l.layer.name).strong()).truncate());
+                name.on_hover_text(l.path.display().to_string());
+            },
+        );
+        super::mapping::mapping_button_ui(ui, lang, l, cmds);
     });
     ui.horizontal(|ui| {
         if ui

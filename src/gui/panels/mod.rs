@@ -8,5 +8,6 @@ pub mod file_chooser;
 pub mod findings;
 pub mod identify;
 pub mod layers;
+pub mod mapping;
 pub mod menu;
 pub mod problems;
