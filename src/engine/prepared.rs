@@ -128,21 +128,20 @@ impl PreparedPolygon {
         let band_per_y = if span > 0.0 { bands as f64 / span } else { 1.0 };
         let band_of = |y: f64| band_index(y, band_y0, band_per_y, bands);
 
-        // A CSR layout: counts, offsets, fill (each edge's band span is recomputed in
-        // the fill pass rather than stored: cheaper than the memory it would take).
+        // Band span of every edge (computed once: the float-to-band conversion is the
+        // costly part), then a CSR layout: counts, offsets, fill. No per-band Vec.
         let rings = ring_starts.len() - 1;
-        let edge_span = |i: usize| {
-            let (a, b) = (coords[i], coords[i + 1]);
-            let (lo_y, hi_y) = if a.y <= b.y { (a.y, b.y) } else { (b.y, a.y) };
-            (band_of(lo_y - tolerance), band_of(hi_y + tolerance))
-        };
+        let mut spans: Vec<(u32, u32)> = Vec::with_capacity(coords.len());
         let mut counts = vec![0u32; bands + 1];
         for r in 0..rings {
             for i in ring_starts[r] as usize..ring_starts[r + 1] as usize - 1 {
-                let (lo, hi) = edge_span(i);
+                let (a, b) = (coords[i], coords[i + 1]);
+                let (lo_y, hi_y) = if a.y <= b.y { (a.y, b.y) } else { (b.y, a.y) };
+                let (lo, hi) = (band_of(lo_y - tolerance), band_of(hi_y + tolerance));
                 for c in &mut counts[lo..=hi] {
                     *c += 1;
                 }
+                spans.push((lo as u32, hi as u32));
             }
         }
         let mut band_offsets = vec![0u32; bands + 1];
@@ -151,10 +150,11 @@ impl PreparedPolygon {
         }
         let mut fill: Vec<u32> = band_offsets[..bands].to_vec();
         let mut band_edges = vec![0u32; band_offsets[bands] as usize];
+        let mut spans = spans.into_iter();
         for r in 0..rings {
             for i in ring_starts[r] as usize..ring_starts[r + 1] as usize - 1 {
-                let (lo, hi) = edge_span(i);
-                for slot in &mut fill[lo..=hi] {
+                let Some((lo, hi)) = spans.next() else { break };
+                for slot in &mut fill[lo as usize..=hi as usize] {
                     band_edges[*slot as usize] = i as u32;
                     *slot += 1;
                 }
