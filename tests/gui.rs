@@ -2,41 +2,25 @@
 //! GPU): language switch, in-app file chooser, loading a layer, problems, identify.
 #![cfg(feature = "gui")]
 
+mod common;
+
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use eframe::egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use geo_types::{Geometry, Point};
 
-use qingling::gui::app::{App, AppOptions};
+use qingling::gui::app::App;
 use qingling::gui::commands::Command;
-use qingling::gui::fonts;
 use qingling::gui::map::view::{LonLat, world_from_lonlat};
 use qingling::gui::settings::Settings;
 use qingling::io::shp_write::{ShapefileWriteOptions, write_shapefile};
 use qingling::model::{FieldDef, FieldKind, Value};
 
 fn harness(settings: Settings) -> Harness<'static, App> {
-    let app = App::new(
-        settings,
-        None,
-        AppOptions {
-            load_system_fonts: false,
-            system_file_dialog: false,
-        },
-    );
-    Harness::builder()
-        .with_size([1200.0, 800.0])
-        .with_context_setup(fonts::install)
-        .build_ui_state(
-            |ui, app: &mut App| {
-                app.logic_frame(ui.ctx());
-                app.ui_frame(ui);
-            },
-            app,
-        )
+    common::harness(settings, [1200.0, 800.0])
 }
 
 /// Step the app until `done` holds (jobs run on real threads), at most 20 s.
@@ -45,19 +29,7 @@ fn step_until(
     what: &str,
     done: impl Fn(&Harness<'static, App>) -> bool,
 ) {
-    let start = Instant::now();
-    loop {
-        h.step();
-        if done(h) {
-            h.step();
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    common::step_until(h, what, Duration::from_secs(20), done);
 }
 
 /// Three boilers in Taiyuan, lon/lat on CGCS2000, attributes in GBK.

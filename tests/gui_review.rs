@@ -4,41 +4,25 @@
 //! switch language, export CSV and read it back.
 #![cfg(feature = "gui")]
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use eframe::egui::accesskit::Role;
 use eframe::egui::{self, Key};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
-use qingling::gui::app::{App, AppOptions};
+use qingling::gui::app::App;
 use qingling::gui::commands::Command;
 use qingling::gui::findings::SaveState;
-use qingling::gui::fonts;
 use qingling::gui::settings::Settings;
 use qingling::model::ReviewStatus;
 use qingling::project::{Presence, Project};
 
 fn harness(settings: Settings) -> Harness<'static, App> {
-    let app = App::new(
-        settings,
-        None,
-        AppOptions {
-            load_system_fonts: false,
-            system_file_dialog: false,
-        },
-    );
-    Harness::builder()
-        .with_size([1400.0, 950.0])
-        .with_context_setup(fonts::install)
-        .build_ui_state(
-            |ui, app: &mut App| {
-                app.logic_frame(ui.ctx());
-                app.ui_frame(ui);
-            },
-            app,
-        )
+    common::harness(settings, [1400.0, 950.0])
 }
 
 /// Step the app until `done` holds (jobs run on real threads), at most 60 s.
@@ -47,19 +31,7 @@ fn step_until(
     what: &str,
     done: impl Fn(&Harness<'static, App>) -> bool,
 ) {
-    let start = Instant::now();
-    loop {
-        h.step();
-        if done(h) {
-            h.step();
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    common::step_until(h, what, Duration::from_secs(60), done);
 }
 
 /// The demo project (the bundled sample data checked once), made by the binary.

@@ -1,0 +1,54 @@
+//! What the egui_kittest app tests share: the real app in a headless harness with the
+//! app's CJK fonts, and stepping it until a condition holds while jobs run on workers.
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+
+use qingling::gui::app::{App, AppOptions};
+use qingling::gui::fonts;
+use qingling::gui::settings::Settings;
+
+/// The app with `settings`, no system fonts and no system file dialog, in a window
+/// of `size` points.
+pub fn harness(settings: Settings, size: [f32; 2]) -> Harness<'static, App> {
+    let app = App::new(
+        settings,
+        None,
+        AppOptions {
+            load_system_fonts: false,
+            system_file_dialog: false,
+        },
+    );
+    Harness::builder()
+        .with_size(size)
+        .with_context_setup(fonts::install)
+        .build_ui_state(
+            |ui, app: &mut App| {
+                app.logic_frame(ui.ctx());
+                app.ui_frame(ui);
+            },
+            app,
+        )
+}
+
+/// Step the app until `done` holds (jobs run on real threads), at most `limit`, then
+/// one more frame so the result is drawn.
+pub fn step_until(
+    h: &mut Harness<'static, App>,
+    what: &str,
+    limit: Duration,
+    done: impl Fn(&Harness<'static, App>) -> bool,
+) {
+    let start = Instant::now();
+    loop {
+        h.step();
+        if done(h) {
+            h.step();
+            return;
+        }
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
