@@ -143,9 +143,45 @@ impl ZoneIndex {
     /// with its combined location (Inside wins over OnBoundary across parts), in
     /// ascending zone order. `out` is cleared first and reused to avoid allocation.
     pub fn locate_point(&self, p: Coord<f64>, out: &mut Vec<ZoneMatch>) {
+        self.locate_point_among(
+            p,
+            self.tree.locate_all_at_point(&[p.x, p.y]).map(|e| e.data),
+            out,
+        );
+    }
+
+    /// The parts whose box (widened by the tolerance) meets the box `min..max`: the
+    /// candidates of every point in that box, so one R-tree query can serve a run of
+    /// nearby points ([`ZoneIndex::locate_point_in`]). Ascending part order.
+    pub fn parts_meeting(&self, min: Coord<f64>, max: Coord<f64>, out: &mut Vec<u32>) {
         out.clear();
-        for entry in self.tree.locate_all_at_point(&[p.x, p.y]) {
-            let part = &self.parts[entry.data as usize];
+        let envelope = AABB::from_corners([min.x, min.y], [max.x, max.y]);
+        out.extend(
+            self.tree
+                .locate_in_envelope_intersecting(&envelope)
+                .map(|e| e.data),
+        );
+        out.sort_unstable();
+    }
+
+    /// [`ZoneIndex::locate_point`] among `parts`, which must hold every part whose
+    /// box meets `p` (as [`ZoneIndex::parts_meeting`] over a box holding `p` gives);
+    /// the result is the same.
+    pub fn locate_point_in(&self, p: Coord<f64>, parts: &[u32], out: &mut Vec<ZoneMatch>) {
+        self.locate_point_among(p, parts.iter().copied(), out);
+    }
+
+    fn locate_point_among(
+        &self,
+        p: Coord<f64>,
+        parts: impl Iterator<Item = u32>,
+        out: &mut Vec<ZoneMatch>,
+    ) {
+        out.clear();
+        for i in parts {
+            let part = &self.parts[i as usize];
+            // `locate` rejects points outside the part's box widened by the tolerance,
+            // which is the box the R-tree holds.
             let loc = part.polygon.locate(p);
             if loc == Location::Outside {
                 continue;

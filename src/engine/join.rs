@@ -282,20 +282,31 @@ pub fn join_index(
         .par_chunks(chunk)
         .flat_map_iter(|part| {
             let mut scratch = Vec::new();
+            let mut candidates = Vec::new();
             let mut out = Vec::new();
-            for v in part {
-                let i = v.site as usize;
-                if v.point {
-                    zones.locate_point(v.at, &mut scratch);
-                    out.extend(
-                        scratch
-                            .iter()
-                            .filter(|m| predicate.accepts(m.location))
-                            .map(|m| (i, zones.zone_fid(m.zone))),
-                    );
-                } else if let Some(g) = sites.get(i) {
-                    for m in matches_for_site(zones, g, predicate, &mut scratch) {
-                        out.push((i, zones.zone_fid(m.zone)));
+            // Sites close in Z-order are close on the ground: one R-tree query over a
+            // run's box gives the candidate parts of all its points, unless the run
+            // straddles a jump of the curve and the box holds too many.
+            for run in part.chunks(RUN) {
+                let batched = run_candidates(zones, run, &mut candidates);
+                for v in run {
+                    let i = v.site as usize;
+                    if v.point {
+                        if batched {
+                            zones.locate_point_in(v.at, &candidates, &mut scratch);
+                        } else {
+                            zones.locate_point(v.at, &mut scratch);
+                        }
+                        out.extend(
+                            scratch
+                                .iter()
+                                .filter(|m| predicate.accepts(m.location))
+                                .map(|m| (i, zones.zone_fid(m.zone))),
+                        );
+                    } else if let Some(g) = sites.get(i) {
+                        for m in matches_for_site(zones, g, predicate, &mut scratch) {
+                            out.push((i, zones.zone_fid(m.zone)));
+                        }
                     }
                 }
             }
@@ -304,6 +315,37 @@ pub fn join_index(
         .collect();
     pairs.par_sort_unstable();
     pairs
+}
+
+/// Points per run sharing one R-tree query.
+const RUN: usize = 32;
+/// A run whose box meets more parts than this locates its points one by one.
+const MAX_RUN_CANDIDATES: usize = 48;
+
+/// The candidate parts of a run's point sites into `out`; false when the run is
+/// better served point by point.
+fn run_candidates(zones: &ZoneIndex, run: &[Visit], out: &mut Vec<u32>) -> bool {
+    let mut min = Coord {
+        x: f64::INFINITY,
+        y: f64::INFINITY,
+    };
+    let mut max = Coord {
+        x: f64::NEG_INFINITY,
+        y: f64::NEG_INFINITY,
+    };
+    let mut points = 0;
+    for v in run.iter().filter(|v| v.point) {
+        min.x = min.x.min(v.at.x);
+        min.y = min.y.min(v.at.y);
+        max.x = max.x.max(v.at.x);
+        max.y = max.y.max(v.at.y);
+        points += 1;
+    }
+    if points < 4 {
+        return false;
+    }
+    zones.parts_meeting(min, max, out);
+    out.len() <= MAX_RUN_CANDIDATES
 }
 
 /// One site in visiting order: its position, its first coordinate, and whether it is
@@ -358,7 +400,34 @@ fn spatial_order(sites: &SiteGeometries) -> Vec<Visit> {
         let qy = ((v.at.y - min.y) * sy) as u32;
         v.key = spread_bits(qx) | (spread_bits(qy) << 1);
     });
-    visits.par_sort_unstable_by_key(|v| (u64::from(v.key) << 32) | u64::from(v.site));
+    // Visits are in site order, so a stable sort by key orders them by (key, site).
+    radix_sort_by_key(visits)
+}
+
+/// Stable LSD radix sort of visits by their 32-bit key, 11 bits a pass.
+fn radix_sort_by_key(mut visits: Vec<Visit>) -> Vec<Visit> {
+    const BITS: u32 = 11;
+    const BUCKETS: usize = 1 << BITS;
+    let mut other = visits.clone();
+    for shift in (0..32).step_by(BITS as usize) {
+        let digit = |v: &Visit| ((v.key >> shift) as usize) & (BUCKETS - 1);
+        let mut starts = vec![0usize; BUCKETS + 1];
+        for v in &visits {
+            starts[digit(v) + 1] += 1;
+        }
+        if starts.iter().any(|&c| c == visits.len()) {
+            continue; // every key has this digit: nothing moves
+        }
+        for b in 0..BUCKETS {
+            starts[b + 1] += starts[b];
+        }
+        for v in &visits {
+            let d = digit(v);
+            other[starts[d]] = *v;
+            starts[d] += 1;
+        }
+        std::mem::swap(&mut visits, &mut other);
+    }
     visits
 }
 
@@ -396,6 +465,87 @@ mod tests {
             vec![(0, 7), (1, 7)]
         );
         assert_eq!(pairs(&idx, &sites, Predicate::Within), vec![(0, 7)]);
+    }
+
+    /// A small deterministic generator (xorshift), so the test needs no seed file.
+    fn next(state: &mut u64) -> f64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        (*state >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    #[test]
+    fn the_batched_join_agrees_with_locating_every_point_alone() {
+        let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+        let mut zones = Vec::new();
+        for fid in 0..40u64 {
+            let (cx, cy) = (next(&mut rng) * 1000.0, next(&mut rng) * 1000.0);
+            let r = 20.0 + next(&mut rng) * 120.0;
+            let n = 5 + (next(&mut rng) * 60.0) as usize;
+            let mut ring: Vec<(f64, f64)> = (0..n)
+                .map(|k| {
+                    let a = k as f64 / n as f64 * std::f64::consts::TAU;
+                    let rr = r * (0.5 + next(&mut rng) * 0.5);
+                    (cx + rr * a.cos(), cy + rr * a.sin())
+                })
+                .collect();
+            ring.push(ring[0]);
+            let poly = geo_types::Polygon::new(ring.into(), vec![]);
+            zones.push((fid, Some(Geometry::Polygon(poly))));
+        }
+        let vertices: Vec<Coord<f64>> = zones
+            .iter()
+            .filter_map(|(_, g)| match g {
+                Some(Geometry::Polygon(p)) => Some(p.exterior().0.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        let idx = ZoneIndex::build(zones, 1e-4);
+        let mut sites: Vec<Option<Geometry<f64>>> = (0..20_000)
+            .map(|_| {
+                let (x, y) = (next(&mut rng) * 1000.0, next(&mut rng) * 1000.0);
+                Some(Geometry::Point(Point::new(x, y)))
+            })
+            .collect();
+        // Points exactly on vertices, and runs far apart (jumps of the Z curve).
+        sites.extend(vertices.iter().map(|c| Some(Geometry::Point(Point(*c)))));
+        sites.push(None);
+        for p in [Predicate::Intersects, Predicate::Within] {
+            let mut scratch = Vec::new();
+            let mut expected: Vec<(usize, Fid)> = Vec::new();
+            for (i, g) in sites.iter().enumerate() {
+                if let Some(g) = g {
+                    for m in matches_for_site(&idx, g, p, &mut scratch) {
+                        expected.push((i, idx.zone_fid(m.zone)));
+                    }
+                }
+            }
+            expected.sort_unstable();
+            assert!(!expected.is_empty());
+            assert_eq!(pairs(&idx, &sites, p), expected);
+        }
+    }
+
+    #[test]
+    fn the_radix_sort_orders_visits_by_key_then_site() {
+        let mut rng = 7u64;
+        let visits: Vec<Visit> = (0..5000u32)
+            .map(|site| Visit {
+                key: (next(&mut rng) * 4096.0) as u32 * 1_000_003,
+                site,
+                point: true,
+                at: Coord { x: 0.0, y: 0.0 },
+            })
+            .collect();
+        let mut expected: Vec<(u32, u32)> = visits.iter().map(|v| (v.key, v.site)).collect();
+        expected.sort_unstable();
+        let sorted: Vec<(u32, u32)> = radix_sort_by_key(visits)
+            .iter()
+            .map(|v| (v.key, v.site))
+            .collect();
+        assert_eq!(sorted, expected);
     }
 
     #[test]

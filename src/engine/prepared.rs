@@ -8,6 +8,8 @@
 //! even-odd crossing count says. Interior is decided by even-odd crossings over
 //! every ring, which is exact for holes and for the rings of one polygon part.
 
+use std::sync::OnceLock;
+
 use geo_types::{Coord, LineString, Polygon};
 
 /// Where a point lies relative to an area, boundary semantics explicit.
@@ -47,8 +49,8 @@ pub struct PreparedPolygon {
     band_edges: Vec<u32>,
     /// Runs of consecutive edges with their bounding boxes, for the nearest edge to
     /// a point far from the boundary (deep inside), which the bands answer only by
-    /// visiting most of them.
-    chunks: Vec<EdgeChunk>,
+    /// visiting most of them. Built on first use: only distance queries need them.
+    chunks: OnceLock<Vec<EdgeChunk>>,
 }
 
 /// Edges `first..end` (edge `e` joins `coords[e]` and `coords[e + 1]`) of one ring
@@ -160,9 +162,8 @@ impl PreparedPolygon {
                 }
             }
         }
-        let chunks = edge_chunks(&coords, &ring_starts);
         PreparedPolygon {
-            chunks,
+            chunks: OnceLock::new(),
             coords,
             ring_starts,
             min,
@@ -375,6 +376,9 @@ impl PreparedPolygon {
     /// the edge runs nearest first, so a point deep inside looks at a few runs
     /// rather than at every band.
     pub fn nearest_distance2(&self, p: Coord<f64>) -> f64 {
+        let chunks = self
+            .chunks
+            .get_or_init(|| edge_chunks(&self.coords, &self.ring_starts));
         let scan = |c: &EdgeChunk, best: f64| {
             (c.first as usize..c.end as usize).fold(best, |best, e| {
                 best.min(segment_nearest(p, self.coords[e], self.coords[e + 1], 1.0).0)
@@ -383,8 +387,7 @@ impl PreparedPolygon {
         // The run whose box is nearest first, for a good bound; then every run whose
         // box could hold a nearer edge. The box bounds every edge in it; the margin
         // keeps rounding from ever skipping the edge a full scan would pick.
-        let Some((first, _)) = self
-            .chunks
+        let Some((first, _)) = chunks
             .iter()
             .enumerate()
             .map(|(i, c)| (i, box_distance2(p, c.min, c.max)))
@@ -392,8 +395,8 @@ impl PreparedPolygon {
         else {
             return f64::INFINITY;
         };
-        let mut best = scan(&self.chunks[first], f64::INFINITY);
-        for (i, c) in self.chunks.iter().enumerate() {
+        let mut best = scan(&chunks[first], f64::INFINITY);
+        for (i, c) in chunks.iter().enumerate() {
             if i != first && box_distance2(p, c.min, c.max) <= best * (1.0 + 1e-9) {
                 best = scan(c, best);
             }
@@ -453,7 +456,8 @@ fn band_index(y: f64, y0: f64, per_y: f64, bands: usize) -> usize {
     if b >= bands as f64 {
         bands - 1
     } else if b > 0.0 {
-        b as usize
+        // 0 < b < bands ≤ MAX_BANDS: a u32 conversion is exact and cheaper than usize.
+        b as u32 as usize
     } else {
         0
     }

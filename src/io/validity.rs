@@ -61,21 +61,36 @@ pub fn ring_self_crossing(ring: &[Coord<f64>]) -> Option<Coord<f64>> {
     let mut best: Option<(usize, usize, Coord<f64>)> = None;
     let mut compare = |a: &Chain, b: &Chain| {
         let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-        for i in small.first..small.end {
-            let (x0, x1) = xrange(i);
-            let (y0, y1) = yrange(i);
-            if x1 < large.min.x || x0 > large.max.x || y1 < large.min.y || y0 > large.max.y {
-                continue;
-            }
-            // The first segment of `large` (in y order) whose y-range reaches y0.
-            let (mut lo, mut hi) = (0, large.len());
+        // Only the common y-range can hold a crossing. Both chains are walked in
+        // increasing y: a segment's y-range only moves up along a monotone chain, so
+        // the first segment of `large` reaching the current segment's bottom only
+        // moves forward (a merge, not a search per segment).
+        let (ylo, yhi) = (small.min.y.max(large.min.y), small.max.y.min(large.max.y));
+        let first_reaching = |c: &Chain, y: f64| {
+            let (mut lo, mut hi) = (0, c.len());
             while lo < hi {
                 let mid = (lo + hi) / 2;
-                if yrange(large.in_y_order(mid)).1 < y0 {
+                if yrange(c.in_y_order(mid)).1 < y {
                     lo = mid + 1;
                 } else {
                     hi = mid;
                 }
+            }
+            lo
+        };
+        let mut lo = first_reaching(large, ylo);
+        for k in first_reaching(small, ylo)..small.len() {
+            let i = small.in_y_order(k);
+            let (y0, y1) = yrange(i);
+            if y0 > yhi {
+                break;
+            }
+            let (x0, x1) = xrange(i);
+            if x1 < large.min.x || x0 > large.max.x {
+                continue;
+            }
+            while lo < large.len() && yrange(large.in_y_order(lo)).1 < y0 {
+                lo += 1;
             }
             for k in lo..large.len() {
                 let j = large.in_y_order(k);
