@@ -415,7 +415,7 @@ fn radix_sort_by_key(mut visits: Vec<Visit>) -> Vec<Visit> {
         for v in &visits {
             starts[digit(v) + 1] += 1;
         }
-        if starts.iter().any(|&c| c == visits.len()) {
+        if starts.contains(&visits.len()) {
             continue; // every key has this digit: nothing moves
         }
         for b in 0..BUCKETS {
