@@ -8,7 +8,10 @@ use geo_types::{Coord, Geometry};
 use rayon::prelude::*;
 
 use crate::crs::{Crs, SiteCrs, Transform};
-use crate::engine::{IndexedZones, JoinError, Location, ZoneIndex, sites_into};
+use crate::engine::{
+    IndexedZones, JoinError, Location, MAX_RUN_CANDIDATES, Z_RUN, ZoneIndex, run_box, sites_into,
+    z_order,
+};
 use crate::model::{Finding, Layer, Problem, ReviewStatus};
 use crate::rules::{
     CanonicalValues, FieldMapping, LayerKeys, LayerRole, LayerValues, ReadMemo, RecordKey, RuleSet,
@@ -266,91 +269,112 @@ fn check_site_layer(
         .enabled()
         .any(|r| r.zone.is_none() && r.site_roles.contains(&rl.role));
 
-    let findings: Vec<Finding> = (0..layer.features.len())
-        .into_par_iter()
-        .map_init(SiteBuffers::default, |buf, i| {
-            buf.hits.clear();
-            buf.refs.clear();
-            for (zi, s) in per_zone.iter().enumerate() {
-                if let Some(g) = s.geoms.get(i) {
-                    zone_hits(s, zi, g, near_m, buf);
-                }
+    let site_findings = |i: usize, buf: &mut SiteBuffers| -> Vec<Finding> {
+        buf.hits.clear();
+        buf.refs.clear();
+        for (zi, s) in per_zone.iter().enumerate() {
+            if let Some(g) = s.geoms.get(i) {
+                zone_hits(s, zi, g, near_m, buf);
             }
-            if buf.hits.is_empty() && !attribute_rules {
-                return Vec::new();
-            }
-            let values = reader.values(i, &mut buf.memo);
-            let (hits, refs) = (&buf.hits, &buf.refs);
-            let site = SiteRecord {
-                layer: &layer.name,
-                fid: layer.features[i].fid,
-                role: rl.role,
-                canonical: &values,
-            };
-            let rule_hits = evaluate_site(&input.rules, &site, hits);
-            if rule_hits.is_empty() {
-                return Vec::new();
-            }
-            let (lon, lat) = lonlat.of(layer.features[i].geometry.as_ref());
-            let site_key = keys.key(&reader, i);
-            rule_hits
-                .into_iter()
-                .map(|hit| {
-                    let hit_ref = hit.zone.and_then(|z| {
-                        let k = hits.iter().position(|h| std::ptr::eq(h, z))?;
-                        Some(refs[k])
-                    });
-                    let zone_ref = hit_ref.map(|r| (&zones[r.layer], r.pos));
-                    let distance_m = hit.zone.map(|z| match hit_ref {
-                        Some(HitRef {
-                            layer,
-                            inside: Some(zone),
-                            ..
-                        }) => match per_zone[layer].geoms.get(i) {
-                            Some(Geometry::Point(p)) => -metric_distance(
-                                &per_zone[layer],
-                                &zones[layer].indexed.index,
-                                zone,
-                                p.0,
-                            ),
-                            _ => z.distance_m,
-                        },
+        }
+        if buf.hits.is_empty() && !attribute_rules {
+            return Vec::new();
+        }
+        let values = reader.values(i, &mut buf.memo);
+        let (hits, refs) = (&buf.hits, &buf.refs);
+        let site = SiteRecord {
+            layer: &layer.name,
+            fid: layer.features[i].fid,
+            role: rl.role,
+            canonical: &values,
+        };
+        let rule_hits = evaluate_site(&input.rules, &site, hits);
+        if rule_hits.is_empty() {
+            return Vec::new();
+        }
+        let (lon, lat) = lonlat.of(layer.features[i].geometry.as_ref());
+        let site_key = keys.key(&reader, i);
+        rule_hits
+            .into_iter()
+            .map(|hit| {
+                let hit_ref = hit.zone.and_then(|z| {
+                    let k = hits.iter().position(|h| std::ptr::eq(h, z))?;
+                    Some(refs[k])
+                });
+                let zone_ref = hit_ref.map(|r| (&zones[r.layer], r.pos));
+                let distance_m = hit.zone.map(|z| match hit_ref {
+                    Some(HitRef {
+                        layer,
+                        inside: Some(zone),
+                        ..
+                    }) => match per_zone[layer].geoms.get(i) {
+                        Some(Geometry::Point(p)) => -metric_distance(
+                            &per_zone[layer],
+                            &zones[layer].indexed.index,
+                            zone,
+                            p.0,
+                        ),
                         _ => z.distance_m,
-                    });
-                    let finding_id = finding_id_for(
-                        &hit.rule_id,
-                        (&layer.name, rl.role, &site_key),
-                        zone_ref.map(|(zl, pos)| {
-                            (zl.source.layer.name.as_str(), zl.source.role, &zl.keys[pos])
-                        }),
-                    );
-                    Finding {
-                        finding_id,
-                        rule_id: hit.rule_id.clone(),
-                        severity: hit.severity,
-                        site_layer: layer.name.clone(),
-                        site_fid: site.fid,
-                        site_name: values.name().unwrap_or_default().to_string(),
-                        zone_layer: hit.zone.map(|z| z.zone_layer.clone()),
-                        zone_fid: hit.zone.map(|z| z.zone_fid),
-                        zone_name: hit.zone.and_then(|z| z.zone_name.clone()),
-                        zone_level: hit.zone.and_then(|z| {
-                            zone_ref
-                                .and_then(|(zl, pos)| {
-                                    zl.values[pos]
-                                        .raw(crate::rules::CanonicalField::ZoneLevel)
-                                        .map(str::to_string)
-                                })
-                                .or_else(|| z.level.map(|l| l.label_zh().to_string()))
-                        }),
-                        distance_m: distance_m.map(round_cm),
-                        lon,
-                        lat,
-                        county: values.county().map(str::to_string),
-                        status: ReviewStatus::Pending,
-                        note: String::new(),
-                    }
-                })
+                    },
+                    _ => z.distance_m,
+                });
+                let finding_id = finding_id_for(
+                    &hit.rule_id,
+                    (&layer.name, rl.role, &site_key),
+                    zone_ref.map(|(zl, pos)| {
+                        (zl.source.layer.name.as_str(), zl.source.role, &zl.keys[pos])
+                    }),
+                );
+                Finding {
+                    finding_id,
+                    rule_id: hit.rule_id.clone(),
+                    severity: hit.severity,
+                    site_layer: layer.name.clone(),
+                    site_fid: site.fid,
+                    site_name: values.name().unwrap_or_default().to_string(),
+                    zone_layer: hit.zone.map(|z| z.zone_layer.clone()),
+                    zone_fid: hit.zone.map(|z| z.zone_fid),
+                    zone_name: hit.zone.and_then(|z| z.zone_name.clone()),
+                    zone_level: hit.zone.and_then(|z| {
+                        zone_ref
+                            .and_then(|(zl, pos)| {
+                                zl.values[pos]
+                                    .raw(crate::rules::CanonicalField::ZoneLevel)
+                                    .map(str::to_string)
+                            })
+                            .or_else(|| z.level.map(|l| l.label_zh().to_string()))
+                    }),
+                    distance_m: distance_m.map(round_cm),
+                    lon,
+                    lat,
+                    county: values.county().map(str::to_string),
+                    status: ReviewStatus::Pending,
+                    note: String::new(),
+                }
+            })
+            .collect::<Vec<_>>()
+    };
+    // Sites in Z-order, in runs that share one candidate lookup per zone layer.
+    let order: Vec<u32> = match per_zone.first() {
+        Some(s) => z_order(&s.geoms),
+        None => (0..layer.features.len() as u32).collect(),
+    };
+    let findings: Vec<Finding> = order
+        .par_chunks(Z_RUN)
+        .map_init(SiteBuffers::default, |buf, run| {
+            buf.candidates.resize_with(per_zone.len(), Vec::new);
+            buf.batched.clear();
+            for (zi, s) in per_zone.iter().enumerate() {
+                let index = point_index(s, near_m);
+                let cands = &mut buf.candidates[zi];
+                let batched = run_box(&s.geoms, run).is_some_and(|(min, max)| {
+                    index.parts_meeting(min, max, cands);
+                    cands.len() <= MAX_RUN_CANDIDATES
+                });
+                buf.batched.push(batched);
+            }
+            run.iter()
+                .flat_map(|&i| site_findings(i as usize, buf))
                 .collect::<Vec<_>>()
         })
         .flat_map_iter(|v| v)
@@ -368,6 +392,10 @@ struct SiteBuffers {
     refs: Vec<HitRef>,
     /// The site layer's category texts read so far.
     memo: ReadMemo,
+    /// Per zone layer, the candidate parts of the current run's points (in the
+    /// index [`point_index`] names), when `batched` says the lookup served.
+    candidates: Vec<Vec<u32>>,
+    batched: Vec<bool>,
 }
 
 /// The zone record behind a [`ZoneHit`].
@@ -473,15 +501,27 @@ fn zone_hits(
 ) {
     let z = s.zone;
     let index: &ZoneIndex = &z.indexed.index;
+    let candidates = std::mem::take(&mut buf.candidates);
+    let batched = buf.batched.get(zone_layer).copied().unwrap_or(false);
+    let parts = candidates.get(zone_layer).filter(|_| batched);
     if let (Some(near), Geometry::Point(p), Some(wide)) = (near_m, g, &z.near) {
-        return point_hits(s, zone_layer, p.0, near, &wide.index, buf);
+        point_hits(s, zone_layer, p.0, near, &wide.index, parts, buf);
+        buf.candidates = candidates;
+        return;
     }
-    let matches = crate::engine::matches_for_site(
-        index,
-        g,
-        crate::engine::Predicate::Intersects,
-        &mut buf.scratch,
-    );
+    let matches = match (g, parts) {
+        (Geometry::Point(p), Some(parts)) => {
+            index.locate_point_in(p.0, parts, &mut buf.scratch);
+            buf.scratch.clone()
+        }
+        _ => crate::engine::matches_for_site(
+            index,
+            g,
+            crate::engine::Predicate::Intersects,
+            &mut buf.scratch,
+        ),
+    };
+    buf.candidates = candidates;
     let probe = match g {
         Geometry::Point(p) => Some(p.0),
         _ => None,
@@ -524,12 +564,16 @@ fn point_hits(
     p: Coord<f64>,
     near: f64,
     wide: &ZoneIndex,
+    parts: Option<&Vec<u32>>,
     buf: &mut SiteBuffers,
 ) {
     let z = s.zone;
     let tolerance = z.indexed.index.tolerance().max(0.0);
     let mut matches = std::mem::take(&mut buf.near);
-    wide.locate_point_near(p, tolerance, &mut matches);
+    match parts {
+        Some(parts) => wide.locate_point_near_in(p, tolerance, parts, &mut matches),
+        None => wide.locate_point_near(p, tolerance, &mut matches),
+    }
     // In or on first, then near, each in zone order.
     for m in matches.iter().filter(|m| m.location != Location::Outside) {
         let fid = wide.zone_fid(m.zone);
@@ -547,6 +591,15 @@ fn point_hits(
         }
     }
     buf.near = matches;
+}
+
+/// The index point sites of `s` are located in: the one with the near-boundary
+/// reach when a rule measures distances and there is one, else the plain one.
+fn point_index<'a>(s: &'a SitesIn, near_m: Option<f64>) -> &'a ZoneIndex {
+    match (near_m, &s.zone.near) {
+        (Some(_), Some(wide)) => &wide.index,
+        _ => &s.zone.indexed.index,
+    }
 }
 
 /// Pushes one zone hit `(zone fid, relation, distance in metres, zone index number

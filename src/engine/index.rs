@@ -209,9 +209,36 @@ impl ZoneIndex {
     /// [`ZoneIndex::nearest_boundary`] gives it. One pass over the candidates finds
     /// both the zones a site is in and those it is near. Ascending zone order.
     pub fn locate_point_near(&self, p: Coord<f64>, tolerance: f64, out: &mut Vec<NearMatch>) {
+        self.locate_point_near_among(
+            p,
+            tolerance,
+            self.tree.locate_all_at_point(&[p.x, p.y]).map(|e| e.data),
+            out,
+        );
+    }
+
+    /// [`ZoneIndex::locate_point_near`] among `parts`, which must hold every part
+    /// whose box meets `p` (see [`ZoneIndex::parts_meeting`]); the result is the same.
+    pub fn locate_point_near_in(
+        &self,
+        p: Coord<f64>,
+        tolerance: f64,
+        parts: &[u32],
+        out: &mut Vec<NearMatch>,
+    ) {
+        self.locate_point_near_among(p, tolerance, parts.iter().copied(), out);
+    }
+
+    fn locate_point_near_among(
+        &self,
+        p: Coord<f64>,
+        tolerance: f64,
+        parts: impl Iterator<Item = u32>,
+        out: &mut Vec<NearMatch>,
+    ) {
         out.clear();
-        for entry in self.tree.locate_all_at_point(&[p.x, p.y]) {
-            let part = &self.parts[entry.data as usize];
+        for i in parts {
+            let part = &self.parts[i as usize];
             let (loc, d2) = part.polygon.locate_near(p, tolerance);
             if loc == Location::Outside && d2 == f64::INFINITY {
                 continue;

@@ -287,7 +287,7 @@ pub fn join_index(
             // Sites close in Z-order are close on the ground: one R-tree query over a
             // run's box gives the candidate parts of all its points, unless the run
             // straddles a jump of the curve and the box holds too many.
-            for run in part.chunks(RUN) {
+            for run in part.chunks(Z_RUN) {
                 let batched = run_candidates(zones, run, &mut candidates);
                 for v in run {
                     let i = v.site as usize;
@@ -318,9 +318,9 @@ pub fn join_index(
 }
 
 /// Points per run sharing one R-tree query.
-const RUN: usize = 32;
+pub const Z_RUN: usize = 32;
 /// A run whose box meets more parts than this locates its points one by one.
-const MAX_RUN_CANDIDATES: usize = 48;
+pub const MAX_RUN_CANDIDATES: usize = 48;
 
 /// The candidate parts of a run's point sites into `out`; false when the run is
 /// better served point by point.
@@ -346,6 +346,50 @@ fn run_candidates(zones: &ZoneIndex, run: &[Visit], out: &mut Vec<u32>) -> bool 
     }
     zones.parts_meeting(min, max, out);
     out.len() <= MAX_RUN_CANDIDATES
+}
+
+/// The positions of `sites` in Z-order (the order [`join_index`] visits them in):
+/// neighbours on the ground come close together, so the zones and R-tree nodes one
+/// site touches are warm for the next, and runs of consecutive sites can share one
+/// candidate lookup ([`ZoneIndex::parts_meeting`]). Sites without a (finite)
+/// geometry come last, in position order.
+pub fn z_order(sites: &SiteGeometries) -> Vec<u32> {
+    let visits = spatial_order(sites);
+    let mut seen = vec![false; sites.len()];
+    let mut order: Vec<u32> = Vec::with_capacity(sites.len());
+    for v in &visits {
+        seen[v.site as usize] = true;
+        order.push(v.site);
+    }
+    order.extend((0..sites.len() as u32).filter(|&i| !seen[i as usize]));
+    order
+}
+
+/// The box of the point sites among `run` (positions into `sites`), when there are
+/// enough of them for one candidate lookup to pay; `None` otherwise.
+pub fn run_box(sites: &SiteGeometries, run: &[u32]) -> Option<(Coord<f64>, Coord<f64>)> {
+    let mut min = Coord {
+        x: f64::INFINITY,
+        y: f64::INFINITY,
+    };
+    let mut max = Coord {
+        x: f64::NEG_INFINITY,
+        y: f64::NEG_INFINITY,
+    };
+    let mut points = 0;
+    for &i in run {
+        if let Some(Geometry::Point(p)) = sites.get(i as usize) {
+            if !(p.0.x.is_finite() && p.0.y.is_finite()) {
+                continue;
+            }
+            min.x = min.x.min(p.0.x);
+            min.y = min.y.min(p.0.y);
+            max.x = max.x.max(p.0.x);
+            max.y = max.y.max(p.0.y);
+            points += 1;
+        }
+    }
+    (points >= 4).then_some((min, max))
 }
 
 /// One site in visiting order: its position, its first coordinate, and whether it is
