@@ -294,6 +294,9 @@ keys!(
     SampleValues,
     NoSamples,
     ResetShort,
+    ConstantOption,
+    ConstantText,
+    NeededUnreadable,
 );
 
 /// Chinese strings, in `Tr::ALL` order.
@@ -522,7 +525,7 @@ const ZH: &[(Tr, &str)] = &[
     (Tr::GuessedExact, "列名与同义词“{}”相同"),
     (Tr::GuessedNormalised, "列名近似同义词“{}”"),
     (Tr::GuessedTruncated, "列名是“{}”被截断的 DBF 字段名"),
-    (Tr::ConstantHint, "每条记录都取“{}”（由图层名推断）"),
+    (Tr::ConstantHint, "每条记录都取“{}”"),
     (Tr::NoColumn, "（无）"),
     (Tr::ColumnMissing, "图层中没有列“{}”"),
     (Tr::ResetToGuess, "恢复自动推断"),
@@ -548,6 +551,12 @@ const ZH: &[(Tr, &str)] = &[
     (Tr::SampleValues, "样例值："),
     (Tr::NoSamples, "（前几千条记录中为空）"),
     (Tr::ResetShort, "还原"),
+    (Tr::ConstantOption, "常量（每条记录相同）…"),
+    (Tr::ConstantText, "常量值"),
+    (
+        Tr::NeededUnreadable,
+        "规则需要的字段所选列的值都无法识别（请换一列或改用常量）：{}",
+    ),
 ];
 
 /// English strings, in `Tr::ALL` order.
@@ -818,10 +827,7 @@ const EN: &[(Tr, &str)] = &[
         Tr::GuessedTruncated,
         "The column name is the truncated DBF name of \"{}\"",
     ),
-    (
-        Tr::ConstantHint,
-        "\"{}\" for every record (from the layer name)",
-    ),
+    (Tr::ConstantHint, "\"{}\" for every record"),
     (Tr::NoColumn, "(none)"),
     (Tr::ColumnMissing, "The layer has no column \"{}\""),
     (Tr::ResetToGuess, "Back to the guess"),
@@ -853,6 +859,12 @@ const EN: &[(Tr, &str)] = &[
     (Tr::SampleValues, "Sample values:"),
     (Tr::NoSamples, "(empty in the first records)"),
     (Tr::ResetShort, "Reset"),
+    (Tr::ConstantOption, "Constant (same for every record)…"),
+    (Tr::ConstantText, "Constant value"),
+    (
+        Tr::NeededUnreadable,
+        "None of the values of the column chosen for these fields the rules need can be read (pick another column or a constant): {}",
+    ),
 ];
 
 #[cfg(test)]

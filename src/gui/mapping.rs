@@ -35,6 +35,9 @@ pub enum MappingCommand {
     Close,
     /// Feed a field from this column (`None`: from no column and no constant).
     SetColumn(CanonicalField, Option<String>),
+    /// Give a field the same text in every record (a county ledger without a county
+    /// column, a layer that is all level-1 zones); it replaces any column.
+    SetConstant(CanonicalField, String),
     /// Take the guess for one field again.
     ResetField(CanonicalField),
     /// Take the guess for every field again.
@@ -170,6 +173,8 @@ pub struct ValuePreview {
     pub unreadable: usize,
     /// Records scanned.
     pub scanned: usize,
+    /// Records (of those scanned) whose value reads.
+    pub readable: usize,
 }
 
 /// The [`ValuePreview`] of column `col` of `layer` read as `field` in `unit`
@@ -186,20 +191,24 @@ pub fn value_preview(
         .map(|s| (s.clone(), read_as(field, s, unit)))
         .collect();
     let mut unreadable = 0;
+    let mut readable = 0;
     let mut scanned = 0;
     for feature in layer.features.iter().take(SAMPLE_RECORDS) {
         scanned += 1;
         if let Some(text) = feature.attrs.get(col).and_then(cell_text)
             && !text.trim().is_empty()
-            && read_as(field, &text, unit).is_none()
         {
-            unreadable += 1;
+            match read_as(field, &text, unit) {
+                Some(_) => readable += 1,
+                None => unreadable += 1,
+            }
         }
     }
     ValuePreview {
         values,
         unreadable,
         scanned,
+        readable,
     }
 }
 
@@ -319,6 +328,11 @@ impl MappingEditor {
                 }
                 self.edited();
             }
+            MappingCommand::SetConstant(field, text) => {
+                self.draft.entries.remove(field);
+                self.draft.constants.insert(*field, text.clone());
+                self.edited();
+            }
             MappingCommand::ResetField(field) => {
                 match self.guess.entries.get(field) {
                     Some(g) => self.draft.entries.insert(*field, g.clone()),
@@ -373,22 +387,43 @@ impl MappingEditor {
             && self.draft.constants.get(&field) == self.guess.constants.get(&field)
     }
 
-    /// Whether the draft feeds `field` from a column the layer has, or a constant.
+    /// Whether the draft feeds `field` from a column the layer has, or a non-empty
+    /// constant.
     pub fn has_value(&self, field: CanonicalField) -> bool {
         match source_of(&self.draft, field) {
             FieldSource::Column { name, .. } => self.columns.iter().any(|c| c == name),
-            FieldSource::Constant(_) => true,
+            FieldSource::Constant(c) => !c.trim().is_empty(),
             FieldSource::None => false,
         }
     }
 
+    /// Whether `field` comes from a column none of whose (sampled) values read as
+    /// the field: mapped in name only, so the rules would see nothing.
+    pub fn reads_nothing(&self, field: CanonicalField) -> bool {
+        matches!(source_of(&self.draft, field), FieldSource::Column { .. })
+            && self
+                .previews
+                .get(&field)
+                .is_some_and(|p| p.readable == 0 && p.unreadable > 0)
+    }
+
     /// Fields enabled rules test that the draft leaves without a value.
     pub fn missing_needed(&self) -> Vec<CanonicalField> {
+        self.needed().filter(|f| !self.has_value(*f)).collect()
+    }
+
+    /// Fields enabled rules test whose column has values but none that reads.
+    pub fn unreadable_needed(&self) -> Vec<CanonicalField> {
+        self.needed()
+            .filter(|f| self.has_value(*f) && self.reads_nothing(*f))
+            .collect()
+    }
+
+    fn needed(&self) -> impl Iterator<Item = CanonicalField> + '_ {
         self.needs
             .iter()
-            .filter(|(f, need)| matches!(need, FieldNeed::Rules(_)) && !self.has_value(*f))
+            .filter(|(_, need)| matches!(need, FieldNeed::Rules(_)))
             .map(|(f, _)| *f)
-            .collect()
     }
 
     /// Whether Apply can run now.
@@ -655,6 +690,7 @@ mod tests {
         let p = value_preview(&layer, 1, CanonicalField::Fuel, None, &samples[1]);
         assert_eq!(p.scanned, 4);
         assert_eq!(p.unreadable, 1, "？？ is not a fuel");
+        assert_eq!(p.readable, 3);
         assert_eq!(p.values.len(), 3);
         assert_eq!(p.values[2], ("？？".to_owned(), None));
     }
@@ -773,6 +809,67 @@ mod tests {
         );
         ed.edit(&MappingCommand::ResetField(CanonicalField::ZoneLevel));
         assert!(ed.has_value(CanonicalField::ZoneLevel));
+    }
+
+    #[test]
+    fn a_constant_typed_by_the_user_replaces_the_column_and_an_empty_one_is_no_value() {
+        let ml = map_layer(boilers());
+        let mut ed = MappingEditor::new(&ml, LayerRole::Boiler, Some("t".into()));
+        ed.loaded(None, &crate::rules::builtin());
+        assert!(matches!(
+            source_of(&ed.draft, CanonicalField::Fuel),
+            FieldSource::Column { name: "燃料", .. }
+        ));
+        ed.edit(&MappingCommand::SetConstant(
+            CanonicalField::Fuel,
+            String::new(),
+        ));
+        assert_eq!(
+            source_of(&ed.draft, CanonicalField::Fuel),
+            FieldSource::Constant("")
+        );
+        assert!(!ed.has_value(CanonicalField::Fuel));
+        assert!(ed.missing_needed().contains(&CanonicalField::Fuel));
+        ed.edit(&MappingCommand::SetConstant(
+            CanonicalField::Fuel,
+            "燃煤".into(),
+        ));
+        assert_eq!(
+            source_of(&ed.draft, CanonicalField::Fuel),
+            FieldSource::Constant("燃煤")
+        );
+        assert!(ed.has_value(CanonicalField::Fuel));
+        assert!(!ed.missing_needed().contains(&CanonicalField::Fuel));
+        assert!(!ed.is_guess(CanonicalField::Fuel));
+        // The check reads the constant for every record.
+        let reader = crate::rules::LayerValues::new(&ed.layer_data, &ed.draft);
+        let v = reader.values(1, &mut Default::default());
+        assert_eq!(v.raw(CanonicalField::Fuel), Some("燃煤"));
+    }
+
+    #[test]
+    fn a_needed_field_mapped_to_a_column_of_unreadable_values_is_flagged() {
+        let ml = map_layer(boilers());
+        let mut ed = MappingEditor::new(&ml, LayerRole::Boiler, Some("t".into()));
+        ed.loaded(None, &crate::rules::builtin());
+        assert!(ed.unreadable_needed().is_empty());
+        // 单位名称 holds names, none of which is a fuel.
+        ed.edit(&MappingCommand::SetColumn(
+            CanonicalField::Fuel,
+            Some("单位名称".into()),
+        ));
+        assert!(ed.reads_nothing(CanonicalField::Fuel));
+        assert_eq!(ed.unreadable_needed(), vec![CanonicalField::Fuel]);
+        assert!(
+            !ed.missing_needed().contains(&CanonicalField::Fuel),
+            "mapped, but to nothing usable"
+        );
+        // 燃料 has one unreadable value among readable ones: not flagged.
+        ed.edit(&MappingCommand::SetColumn(
+            CanonicalField::Fuel,
+            Some("燃料".into()),
+        ));
+        assert!(!ed.reads_nothing(CanonicalField::Fuel));
     }
 
     #[test]

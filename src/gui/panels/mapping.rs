@@ -100,6 +100,14 @@ fn editor_ui(
                 format!("！{}", lang.trf(Tr::MissingNeeded, &[&names.join("、")])),
             );
         }
+        let unreadable = ed.unreadable_needed();
+        if !unreadable.is_empty() {
+            let names: Vec<&str> = unreadable.iter().map(|f| field_label(*f, lang)).collect();
+            ui.colored_label(
+                RULE_COLOR,
+                format!("！{}", lang.trf(Tr::NeededUnreadable, &[&names.join("、")])),
+            );
+        }
     }
     ui.separator();
 
@@ -187,67 +195,30 @@ fn field_row_ui(
         }
     }
 
-    // Source column picker.
+    // Source: a column picker, and beside it the constant's text when there is one.
     let source = source_of(&ed.draft, field);
     let current = match source {
         FieldSource::Column { name, .. } => Some(name),
         _ => None,
     };
-    let missing_column = current.is_some_and(|c| !ed.columns.iter().any(|n| n == c));
-    let selected_text = match source {
-        FieldSource::Column { name, .. } if missing_column => {
-            RichText::new(format!("！{name}")).color(RULE_COLOR)
+    ui.horizontal(|ui| {
+        column_picker_ui(ui, lang, ed, field, cmds);
+        if let FieldSource::Constant(c) = source {
+            // Each edit goes to the draft; the box shows the draft's text.
+            let mut text = c.to_owned();
+            let label = format!("{}：{}", t(Tr::ConstantText), field_label(field, lang));
+            let r = ui.add(
+                egui::TextEdit::singleline(&mut text)
+                    .desired_width(110.0)
+                    .hint_text(t(Tr::ConstantText)),
+            );
+            let enabled = ui.is_enabled();
+            r.widget_info(|| egui::WidgetInfo::text_edit(enabled, c, &label, ""));
+            if r.changed() {
+                cmds.push(Command::Mapping(MappingCommand::SetConstant(field, text)));
+            }
         }
-        FieldSource::Column { name, .. } => RichText::new(name),
-        FieldSource::Constant(c) => RichText::new(format!("= {c}")).italics(),
-        FieldSource::None => RichText::new(t(Tr::NoColumn)).weak(),
-    };
-    let accessible = format!("{}：{}", t(Tr::MappingColumn), field_label(field, lang));
-    let current_text = current.unwrap_or(t(Tr::NoColumn)).to_owned();
-    let combo = egui::ComboBox::from_id_salt(("mapping_column", field.code()))
-        .selected_text(selected_text)
-        .width(170.0)
-        .height(400.0)
-        .show_ui(ui, |ui| {
-            if ui
-                .selectable_label(matches!(source, FieldSource::None), t(Tr::NoColumn))
-                .clicked()
-            {
-                cmds.push(Command::Mapping(MappingCommand::SetColumn(field, None)));
-            }
-            for (i, name) in ed.columns.iter().enumerate() {
-                let samples = ed.samples.get(i).map(Vec::as_slice).unwrap_or(&[]);
-                ui.horizontal(|ui| {
-                    let r = ui
-                        .selectable_label(current == Some(name.as_str()), name.as_str())
-                        .on_hover_text(samples_hover(lang, samples));
-                    if r.clicked() {
-                        cmds.push(Command::Mapping(MappingCommand::SetColumn(
-                            field,
-                            Some(name.clone()),
-                        )));
-                    }
-                    let inline: Vec<_> = samples
-                        .iter()
-                        .take(INLINE_SAMPLES)
-                        .map(|s| truncate(s, 12))
-                        .collect();
-                    ui.label(RichText::new(inline.join("、")).small().weak());
-                });
-            }
-        });
-    let enabled = ui.is_enabled();
-    combo.response.widget_info(|| {
-        let mut info =
-            egui::WidgetInfo::labeled(egui::accesskit::Role::ComboBox, enabled, &accessible);
-        info.current_text_value = Some(current_text.clone());
-        info
     });
-    if missing_column && let Some(c) = current {
-        combo
-            .response
-            .on_hover_text(lang.trf(Tr::ColumnMissing, &[&c]));
-    }
 
     // How: automatic (with the synonym), manual or constant.
     match ed.draft.entries.get(&field) {
@@ -295,6 +266,89 @@ fn field_row_ui(
         .clicked()
     {
         cmds.push(Command::Mapping(MappingCommand::ResetField(field)));
+    }
+}
+
+/// The combo box choosing the column that feeds `field` (or none, or a constant).
+fn column_picker_ui(
+    ui: &mut egui::Ui,
+    lang: Language,
+    ed: &MappingEditor,
+    field: CanonicalField,
+    cmds: &mut Vec<Command>,
+) {
+    let t = |k| lang.tr(k);
+    let source = source_of(&ed.draft, field);
+    let current = match source {
+        FieldSource::Column { name, .. } => Some(name),
+        _ => None,
+    };
+    let missing_column = current.is_some_and(|c| !ed.columns.iter().any(|n| n == c));
+    let selected_text = match source {
+        FieldSource::Column { name, .. } if missing_column => {
+            RichText::new(format!("！{name}")).color(RULE_COLOR)
+        }
+        FieldSource::Column { name, .. } => RichText::new(name),
+        FieldSource::Constant(c) => RichText::new(format!("= {c}")).italics(),
+        FieldSource::None => RichText::new(t(Tr::NoColumn)).weak(),
+    };
+    let accessible = format!("{}：{}", t(Tr::MappingColumn), field_label(field, lang));
+    let current_text = current.unwrap_or(t(Tr::NoColumn)).to_owned();
+    let combo = egui::ComboBox::from_id_salt(("mapping_column", field.code()))
+        .selected_text(selected_text)
+        .width(170.0)
+        .height(400.0)
+        .show_ui(ui, |ui| {
+            if ui
+                .selectable_label(matches!(source, FieldSource::None), t(Tr::NoColumn))
+                .clicked()
+            {
+                cmds.push(Command::Mapping(MappingCommand::SetColumn(field, None)));
+            }
+            if ui
+                .selectable_label(
+                    matches!(source, FieldSource::Constant(_)),
+                    t(Tr::ConstantOption),
+                )
+                .clicked()
+                && !matches!(source, FieldSource::Constant(_))
+            {
+                // Start from the guessed constant when there is one.
+                let text = ed.guess.constants.get(&field).cloned().unwrap_or_default();
+                cmds.push(Command::Mapping(MappingCommand::SetConstant(field, text)));
+            }
+            for (i, name) in ed.columns.iter().enumerate() {
+                let samples = ed.samples.get(i).map(Vec::as_slice).unwrap_or(&[]);
+                ui.horizontal(|ui| {
+                    let r = ui
+                        .selectable_label(current == Some(name.as_str()), name.as_str())
+                        .on_hover_text(samples_hover(lang, samples));
+                    if r.clicked() {
+                        cmds.push(Command::Mapping(MappingCommand::SetColumn(
+                            field,
+                            Some(name.clone()),
+                        )));
+                    }
+                    let inline: Vec<_> = samples
+                        .iter()
+                        .take(INLINE_SAMPLES)
+                        .map(|s| truncate(s, 12))
+                        .collect();
+                    ui.label(RichText::new(inline.join("、")).small().weak());
+                });
+            }
+        });
+    let enabled = ui.is_enabled();
+    combo.response.widget_info(|| {
+        let mut info =
+            egui::WidgetInfo::labeled(egui::accesskit::Role::ComboBox, enabled, &accessible);
+        info.current_text_value = Some(current_text.clone());
+        info
+    });
+    if missing_column && let Some(c) = current {
+        combo
+            .response
+            .on_hover_text(lang.trf(Tr::ColumnMissing, &[&c]));
     }
 }
 
