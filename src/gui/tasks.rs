@@ -41,6 +41,19 @@ pub enum JobOutput {
         options: Box<ReadOptions>,
         replace: Option<LayerId>,
         result: Result<Vec<LoadedLayer>, Problem>,
+        /// The layers were read without attributes, to show the map sooner: read
+        /// them again in full with [`load_attributes`].
+        attributes_pending: bool,
+    },
+    /// A file read again in full after its geometry was shown
+    /// ([`JobOutput::Loaded`] with `attributes_pending`): the layers to give their
+    /// attributes to with [`merge_attributes`], in the order read.
+    Attributes {
+        path: PathBuf,
+        layers: Vec<LayerId>,
+        /// The project table the first read replaces, if any (saved once complete).
+        replaced_table: Option<String>,
+        result: Result<Vec<Layer>, Problem>,
     },
     Shapes {
         layer: LayerId,
@@ -115,7 +128,36 @@ fn load_layers(path: &Path, opts: &ReadOptions) -> Result<Vec<Layer>, IoError> {
     crate::io::read_path(path, opts)
 }
 
-/// Read `path` and prepare every layer for the map (runs on a worker).
+/// A shapefile whose `.dbf` is larger than this is shown from its geometry first and
+/// its attributes are read afterwards (decoding millions of records would otherwise
+/// delay the first map by seconds).
+pub const DEFER_ATTRIBUTES_ABOVE_BYTES: u64 = 64 << 20;
+
+/// Whether [`load_file`] reads `path` without attributes first: a `.shp` with a
+/// `.dbf` larger than [`DEFER_ATTRIBUTES_ABOVE_BYTES`].
+pub fn defers_attributes(path: &Path, options: &ReadOptions) -> bool {
+    let is_shp = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("shp"));
+    !options.geometry_only
+        && is_shp
+        && ["dbf", "DBF", "Dbf"].iter().any(|ext| {
+            std::fs::metadata(path.with_extension(ext))
+                .is_ok_and(|m| m.len() > DEFER_ATTRIBUTES_ABOVE_BYTES)
+        })
+}
+
+/// The problem shown when a file cannot be read at all.
+fn load_problem(e: &IoError, lang: Language) -> Problem {
+    Problem::error(e.path(), message_without_path(e)).with_hint(match lang {
+        Language::Zh => "请确认文件完整且格式受支持（.shp .zip .geojson .json .xlsx .xls .csv .gpkg）",
+        Language::En => "check that the file is complete and of a supported type (.shp .zip .geojson .json .xlsx .xls .csv .gpkg)",
+    })
+}
+
+/// Read `path` and prepare every layer for the map (runs on a worker). A large
+/// shapefile is read without attributes (see [`defers_attributes`]); the output then
+/// says so and the app reads them with [`load_attributes`].
 pub fn load_file(
     path: PathBuf,
     options: ReadOptions,
@@ -124,11 +166,13 @@ pub fn load_file(
     jc: &JobContext,
 ) -> JobOutput {
     jc.set_progress(0.05);
-    let result = match load_layers(&path, &options) {
-        Err(e) => Err(Problem::error(e.path(), message_without_path(&e)).with_hint(match lang {
-            Language::Zh => "请确认文件完整且格式受支持（.shp .zip .geojson .json .xlsx .xls .csv .gpkg）",
-            Language::En => "check that the file is complete and of a supported type (.shp .zip .geojson .json .xlsx .xls .csv .gpkg)",
-        })),
+    let attributes_pending = defers_attributes(&path, &options);
+    let read_options = ReadOptions {
+        geometry_only: options.geometry_only || attributes_pending,
+        ..options.clone()
+    };
+    let result = match load_layers(&path, &read_options) {
+        Err(e) => Err(load_problem(&e, lang)),
         Ok(layers) => {
             let n = layers.len().max(1);
             let mut out = Vec::new();
@@ -147,7 +191,60 @@ pub fn load_file(
         options: Box::new(options),
         replace,
         result,
+        attributes_pending,
     }
+}
+
+/// Read `path` again in full for the attributes of `layers`, which were shown from
+/// their geometry first (runs on a worker).
+pub fn load_attributes(
+    path: PathBuf,
+    options: ReadOptions,
+    layers: Vec<LayerId>,
+    replaced_table: Option<String>,
+    lang: Language,
+    jc: &JobContext,
+) -> JobOutput {
+    jc.set_progress(0.05);
+    let result = load_layers(&path, &options).map_err(|e| load_problem(&e, lang));
+    JobOutput::Attributes {
+        path,
+        layers,
+        replaced_table,
+        result,
+    }
+}
+
+/// Give a layer shown without attributes its full read: the layer is replaced
+/// (same features in the same order, so the map's geometry stays valid), and its
+/// label field and guessed role are guessed again from the columns now known.
+/// `false` (and nothing changed) if the full read does not have the same features.
+pub fn merge_attributes(ml: &mut super::state::MapLayer, full: Layer) -> bool {
+    let same = full.features.len() == ml.layer.features.len()
+        && full.geometry_kind == ml.layer.geometry_kind
+        && full
+            .features
+            .iter()
+            .zip(&ml.layer.features)
+            .all(|(a, b)| a.fid == b.fid);
+    if !same {
+        return false;
+    }
+    let field_names: Vec<String> = ml.layer.fields.iter().map(|f| f.name.clone()).collect();
+    let first_guess = guess_role(&ml.layer.name, &field_names, ml.layer.geometry_kind);
+    if ml.label_field.is_none_or(|f| f >= full.fields.len()) {
+        ml.label_field = super::state::guess_label_field(&full);
+    }
+    if ml.role == first_guess {
+        let names: Vec<String> = full.fields.iter().map(|f| f.name.clone()).collect();
+        ml.role = guess_role(&full.name, &names, full.geometry_kind).or(ml.role);
+    }
+    let old = std::mem::replace(&mut ml.layer, std::sync::Arc::new(full));
+    // Freeing millions of features takes a while: not on the UI thread.
+    let _ = std::thread::Builder::new()
+        .name("qingling drop layer".into())
+        .spawn(move || drop(old));
+    true
 }
 
 /// The error's sentence without the leading file name (the problems list has a
