@@ -33,9 +33,7 @@ use qingling::gui::map::raster::{PointRaster, rasterize_points};
 use qingling::gui::map::tessellate::LevelShapes;
 use qingling::gui::map::view::{MapView, WorldPos};
 use qingling::gui::state::{AppState, LayerId, LayerStyle, MapLayer, PALETTE, guess_label_field};
-use qingling::gui::tasks::{
-    JobOutput, LoadedLayer, load_attributes, load_file, merge_attributes,
-};
+use qingling::gui::tasks::{JobOutput, LoadedLayer, load_attributes, load_file, merge_attributes};
 use qingling::io::ReadOptions;
 
 const SCREEN: [f32; 2] = [1280.0, 800.0];
@@ -390,9 +388,10 @@ fn main() {
         let ids: Vec<LayerId> = (first_id..first_id + n as u64).map(LayerId).collect();
         first_id += n as u64;
         if pending {
-            h.attributes.push(Job::spawn(JobId(1), "attributes", None, move |jc| {
-                load_attributes(path, ReadOptions::default(), ids, None, Language::En, jc)
-            }));
+            h.attributes
+                .push(Job::spawn(JobId(1), "attributes", None, move |jc| {
+                    load_attributes(path, ReadOptions::default(), ids, None, Language::En, jc)
+                }));
         }
     }
     h.fit_all();

@@ -206,7 +206,18 @@ pub fn load_attributes(
     jc: &JobContext,
 ) -> JobOutput {
     jc.set_progress(0.05);
-    let result = load_layers(&path, &options).map_err(|e| load_problem(&e, lang));
+    // On one thread of its own pool: the reader's parallel parts would otherwise
+    // take the shared pool from the map's detail levels and point rasters.
+    let read = || load_layers(&path, &options);
+    let result = match rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .thread_name(|_| "qingling attributes".into())
+        .build()
+    {
+        Ok(pool) => pool.install(read),
+        Err(_) => read(),
+    }
+    .map_err(|e| load_problem(&e, lang));
     JobOutput::Attributes {
         path,
         layers,
@@ -459,4 +470,109 @@ pub fn unused_project_path(dir: &Path, lang: Language) -> PathBuf {
 pub fn system_fonts() -> JobOutput {
     let paths = super::fonts::find_system_cjk_fonts();
     JobOutput::SystemFonts(super::fonts::read_system_fonts(&paths, 2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gui::state::{LayerStyle, MapLayer};
+    use crate::model::{
+        CrsInfo, CrsSource, Feature, FieldDef, FieldKind, GeometryKind, SourceFormat, Value,
+    };
+    use eframe::egui::Color32;
+    use geo_types::Point;
+    use std::sync::Arc;
+
+    fn layer(with_attributes: bool, n: u64) -> Layer {
+        Layer {
+            name: "sites".into(),
+            source: "sites.shp".into(),
+            format: SourceFormat::Shapefile,
+            geometry_kind: GeometryKind::Point,
+            has_z: false,
+            crs: CrsInfo {
+                crs: None,
+                source: CrsSource::FormatDefault,
+            },
+            encoding: None,
+            fields: if with_attributes {
+                vec![FieldDef {
+                    name: "名称".into(),
+                    kind: FieldKind::Text,
+                }]
+            } else {
+                vec![]
+            },
+            features: (0..n)
+                .map(|fid| Feature {
+                    fid,
+                    geometry: Some(Point::new(112.0, 37.0).into()),
+                    attrs: if with_attributes {
+                        vec![Value::Text(format!("site {fid}"))]
+                    } else {
+                        vec![]
+                    },
+                })
+                .collect(),
+            problems: vec![],
+        }
+    }
+
+    fn map_layer(l: Layer) -> MapLayer {
+        MapLayer {
+            id: LayerId(1),
+            path: "sites.shp".into(),
+            options: ReadOptions::default(),
+            display: None,
+            display_problems: vec![],
+            style: LayerStyle {
+                visible: true,
+                color: Color32::RED,
+                opacity: 0.35,
+            },
+            label_field: None,
+            role: guess_role(&l.name, &[], l.geometry_kind),
+            layer: Arc::new(l),
+        }
+    }
+
+    #[test]
+    fn attributes_read_later_give_the_layer_its_columns_and_label() {
+        let mut ml = map_layer(layer(false, 3));
+        assert!(merge_attributes(&mut ml, layer(true, 3)));
+        assert_eq!(ml.layer.fields.len(), 1);
+        assert_eq!(ml.label_field, Some(0));
+        assert_eq!(
+            ml.layer.features[2].attrs,
+            vec![Value::Text("site 2".into())]
+        );
+    }
+
+    #[test]
+    fn attributes_of_other_features_are_refused() {
+        let mut ml = map_layer(layer(false, 3));
+        assert!(!merge_attributes(&mut ml, layer(true, 4)));
+        assert!(ml.layer.fields.is_empty());
+        assert_eq!(ml.label_field, None);
+    }
+
+    #[test]
+    fn only_shapefiles_with_a_large_dbf_are_shown_before_their_attributes() {
+        let dir = tempfile::tempdir().unwrap();
+        let shp = dir.path().join("sites.shp");
+        std::fs::write(&shp, b"").unwrap();
+        let dbf = std::fs::File::create(dir.path().join("sites.dbf")).unwrap();
+        dbf.set_len(1000).unwrap();
+        let opts = ReadOptions::default();
+        assert!(!defers_attributes(&shp, &opts));
+        // A sparse file: large without using the disk.
+        dbf.set_len(DEFER_ATTRIBUTES_ABOVE_BYTES + 1).unwrap();
+        assert!(defers_attributes(&shp, &opts));
+        let geometry_only = ReadOptions {
+            geometry_only: true,
+            ..ReadOptions::default()
+        };
+        assert!(!defers_attributes(&shp, &geometry_only));
+        assert!(!defers_attributes(&dir.path().join("sites.csv"), &opts));
+    }
 }

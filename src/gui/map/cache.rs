@@ -158,12 +158,9 @@ impl DisplayLayer {
             let w = world_from_lonlat(ll);
             Some(Coord { x: w.x, y: w.y })
         };
-        let tt = std::time::Instant::now();
-        let tlog = |what: &str| if std::env::var_os("QL_PREP_TIMING").is_some() { eprintln!("prep {} {what}: {:.3}", layer.features.len(), tt.elapsed().as_secs_f64()); };
         let (min, max) = source_extent(layer);
         let grid = GridTransform::new(&exact, min, max, GRID_CELLS, GRID_TOLERANCE_M);
         let to_world = |c: Coord<f64>| grid.apply(c);
-        tlog("extent+grid");
         // Features are projected in parallel; results keep the source order, so the
         // output is deterministic.
         let n = layer.features.len().max(1);
@@ -196,7 +193,6 @@ impl DisplayLayer {
         if cancelled.load(Ordering::Relaxed) {
             return None;
         }
-        tlog("placed");
         let entries: Vec<TreeEntry> = features
             .par_iter()
             .enumerate()
@@ -210,7 +206,10 @@ impl DisplayLayer {
                 )
             })
             .collect();
-        let bbox = features.par_iter().map(|f| f.bbox).reduce_with(WorldRect::union);
+        let bbox = features
+            .par_iter()
+            .map(|f| f.bbox)
+            .reduce_with(WorldRect::union);
         let origin = bbox
             .map(|b| b.center())
             .unwrap_or(WorldPos { x: 0.0, y: 0.0 });
@@ -221,10 +220,8 @@ impl DisplayLayer {
             .collect();
         let point_count = all_points.len();
         let point_grid = PointGrid::new(&all_points, bbox);
-        tlog("entries,bbox,points,grid");
         let tree = Arc::new(OnceLock::new());
         build_index(entries, &tree);
-        tlog("tree");
         Some((
             DisplayLayer {
                 features,

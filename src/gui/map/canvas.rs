@@ -476,7 +476,8 @@ fn layer_mesh(
         }
         for line in &s.lines {
             let pts: Vec<Pos2> = line.iter().map(|v| placer.place(*v)).collect();
-            tessellator.tessellate_shape(Shape::line(pts, Stroke::new(1.8, l.style.color)), outline);
+            tessellator
+                .tessellate_shape(Shape::line(pts, Stroke::new(1.8, l.style.color)), outline);
         }
     }
     let mut tiles = fills.into_tiles();
@@ -961,6 +962,41 @@ pub fn pick(state: &AppState, view: &MapView, rect: Rect, p: Pos2) -> Option<Fea
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_tile_grid_files_positions_by_cell_and_clamps_the_outside() {
+        let area = Rect::from_min_size(pos2(0.0, 0.0), vec2(800.0, 800.0));
+        let mut grid = TileGrid::new(area, egui::TextureId::default());
+        for p in [pos2(10.0, 10.0), pos2(790.0, 790.0), pos2(-50.0, 5000.0)] {
+            grid.at(p)
+                .add_colored_rect(Rect::from_center_size(p, vec2(2.0, 2.0)), Color32::RED);
+        }
+        let n = MESH_TILES;
+        assert_eq!(grid.parts[0].vertices.len(), 4);
+        assert_eq!(grid.parts[n * n - 1].vertices.len(), 4);
+        // Below-left of the area: the bottom-left tile.
+        assert_eq!(grid.parts[(n - 1) * n].vertices.len(), 4);
+        let tiles = grid.into_tiles();
+        assert_eq!(tiles.len(), 3);
+        assert!(tiles[0].bounds.contains(pos2(10.0, 10.0)));
+        // Few vertices: painted as one mesh, in the same order.
+        let merged = merge_small(tiles);
+        assert_eq!(merged.len(), 1);
+        assert_eq!(merged[0].mesh.vertices.len(), 12);
+        assert_eq!(merged[0].mesh.indices.len(), 18);
+    }
+
+    #[test]
+    fn a_site_symbol_is_its_colour_inside_a_white_rim() {
+        let image = symbol_image(Color32::from_rgb(200, 0, 0));
+        let side = image.size[0];
+        let centre = image.pixels[side / 2 * side + side / 2];
+        assert_eq!(centre, Color32::from_rgb(200, 0, 0));
+        // Just inside the edge on the middle row: the rim.
+        let rim = image.pixels[side / 2 * side + 1];
+        assert_eq!(rim, Color32::WHITE);
+        assert_eq!(image.pixels[0].a(), 0);
+    }
 
     #[test]
     fn label_cells_cover_the_label_and_stay_in_the_grid() {
