@@ -2,7 +2,9 @@
 //!
 //! Loads sites and zones shapefiles (made by `examples/scale_data.rs`; default
 //! `scale-data/2000000x20000` in the repository, or `QL_MAP_DATA=dir`) through the app's
-//! own reading and preparation code (`io::read_path`, `gui::tasks::prepare_for_map`),
+//! own load jobs (`gui::tasks::load_file`; a file with a large `.dbf` is shown from its
+//! geometry and read again for attributes by `gui::tasks::load_attributes`, which
+//! start at once and run while the first map is made, as in the app),
 //! then runs frames of `gui::map::canvas::map_ui` in a headless `egui::Context`,
 //! including `ctx.tessellate`, at whole-province, county (~50 km) and street (~2 km)
 //! zoom, panning a little each frame. Detail levels and point rasters are made on
@@ -12,7 +14,9 @@
 //! Prints p50 / p95 / max of wall time and of UI-thread CPU time
 //! (`CLOCK_THREAD_CPUTIME_ID`) per scenario, the time the worker takes to produce each
 //! level, and the time from starting to read the files to the first frame that shows
-//! zones and sites. Custom harness: `cargo bench --bench map`.
+//! zones and sites. Custom harness: `cargo bench --bench map`; `QL_MAP_FIRST_ONLY=1`
+//! stops after the first map, `QL_MAP_ONLY=county` runs only the scenarios whose
+//! name contains that text.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -29,7 +33,7 @@ use qingling::gui::map::raster::{PointRaster, rasterize_points};
 use qingling::gui::map::tessellate::LevelShapes;
 use qingling::gui::map::view::{MapView, WorldPos};
 use qingling::gui::state::{AppState, LayerId, LayerStyle, MapLayer, PALETTE, guess_label_field};
-use qingling::gui::tasks::{LoadedLayer, prepare_for_map};
+use qingling::gui::tasks::{JobOutput, LoadedLayer, load_attributes, load_file, merge_attributes};
 use qingling::io::ReadOptions;
 
 const SCREEN: [f32; 2] = [1280.0, 800.0];
@@ -66,6 +70,8 @@ struct Harness {
     level_times: Vec<(i32, Duration)>,
     /// How long each point raster took on its worker.
     raster_times: Vec<Duration>,
+    /// Files being read again for their attributes.
+    attributes: Vec<Job<JobOutput>>,
 }
 
 impl Harness {
@@ -102,6 +108,7 @@ impl Harness {
             rx,
             level_times: Vec::new(),
             raster_times: Vec::new(),
+            attributes: Vec::new(),
         }
     }
 
@@ -124,6 +131,23 @@ impl Harness {
 
     /// Collect worker results (the app's `poll_jobs`).
     fn poll(&mut self) {
+        let mut running = Vec::new();
+        for job in std::mem::take(&mut self.attributes) {
+            match job.poll() {
+                Poll::Running => running.push(job),
+                Poll::Lost => panic!("attribute read panicked"),
+                Poll::Done(JobOutput::Attributes { layers, result, .. }) => {
+                    let full = result.unwrap_or_else(|e| panic!("{}", e.message));
+                    for (id, layer) in layers.into_iter().zip(full) {
+                        if let Some(ml) = self.state.layer_mut(id) {
+                            assert!(merge_attributes(ml, layer), "attributes did not match");
+                        }
+                    }
+                }
+                Poll::Done(_) => panic!("not an attribute result"),
+            }
+        }
+        self.attributes = running;
         while let Ok(done) = self.rx.try_recv() {
             match done {
                 Done::Shapes(id, level, shapes, took) => {
@@ -213,7 +237,7 @@ impl Harness {
     }
 
     /// One frame: poll workers, run the canvas, tessellate. Returns (wall, thread
-    /// CPU) of the UI work and the number of primitives.
+    /// CPU) of the UI work and the number of vertices tessellated.
     fn frame(&mut self) -> (Duration, Duration, usize) {
         let wall = Instant::now();
         let cpu = thread_cpu();
@@ -227,7 +251,13 @@ impl Harness {
         let out = self.ctx.run_ui(raw, |ui| map_ui(ui, state, &mut cmds));
         let prims = self.ctx.tessellate(out.shapes, out.pixels_per_point);
         self.apply(cmds);
-        let n = prims.len();
+        let n = prims
+            .iter()
+            .map(|p| match &p.primitive {
+                egui::epaint::Primitive::Mesh(m) => m.vertices.len(),
+                egui::epaint::Primitive::Callback(_) => 0,
+            })
+            .sum();
         (wall.elapsed(), thread_cpu() - cpu, n)
     }
 
@@ -271,7 +301,7 @@ fn summary(name: &str, walls: &mut [Duration], cpus: &mut [Duration], prims: usi
     walls.sort();
     cpus.sort();
     println!(
-        "{name:<34} n={:<4} wall p50 {:7.2} p95 {:7.2} max {:7.2} ms | ui-thread cpu p50 {:7.2} p95 {:7.2} max {:7.2} ms | {prims} primitives",
+        "{name:<34} n={:<4} wall p50 {:7.2} p95 {:7.2} max {:7.2} ms | ui-thread cpu p50 {:7.2} p95 {:7.2} max {:7.2} ms | {prims} vertices",
         walls.len(),
         pct(walls, 0.5),
         pct(walls, 0.95),
@@ -282,29 +312,38 @@ fn summary(name: &str, walls: &mut [Duration], cpus: &mut [Duration], prims: usi
     );
 }
 
-/// Read and prepare one file on its own thread (the app runs one load job per file).
-fn load(path: PathBuf) -> std::thread::JoinHandle<(Vec<LoadedLayer>, Duration, Duration)> {
+/// Read and prepare one file on a job, as the app's load job does
+/// (`gui::tasks::load_file`): the layers, whether their attributes are still to be
+/// read, and how long it took.
+fn load(path: PathBuf) -> std::thread::JoinHandle<(PathBuf, Vec<LoadedLayer>, bool, Duration)> {
     std::thread::spawn(move || {
         let t = Instant::now();
-        let layers = qingling::io::read_path(&path, &ReadOptions::default())
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let read = t.elapsed();
-        let t = Instant::now();
-        let job = Job::spawn(JobId(0), "prepare", None, move |jc| {
-            layers
-                .into_iter()
-                .map(|l| prepare_for_map(l, Language::En, jc))
-                .collect::<Vec<_>>()
+        let p = path.clone();
+        let job = Job::spawn(JobId(0), "load", None, move |jc| {
+            load_file(p, ReadOptions::default(), None, Language::En, jc)
         });
-        let prepared = loop {
-            match job.poll() {
-                Poll::Done(v) => break v,
-                Poll::Lost => panic!("prepare_for_map panicked"),
-                Poll::Running => std::thread::sleep(Duration::from_millis(1)),
-            }
+        let out = wait(&job);
+        let JobOutput::Loaded {
+            result,
+            attributes_pending,
+            ..
+        } = out
+        else {
+            panic!("{}: not a load result", path.display());
         };
-        (prepared, read, t.elapsed())
+        let layers = result.unwrap_or_else(|e| panic!("{}: {}", path.display(), e.message));
+        (path, layers, attributes_pending, t.elapsed())
     })
+}
+
+fn wait<T: Send + 'static>(job: &Job<T>) -> T {
+    loop {
+        match job.poll() {
+            Poll::Done(v) => break v,
+            Poll::Lost => panic!("a job panicked"),
+            Poll::Running => std::thread::sleep(Duration::from_millis(1)),
+        }
+    }
 }
 
 fn main() {
@@ -327,27 +366,43 @@ fn main() {
     let open = Instant::now();
     let hz = load(zones);
     let hs = load(sites);
-    let (zl, zread, zprep) = hz.join().expect("zones load");
-    let (sl, sread, sprep) = hs.join().expect("sites load");
+    let (zpath, zl, zpending, ztime) = hz.join().expect("zones load");
+    let (spath, sl, spending, stime) = hs.join().expect("sites load");
     let loaded = open.elapsed();
+    let later = |p: bool| if p { " (attributes later)" } else { "" };
     println!(
-        "open: zones read {:.2} s prepare {:.2} s | sites read {:.2} s prepare {:.2} s | both loaded {:.2} s",
-        zread.as_secs_f64(),
-        zprep.as_secs_f64(),
-        sread.as_secs_f64(),
-        sprep.as_secs_f64(),
+        "open: zones read + prepared {:.2} s{} | sites {:.2} s{} | both loaded {:.2} s",
+        ztime.as_secs_f64(),
+        later(zpending),
+        stime.as_secs_f64(),
+        later(spending),
         loaded.as_secs_f64()
     );
+    let files = [(zpath, zl.len(), zpending), (spath, sl.len(), spending)];
     let mut layers = zl;
     layers.extend(sl);
     let mut h = Harness::new(layers);
+    // As the app: files shown from their geometry are read again for attributes.
+    let mut first_id = 1;
+    for (path, n, pending) in files {
+        let ids: Vec<LayerId> = (first_id..first_id + n as u64).map(LayerId).collect();
+        first_id += n as u64;
+        if pending {
+            h.attributes
+                .push(Job::spawn(JobId(1), "attributes", None, move |jc| {
+                    load_attributes(path, ReadOptions::default(), ids, None, Language::En, jc)
+                }));
+        }
+    }
     h.fit_all();
     // First frames until zones and sites are both on screen.
     let mut first_frames = Vec::new();
+    let mut first_cpu = Duration::ZERO;
     let first = Instant::now();
     loop {
-        let (w, _, _) = h.frame();
+        let (w, c, _) = h.frame();
         first_frames.push(w);
+        first_cpu = first_cpu.max(c);
         let zones_drawn = h
             .state
             .layers
@@ -366,11 +421,12 @@ fn main() {
     }
     let max_first = first_frames.iter().max().copied().unwrap_or_default();
     println!(
-        "first map: {:.2} s after opening ({:.2} s after loading; {} UI frames meanwhile, slowest {:.2} ms; level {} took {:.2} s on its worker; point raster {:.2} s)",
+        "first map: {:.2} s after opening ({:.2} s after loading; {} UI frames meanwhile, slowest {:.2} ms, most UI-thread CPU {:.2} ms; level {} took {:.2} s on its worker; point raster {:.2} s)",
         open.elapsed().as_secs_f64(),
         first.elapsed().as_secs_f64(),
         first_frames.len(),
         max_first.as_secs_f64() * 1e3,
+        first_cpu.as_secs_f64() * 1e3,
         h.state.view.detail_level(),
         h.level_times.last().map_or(f64::NAN, |t| t.1.as_secs_f64()),
         h.raster_times.last().map_or(f64::NAN, |t| t.as_secs_f64()),
@@ -378,6 +434,15 @@ fn main() {
     if first_only {
         return;
     }
+    // Labels need the attributes: wait for them before measuring.
+    while !h.attributes.is_empty() {
+        h.frame();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    println!(
+        "attributes in: {:.2} s after opening",
+        open.elapsed().as_secs_f64()
+    );
 
     let province = h.state.view;
     let centre = province.center;
@@ -395,7 +460,12 @@ fn main() {
         ("county (50 km)", at(50.0)),
         ("street (2 km)", at(2.0)),
     ];
+    // Only the scenarios whose name contains QL_MAP_ONLY (e.g. `county`), if set.
+    let only = std::env::var("QL_MAP_ONLY").unwrap_or_default();
     for (name, view) in scenarios {
+        if !name.contains(only.as_str()) {
+            continue;
+        }
         // First frames after the zoom change: the level is missing.
         h.state.view = view;
         let mut walls = Vec::new();

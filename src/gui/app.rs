@@ -427,6 +427,7 @@ impl App {
                 options,
                 replace,
                 result,
+                attributes_pending,
             } => match result {
                 Err(problem) => {
                     self.state.status = Some(lang.trf(Tr::LoadFailed, &[&path.display()]));
@@ -437,7 +438,44 @@ impl App {
                     let replaced_table =
                         replace.and_then(|id| self.state.project_tables.remove(&id));
                     let added = self.add_layers(&path, &options, replace, layers);
-                    self.save_layers_to_project(&added, replaced_table);
+                    if attributes_pending {
+                        // Shown from the geometry; saved once the attributes are in.
+                        let file_name = path
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_else(|| path.display().to_string());
+                        let name = lang.trf(Tr::LoadingFile, &[&file_name]);
+                        let options = *options;
+                        self.spawn(name, move |jc| {
+                            tasks::load_attributes(path, options, added, replaced_table, lang, jc)
+                        });
+                    } else {
+                        self.save_layers_to_project(&added, replaced_table);
+                    }
+                }
+            },
+            JobOutput::Attributes {
+                path,
+                layers,
+                replaced_table,
+                result,
+            } => match result {
+                Err(problem) => {
+                    self.state.status = Some(lang.trf(Tr::LoadFailed, &[&path.display()]));
+                    self.state.load_problems.push(problem);
+                }
+                Ok(full) => {
+                    let mut merged = Vec::new();
+                    for (id, layer) in layers.into_iter().zip(full) {
+                        // A layer removed or read again meanwhile is left alone.
+                        if let Some(ml) = self.state.layer_mut(id)
+                            && ml.path == path
+                            && tasks::merge_attributes(ml, layer)
+                        {
+                            merged.push(id);
+                        }
+                    }
+                    self.save_layers_to_project(&merged, replaced_table);
                 }
             },
             JobOutput::Shapes {

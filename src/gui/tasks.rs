@@ -41,6 +41,19 @@ pub enum JobOutput {
         options: Box<ReadOptions>,
         replace: Option<LayerId>,
         result: Result<Vec<LoadedLayer>, Problem>,
+        /// The layers were read without attributes, to show the map sooner: read
+        /// them again in full with [`load_attributes`].
+        attributes_pending: bool,
+    },
+    /// A file read again in full after its geometry was shown
+    /// ([`JobOutput::Loaded`] with `attributes_pending`): the layers to give their
+    /// attributes to with [`merge_attributes`], in the order read.
+    Attributes {
+        path: PathBuf,
+        layers: Vec<LayerId>,
+        /// The project table the first read replaces, if any (saved once complete).
+        replaced_table: Option<String>,
+        result: Result<Vec<Layer>, Problem>,
     },
     Shapes {
         layer: LayerId,
@@ -115,7 +128,36 @@ fn load_layers(path: &Path, opts: &ReadOptions) -> Result<Vec<Layer>, IoError> {
     crate::io::read_path(path, opts)
 }
 
-/// Read `path` and prepare every layer for the map (runs on a worker).
+/// A shapefile whose `.dbf` is larger than this is shown from its geometry first and
+/// its attributes are read afterwards (decoding millions of records would otherwise
+/// delay the first map by seconds).
+pub const DEFER_ATTRIBUTES_ABOVE_BYTES: u64 = 64 << 20;
+
+/// Whether [`load_file`] reads `path` without attributes first: a `.shp` with a
+/// `.dbf` larger than [`DEFER_ATTRIBUTES_ABOVE_BYTES`].
+pub fn defers_attributes(path: &Path, options: &ReadOptions) -> bool {
+    let is_shp = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("shp"));
+    !options.geometry_only
+        && is_shp
+        && ["dbf", "DBF", "Dbf"].iter().any(|ext| {
+            std::fs::metadata(path.with_extension(ext))
+                .is_ok_and(|m| m.len() > DEFER_ATTRIBUTES_ABOVE_BYTES)
+        })
+}
+
+/// The problem shown when a file cannot be read at all.
+fn load_problem(e: &IoError, lang: Language) -> Problem {
+    Problem::error(e.path(), message_without_path(e)).with_hint(match lang {
+        Language::Zh => "请确认文件完整且格式受支持（.shp .zip .geojson .json .xlsx .xls .csv .gpkg）",
+        Language::En => "check that the file is complete and of a supported type (.shp .zip .geojson .json .xlsx .xls .csv .gpkg)",
+    })
+}
+
+/// Read `path` and prepare every layer for the map (runs on a worker). A large
+/// shapefile is read without attributes (see [`defers_attributes`]); the output then
+/// says so and the app reads them with [`load_attributes`].
 pub fn load_file(
     path: PathBuf,
     options: ReadOptions,
@@ -124,11 +166,13 @@ pub fn load_file(
     jc: &JobContext,
 ) -> JobOutput {
     jc.set_progress(0.05);
-    let result = match load_layers(&path, &options) {
-        Err(e) => Err(Problem::error(e.path(), message_without_path(&e)).with_hint(match lang {
-            Language::Zh => "请确认文件完整且格式受支持（.shp .zip .geojson .json .xlsx .xls .csv .gpkg）",
-            Language::En => "check that the file is complete and of a supported type (.shp .zip .geojson .json .xlsx .xls .csv .gpkg)",
-        })),
+    let attributes_pending = defers_attributes(&path, &options);
+    let read_options = ReadOptions {
+        geometry_only: options.geometry_only || attributes_pending,
+        ..options.clone()
+    };
+    let result = match load_layers(&path, &read_options) {
+        Err(e) => Err(load_problem(&e, lang)),
         Ok(layers) => {
             let n = layers.len().max(1);
             let mut out = Vec::new();
@@ -147,7 +191,71 @@ pub fn load_file(
         options: Box::new(options),
         replace,
         result,
+        attributes_pending,
     }
+}
+
+/// Read `path` again in full for the attributes of `layers`, which were shown from
+/// their geometry first (runs on a worker).
+pub fn load_attributes(
+    path: PathBuf,
+    options: ReadOptions,
+    layers: Vec<LayerId>,
+    replaced_table: Option<String>,
+    lang: Language,
+    jc: &JobContext,
+) -> JobOutput {
+    jc.set_progress(0.05);
+    // On one thread of its own pool: the reader's parallel parts would otherwise
+    // take the shared pool from the map's detail levels and point rasters.
+    let read = || load_layers(&path, &options);
+    let result = match rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .thread_name(|_| "qingling attributes".into())
+        .build()
+    {
+        Ok(pool) => pool.install(read),
+        Err(_) => read(),
+    }
+    .map_err(|e| load_problem(&e, lang));
+    JobOutput::Attributes {
+        path,
+        layers,
+        replaced_table,
+        result,
+    }
+}
+
+/// Give a layer shown without attributes its full read: the layer is replaced
+/// (same features in the same order, so the map's geometry stays valid), and its
+/// label field and guessed role are guessed again from the columns now known.
+/// `false` (and nothing changed) if the full read does not have the same features.
+pub fn merge_attributes(ml: &mut super::state::MapLayer, full: Layer) -> bool {
+    let same = full.features.len() == ml.layer.features.len()
+        && full.geometry_kind == ml.layer.geometry_kind
+        && full
+            .features
+            .iter()
+            .zip(&ml.layer.features)
+            .all(|(a, b)| a.fid == b.fid);
+    if !same {
+        return false;
+    }
+    let field_names: Vec<String> = ml.layer.fields.iter().map(|f| f.name.clone()).collect();
+    let first_guess = guess_role(&ml.layer.name, &field_names, ml.layer.geometry_kind);
+    if ml.label_field.is_none_or(|f| f >= full.fields.len()) {
+        ml.label_field = super::state::guess_label_field(&full);
+    }
+    if ml.role == first_guess {
+        let names: Vec<String> = full.fields.iter().map(|f| f.name.clone()).collect();
+        ml.role = guess_role(&full.name, &names, full.geometry_kind).or(ml.role);
+    }
+    let old = std::mem::replace(&mut ml.layer, std::sync::Arc::new(full));
+    // Freeing millions of features takes a while: not on the UI thread.
+    let _ = std::thread::Builder::new()
+        .name("qingling drop layer".into())
+        .spawn(move || drop(old));
+    true
 }
 
 /// The error's sentence without the leading file name (the problems list has a
@@ -362,4 +470,109 @@ pub fn unused_project_path(dir: &Path, lang: Language) -> PathBuf {
 pub fn system_fonts() -> JobOutput {
     let paths = super::fonts::find_system_cjk_fonts();
     JobOutput::SystemFonts(super::fonts::read_system_fonts(&paths, 2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gui::state::{LayerStyle, MapLayer};
+    use crate::model::{
+        CrsInfo, CrsSource, Feature, FieldDef, FieldKind, GeometryKind, SourceFormat, Value,
+    };
+    use eframe::egui::Color32;
+    use geo_types::Point;
+    use std::sync::Arc;
+
+    fn layer(with_attributes: bool, n: u64) -> Layer {
+        Layer {
+            name: "sites".into(),
+            source: "sites.shp".into(),
+            format: SourceFormat::Shapefile,
+            geometry_kind: GeometryKind::Point,
+            has_z: false,
+            crs: CrsInfo {
+                crs: None,
+                source: CrsSource::FormatDefault,
+            },
+            encoding: None,
+            fields: if with_attributes {
+                vec![FieldDef {
+                    name: "名称".into(),
+                    kind: FieldKind::Text,
+                }]
+            } else {
+                vec![]
+            },
+            features: (0..n)
+                .map(|fid| Feature {
+                    fid,
+                    geometry: Some(Point::new(112.0, 37.0).into()),
+                    attrs: if with_attributes {
+                        vec![Value::Text(format!("site {fid}"))]
+                    } else {
+                        vec![]
+                    },
+                })
+                .collect(),
+            problems: vec![],
+        }
+    }
+
+    fn map_layer(l: Layer) -> MapLayer {
+        MapLayer {
+            id: LayerId(1),
+            path: "sites.shp".into(),
+            options: ReadOptions::default(),
+            display: None,
+            display_problems: vec![],
+            style: LayerStyle {
+                visible: true,
+                color: Color32::RED,
+                opacity: 0.35,
+            },
+            label_field: None,
+            role: guess_role(&l.name, &[], l.geometry_kind),
+            layer: Arc::new(l),
+        }
+    }
+
+    #[test]
+    fn attributes_read_later_give_the_layer_its_columns_and_label() {
+        let mut ml = map_layer(layer(false, 3));
+        assert!(merge_attributes(&mut ml, layer(true, 3)));
+        assert_eq!(ml.layer.fields.len(), 1);
+        assert_eq!(ml.label_field, Some(0));
+        assert_eq!(
+            ml.layer.features[2].attrs,
+            vec![Value::Text("site 2".into())]
+        );
+    }
+
+    #[test]
+    fn attributes_of_other_features_are_refused() {
+        let mut ml = map_layer(layer(false, 3));
+        assert!(!merge_attributes(&mut ml, layer(true, 4)));
+        assert!(ml.layer.fields.is_empty());
+        assert_eq!(ml.label_field, None);
+    }
+
+    #[test]
+    fn only_shapefiles_with_a_large_dbf_are_shown_before_their_attributes() {
+        let dir = tempfile::tempdir().unwrap();
+        let shp = dir.path().join("sites.shp");
+        std::fs::write(&shp, b"").unwrap();
+        let dbf = std::fs::File::create(dir.path().join("sites.dbf")).unwrap();
+        dbf.set_len(1000).unwrap();
+        let opts = ReadOptions::default();
+        assert!(!defers_attributes(&shp, &opts));
+        // A sparse file: large without using the disk.
+        dbf.set_len(DEFER_ATTRIBUTES_ABOVE_BYTES + 1).unwrap();
+        assert!(defers_attributes(&shp, &opts));
+        let geometry_only = ReadOptions {
+            geometry_only: true,
+            ..ReadOptions::default()
+        };
+        assert!(!defers_attributes(&shp, &geometry_only));
+        assert!(!defers_attributes(&dir.path().join("sites.csv"), &opts));
+    }
 }

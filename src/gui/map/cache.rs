@@ -7,11 +7,12 @@
 //! [`ShapeCache`] and draws what the R-tree says is in view.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use geo::{BoundingRect, MapCoords};
 use geo_types::{Coord, Geometry};
+use rayon::iter::Either;
 use rayon::prelude::*;
 use rstar::RTree;
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -43,7 +44,8 @@ pub struct DisplayFeature {
 #[derive(Debug)]
 pub struct DisplayLayer {
     pub features: Vec<DisplayFeature>,
-    pub tree: RTree<TreeEntry>,
+    /// See [`DisplayLayer::tree`].
+    tree: Arc<OnceLock<RTree<TreeEntry>>>,
     pub bbox: Option<WorldRect>,
     /// Offset for `f32` vertex storage (the centre of the data).
     pub origin: WorldPos,
@@ -164,12 +166,12 @@ impl DisplayLayer {
         let n = layer.features.len().max(1);
         let done = AtomicUsize::new(0);
         let cancelled = AtomicBool::new(false);
-        let placed: Vec<Option<Result<DisplayFeature, Unplaced>>> = layer
+        let (features, unplaced): (Vec<DisplayFeature>, Vec<Unplaced>) = layer
             .features
             .par_iter()
             .enumerate()
             .with_min_len(256)
-            .map(|(index, f)| {
+            .filter_map(|(index, f)| {
                 if index % 1024 == 0
                     && let Some(jc) = jc
                 {
@@ -184,20 +186,15 @@ impl DisplayLayer {
                 }
                 display_feature(index, f.geometry.as_ref()?, &to_world)
             })
-            .collect();
+            .partition_map(|p| match p {
+                Ok(f) => Either::Left(f),
+                Err(u) => Either::Right(u),
+            });
         if cancelled.load(Ordering::Relaxed) {
             return None;
         }
-        let mut features = Vec::with_capacity(placed.len());
-        let mut unplaced = Vec::new();
-        for p in placed.into_iter().flatten() {
-            match p {
-                Ok(f) => features.push(f),
-                Err(u) => unplaced.push(u),
-            }
-        }
         let entries: Vec<TreeEntry> = features
-            .iter()
+            .par_iter()
             .enumerate()
             .map(|(slot, f)| {
                 GeomWithData::new(
@@ -209,21 +206,26 @@ impl DisplayLayer {
                 )
             })
             .collect();
-        let bbox = features.iter().map(|f| f.bbox).reduce(WorldRect::union);
+        let bbox = features
+            .par_iter()
+            .map(|f| f.bbox)
+            .reduce_with(WorldRect::union);
         let origin = bbox
             .map(|b| b.center())
             .unwrap_or(WorldPos { x: 0.0, y: 0.0 });
-        let has_shapes = features.iter().any(|f| f.points.is_empty());
+        let has_shapes = features.par_iter().any(|f| f.points.is_empty());
         let all_points: Vec<WorldPos> = features
-            .iter()
-            .flat_map(|f| f.points.iter().copied())
+            .par_iter()
+            .flat_map_iter(|f| f.points.iter().copied())
             .collect();
         let point_count = all_points.len();
         let point_grid = PointGrid::new(&all_points, bbox);
+        let tree = Arc::new(OnceLock::new());
+        build_index(entries, &tree);
         Some((
             DisplayLayer {
                 features,
-                tree: RTree::bulk_load(entries),
+                tree,
                 bbox,
                 origin,
                 has_shapes,
@@ -233,6 +235,18 @@ impl DisplayLayer {
             },
             unplaced,
         ))
+    }
+
+    /// The R-tree over the features' boxes, once built (large layers build it on a
+    /// thread of its own after loading, so the first map need not wait for it).
+    pub fn tree(&self) -> Option<&RTree<TreeEntry>> {
+        self.tree.get()
+    }
+
+    /// Whether the R-tree is ready: until then [`DisplayLayer::in_rect`] finds
+    /// nothing.
+    pub fn is_indexed(&self) -> bool {
+        self.tree.get().is_some()
     }
 
     /// About how many points of the layer lie in `rect` (from a coarse grid of counts;
@@ -249,8 +263,42 @@ impl DisplayLayer {
     pub fn in_rect(&self, rect: WorldRect) -> impl Iterator<Item = usize> + '_ {
         let env = rstar::AABB::from_corners([rect.min.x, rect.min.y], [rect.max.x, rect.max.y]);
         self.tree
-            .locate_in_envelope_intersecting(&env)
+            .get()
+            .into_iter()
+            .flat_map(move |t| t.locate_in_envelope_intersecting(&env))
             .map(|e| e.data)
+    }
+}
+
+/// Layers with more features than this build their R-tree in the background.
+const INDEX_IN_BACKGROUND_ABOVE: usize = 100_000;
+
+/// Bulk-load the R-tree into `cell`: at once for small layers, else on a thread of
+/// its own (at once as well if no thread can be started).
+fn build_index(entries: Vec<TreeEntry>, cell: &Arc<OnceLock<RTree<TreeEntry>>>) {
+    if entries.len() <= INDEX_IN_BACKGROUND_ABOVE {
+        let _ = cell.set(RTree::bulk_load(entries));
+        return;
+    }
+    let target = cell.clone();
+    // The entries come back if the thread cannot be started.
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<TreeEntry>>();
+    let started = std::thread::Builder::new()
+        .name("qingling map index".into())
+        .spawn(move || {
+            if let Ok(entries) = rx.recv() {
+                let _ = target.set(RTree::bulk_load(entries));
+            }
+        });
+    match started {
+        Ok(_) => {
+            if let Err(back) = tx.send(entries) {
+                let _ = cell.set(RTree::bulk_load(back.0));
+            }
+        }
+        Err(_) => {
+            let _ = cell.set(RTree::bulk_load(entries));
+        }
     }
 }
 

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use eframe::egui::{self, Color32, Mesh, Pos2, Rect, Sense, Shape, Stroke, pos2, vec2};
+use eframe::egui::{self, Color32, Mesh, Pos2, Rect, Sense, Shape, Stroke, Vec2, pos2, vec2};
 use eframe::epaint::Tessellator;
 use geo::{Distance, Euclidean};
 use geo_types::{Geometry, Point};
@@ -24,10 +24,10 @@ use crate::gui::state::{AppState, FeatureRef, MapLayer};
 
 /// Labels are drawn only closer than this many ground metres per screen point.
 const LABEL_MAX_METRES_PER_POINT: f64 = 60.0;
-/// At most this many labels per frame.
+/// At most this many labels on a map's area.
 const LABEL_LIMIT: usize = 400;
-/// At most this many features are considered for a label per frame.
-const LABEL_CANDIDATE_LIMIT: usize = 5_000;
+/// At most this many features are considered for labels each time they are placed.
+const LABEL_CANDIDATE_LIMIT: usize = 50_000;
 /// Side of a cell of the label occupancy grid, points.
 const LABEL_CELL: f32 = 12.0;
 /// Click tolerance for identify, points.
@@ -108,6 +108,15 @@ pub fn map_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>) {
             let uv = Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0));
             painter.image(texture.id(), r.screen_rect(rect, &view), uv, Color32::WHITE);
         }
+    }
+    // A large layer's R-tree is built after it is shown: draw again when it lands.
+    if state
+        .layers
+        .iter()
+        .any(|l| l.style.visible && l.display.as_ref().is_some_and(|d| !d.is_indexed()))
+    {
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_millis(100));
     }
     if let Some(sel) = state.selection {
         draw_selection(&painter, rect, &view, state, sel);
@@ -220,7 +229,7 @@ fn draw_shapes(
     visible: WorldRect,
 ) {
     // The layer's mesh for this scale is built once over a margin around the view
-    // and then only moved while the map pans: a frame costs a copy, not a rebuild.
+    // and then only moved while the map pans: a frame moves the visible tiles.
     let ctx = painter.ctx();
     let key = MeshKey {
         layer: l.id.0,
@@ -229,67 +238,82 @@ fn draw_shapes(
         pixels_per_point: ctx.pixels_per_point().to_bits(),
         color: l.style.color,
         opacity: l.style.opacity.to_bits(),
+        indexed: d.is_indexed(),
     };
     let id = egui::Id::unique(("qingling layer mesh", l.id.0));
-    let cached = cached_mesh(ctx, id, key, view, rect, visible, |covered| {
+    paint_layer_mesh(painter, id, key, view, rect, visible, |covered, area| {
         let mut tessellator = Tessellator::new(
             ctx.pixels_per_point(),
             ctx.tessellation_options(|o| *o),
             [1, 1],
             Vec::new(),
         );
-        layer_mesh(rect, view, l, d, shapes, covered, &mut tessellator)
+        layer_mesh(rect, view, l, d, shapes, covered, area, &mut tessellator)
     });
-    paint_cached(painter, view, rect, &cached);
 }
 
-/// The cached mesh under `id` if it was built for `key` and covers `visible`, else
-/// a new one from `build` over the view plus a margin (stored for the next frames).
-fn cached_mesh(
-    ctx: &egui::Context,
+/// Paints a layer's mesh for this scale: the cached one under `id` if it was built
+/// for `key` and covers `visible`, else a new one from `build` (given the covered
+/// world and where it is on screen) over the view plus a margin, kept for the next
+/// frames. The mesh is made of tiles; a frame moves in place and paints only the
+/// tiles that meet the screen, so panning costs a pass over the visible part, not a
+/// rebuild and not an allocation.
+fn paint_layer_mesh(
+    painter: &egui::Painter,
     id: egui::Id,
     key: MeshKey,
     view: &MapView,
     rect: Rect,
     visible: WorldRect,
-    build: impl FnOnce(WorldRect) -> Mesh,
-) -> Arc<CachedMesh> {
-    let cached: Option<Arc<CachedMesh>> = ctx.data(|m| m.get_temp(id));
-    match cached {
-        Some(c) if c.key == key && c.covered.contains_rect(visible) => c,
-        _ => {
+    build: impl FnOnce(WorldRect, Rect) -> Vec<MeshTile>,
+) {
+    let ctx = painter.ctx();
+    let cached = ctx
+        .data_mut(|m| m.remove_temp::<Option<CachedMesh>>(id))
+        .flatten()
+        .filter(|c| c.key == key && c.covered.contains_rect(visible));
+    let mut cached = match cached {
+        Some(c) => c,
+        None => {
             let covered = visible.expanded(MESH_MARGIN);
-            let c = Arc::new(CachedMesh {
+            let area = Rect::from_two_pos(
+                view.screen_from_world(rect, covered.min),
+                view.screen_from_world(rect, covered.max),
+            );
+            CachedMesh {
                 key,
                 covered,
                 anchor: view.center,
                 anchor_screen: rect.center(),
-                mesh: Arc::new(build(covered)),
-            });
-            ctx.data_mut(|m| m.insert_temp(id, c.clone()));
-            c
+                tiles: build(covered, area),
+            }
         }
-    }
-}
-
-/// Paints a cached mesh where the view has moved it since it was built.
-fn paint_cached(painter: &egui::Painter, view: &MapView, rect: Rect, cached: &CachedMesh) {
-    if cached.mesh.is_empty() {
-        return;
-    }
+    };
     let offset = view.screen_from_world(rect, cached.anchor) - cached.anchor_screen;
-    if offset == vec2(0.0, 0.0) {
-        painter.add(Shape::Mesh(cached.mesh.clone()));
-    } else {
-        let mut mesh = (*cached.mesh).clone();
-        mesh.translate(offset);
-        painter.add(Shape::mesh(mesh));
+    for tile in &mut cached.tiles {
+        if !tile.bounds.translate(offset).intersects(rect) {
+            continue;
+        }
+        if tile.offset != offset {
+            let delta = offset - tile.offset;
+            // Not shared once last frame's shapes are tessellated, so no copy.
+            for v in &mut Arc::make_mut(&mut tile.mesh).vertices {
+                v.pos += delta;
+            }
+            tile.offset = offset;
+        }
+        painter.add(Shape::Mesh(tile.mesh.clone()));
     }
+    ctx.data_mut(|m| m.insert_temp(id, Some(cached)));
 }
 
 /// Extra world around the view a layer mesh covers, as a share of the view's size
 /// on each side: panning stays within it for a while.
 const MESH_MARGIN: f64 = 0.25;
+/// Tiles a side of a cached mesh.
+const MESH_TILES: usize = 8;
+/// Meshes with fewer vertices stay in one piece.
+const MESH_TILE_MIN_VERTICES: usize = 20_000;
 
 /// What a cached layer mesh was built for.
 #[derive(Clone, Copy, PartialEq)]
@@ -301,22 +325,100 @@ struct MeshKey {
     pixels_per_point: u32,
     color: Color32,
     opacity: u32,
+    /// Whether the layer's R-tree was ready (nothing is found in view before).
+    indexed: bool,
 }
 
-/// A layer's fill, outlines and lines tessellated for one scale, in the screen
-/// coordinates of the view it was built in.
+/// A layer's fill, outlines and lines (or symbols) tessellated for one scale, in the
+/// screen coordinates of the view it was built in, cut into tiles.
+#[derive(Clone)]
 struct CachedMesh {
     key: MeshKey,
     covered: WorldRect,
     /// The view centre when built, and where it was on screen.
     anchor: WorldPos,
     anchor_screen: Pos2,
+    tiles: Vec<MeshTile>,
+}
+
+/// Part of a cached mesh and how far its vertices have been moved so far.
+#[derive(Clone)]
+struct MeshTile {
+    /// Bounds of the vertices as built.
+    bounds: Rect,
+    offset: Vec2,
     mesh: Arc<Mesh>,
 }
 
-/// Builds the mesh of a layer's shapes over `covered`: fills from the level's
-/// triangles, outlines anti-aliased by egui's tessellator (or plain quads when many
-/// features are in view), features smaller than a point as dots.
+/// Meshes being built, one per cell of a [`MESH_TILES`]² grid over `area` (the
+/// covered world on screen).
+struct TileGrid {
+    area: Rect,
+    cell: Vec2,
+    parts: Vec<Mesh>,
+}
+
+impl TileGrid {
+    fn new(area: Rect, texture: egui::TextureId) -> TileGrid {
+        let n = MESH_TILES;
+        TileGrid {
+            area,
+            cell: vec2(area.width() / n as f32, area.height() / n as f32),
+            parts: (0..n * n).map(|_| Mesh::with_texture(texture)).collect(),
+        }
+    }
+
+    /// The mesh of the tile `p` falls in (the nearest one if outside).
+    fn at(&mut self, p: Pos2) -> &mut Mesh {
+        let n = MESH_TILES;
+        let index = |v: f32, min: f32, cell: f32| {
+            if cell > 0.0 {
+                (((v - min) / cell).floor().max(0.0) as usize).min(n - 1)
+            } else {
+                0
+            }
+        };
+        let col = index(p.x, self.area.min.x, self.cell.x);
+        let row = index(p.y, self.area.min.y, self.cell.y);
+        &mut self.parts[row * n + col]
+    }
+
+    /// The tiles that hold anything, in grid order.
+    fn into_tiles(self) -> Vec<MeshTile> {
+        self.parts
+            .into_iter()
+            .filter(|m| !m.is_empty())
+            .map(|mesh| MeshTile {
+                bounds: mesh.calc_bounds(),
+                offset: Vec2::ZERO,
+                mesh: Arc::new(mesh),
+            })
+            .collect()
+    }
+}
+
+/// Tiles of a small mesh joined back into one (in order; same texture), as moving
+/// and painting a few small pieces costs more than one.
+fn merge_small(tiles: Vec<MeshTile>) -> Vec<MeshTile> {
+    let total: usize = tiles.iter().map(|t| t.mesh.vertices.len()).sum();
+    if total >= MESH_TILE_MIN_VERTICES || tiles.len() < 2 {
+        return tiles;
+    }
+    let mut mesh = Mesh::with_texture(tiles[0].mesh.texture_id);
+    for t in &tiles {
+        mesh.append_ref(&t.mesh);
+    }
+    vec![MeshTile {
+        bounds: mesh.calc_bounds(),
+        offset: Vec2::ZERO,
+        mesh: Arc::new(mesh),
+    }]
+}
+
+/// Builds the mesh tiles of a layer's shapes over `covered` (`area` on screen): fills
+/// from the level's triangles, outlines anti-aliased by egui's tessellator (or plain
+/// quads when many features are in view), features smaller than a point as dots.
+#[allow(clippy::too_many_arguments)]
 fn layer_mesh(
     rect: Rect,
     view: &MapView,
@@ -324,16 +426,18 @@ fn layer_mesh(
     d: &DisplayLayer,
     shapes: &LevelShapes,
     covered: WorldRect,
+    area: Rect,
     tessellator: &mut Tessellator,
-) -> Mesh {
+) -> Vec<MeshTile> {
     let placer = Placer::new(rect, view, shapes.origin);
     let fill = l
         .style
         .color
         .gamma_multiply(l.style.opacity.clamp(0.0, 1.0));
     let stroke = Stroke::new(1.2, l.style.color);
-    let mut mesh = Mesh::default();
-    let mut outlines = Mesh::default();
+    // Fills and outlines apart, so that every outline lies over every fill.
+    let mut fills = TileGrid::new(area, egui::TextureId::default());
+    let mut outlines = TileGrid::new(area, egui::TextureId::default());
     // With many features in view, outlines are plain segment quads: egui's
     // anti-aliased path tessellation of each ring would cost more than the frame
     // budget at province zoom, and at that scale nobody sees the feathering.
@@ -344,37 +448,41 @@ fn layer_mesh(
         let (Some(f), Some(s)) = (d.features.get(slot), shapes.features.get(slot)) else {
             continue;
         };
+        // A feature goes to the tile of the middle of its box.
+        let at = view.screen_from_world(rect, f.bbox.center());
         if f.bbox.width() < min_size_m && f.bbox.height() < min_size_m {
             // Smaller than a point: one dot, so it does not vanish.
-            let p = view.screen_from_world(rect, f.bbox.center());
-            mesh.add_colored_rect(Rect::from_center_size(p, vec2(1.5, 1.5)), l.style.color);
+            fills
+                .at(at)
+                .add_colored_rect(Rect::from_center_size(at, vec2(1.5, 1.5)), l.style.color);
             continue;
         }
         if !s.indices.is_empty() {
+            let mesh = fills.at(at);
             let base = mesh.vertices.len() as u32;
             for v in &s.vertices {
                 mesh.colored_vertex(placer.place(*v), fill);
             }
             mesh.indices.extend(s.indices.iter().map(|i| base + i));
         }
+        let outline = outlines.at(at);
         for ring in &s.rings {
             if quads {
-                add_ring_quads(&mut outlines, &placer, ring, stroke);
+                add_ring_quads(outline, &placer, ring, stroke);
             } else {
                 let pts: Vec<Pos2> = ring.iter().map(|v| placer.place(*v)).collect();
-                tessellator.tessellate_shape(Shape::closed_line(pts, stroke), &mut outlines);
+                tessellator.tessellate_shape(Shape::closed_line(pts, stroke), outline);
             }
         }
         for line in &s.lines {
             let pts: Vec<Pos2> = line.iter().map(|v| placer.place(*v)).collect();
-            tessellator.tessellate_shape(
-                Shape::line(pts, Stroke::new(1.8, l.style.color)),
-                &mut outlines,
-            );
+            tessellator
+                .tessellate_shape(Shape::line(pts, Stroke::new(1.8, l.style.color)), outline);
         }
     }
-    mesh.append(outlines);
-    mesh
+    let mut tiles = fills.into_tiles();
+    tiles.extend(outlines.into_tiles());
+    merge_small(tiles)
 }
 
 /// Above this many features in view, outlines are drawn as one mesh of quads.
@@ -402,8 +510,8 @@ fn add_ring_quads(mesh: &mut Mesh, placer: &Placer, ring: &[[f32; 2]], stroke: S
     }
 }
 
-/// Sites as symbols: a coloured disc with a white rim, two textured quads each (an
-/// anti-aliased disc image tinted), all in one mesh that is cached per scale and
+/// Sites as symbols: a coloured disc with a white rim, one textured quad each (the
+/// symbol image of the layer's colour), all in one mesh that is cached per scale and
 /// moved while panning like the zone meshes (up to [`POINT_RASTER_THRESHOLD`] of
 /// them in view; beyond that the raster takes over).
 fn draw_points(
@@ -415,8 +523,8 @@ fn draw_points(
     visible: WorldRect,
 ) {
     let ctx = painter.ctx();
-    let texture = disc_texture(ctx);
     let color = l.style.color;
+    let texture = symbol_texture(ctx, color);
     let key = MeshKey {
         layer: l.id.0,
         shapes: Arc::as_ptr(d) as usize,
@@ -424,49 +532,60 @@ fn draw_points(
         pixels_per_point: ctx.pixels_per_point().to_bits(),
         color,
         opacity: u32::MAX,
+        indexed: d.is_indexed(),
     };
     let id = egui::Id::unique(("qingling point mesh", l.id.0));
-    let cached = cached_mesh(ctx, id, key, view, rect, visible, |covered| {
-        let mut mesh = Mesh::with_texture(texture.id());
+    paint_layer_mesh(painter, id, key, view, rect, visible, |covered, area| {
+        let mut grid = TileGrid::new(area, texture.id());
         let uv = Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0));
-        let rim = vec2(2.0, 2.0) * (SYMBOL_RADIUS + 1.0);
-        let disc = vec2(2.0, 2.0) * SYMBOL_RADIUS;
+        let size = vec2(2.0, 2.0) * (SYMBOL_RADIUS + 1.0);
         for f in d.in_rect(covered).filter_map(|s| d.features.get(s)) {
             for p in &f.points {
                 let s = view.screen_from_world(rect, *p);
-                mesh.add_rect_with_uv(Rect::from_center_size(s, rim), uv, Color32::WHITE);
-                mesh.add_rect_with_uv(Rect::from_center_size(s, disc), uv, color);
+                grid.at(s)
+                    .add_rect_with_uv(Rect::from_center_size(s, size), uv, Color32::WHITE);
             }
         }
-        mesh
+        merge_small(grid.into_tiles())
     });
-    paint_cached(painter, view, rect, &cached);
 }
 
-/// A white anti-aliased disc on transparent, tinted per symbol (made once per context).
-fn disc_texture(ctx: &egui::Context) -> egui::TextureHandle {
-    let id = egui::Id::unique("qingling symbol disc");
+/// The symbol of a site of `color`: an anti-aliased disc of that colour with a white
+/// rim, on transparent (made once per colour and context).
+fn symbol_texture(ctx: &egui::Context, color: Color32) -> egui::TextureHandle {
+    let id = egui::Id::unique(("qingling symbol", color));
     if let Some(t) = ctx.data(|m| m.get_temp::<egui::TextureHandle>(id)) {
         return t;
     }
+    let image = symbol_image(color);
+    let t = ctx.load_texture("qingling symbol", image, egui::TextureOptions::LINEAR);
+    ctx.data_mut(|m| m.insert_temp(id, t.clone()));
+    t
+}
+
+/// Pixels of [`symbol_texture`]: the rim is one point of a symbol
+/// [`SYMBOL_RADIUS`]` + 1` points in radius, with a one-pixel soft edge on each side.
+fn symbol_image(color: Color32) -> egui::ColorImage {
     const SIDE: usize = 32;
     let r = SIDE as f32 / 2.0;
+    let inner = r * SYMBOL_RADIUS / (SYMBOL_RADIUS + 1.0);
+    let [cr, cg, cb, _] = color.to_srgba_unmultiplied();
     let pixels = (0..SIDE * SIDE)
         .map(|i| {
             let (x, y) = ((i % SIDE) as f32 + 0.5 - r, (i / SIDE) as f32 + 0.5 - r);
-            // Coverage of the pixel by the disc, with a one-pixel soft edge.
-            let a = (r - (x * x + y * y).sqrt()).clamp(0.0, 1.0);
-            Color32::from_white_alpha((a * 255.0).round() as u8)
+            let d = (x * x + y * y).sqrt();
+            // Coverage by the whole symbol, and share of it that is the coloured disc.
+            let a = (r - d).clamp(0.0, 1.0);
+            let k = (inner - d + 0.5).clamp(0.0, 1.0);
+            let mix = |c: u8| (c as f32 * k + 255.0 * (1.0 - k)).round() as u8;
+            Color32::from_rgba_unmultiplied(mix(cr), mix(cg), mix(cb), (a * 255.0).round() as u8)
         })
         .collect();
-    let image = egui::ColorImage {
+    egui::ColorImage {
         size: [SIDE, SIDE],
         source_size: vec2(SIDE as f32, SIDE as f32),
         pixels,
-    };
-    let t = ctx.load_texture("qingling symbol disc", image, egui::TextureOptions::LINEAR);
-    ctx.data_mut(|m| m.insert_temp(id, t.clone()));
-    t
+    }
 }
 
 /// Whether more than [`POINT_RASTER_THRESHOLD`] points of visible layers are in view
@@ -545,6 +664,11 @@ fn draw_selection(
 
 /// Labels, placed greedily where they do not overlap. Point layers drawn as a raster
 /// (tens of thousands of sites in view) get none: their names would be clutter.
+///
+/// Placement is done once per scale over the view plus a margin (like the layer
+/// meshes) and then only moved while the map pans, so labels stay put and a frame
+/// only draws them; text that has not been laid out yet is laid out a few dozen
+/// labels a frame.
 fn draw_labels(
     painter: &egui::Painter,
     rect: Rect,
@@ -553,14 +677,135 @@ fn draw_labels(
     visible: WorldRect,
     raster_mode: bool,
 ) {
-    let cols = (rect.width() / LABEL_CELL).ceil() as usize + 1;
-    let rows = (rect.height() / LABEL_CELL).ceil() as usize + 1;
+    let ctx = painter.ctx();
+    let font = egui::FontId::proportional(LABEL_FONT_SIZE);
+    let key = label_key(state, view, ctx.pixels_per_point(), raster_mode);
+    let id = egui::Id::unique("qingling labels");
+    let cached = ctx
+        .data_mut(|m| m.remove_temp::<Option<PlacedLabels>>(id))
+        .flatten()
+        .filter(|c| c.key == key && c.covered.contains_rect(visible));
+    let mut cached = match cached {
+        Some(c) => c,
+        None => {
+            let covered = visible.expanded(MESH_MARGIN);
+            let area = Rect::from_two_pos(
+                view.screen_from_world(rect, covered.min),
+                view.screen_from_world(rect, covered.max),
+            );
+            let labels = ctx.fonts_mut(|fonts| {
+                let mut measure = |text: &str| {
+                    let width: f32 = text.chars().map(|c| fonts.glyph_width(&font, c)).sum();
+                    vec2(width, fonts.row_height(&font))
+                };
+                place_labels(state, view, rect, area, covered, raster_mode, &mut measure)
+            });
+            PlacedLabels {
+                key,
+                covered,
+                anchor: view.center,
+                anchor_screen: rect.center(),
+                labels,
+            }
+        }
+    };
+    let offset = view.screen_from_world(rect, cached.anchor) - cached.anchor_screen;
+    let mut new_text = 0;
+    let mut waiting = false;
+    let text_color = Color32::from_gray(20);
+    for label in &mut cached.labels {
+        let r = label.rect.translate(offset);
+        if !r.intersects(rect) {
+            label.shown = false;
+            continue;
+        }
+        if !label.shown {
+            // Laying text out is the costly part: a few new labels a frame.
+            if new_text >= LABEL_NEW_PER_FRAME {
+                waiting = true;
+                continue;
+            }
+            new_text += 1;
+            label.shown = true;
+        }
+        let galley = painter.layout_no_wrap(label.text.clone(), font.clone(), text_color);
+        painter.rect_filled(r, 2.0, Color32::from_white_alpha(170));
+        painter.galley(r.center() - galley.size() / 2.0, galley, text_color);
+    }
+    if waiting {
+        ctx.request_repaint();
+    }
+    ctx.data_mut(|m| m.insert_temp(id, Some(cached)));
+}
+
+/// Font size of map labels, points.
+const LABEL_FONT_SIZE: f32 = 12.0;
+/// At most this many labels seen for the first time are laid out per frame.
+const LABEL_NEW_PER_FRAME: usize = 40;
+
+/// Labels placed for one scale, in the screen coordinates of the view they were
+/// placed in.
+#[derive(Clone)]
+struct PlacedLabels {
+    key: u64,
+    covered: WorldRect,
+    anchor: WorldPos,
+    anchor_screen: Pos2,
+    labels: Vec<PlacedLabel>,
+}
+
+/// One label: its text and its box (background included) where it was placed.
+#[derive(Clone)]
+struct PlacedLabel {
+    text: String,
+    rect: Rect,
+    /// Whether it was drawn last frame (its text is then laid out already).
+    shown: bool,
+}
+
+/// What the label placement depends on: scale, layers, their label fields and
+/// visibility, and whether points are a raster.
+fn label_key(state: &AppState, view: &MapView, pixels_per_point: f32, raster_mode: bool) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    view.points_per_metre.to_bits().hash(&mut h);
+    pixels_per_point.to_bits().hash(&mut h);
+    raster_mode.hash(&mut h);
+    for l in &state.layers {
+        l.id.0.hash(&mut h);
+        l.style.visible.hash(&mut h);
+        l.label_field.hash(&mut h);
+        l.display.as_ref().map(Arc::as_ptr).hash(&mut h);
+        l.display.as_ref().map(|d| d.is_indexed()).hash(&mut h);
+        Arc::as_ptr(&l.layer).hash(&mut h);
+    }
+    h.finish()
+}
+
+/// Greedy placement of labels over `covered` (on screen: `area`, in the current
+/// view): zones first (few, and their names matter), then top layer first; earlier
+/// labels win the space. `measure` gives the size of a text.
+fn place_labels(
+    state: &AppState,
+    view: &MapView,
+    rect: Rect,
+    area: Rect,
+    covered: WorldRect,
+    raster_mode: bool,
+    measure: &mut dyn FnMut(&str) -> egui::Vec2,
+) -> Vec<PlacedLabel> {
+    let cols = (area.width() / LABEL_CELL).ceil() as usize + 1;
+    let rows = (area.height() / LABEL_CELL).ceil() as usize + 1;
     let mut occupied = vec![false; cols * rows];
-    let mut placed = 0;
+    // As many labels per screen area as [`LABEL_LIMIT`] allows on the map.
+    let share = (area.width() * area.height()) / (rect.width() * rect.height()).max(1.0);
+    let limit = (LABEL_LIMIT as f32 * share.max(1.0)) as usize;
     let mut examined = 0;
-    let font = egui::FontId::proportional(12.0);
-    // Zones first (few, and their names matter), then top layer first: earlier labels
-    // win the space.
+    let mut out = Vec::new();
+    let env = rstar::AABB::from_corners(
+        [covered.min.x, covered.min.y],
+        [covered.max.x, covered.max.y],
+    );
     let mut order: Vec<&MapLayer> = state.layers.iter().collect();
     order.sort_by_key(|l| l.display.as_ref().is_some_and(|d| d.point_count > 0));
     for l in order {
@@ -570,26 +815,34 @@ fn draw_labels(
         if !l.style.visible || (raster_mode && d.point_count > 0) {
             continue;
         }
-        for slot in d.in_rect(visible) {
-            if placed >= LABEL_LIMIT || examined >= LABEL_CANDIDATE_LIMIT {
-                return;
+        let Some(tree) = d.tree() else { continue };
+        for e in tree.locate_in_envelope_intersecting(&env) {
+            if out.len() >= limit || examined >= LABEL_CANDIDATE_LIMIT {
+                return out;
             }
             examined += 1;
-            let Some(f) = d.features.get(slot) else {
-                continue;
-            };
-            let Some(at) = f.label_at else { continue };
-            let anchor = view.screen_from_world(rect, at);
-            let offset = if f.points.is_empty() {
-                vec2(0.0, 0.0)
+            // A point's box is the point itself, which is also where its label goes:
+            // no need to fetch the feature for most candidates that lose.
+            let (lo, hi) = (e.geom().lower(), e.geom().upper());
+            let (at, is_point) = if lo == hi {
+                (WorldPos { x: lo[0], y: lo[1] }, true)
             } else {
+                let Some(f) = d.features.get(e.data) else {
+                    continue;
+                };
+                let Some(at) = f.label_at else { continue };
+                (at, !f.points.is_empty())
+            };
+            let offset = if is_point {
                 vec2(0.0, -SYMBOL_RADIUS - 8.0)
+            } else {
+                vec2(0.0, 0.0)
             };
             // Before any text work: is the middle of the label already covered?
-            let centre = anchor + offset;
-            if !rect.contains(centre)
+            let centre = view.screen_from_world(rect, at) + offset;
+            if !area.contains(centre)
                 || occupied[cells_of(
-                    rect,
+                    area,
                     Rect::from_center_size(centre, vec2(1.0, 1.0)),
                     cols,
                     rows,
@@ -597,35 +850,38 @@ fn draw_labels(
             {
                 continue;
             }
-            let Some(text) = l
-                .layer
+            let Some(text) = d
                 .features
-                .get(f.index)
+                .get(e.data)
+                .and_then(|f| l.layer.features.get(f.index))
                 .and_then(|src| src.attrs.get(field))
+                .and_then(|v| v.as_text())
             else {
                 continue;
             };
-            let text = text.to_string();
-            if text.trim().is_empty() {
+            let text = text.trim();
+            if text.is_empty() {
                 continue;
             }
-            let galley = painter.layout_no_wrap(text, font.clone(), Color32::from_gray(20));
-            let r = Rect::from_center_size(centre, galley.size()).expand(1.0);
-            if !rect.contains_rect(r) {
+            let r = Rect::from_center_size(centre, measure(text)).expand(1.0);
+            if !area.contains_rect(r) {
                 continue;
             }
-            let cells = cells_of(rect, r, cols, rows);
+            let cells = cells_of(area, r, cols, rows);
             if cells.iter().any(|c| occupied[*c]) {
                 continue;
             }
             for c in cells {
                 occupied[c] = true;
             }
-            painter.rect_filled(r, 2.0, Color32::from_white_alpha(170));
-            painter.galley(r.min + vec2(1.0, 1.0), galley, Color32::from_gray(20));
-            placed += 1;
+            out.push(PlacedLabel {
+                text: text.to_owned(),
+                rect: r,
+                shown: false,
+            });
         }
     }
+    out
 }
 
 /// Indices of the occupancy grid cells `r` covers.
@@ -706,6 +962,41 @@ pub fn pick(state: &AppState, view: &MapView, rect: Rect, p: Pos2) -> Option<Fea
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_tile_grid_files_positions_by_cell_and_clamps_the_outside() {
+        let area = Rect::from_min_size(pos2(0.0, 0.0), vec2(800.0, 800.0));
+        let mut grid = TileGrid::new(area, egui::TextureId::default());
+        for p in [pos2(10.0, 10.0), pos2(790.0, 790.0), pos2(-50.0, 5000.0)] {
+            grid.at(p)
+                .add_colored_rect(Rect::from_center_size(p, vec2(2.0, 2.0)), Color32::RED);
+        }
+        let n = MESH_TILES;
+        assert_eq!(grid.parts[0].vertices.len(), 4);
+        assert_eq!(grid.parts[n * n - 1].vertices.len(), 4);
+        // Below-left of the area: the bottom-left tile.
+        assert_eq!(grid.parts[(n - 1) * n].vertices.len(), 4);
+        let tiles = grid.into_tiles();
+        assert_eq!(tiles.len(), 3);
+        assert!(tiles[0].bounds.contains(pos2(10.0, 10.0)));
+        // Few vertices: painted as one mesh, in the same order.
+        let merged = merge_small(tiles);
+        assert_eq!(merged.len(), 1);
+        assert_eq!(merged[0].mesh.vertices.len(), 12);
+        assert_eq!(merged[0].mesh.indices.len(), 18);
+    }
+
+    #[test]
+    fn a_site_symbol_is_its_colour_inside_a_white_rim() {
+        let image = symbol_image(Color32::from_rgb(200, 0, 0));
+        let side = image.size[0];
+        let centre = image.pixels[side / 2 * side + side / 2];
+        assert_eq!(centre, Color32::from_rgb(200, 0, 0));
+        // Just inside the edge on the middle row: the rim.
+        let rim = image.pixels[side / 2 * side + 1];
+        assert_eq!(rim, Color32::WHITE);
+        assert_eq!(image.pixels[0].a(), 0);
+    }
 
     #[test]
     fn label_cells_cover_the_label_and_stay_in_the_grid() {
