@@ -1100,6 +1100,20 @@ impl App {
             Command::RunCheck => match self.db.clone() {
                 None => self.state.status = Some(lang.tr(Tr::NoProject).to_owned()),
                 Some(db) => {
+                    // The check reads the project: a layer still being read or saved
+                    // (a large file's attributes come seconds after its map) is not
+                    // in it yet. Say so where it stays visible, in the problems list.
+                    for l in self.state.layers.iter().filter(|l| {
+                        l.role.is_some() && !self.state.project_tables.contains_key(&l.id)
+                    }) {
+                        self.state.load_problems.push(
+                            crate::model::Problem::warning(
+                                &l.path,
+                                lang.trf(Tr::CheckWithoutLayer, &[&l.layer.name]),
+                            )
+                            .with_hint(lang.tr(Tr::CheckWithoutLayerHint)),
+                        );
+                    }
                     self.spawn(lang.tr(Tr::RunCheck).to_owned(), move |jc| {
                         project_tasks::check_project(db, lang, jc)
                     });

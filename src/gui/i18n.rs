@@ -297,6 +297,8 @@ keys!(
     ConstantOption,
     ConstantText,
     NeededUnreadable,
+    CheckWithoutLayer,
+    CheckWithoutLayerHint,
 );
 
 /// Chinese strings, in `Tr::ALL` order.
@@ -557,6 +559,11 @@ const ZH: &[(Tr, &str)] = &[
         Tr::NeededUnreadable,
         "规则需要的字段所选列的值都无法识别（请换一列或改用常量）：{}",
     ),
+    (
+        Tr::CheckWithoutLayer,
+        "图层“{}”尚未保存到项目（仍在读取或保存），本次检查未包含它",
+    ),
+    (Tr::CheckWithoutLayerHint, "待图层保存完成后再运行一次检查"),
 ];
 
 /// English strings, in `Tr::ALL` order.
@@ -864,6 +871,14 @@ const EN: &[(Tr, &str)] = &[
     (
         Tr::NeededUnreadable,
         "None of the values of the column chosen for these fields the rules need can be read (pick another column or a constant): {}",
+    ),
+    (
+        Tr::CheckWithoutLayer,
+        "Layer \"{}\" is not in the project yet (still being read or saved); this check left it out",
+    ),
+    (
+        Tr::CheckWithoutLayerHint,
+        "run the check again once the layer is saved",
     ),
 ];
 
