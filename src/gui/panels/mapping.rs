@@ -207,13 +207,18 @@ fn field_row_ui(
             // Each edit goes to the draft; the box shows the draft's text.
             let mut text = c.to_owned();
             let label = format!("{}：{}", t(Tr::ConstantText), field_label(field, lang));
-            let r = ui.add(
-                egui::TextEdit::singleline(&mut text)
-                    .desired_width(110.0)
-                    .hint_text(t(Tr::ConstantText)),
+            // A fixed size: in a grid cell the box would shrink to what is left.
+            let size = egui::vec2(120.0, ui.spacing().interact_size.y);
+            let r = ui.add_sized(
+                size,
+                egui::TextEdit::singleline(&mut text).hint_text(t(Tr::ConstantText)),
             );
             let enabled = ui.is_enabled();
-            r.widget_info(|| egui::WidgetInfo::text_edit(enabled, c, &label, ""));
+            r.widget_info(|| {
+                let mut info = egui::WidgetInfo::text_edit(enabled, c, c, t(Tr::ConstantText));
+                info.label = Some(label.clone());
+                info
+            });
             if r.changed() {
                 cmds.push(Command::Mapping(MappingCommand::SetConstant(field, text)));
             }
