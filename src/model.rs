@@ -274,6 +274,17 @@ pub struct Problem {
     pub message: String,
     /// What the user can do about it.
     pub hint: Option<String>,
+    /// The message and hint in Chinese, for the app's problems list in Chinese
+    /// (problems without one show the English text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zh: Option<ProblemText>,
+}
+
+/// A problem's message and hint in one language.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProblemText {
+    pub message: String,
+    pub hint: Option<String>,
 }
 
 impl Problem {
@@ -286,6 +297,7 @@ impl Problem {
             field: None,
             message: message.into(),
             hint: None,
+            zh: None,
         }
     }
     pub fn error(file: &Path, message: impl Into<String>) -> Problem {
@@ -309,6 +321,22 @@ impl Problem {
     pub fn with_hint(mut self, hint: impl Into<String>) -> Problem {
         self.hint = Some(hint.into());
         self
+    }
+    /// The message and hint in Chinese.
+    pub fn with_zh(mut self, message: impl Into<String>, hint: Option<&str>) -> Problem {
+        self.zh = Some(ProblemText {
+            message: message.into(),
+            hint: hint.map(str::to_owned),
+        });
+        self
+    }
+    /// The message and hint to show: in Chinese when `chinese` and there is a
+    /// translation, else in English.
+    pub fn text(&self, chinese: bool) -> (&str, Option<&str>) {
+        match (&self.zh, chinese) {
+            (Some(zh), true) => (&zh.message, zh.hint.as_deref()),
+            _ => (&self.message, self.hint.as_deref()),
+        }
     }
 }
 

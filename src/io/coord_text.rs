@@ -42,6 +42,25 @@ pub enum CoordParseError {
     Malformed { text: String, reason: &'static str },
 }
 
+impl CoordParseError {
+    /// The message in Chinese.
+    pub fn zh(&self) -> String {
+        match self {
+            CoordParseError::Empty => "坐标为空".to_owned(),
+            CoordParseError::NotACoordinate { text } => format!("“{text}”不是坐标"),
+            CoordParseError::BadNumber { text, number } => {
+                format!("“{text}”中的数字“{number}”有误")
+            }
+            CoordParseError::MinutesOutOfRange { text } => format!("“{text}”的分 ≥ 60"),
+            CoordParseError::SecondsOutOfRange { text } => format!("“{text}”的秒 ≥ 60"),
+            CoordParseError::DegreesOutOfRange { text } => format!("“{text}”的度数大于 180"),
+            CoordParseError::Malformed { text, .. } => {
+                format!("“{text}”不是可识别的度分秒写法")
+            }
+        }
+    }
+}
+
 /// How to read ambiguous coordinate text.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CoordTextOptions {
@@ -558,6 +577,22 @@ mod tests {
         assert_eq!(parse_degrees(" , "), Err(CoordParseError::Empty));
         let e = parse_degrees("待补充").unwrap_err();
         assert_eq!(e.to_string(), "“待补充” is not a coordinate");
+        assert_eq!(e.zh(), "“待补充”不是坐标");
+        // A problem carrying both shows Chinese in a Chinese UI, English otherwise.
+        let p = crate::model::Problem::error(std::path::Path::new("台账.xlsx"), e.to_string())
+            .with_hint("fix the cell or clear it")
+            .with_zh(e.zh(), Some("改正该单元格或清空"));
+        assert_eq!(
+            p.text(true),
+            ("“待补充”不是坐标", Some("改正该单元格或清空"))
+        );
+        assert_eq!(
+            p.text(false),
+            (
+                "“待补充” is not a coordinate",
+                Some("fix the cell or clear it")
+            )
+        );
         assert!(parse_degrees("NaN").is_err());
         assert!(parse_degrees("inf").is_err());
         assert!(parse_degrees("abc").is_err());

@@ -223,6 +223,12 @@ fn correct_flagged_offsets(layer: &mut Layer) {
             format!(
                 "{gcj} rows flagged GCJ-02 (Amap/Tencent) and {bd} flagged BD-09 (Baidu) were corrected to WGS84"
             ),
+        )
+        .with_zh(
+            format!(
+                "已将标注为 GCJ-02（高德/腾讯）的 {gcj} 行和标注为 BD-09（百度）的 {bd} 行纠正到 WGS84"
+            ),
+            None,
         ));
     }
 }

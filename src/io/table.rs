@@ -24,7 +24,8 @@ use std::path::Path;
 use calamine::{Data, Reader};
 
 use super::coord_text::{
-    CoordTextOptions, looks_pseudo_decimal, parse_degrees_with, pseudo_decimal_to_degrees,
+    CoordParseError, CoordTextOptions, looks_pseudo_decimal, parse_degrees_with,
+    pseudo_decimal_to_degrees,
 };
 use super::{IoError, ReadOptions, limits};
 use crate::crs::Crs;
@@ -949,27 +950,27 @@ fn is_plain_number(v: &Value) -> bool {
 }
 
 /// One coordinate cell as a number.
-fn cell_number(v: &Value, table_opts: TableOptions) -> Result<f64, String> {
+fn cell_number(v: &Value, table_opts: TableOptions) -> Result<f64, CoordParseError> {
     let opts = CoordTextOptions {
         pseudo_decimal: table_opts.pseudo_decimal,
     };
     let number = |f: f64| {
         if table_opts.pseudo_decimal {
-            pseudo_decimal_to_degrees(f).map_err(|e| e.to_string())
+            pseudo_decimal_to_degrees(f)
         } else {
             Ok(f)
         }
     };
+    let not_a_coordinate = || CoordParseError::NotACoordinate {
+        text: v.as_text().unwrap_or_default().into_owned(),
+    };
     match v {
-        Value::Null => Err("the coordinate is empty".into()),
+        Value::Null => Err(CoordParseError::Empty),
         Value::Int(i) => number(*i as f64),
         Value::Float(f) if f.is_finite() => number(*f),
-        Value::Float(f) => Err(format!("“{f}” is not a coordinate")),
-        Value::Text(s) => parse_degrees_with(s, opts).map_err(|e| e.to_string()),
-        Value::Bool(_) | Value::Date(_) => Err(format!(
-            "“{}” is not a coordinate",
-            v.as_text().unwrap_or_default()
-        )),
+        Value::Float(_) => Err(not_a_coordinate()),
+        Value::Text(s) => parse_degrees_with(s, opts),
+        Value::Bool(_) | Value::Date(_) => Err(not_a_coordinate()),
     }
 }
 
@@ -1055,7 +1056,14 @@ fn locate_rows(
                     .with_hint(format!(
                         "fill in \"{}\" and \"{}\" or delete the row",
                         ctx.x_name, ctx.y_name
-                    )),
+                    ))
+                    .with_zh(
+                        "该行没有坐标",
+                        Some(&format!(
+                            "填写“{}”和“{}”，或删除该行",
+                            ctx.x_name, ctx.y_name
+                        )),
+                    ),
             );
             xy.push(None);
             continue;
@@ -1063,11 +1071,12 @@ fn locate_rows(
         let x = cell_number(xv, table_opts);
         let y = cell_number(yv, table_opts);
         for (r, name) in [(&x, &ctx.x_name), (&y, &ctx.y_name)] {
-            if let Err(msg) = r {
+            if let Err(e) = r {
                 problems.push(
-                    ctx.error(fid, *line, msg.clone())
+                    ctx.error(fid, *line, e.to_string())
                         .in_field(name.clone())
-                        .with_hint("fix the cell or clear it"),
+                        .with_hint("fix the cell or clear it")
+                        .with_zh(e.zh(), Some("改正该单元格或清空")),
                 );
             }
         }

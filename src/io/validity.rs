@@ -281,6 +281,14 @@ pub fn report_self_crossings(layer: &mut Layer) {
             .at_record(fid)
             .with_hint(
                 "repair the geometry in GIS software (e.g. QGIS \"Fix geometries\") and re-export",
+            )
+            .with_zh(
+                format!(
+                    "边界环在 ({}, {}) 附近自相交，该处内外无法确定",
+                    crate::export::format_decimal(at.x, 6),
+                    crate::export::format_decimal(at.y, 6)
+                ),
+                Some("请在 GIS 软件中修复几何（如 QGIS“修复几何”）后重新导出"),
             ),
         );
     }

@@ -5,7 +5,7 @@ use eframe::egui;
 use egui_extras::{Column, TableBuilder};
 
 use crate::gui::commands::Command;
-use crate::gui::i18n::Tr;
+use crate::gui::i18n::{Language, Tr};
 use crate::gui::state::{AppState, FeatureRef};
 use crate::model::{Fid, ProblemLevel};
 
@@ -103,11 +103,13 @@ pub fn problems_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>)
                 row.col(|ui| {
                     ui.label(p.field.as_deref().unwrap_or(""));
                 });
+                // Chinese when the problem has it and the UI speaks Chinese.
+                let (message, hint) = p.text(lang == Language::Zh);
                 row.col(|ui| {
-                    ui.label(&p.message).on_hover_text(&p.message);
+                    ui.label(message).on_hover_text(message);
                 });
                 row.col(|ui| {
-                    ui.label(p.hint.as_deref().unwrap_or(""));
+                    ui.label(hint.unwrap_or(""));
                 });
             });
         });
