@@ -361,13 +361,17 @@ fn choose_encoding(
             source: EncodingSource::User,
         };
     }
-    let not_utf8_fallback = |what: String, problems: &mut Vec<Problem>| {
+    let not_utf8_fallback = |(what, what_zh): (String, String), problems: &mut Vec<Problem>| {
         problems.push(
             Problem::warning(
                 path,
                 format!("{what} but the text is not valid UTF-8; it was read as GB18030 (GBK)"),
             )
-            .with_hint("check the Chinese text; if it is wrong, choose the encoding by hand"),
+            .with_hint("check the Chinese text; if it is wrong, choose the encoding by hand")
+            .with_zh(
+                format!("{what_zh}声明为 UTF-8，但文本不是有效的 UTF-8，已按 GB18030（GBK）读取"),
+                Some("请核对中文是否正确；如有乱码，请手动选择编码"),
+            ),
         );
         EncodingInfo {
             encoding: GB18030,
@@ -379,7 +383,13 @@ fn choose_encoding(
         match encoding_for_label(label) {
             LabelMeaning::Known(enc) => {
                 if enc == UTF_8 && !scan().valid_utf8 {
-                    return not_utf8_fallback(format!("the .cpg says \"{label}\""), problems);
+                    return not_utf8_fallback(
+                        (
+                            format!("the .cpg says \"{label}\""),
+                            format!(".cpg 文件写明“{label}”，"),
+                        ),
+                        problems,
+                    );
                 }
                 return EncodingInfo {
                     encoding: enc,
@@ -401,7 +411,13 @@ fn choose_encoding(
     if let Some(enc) = code_page_for_ldid(ldid).and_then(encoding_for_code_page) {
         let s = scan();
         if enc == UTF_8 && !s.valid_utf8 {
-            return not_utf8_fallback(format!("the DBF language driver 0x{ldid:02X}"), problems);
+            return not_utf8_fallback(
+                (
+                    format!("the DBF language driver 0x{ldid:02X}"),
+                    format!("DBF 语言驱动标记 0x{ldid:02X} "),
+                ),
+                problems,
+            );
         }
         if enc != UTF_8 && s.non_ascii && s.valid_utf8 {
             problems.push(
@@ -412,7 +428,14 @@ fn choose_encoding(
                         enc.name()
                     ),
                 )
-                .with_hint("if the Chinese text looks wrong, choose the encoding by hand"),
+                .with_hint("if the Chinese text looks wrong, choose the encoding by hand")
+                .with_zh(
+                    format!(
+                        "DBF 语言驱动标记 0x{ldid:02X} 声明为 {}，但文本是有效的 UTF-8，已按 UTF-8 读取",
+                        enc.name()
+                    ),
+                    Some("如中文显示有误，请手动选择编码"),
+                ),
             );
             return EncodingInfo {
                 encoding: UTF_8,
@@ -433,7 +456,14 @@ fn choose_encoding(
                 .with_hint(format!(
                     "if the text looks wrong, choose the encoding by hand (e.g. {})",
                     enc.name()
-                )),
+                ))
+                .with_zh(
+                    format!(
+                        "DBF 语言驱动标记 0x{ldid:02X} 声明为 {}，但文本按中文（GB18030）可读，已按 GB18030 读取",
+                        enc.name()
+                    ),
+                    Some(&format!("如文本有误，请手动选择编码（如 {}）", enc.name())),
+                ),
             );
             return EncodingInfo {
                 encoding: GB18030,

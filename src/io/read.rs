@@ -180,7 +180,11 @@ fn resolve_crs(layer: &mut Layer, prj: Option<&str>, declared: Option<u32>, opts
             };
             layer.problems.push(
                 Problem::error(&layer.source, format!("coordinate system unknown: {message}"))
-                    .with_hint("add a .prj, or give the CRS (--zones-crs/--sites-crs EPSG:n) or the Gauss-Kruger zone (--gk-zone)"),
+                    .with_hint("add a .prj, or give the CRS (--zones-crs/--sites-crs EPSG:n) or the Gauss-Kruger zone (--gk-zone)")
+                    .with_zh(
+                        format!("坐标系未知：{message}"),
+                        Some("请补上 .prj 文件，或在图层的坐标系设置中指定坐标系（如 EPSG:4546）或高斯-克吕格带号"),
+                    ),
             );
         }
     }

@@ -1167,7 +1167,14 @@ fn projected_points(
                     ctx.x_name, ctx.y_name, ctx.y_name, ctx.x_name
                 ),
             )
-            .with_hint("if that is wrong, choose the easting and northing columns yourself"),
+            .with_hint("if that is wrong, choose the easting and northing columns yourself")
+            .with_zh(
+                format!(
+                    "“{}”列是北坐标、“{}”列是东坐标（测量习惯把北坐标叫 X），已按“{}”为东坐标、“{}”为北坐标读取",
+                    ctx.x_name, ctx.y_name, ctx.y_name, ctx.x_name
+                ),
+                Some("如不对，请自行指定东坐标和北坐标列"),
+            ),
         );
     }
     xy.iter()
@@ -1197,7 +1204,14 @@ fn degree_points(
                     ctx.y_name, ctx.x_name
                 ),
             )
-            .with_hint("rename the two column headers"),
+            .with_hint("rename the two column headers")
+            .with_zh(
+                format!(
+                    "经纬度两列疑似填反（{valid} 行中有 {swapped} 行按原样在中国境外、互换后在境内），已按“{}”为经度、“{}”为纬度读取",
+                    ctx.y_name, ctx.x_name
+                ),
+                Some("请改正两列的表头"),
+            ),
         );
         (&ctx.y_name, &ctx.x_name)
     } else {
@@ -1343,7 +1357,14 @@ fn build_layer(
                         raw.headers.join(", ")
                     ),
                 )
-                .with_hint("name the columns 经度 and 纬度, or choose them when loading"),
+                .with_hint("name the columns 经度 and 纬度, or choose them when loading")
+                .with_zh(
+                    format!(
+                        "未找到经纬度列（查找了 经度/纬度、lon/lat、X/Y）；现有列：{}",
+                        raw.headers.join("、")
+                    ),
+                    Some("把列名改为“经度”和“纬度”，或在读取时指定坐标列"),
+                ),
             );
             let crs = CrsInfo {
                 crs: None,
