@@ -296,7 +296,11 @@ pub fn read_shapefile_bytes(
                     path,
                     "no .dbf next to the .shp: the geometry was read but there are no attributes",
                 )
-                .with_hint("copy the .dbf with the same name next to the .shp"),
+                .with_hint("copy the .dbf with the same name next to the .shp")
+                .with_zh(
+                    ".shp 旁没有 .dbf：已读取几何，但没有属性",
+                    Some("把同名的 .dbf 文件放到 .shp 旁边"),
+                ),
             ),
             Some((table, mut dbf_problems)) => {
                 problems.append(&mut dbf_problems);
@@ -420,7 +424,11 @@ fn parse_shx(path: &Path, shx: Option<&[u8]>, problems: &mut Vec<Problem>) -> Ve
                 &path.with_extension("shx"),
                 "the .shx index is damaged and was ignored; records were read from the .shp in order",
             )
-            .with_hint("rebuild the index (e.g. re-export the layer)"),
+            .with_hint("rebuild the index (e.g. re-export the layer)")
+            .with_zh(
+                ".shx 索引已损坏，已忽略；按 .shp 中的顺序读取记录",
+                Some("重建索引（如重新导出图层）"),
+            ),
         );
         return Vec::new();
     }
@@ -1081,7 +1089,8 @@ fn assemble_polygon(path: &Path, fid: u64, mut rings: Vec<Vec<Coord<f64>>>) -> P
             ring.push(first);
             problems.push(
                 Problem::warning(path, format!("ring {k} was not closed; it was closed"))
-                    .at_record(fid),
+                    .at_record(fid)
+                    .with_zh(format!("第 {k} 个环未闭合，已自动闭合"), None),
             );
         }
         if ring.len() < 4 {
@@ -1108,7 +1117,8 @@ fn assemble_polygon(path: &Path, fid: u64, mut rings: Vec<Vec<Coord<f64>>>) -> P
                     path,
                     "the only ring is counter-clockwise (a hole by the specification); it was used as an outer ring",
                 )
-                .at_record(fid),
+                .at_record(fid)
+                .with_zh("唯一的环为逆时针（按规范应为内环），已作为外环使用", None),
             );
         }
         let g = Geometry::Polygon(Polygon::new(LineString(ring), Vec::new()));
