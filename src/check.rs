@@ -9,8 +9,7 @@ use rayon::prelude::*;
 
 use crate::crs::{Crs, SiteCrs, Transform};
 use crate::engine::{
-    IndexedZones, JoinError, Location, MAX_RUN_CANDIDATES, Z_RUN, ZoneIndex, run_box, sites_into,
-    z_order,
+    IndexedZones, JoinError, Location, Z_RUN, ZoneIndex, run_candidates, sites_into, z_order,
 };
 use crate::model::{Finding, Layer, Problem, ReviewStatus};
 use crate::rules::{
@@ -269,12 +268,12 @@ fn check_site_layer(
         .enabled()
         .any(|r| r.zone.is_none() && r.site_roles.contains(&rl.role));
 
-    let site_findings = |i: usize, buf: &mut SiteBuffers| -> Vec<Finding> {
+    let site_findings = |i: usize, buf: &mut SiteBuffers, run_parts: &RunParts| -> Vec<Finding> {
         buf.hits.clear();
         buf.refs.clear();
         for (zi, s) in per_zone.iter().enumerate() {
             if let Some(g) = s.geoms.get(i) {
-                zone_hits(s, zi, g, near_m, buf);
+                zone_hits(s, zi, g, near_m, run_parts.of(zi), buf);
             }
         }
         if buf.hits.is_empty() && !attribute_rules {
@@ -361,22 +360,15 @@ fn check_site_layer(
     };
     let findings: Vec<Finding> = order
         .par_chunks(Z_RUN)
-        .map_init(SiteBuffers::default, |buf, run| {
-            buf.candidates.resize_with(per_zone.len(), Vec::new);
-            buf.batched.clear();
-            for (zi, s) in per_zone.iter().enumerate() {
-                let index = point_index(s, near_m);
-                let cands = &mut buf.candidates[zi];
-                let batched = run_box(&s.geoms, run).is_some_and(|(min, max)| {
-                    index.parts_meeting(min, max, cands);
-                    cands.len() <= MAX_RUN_CANDIDATES
-                });
-                buf.batched.push(batched);
-            }
-            run.iter()
-                .flat_map(|&i| site_findings(i as usize, buf))
-                .collect::<Vec<_>>()
-        })
+        .map_init(
+            || (SiteBuffers::default(), RunParts::default()),
+            |(buf, run_parts), run| {
+                run_parts.find(&per_zone, near_m, run);
+                run.iter()
+                    .flat_map(|&i| site_findings(i as usize, buf, run_parts))
+                    .collect::<Vec<_>>()
+            },
+        )
         .flat_map_iter(|v| v)
         .collect();
     Ok(findings)
@@ -392,10 +384,38 @@ struct SiteBuffers {
     refs: Vec<HitRef>,
     /// The site layer's category texts read so far.
     memo: ReadMemo,
-    /// Per zone layer, the candidate parts of the current run's points (in the
-    /// index [`point_index`] names), when `batched` says the lookup served.
-    candidates: Vec<Vec<u32>>,
+}
+
+/// Per zone layer, the candidate parts of the current run's points in the index
+/// [`point_index`] names, when one lookup served the run.
+#[derive(Default)]
+struct RunParts {
+    parts: Vec<Vec<u32>>,
     batched: Vec<bool>,
+}
+
+impl RunParts {
+    /// Looks up the candidates of the point sites among `run` in every zone layer.
+    fn find(&mut self, per_zone: &[SitesIn], near_m: Option<f64>, run: &[u32]) {
+        self.parts.resize_with(per_zone.len(), Vec::new);
+        self.batched.clear();
+        for (s, parts) in per_zone.iter().zip(&mut self.parts) {
+            let points = run.iter().filter_map(|&i| match s.geoms.get(i as usize) {
+                Some(Geometry::Point(p)) => Some(p.0),
+                _ => None,
+            });
+            let batched = run_candidates(point_index(s, near_m), points, parts);
+            self.batched.push(batched);
+        }
+    }
+
+    /// The candidates in zone layer `zone_layer`, if the lookup served.
+    fn of(&self, zone_layer: usize) -> Option<&[u32]> {
+        match self.batched.get(zone_layer) {
+            Some(true) => self.parts.get(zone_layer).map(Vec::as_slice),
+            _ => None,
+        }
+    }
 }
 
 /// The zone record behind a [`ZoneHit`].
@@ -497,17 +517,13 @@ fn zone_hits(
     zone_layer: usize,
     g: &Geometry<f64>,
     near_m: Option<f64>,
+    parts: Option<&[u32]>,
     buf: &mut SiteBuffers,
 ) {
     let z = s.zone;
     let index: &ZoneIndex = &z.indexed.index;
-    let candidates = std::mem::take(&mut buf.candidates);
-    let batched = buf.batched.get(zone_layer).copied().unwrap_or(false);
-    let parts = candidates.get(zone_layer).filter(|_| batched);
     if let (Some(near), Geometry::Point(p), Some(wide)) = (near_m, g, &z.near) {
-        point_hits(s, zone_layer, p.0, near, &wide.index, parts, buf);
-        buf.candidates = candidates;
-        return;
+        return point_hits(s, zone_layer, p.0, near, &wide.index, parts, buf);
     }
     let matches = match (g, parts) {
         (Geometry::Point(p), Some(parts)) => {
@@ -521,7 +537,6 @@ fn zone_hits(
             &mut buf.scratch,
         ),
     };
-    buf.candidates = candidates;
     let probe = match g {
         Geometry::Point(p) => Some(p.0),
         _ => None,
@@ -564,7 +579,7 @@ fn point_hits(
     p: Coord<f64>,
     near: f64,
     wide: &ZoneIndex,
-    parts: Option<&Vec<u32>>,
+    parts: Option<&[u32]>,
     buf: &mut SiteBuffers,
 ) {
     let z = s.zone;

@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use eframe::egui::accesskit::Role;
@@ -32,17 +32,6 @@ fn step_until(
     common::step_until(h, what, Duration::from_secs(60), done);
 }
 
-/// The demo project (the bundled sample data checked once), made by the binary.
-fn demo_project(dir: &Path) -> PathBuf {
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_qingling"))
-        .args(["demo", "--quiet", "--out"])
-        .arg(dir)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    dir.join("清零示例项目.gpkg")
-}
-
 fn open(h: &mut Harness<'static, App>, project: &Path) {
     h.run_steps(2);
     h.state_mut()
@@ -53,6 +42,18 @@ fn open(h: &mut Harness<'static, App>, project: &Path) {
 }
 
 /// The boiler layer's name.
+/// Step until the mapping editor's draft is saved.
+fn wait_saved(h: &mut Harness<'static, App>, what: &str) {
+    step_until(h, what, |h| {
+        h.state()
+            .state
+            .mapping
+            .editor
+            .as_ref()
+            .is_some_and(|e| e.saved && !e.saving)
+    });
+}
+
 fn boiler_layer(h: &Harness<'static, App>) -> String {
     h.state()
         .state
@@ -82,7 +83,7 @@ fn open_editor(h: &mut Harness<'static, App>) {
 #[test]
 fn unmapping_the_status_column_flags_the_eliminated_boiler_and_survives_reopening() {
     let dir = tempfile::tempdir().unwrap();
-    let project = demo_project(dir.path());
+    let project = common::demo_project(dir.path());
     let mut h = harness();
     open(&mut h, &project);
     let total = h.state().state.findings.rows.len();
@@ -129,14 +130,7 @@ fn unmapping_the_status_column_flags_the_eliminated_boiler_and_survives_reopenin
 
     // Apply: saved into the project, the findings are marked out of date.
     h.get_by_role_and_label(Role::Button, "应用").click();
-    step_until(&mut h, "the mapping to be saved", |h| {
-        h.state()
-            .state
-            .mapping
-            .editor
-            .as_ref()
-            .is_some_and(|e| e.saved && !e.saving)
-    });
+    wait_saved(&mut h, "the mapping to be saved");
     assert!(h.state().state.mapping.findings_stale);
     assert!(
         h.query_all_by_label("字段映射已更改，问题台账可能已过时")
@@ -189,14 +183,7 @@ fn unmapping_the_status_column_flags_the_eliminated_boiler_and_survives_reopenin
         .click();
     h2.run_steps(2);
     h2.get_by_role_and_label(Role::Button, "应用").click();
-    step_until(&mut h2, "the guess to be saved", |h| {
-        h.state()
-            .state
-            .mapping
-            .editor
-            .as_ref()
-            .is_some_and(|e| e.saved && !e.saving)
-    });
+    wait_saved(&mut h2, "the guess to be saved");
     h2.get_by_role_and_label(Role::Button, "关闭").click();
     h2.run_steps(2);
     assert!(h2.state().state.mapping.editor.is_none());
@@ -212,7 +199,7 @@ fn unmapping_the_status_column_flags_the_eliminated_boiler_and_survives_reopenin
 #[test]
 fn a_constant_county_is_typed_into_the_editor_and_saved_into_the_project() {
     let dir = tempfile::tempdir().unwrap();
-    let project = demo_project(dir.path());
+    let project = common::demo_project(dir.path());
     let mut h = harness();
     open(&mut h, &project);
     open_editor(&mut h);
@@ -247,14 +234,7 @@ fn a_constant_county_is_typed_into_the_editor_and_saved_into_the_project() {
         assert!(ed.is_dirty());
     }
     h.get_by_role_and_label(Role::Button, "应用").click();
-    step_until(&mut h, "the constant to be saved", |h| {
-        h.state()
-            .state
-            .mapping
-            .editor
-            .as_ref()
-            .is_some_and(|e| e.saved && !e.saving)
-    });
+    wait_saved(&mut h, "the constant to be saved");
     // The project holds it: a fresh app reads the constant back.
     let mut h2 = harness();
     open(&mut h2, &project);

@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use eframe::egui::accesskit::Role;
@@ -34,19 +34,6 @@ fn step_until(
     common::step_until(h, what, Duration::from_secs(60), done);
 }
 
-/// The demo project (the bundled sample data checked once), made by the binary.
-fn demo_project(dir: &Path) -> PathBuf {
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_qingling"))
-        .args(["demo", "--quiet", "--out"])
-        .arg(dir)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let p = dir.join("清零示例项目.gpkg");
-    assert!(p.is_file());
-    p
-}
-
 fn open(h: &mut Harness<'static, App>, project: &Path) {
     h.run_steps(2);
     h.state_mut()
@@ -66,7 +53,7 @@ fn wait_saved(h: &mut Harness<'static, App>, id: &str) {
 #[test]
 fn a_finding_is_confirmed_with_a_note_and_the_decision_is_in_the_project_and_the_export() {
     let dir = tempfile::tempdir().unwrap();
-    let project = demo_project(dir.path());
+    let project = common::demo_project(dir.path());
     let settings = Settings {
         reviewer: "张工".into(),
         ..Default::default()
@@ -215,7 +202,7 @@ fn a_finding_is_confirmed_with_a_note_and_the_decision_is_in_the_project_and_the
 #[test]
 fn a_review_without_a_reviewer_name_is_refused_and_not_shown_as_saved() {
     let dir = tempfile::tempdir().unwrap();
-    let project = demo_project(dir.path());
+    let project = common::demo_project(dir.path());
     let mut h = harness(Settings::default());
     open(&mut h, &project);
     let id = h.state().state.findings.rows[0].finding.finding_id.clone();
@@ -247,7 +234,7 @@ fn a_review_without_a_reviewer_name_is_refused_and_not_shown_as_saved() {
 #[test]
 fn the_dashboard_counts_the_ledger_and_keeps_the_deadline_in_the_project() {
     let dir = tempfile::tempdir().unwrap();
-    let project = demo_project(dir.path());
+    let project = common::demo_project(dir.path());
     let mut h = harness(Settings::default());
     open(&mut h, &project);
     let total = h.state().state.findings.rows.len();

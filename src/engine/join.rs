@@ -288,7 +288,8 @@ pub fn join_index(
             // run's box gives the candidate parts of all its points, unless the run
             // straddles a jump of the curve and the box holds too many.
             for run in part.chunks(Z_RUN) {
-                let batched = run_candidates(zones, run, &mut candidates);
+                let points = run.iter().filter(|v| v.point).map(|v| v.at);
+                let batched = run_candidates(zones, points, &mut candidates);
                 for v in run {
                     let i = v.site as usize;
                     if v.point {
@@ -322,9 +323,15 @@ pub const Z_RUN: usize = 32;
 /// A run whose box meets more parts than this locates its points one by one.
 pub const MAX_RUN_CANDIDATES: usize = 48;
 
-/// The candidate parts of a run's point sites into `out`; false when the run is
-/// better served point by point.
-fn run_candidates(zones: &ZoneIndex, run: &[Visit], out: &mut Vec<u32>) -> bool {
+/// The candidate parts of a run of nearby points (see [`ZoneIndex::parts_meeting`])
+/// into `out`: one R-tree query over the points' box. False when the run is better
+/// served point by point: too few finite points for the query to pay, or a box that
+/// straddles a jump of the Z curve and meets too many parts.
+pub fn run_candidates(
+    zones: &ZoneIndex,
+    points: impl Iterator<Item = Coord<f64>>,
+    out: &mut Vec<u32>,
+) -> bool {
     let mut min = Coord {
         x: f64::INFINITY,
         y: f64::INFINITY,
@@ -333,15 +340,15 @@ fn run_candidates(zones: &ZoneIndex, run: &[Visit], out: &mut Vec<u32>) -> bool 
         x: f64::NEG_INFINITY,
         y: f64::NEG_INFINITY,
     };
-    let mut points = 0;
-    for v in run.iter().filter(|v| v.point) {
-        min.x = min.x.min(v.at.x);
-        min.y = min.y.min(v.at.y);
-        max.x = max.x.max(v.at.x);
-        max.y = max.y.max(v.at.y);
-        points += 1;
+    let mut count = 0;
+    for p in points.filter(|p| p.x.is_finite() && p.y.is_finite()) {
+        min.x = min.x.min(p.x);
+        min.y = min.y.min(p.y);
+        max.x = max.x.max(p.x);
+        max.y = max.y.max(p.y);
+        count += 1;
     }
-    if points < 4 {
+    if count < 4 {
         return false;
     }
     zones.parts_meeting(min, max, out);
@@ -363,33 +370,6 @@ pub fn z_order(sites: &SiteGeometries) -> Vec<u32> {
     }
     order.extend((0..sites.len() as u32).filter(|&i| !seen[i as usize]));
     order
-}
-
-/// The box of the point sites among `run` (positions into `sites`), when there are
-/// enough of them for one candidate lookup to pay; `None` otherwise.
-pub fn run_box(sites: &SiteGeometries, run: &[u32]) -> Option<(Coord<f64>, Coord<f64>)> {
-    let mut min = Coord {
-        x: f64::INFINITY,
-        y: f64::INFINITY,
-    };
-    let mut max = Coord {
-        x: f64::NEG_INFINITY,
-        y: f64::NEG_INFINITY,
-    };
-    let mut points = 0;
-    for &i in run {
-        if let Some(Geometry::Point(p)) = sites.get(i as usize) {
-            if !(p.0.x.is_finite() && p.0.y.is_finite()) {
-                continue;
-            }
-            min.x = min.x.min(p.0.x);
-            min.y = min.y.min(p.0.y);
-            max.x = max.x.max(p.0.x);
-            max.y = max.y.max(p.0.y);
-            points += 1;
-        }
-    }
-    (points >= 4).then_some((min, max))
 }
 
 /// One site in visiting order: its position, its first coordinate, and whether it is

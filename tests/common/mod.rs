@@ -2,6 +2,7 @@
 //! app's CJK fonts, and stepping it until a condition holds while jobs run on workers.
 #![allow(dead_code)]
 
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
@@ -51,4 +52,18 @@ pub fn step_until(
         assert!(start.elapsed() < limit, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// The demo project (the bundled sample data checked once), made by the binary in
+/// `dir`.
+pub fn demo_project(dir: &Path) -> PathBuf {
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_qingling"))
+        .args(["demo", "--quiet", "--out"])
+        .arg(dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let p = dir.join("清零示例项目.gpkg");
+    assert!(p.is_file());
+    p
 }
