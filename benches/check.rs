@@ -59,6 +59,7 @@ fn layer(
             })
             .collect(),
         problems: Vec::new(),
+        deferred: None,
     }
 }
 

@@ -15,7 +15,7 @@ use crate::model::{Finding, Layer, Problem, ReviewStatus};
 use crate::rules::{
     CanonicalValues, FieldMapping, LayerKeys, LayerRole, LayerValues, ReadMemo, RecordKey, RuleSet,
     SiteRecord, ZoneHit, ZoneRelation, canonical_values_all, check_mapping, evaluate_site,
-    finding_id_for, layer_keys, rules_needing_distance,
+    finding_id_for, layer_keys, may_fire, rules_needing_distance,
 };
 
 /// One input layer with its role and field mapping.
@@ -276,7 +276,7 @@ fn check_site_layer(
                 zone_hits(s, zi, g, near_m, run_parts.of(zi), buf);
             }
         }
-        if buf.hits.is_empty() && !attribute_rules {
+        if buf.hits.is_empty() && !attribute_rules || !may_fire(&input.rules, rl.role, &buf.hits) {
             return Vec::new();
         }
         let values = reader.values(i, &mut buf.memo);
@@ -657,5 +657,77 @@ fn metric_distance(s: &SitesIn, index: &ZoneIndex, zone: u32, p: Coord<f64>) -> 
             _ => f64::NAN,
         },
         Err(_) => f64::NAN,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::{ReadOptions, read_path};
+
+    /// The sample county's layers, site shapefiles read whole or on demand.
+    fn sample_input(defer: bool) -> CheckInput {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+        let files = [
+            (LayerRole::WaterZone, "水源保护区.shp"),
+            (LayerRole::CoalBanZone, "禁煤区.geojson"),
+            (LayerRole::BuiltUpArea, "建成区.geojson"),
+            (LayerRole::Enterprise, "散乱污企业.shp"),
+            (LayerRole::Boiler, "锅炉台账.xlsx"),
+        ];
+        let mut layers = Vec::new();
+        for (role, file) in files {
+            let opts = ReadOptions {
+                defer_attributes: defer && !role.is_zone(),
+                ..ReadOptions::default()
+            };
+            for layer in read_path(&dir.join(file), &opts).unwrap() {
+                let mapping = mapping_for(role, &layer);
+                layers.push(RoleLayer {
+                    layer,
+                    role,
+                    mapping,
+                });
+            }
+        }
+        CheckInput {
+            layers,
+            rules: crate::rules::builtin(),
+            sites_crs: None,
+            tolerance_m: 0.5,
+        }
+    }
+
+    #[test]
+    fn a_check_over_attributes_read_on_demand_finds_what_a_whole_read_finds() {
+        let (whole, deferred) = (sample_input(false), sample_input(true));
+        assert!(deferred.layers.iter().any(|l| l.layer.deferred.is_some()));
+        for (a, b) in whole.layers.iter().zip(&deferred.layers) {
+            assert_eq!(a.layer.problems, b.layer.problems, "{}", a.layer.name);
+            assert_eq!(a.mapping, b.mapping, "{}", a.layer.name);
+        }
+        let quiet = |_: &str, _: f32| {};
+        let cancel = AtomicBool::new(false);
+        let whole = run_check(&whole, &quiet, &cancel).unwrap();
+        let deferred = run_check(&deferred, &quiet, &cancel).unwrap();
+        assert!(
+            whole
+                .findings
+                .iter()
+                .any(|f| f.site_layer == "散乱污企业" && !f.site_name.is_empty())
+        );
+        assert_eq!(deferred.findings, whole.findings);
+        assert_eq!(deferred.problems, whole.problems);
+    }
+
+    #[test]
+    fn materialized_attributes_equal_a_whole_read() {
+        let whole = sample_input(false);
+        let mut deferred = sample_input(true);
+        for (a, b) in whole.layers.iter().zip(&mut deferred.layers) {
+            b.layer.materialize_attributes();
+            assert!(b.layer.deferred.is_none());
+            assert_eq!(a.layer.features, b.layer.features, "{}", a.layer.name);
+        }
     }
 }

@@ -8,6 +8,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -380,9 +381,58 @@ pub struct Layer {
     pub fields: Vec<FieldDef>,
     pub features: Vec<Feature>,
     pub problems: Vec<Problem>,
+    /// Attributes read on demand: when set, every feature's `attrs` is empty and its
+    /// values come from here ([`Layer::value`]); see
+    /// [`ReadOptions::defer_attributes`](crate::io::ReadOptions::defer_attributes).
+    /// Code that needs `attrs` filled calls [`Layer::materialize_attributes`].
+    pub deferred: Option<Arc<dyn DeferredAttributes>>,
+}
+
+/// A layer's attribute values decoded when asked for (a shapefile's `.dbf` kept as
+/// bytes): the values are those the reader would have put in `attrs`.
+pub trait DeferredAttributes: fmt::Debug + Send + Sync {
+    /// The value of column `col` of the record at `index` (`Null` past the end).
+    fn value(&self, index: usize, col: usize) -> Value;
+    /// For a text column, its value's text (`None` when empty), borrowed where the
+    /// bytes allow; `None` for other columns (read [`DeferredAttributes::value`]).
+    fn text(&self, index: usize, col: usize) -> Option<std::borrow::Cow<'_, str>>;
+    /// Whether column `col` is a text column (read through `text`).
+    fn is_text_column(&self, col: usize) -> bool;
+    /// For a text column, the value as stored (padding removed; `None` when
+    /// empty): equal bytes give equal text, so readers can remember what a
+    /// spelling reads as without decoding it again.
+    fn text_bytes(&self, index: usize, col: usize) -> Option<&[u8]>;
 }
 
 impl Layer {
+    /// The value of column `col` of the record at `index`, from `attrs` or the
+    /// deferred attributes.
+    pub fn value(&self, index: usize, col: usize) -> std::borrow::Cow<'_, Value> {
+        use std::borrow::Cow;
+        match &self.deferred {
+            Some(d) => Cow::Owned(d.value(index, col)),
+            None => self
+                .features
+                .get(index)
+                .and_then(|f| f.attrs.get(col))
+                .map_or(Cow::Owned(Value::Null), Cow::Borrowed),
+        }
+    }
+
+    /// Decodes deferred attributes into every feature's `attrs` (nothing to do when
+    /// they are not deferred).
+    pub fn materialize_attributes(&mut self) {
+        use rayon::prelude::*;
+        let Some(d) = self.deferred.take() else {
+            return;
+        };
+        let n = self.fields.len();
+        self.features
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(i, f)| f.attrs = (0..n).map(|col| d.value(i, col)).collect());
+    }
+
     /// Index of a field by exact name.
     pub fn field_index(&self, name: &str) -> Option<usize> {
         self.fields.iter().position(|f| f.name == name)

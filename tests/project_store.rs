@@ -133,6 +133,7 @@ fn zone_layer() -> Layer {
             Problem::warning(Path::new("/data/太原/水源地保护区.shp"), "记录 1 没有几何")
                 .at_record(1),
         ],
+        deferred: None,
     }
 }
 

@@ -11,7 +11,7 @@ use qingling::rules::{
     self, CanonicalField as F, CanonicalValues, LayerRole, MapHow, MatchKind, RuleError, RuleSet,
     SiteRecord, Unit, ZoneHit, ZoneLevel, ZoneRelation, canonical_values, canonical_values_all,
     evaluate_site, finding_id, finding_id_for, guess_mapping, guess_mapping_for_layer, guess_role,
-    layer_keys, parse_rules, rule_hits, rules_needing_distance,
+    layer_keys, may_fire, parse_rules, rule_hits, rules_needing_distance,
 };
 
 // ---- helpers --------------------------------------------------------------------
@@ -1199,6 +1199,7 @@ fn boiler_layer(rows: Vec<Vec<Value>>) -> Layer {
             })
             .collect(),
         problems: Vec::new(),
+        deferred: None,
     }
 }
 
@@ -1523,4 +1524,85 @@ fn the_sample_data_headers_map_fully() {
     );
     assert_eq!(m.source_of(F::ZoneName), Some("名称"));
     assert_eq!(m.source_of(F::City), Some("城市"));
+}
+
+#[test]
+fn sites_whose_zone_hits_no_rule_can_use_are_not_read() {
+    let set = rules::builtin();
+    let levels = [
+        None,
+        Some(ZoneLevel::Level1),
+        Some(ZoneLevel::Level2),
+        Some(ZoneLevel::Quasi),
+    ];
+    let mut hits = Vec::new();
+    for role in [
+        LayerRole::WaterZone,
+        LayerRole::CoalBanZone,
+        LayerRole::BuiltUpArea,
+    ] {
+        for level in levels {
+            for (location, distance) in [
+                (ZoneRelation::Inside, -10.0),
+                (ZoneRelation::OnBoundary, 0.0),
+                (ZoneRelation::Outside, 30.0),
+                (ZoneRelation::Outside, 80.0),
+            ] {
+                hits.push(zone(role, level, location, distance));
+            }
+        }
+    }
+    let sites = [
+        coal_boiler("5"),
+        coal_boiler(""),
+        values(&[
+            (F::SiteName, "化工厂"),
+            (F::Industry, "化学原料"),
+            (F::Fuel, "原煤"),
+        ]),
+        values(&[(F::SiteName, "小作坊"), (F::ScatteredPolluting, "是")]),
+        values(&[(F::SiteName, "某厂"), (F::Status, "已拆除")]),
+    ];
+    let site_roles = [
+        LayerRole::Boiler,
+        LayerRole::Enterprise,
+        LayerRole::Outfall,
+        LayerRole::OtherSites,
+    ];
+    let mut skipped = 0;
+    // Every single hit and every pair: when no rule's zone part can use the hits,
+    // no site of that role, whatever its attributes, gets a finding.
+    for (i, a) in hits.iter().enumerate() {
+        for b in hits[i..].iter() {
+            for zones in [vec![a.clone()], vec![a.clone(), b.clone()]] {
+                for role in site_roles {
+                    if may_fire(&set, role, &zones) {
+                        continue;
+                    }
+                    skipped += 1;
+                    for site in &sites {
+                        let record = SiteRecord {
+                            layer: "sites",
+                            fid: 0,
+                            role,
+                            canonical: site,
+                        };
+                        assert!(evaluate_site(&set, &record, &zones).is_empty());
+                    }
+                }
+            }
+        }
+    }
+    assert!(skipped > 0);
+    // A boiler inside a quasi-protection zone breaks no rule; inside level 1 it may.
+    let quasi = [water(ZoneLevel::Quasi)];
+    assert!(!may_fire(&set, LayerRole::Boiler, &quasi));
+    assert!(may_fire(
+        &set,
+        LayerRole::Boiler,
+        &[water(ZoneLevel::Level1)]
+    ));
+    // An enterprise may always be a 散乱污 one, near a zone or not.
+    assert!(may_fire(&set, LayerRole::Enterprise, &quasi));
+    assert!(may_fire(&set, LayerRole::Enterprise, &[]));
 }

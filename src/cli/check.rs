@@ -150,6 +150,9 @@ pub(crate) fn check(args: &CheckArgs, progress: &Progress) -> anyhow::Result<Che
                 if let (false, Some(SiteCrs::Crs(c))) = (role.is_zone(), &sites_crs) {
                     site_opts.crs = Some(c.clone());
                 }
+                // A site ledger's values are decoded for the sites the check looks at;
+                // a project stores every value, so it needs them all.
+                site_opts.defer_attributes = !role.is_zone() && args.project.is_none();
                 crate::io::read_paths(paths, &site_opts)
             })
             .collect();

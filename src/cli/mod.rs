@@ -94,6 +94,7 @@ impl ReadArgs {
             y_field: self.y_field.clone(),
             sheet: self.sheet.clone(),
             geometry_only: false,
+            defer_attributes: false,
         })
     }
 }

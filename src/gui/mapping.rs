@@ -637,6 +637,7 @@ mod tests {
                 })
                 .collect(),
             problems: Vec::<Problem>::new(),
+            deferred: None,
         }
     }
 

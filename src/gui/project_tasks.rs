@@ -353,6 +353,7 @@ mod tests {
                 .collect(),
             features: vec![],
             problems: vec![],
+            deferred: None,
         };
         let dir = tempfile::tempdir().unwrap();
         let mut p = Project::create(&dir.path().join("p.gpkg")).unwrap();
@@ -409,6 +410,7 @@ mod tests {
             }],
             features: vec![],
             problems: vec![],
+            deferred: None,
         };
         let (code, mapping) = role_and_mapping(None, &layer);
         assert_eq!(code, "");

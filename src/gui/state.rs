@@ -194,6 +194,7 @@ mod tests {
                 .collect(),
             features: vec![],
             problems: vec![],
+            deferred: None,
         };
         assert_eq!(
             guess_label_field(&mk(&["编号", "单位名称", "地址"])),

@@ -515,6 +515,7 @@ mod tests {
                 })
                 .collect(),
             problems: vec![],
+            deferred: None,
         }
     }
 

@@ -500,8 +500,62 @@ fn decode_text(b: &[u8], enc: &'static Encoding) -> (String, bool) {
             Err(_) => (String::from_utf8_lossy(b).into_owned(), true),
         };
     }
+    if (enc == GBK || enc == GB18030)
+        && let Some(text) = decode_plain_gbk(b)
+    {
+        return (text, false);
+    }
     let (text, had_errors) = enc.decode_without_bom_handling(b);
     (text.into_owned(), had_errors)
+}
+
+/// Characters of the two-byte GBK pairs, by `(lead - 0x81) * 191 + (trail - 0x40)`
+/// (trail 0x7F unused), each taken from `encoding_rs`'s GB18030 decoder once.
+fn gbk_pairs() -> &'static [char] {
+    static TABLE: std::sync::OnceLock<Box<[char]>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut table = vec!['\0'; 126 * 191];
+        for lead in 0x81u8..=0xFE {
+            for trail in 0x40u8..=0xFE {
+                let pair = [lead, trail];
+                let decoded = GB18030.decode_without_bom_handling_and_without_replacement(&pair);
+                let mut chars = decoded.as_deref().unwrap_or("").chars();
+                if let (Some(c), None) = (chars.next(), chars.next()) {
+                    table[usize::from(lead - 0x81) * 191 + usize::from(trail - 0x40)] = c;
+                }
+            }
+        }
+        table.into_boxed_slice()
+    })
+}
+
+/// Decodes ASCII and two-byte GBK pairs through [`gbk_pairs`]: the same text as
+/// the GB18030 decoder, several times faster on the short values of a ledger.
+/// `None` for anything else (four-byte sequences, stray bytes), which is left to
+/// the decoder.
+fn decode_plain_gbk(b: &[u8]) -> Option<String> {
+    let table = gbk_pairs();
+    let mut out = String::with_capacity(b.len() + b.len() / 2);
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c < 0x80 {
+            out.push(char::from(c));
+            i += 1;
+            continue;
+        }
+        let t = *b.get(i + 1)?;
+        if !(0x81..=0xFE).contains(&c) || !(0x40..=0xFE).contains(&t) || t == 0x7F {
+            return None;
+        }
+        let ch = table[usize::from(c - 0x81) * 191 + usize::from(t - 0x40)];
+        if ch == '\0' {
+            return None;
+        }
+        out.push(ch);
+        i += 2;
+    }
+    Some(out)
 }
 
 /// Reads a whole `.dbf` from memory.
@@ -515,6 +569,211 @@ pub fn read_dbf(
     user_encoding: Option<&'static Encoding>,
     problems: &mut Vec<Problem>,
 ) -> Result<DbfTable, IoError> {
+    let opened = open_table(path, bytes, cpg, user_encoding, problems)?;
+    // Records are independent: decode them in parallel, keeping file order.
+    let ctx = opened.context(path);
+    let (rows, extras): (Vec<Vec<Value>>, Vec<Option<Box<RowExtras>>>) = (0..opened.records)
+        .into_par_iter()
+        .map(|r| ctx.decode_row(r as u64, opened.record(bytes, r), true))
+        .unzip();
+    report_extras(path, &opened, extras, problems);
+    Ok(DbfTable {
+        fields: opened.fields,
+        rows,
+        encoding: opened.encoding,
+    })
+}
+
+/// Opens a `.dbf` whose records are decoded when asked for ([`DbfRecords`]): the
+/// header, field names and encoding are read now, and every record is checked now
+/// (without keeping its values), so `problems` receives exactly what [`read_dbf`]
+/// reports.
+pub fn read_dbf_deferred(
+    path: &Path,
+    bytes: Vec<u8>,
+    cpg: Option<&str>,
+    user_encoding: Option<&'static Encoding>,
+    problems: &mut Vec<Problem>,
+) -> Result<(DbfRecords, EncodingInfo), IoError> {
+    let opened = open_table(path, &bytes, cpg, user_encoding, problems)?;
+    let ctx = opened.context(path);
+    let extras: Vec<Option<Box<RowExtras>>> = (0..opened.records)
+        .into_par_iter()
+        .map(|r| ctx.decode_row(r as u64, opened.record(&bytes, r), false).1)
+        .collect();
+    report_extras(path, &opened, extras, problems);
+    let encoding = opened.encoding.clone();
+    Ok((
+        DbfRecords {
+            path: path.to_path_buf(),
+            bytes,
+            table: opened,
+        },
+        encoding,
+    ))
+}
+
+/// A `.dbf` held as its bytes, each value decoded when asked for: a million-record
+/// site ledger costs one buffer instead of millions of strings, and only the
+/// records a check looks at are decoded. Values are exactly those [`read_dbf`]
+/// gives.
+pub struct DbfRecords {
+    path: std::path::PathBuf,
+    bytes: Vec<u8>,
+    table: OpenedTable,
+}
+
+impl std::fmt::Debug for DbfRecords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DbfRecords")
+            .field("path", &self.path)
+            .field("records", &self.table.records)
+            .field("fields", &self.table.fields.len())
+            .finish()
+    }
+}
+
+impl DbfRecords {
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.table.records
+    }
+
+    /// Whether there are no records.
+    pub fn is_empty(&self) -> bool {
+        self.table.records == 0
+    }
+
+    /// The decoded field definitions.
+    pub fn fields(&self) -> &[FieldDef] {
+        &self.table.fields
+    }
+
+    /// The raw field and its bytes in record `index` (`None` past the end, for a
+    /// deleted record or a column it lacks).
+    fn raw(&self, index: usize, col: usize) -> Option<(&DbfField, &[u8])> {
+        if index >= self.table.records {
+            return None;
+        }
+        let rec = self.table.record(&self.bytes, index);
+        if rec[0] == b'*' {
+            return None;
+        }
+        let f = self.table.header.fields.get(col)?;
+        Some((f, &rec[f.offset..f.offset + f.length]))
+    }
+
+    /// The value of column `col` of record `index`, as [`read_dbf`] decodes it
+    /// (`Null` past the end and for deleted records).
+    pub fn value(&self, index: usize, col: usize) -> Value {
+        let Some((f, raw)) = self.raw(index, col) else {
+            return Value::Null;
+        };
+        let def = &self.table.fields[col];
+        let mut ignored = Vec::new();
+        let mut replaced = 0;
+        decode_cell(
+            f,
+            &def.name,
+            raw,
+            self.table.encoding.encoding,
+            (&self.path, index as u64),
+            &mut ignored,
+            &mut replaced,
+            true,
+        )
+    }
+
+    /// The text of a text (`C`) column's value, borrowed from the file when its bytes
+    /// are the text (ASCII, or UTF-8 in a UTF-8 file); `None` for an empty value.
+    /// For other kinds of column, `None`: read [`DbfRecords::value`].
+    pub fn text(&self, index: usize, col: usize) -> Option<std::borrow::Cow<'_, str>> {
+        let (f, raw) = self.raw(index, col)?;
+        if !decodes_as_text(f) {
+            return None;
+        }
+        let t = trim_bytes(raw);
+        if t.is_empty() {
+            return None;
+        }
+        let enc = self.table.encoding.encoding;
+        if (t.is_ascii() || enc == UTF_8)
+            && let Ok(s) = std::str::from_utf8(t)
+        {
+            return Some(std::borrow::Cow::Borrowed(s));
+        }
+        Some(std::borrow::Cow::Owned(decode_text(t, enc).0))
+    }
+
+    /// Whether column `col` holds text (values read through [`DbfRecords::text`]).
+    pub fn is_text_column(&self, col: usize) -> bool {
+        self.table
+            .header
+            .fields
+            .get(col)
+            .is_some_and(decodes_as_text)
+    }
+
+    /// Every value of record `index`, as [`read_dbf`] gives its row.
+    pub fn row(&self, index: usize) -> Vec<Value> {
+        (0..self.table.fields.len())
+            .map(|col| self.value(index, col))
+            .collect()
+    }
+}
+
+impl crate::model::DeferredAttributes for DbfRecords {
+    fn value(&self, index: usize, col: usize) -> Value {
+        DbfRecords::value(self, index, col)
+    }
+    fn text(&self, index: usize, col: usize) -> Option<std::borrow::Cow<'_, str>> {
+        DbfRecords::text(self, index, col)
+    }
+    fn is_text_column(&self, col: usize) -> bool {
+        DbfRecords::is_text_column(self, col)
+    }
+    fn text_bytes(&self, index: usize, col: usize) -> Option<&[u8]> {
+        let (f, raw) = self.raw(index, col)?;
+        let t = trim_bytes(raw);
+        (decodes_as_text(f) && !t.is_empty()).then_some(t)
+    }
+}
+
+/// A `.dbf` whose header, fields and encoding have been read.
+struct OpenedTable {
+    header: DbfHeader,
+    fields: Vec<FieldDef>,
+    encoding: EncodingInfo,
+    /// Records present (never more than declared).
+    records: usize,
+    names_replaced: usize,
+}
+
+impl OpenedTable {
+    fn record<'b>(&self, bytes: &'b [u8], r: usize) -> &'b [u8] {
+        let start = self.header.header_len + r * self.header.record_len;
+        &bytes[start..start + self.header.record_len]
+    }
+
+    fn context<'a>(&'a self, path: &'a Path) -> RowContext<'a> {
+        RowContext {
+            path,
+            header: &self.header,
+            fields: &self.fields,
+            enc: self.encoding.encoding,
+        }
+    }
+}
+
+/// Reads the header, chooses the encoding and decodes the field names, reporting
+/// what is wrong with them.
+fn open_table(
+    path: &Path,
+    bytes: &[u8],
+    cpg: Option<&str>,
+    user_encoding: Option<&'static Encoding>,
+    problems: &mut Vec<Problem>,
+) -> Result<OpenedTable, IoError> {
     let header = parse_header(path, bytes)?;
     let n = header.available_records(bytes.len());
     if limits::MAX_RECORDS.exceeded_by(n as u64) {
@@ -602,20 +861,24 @@ pub fn read_dbf(
         );
     }
 
-    // Records are independent: decode them in parallel, keeping file order.
-    let ctx = RowContext {
-        path,
-        header: &header,
-        fields: &fields,
-        enc,
-    };
-    let (rows, extras): (Vec<Vec<Value>>, Vec<Option<Box<RowExtras>>>) = (0..n)
-        .into_par_iter()
-        .map(|r| {
-            let start = header.header_len + r * header.record_len;
-            ctx.decode_row(r as u64, &bytes[start..start + header.record_len])
-        })
-        .unzip();
+    Ok(OpenedTable {
+        header,
+        fields,
+        encoding,
+        records: n,
+        names_replaced,
+    })
+}
+
+/// Reports the per-record problems and, once, the replaced characters.
+fn report_extras(
+    path: &Path,
+    opened: &OpenedTable,
+    extras: Vec<Option<Box<RowExtras>>>,
+    problems: &mut Vec<Problem>,
+) {
+    let enc = opened.encoding.encoding;
+    let names_replaced = opened.names_replaced;
     let mut replaced_first: Option<(Option<u64>, usize)> =
         (names_replaced > 0).then_some((None, names_replaced));
     for (r, extra) in extras.into_iter().enumerate() {
@@ -645,12 +908,6 @@ pub fn read_dbf(
             .with_hint("choose the encoding by hand (e.g. GBK, UTF-8, Big5)"),
         );
     }
-
-    Ok(DbfTable {
-        fields,
-        rows,
-        encoding,
-    })
 }
 
 /// Problems and replaced characters of one record (rare, so kept out of line).
@@ -669,7 +926,14 @@ struct RowContext<'a> {
 }
 
 impl RowContext<'_> {
-    fn decode_row(&self, fid: u64, rec: &[u8]) -> (Vec<Value>, Option<Box<RowExtras>>) {
+    /// Decodes one record, or with `build` false only checks it: the problems and the
+    /// count of values with replaced characters are the same either way.
+    fn decode_row(
+        &self,
+        fid: u64,
+        rec: &[u8],
+        build: bool,
+    ) -> (Vec<Value>, Option<Box<RowExtras>>) {
         let path = self.path;
         let mut extras = RowExtras::default();
         if rec[0] == b'*' {
@@ -678,50 +942,147 @@ impl RowContext<'_> {
                     .at_record(fid)
                     .with_hint("ESRI tools skip deleted rows; the shape was kept so record numbers stay aligned"),
             );
-            return (vec![Value::Null; self.fields.len()], Some(Box::new(extras)));
-        }
-        let problems = &mut extras.problems;
-        let mut replaced = 0;
-        let mut text = |raw: &[u8]| {
-            let t = trim_bytes(raw);
-            if t.is_empty() {
-                Value::Null
+            let row = if build {
+                vec![Value::Null; self.fields.len()]
             } else {
-                let (s, bad) = decode_text(t, self.enc);
-                replaced += usize::from(bad);
-                Value::Text(s)
-            }
-        };
-        let mut row = Vec::with_capacity(self.fields.len());
+                Vec::new()
+            };
+            return (row, Some(Box::new(extras)));
+        }
+        let mut replaced = 0;
+        let mut row = Vec::with_capacity(if build { self.fields.len() } else { 0 });
         for (f, def) in self.header.fields.iter().zip(self.fields) {
             let raw = &rec[f.offset..f.offset + f.length];
-            let value = match f.type_code.to_ascii_uppercase() {
-                b'C' => text(raw),
-                b'N' | b'F' => parse_number(raw, f.decimals, path, fid, &def.name, problems),
-                b'L' => parse_bool(raw, path, fid, &def.name, problems),
-                b'D' => parse_date(raw, path, fid, &def.name, problems),
-                b'I' | b'+' if raw.len() == 4 => {
-                    Value::Int(i32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]) as i64)
-                }
-                // `O` and Visual FoxPro's `B` are little-endian doubles.
-                b'O' | b'B' if raw.len() == 8 => {
-                    let mut a = [0u8; 8];
-                    a.copy_from_slice(raw);
-                    let v = f64::from_le_bytes(a);
-                    if v.is_finite() {
-                        Value::Float(v)
-                    } else {
-                        Value::Null
-                    }
-                }
-                b'M' | b'G' | b'P' | b'B' => Value::Null,
-                _ => text(raw),
-            };
-            row.push(value);
+            let value = decode_cell(
+                f,
+                &def.name,
+                raw,
+                self.enc,
+                (path, fid),
+                &mut extras.problems,
+                &mut replaced,
+                build,
+            );
+            if build {
+                row.push(value);
+            }
         }
         extras.replaced = replaced;
         let keep = !extras.problems.is_empty() || extras.replaced > 0;
         (row, keep.then(|| Box::new(extras)))
+    }
+}
+
+/// Whether a field's values decode as text.
+fn decodes_as_text(f: &DbfField) -> bool {
+    match f.type_code.to_ascii_uppercase() {
+        b'C' => true,
+        b'N' | b'F' | b'L' | b'D' => false,
+        b'I' | b'+' if f.length == 4 => false,
+        b'O' | b'B' if f.length == 8 => false,
+        b'M' | b'G' | b'P' | b'B' => false,
+        _ => true,
+    }
+}
+
+/// Decodes one value. Without `build`, text is only checked for characters that
+/// would be replaced (and `Null` returned), so checking a record allocates nothing.
+#[allow(clippy::too_many_arguments)]
+fn decode_cell(
+    f: &DbfField,
+    name: &str,
+    raw: &[u8],
+    enc: &'static Encoding,
+    (path, fid): (&Path, u64),
+    problems: &mut Vec<Problem>,
+    replaced: &mut usize,
+    build: bool,
+) -> Value {
+    if decodes_as_text(f) {
+        let t = trim_bytes(raw);
+        if t.is_empty() {
+            return Value::Null;
+        }
+        if !build {
+            *replaced += usize::from(has_malformed_text(t, enc));
+            return Value::Null;
+        }
+        let (s, bad) = decode_text(t, enc);
+        *replaced += usize::from(bad);
+        return Value::Text(s);
+    }
+    match f.type_code.to_ascii_uppercase() {
+        b'N' | b'F' => parse_number(raw, f.decimals, path, fid, name, problems),
+        b'L' => parse_bool(raw, path, fid, name, problems),
+        b'D' => parse_date(raw, path, fid, name, problems),
+        b'I' | b'+' if raw.len() == 4 => {
+            Value::Int(i32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]) as i64)
+        }
+        // `O` and Visual FoxPro's `B` are little-endian doubles.
+        b'O' | b'B' if raw.len() == 8 => {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(raw);
+            let v = f64::from_le_bytes(a);
+            if v.is_finite() {
+                Value::Float(v)
+            } else {
+                Value::Null
+            }
+        }
+        _ => Value::Null,
+    }
+}
+
+/// Whether `b` is ASCII and two-byte GBK pairs that GB18030 decodes (lead
+/// 0x81–0xFE, trail 0x40–0x7E or 0x80–0xFE, found in [`gbk_pairs`]); anything else
+/// (four-byte sequences, stray bytes) is left to the decoder.
+fn is_plain_gbk(b: &[u8]) -> bool {
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c < 0x80 {
+            i += 1;
+            continue;
+        }
+        if !(0x81..=0xFE).contains(&c) {
+            return false;
+        }
+        match b.get(i + 1) {
+            Some(&t)
+                if (0x40..=0xFE).contains(&t)
+                    && t != 0x7F
+                    && gbk_pairs()[usize::from(c - 0x81) * 191 + usize::from(t - 0x40)] != '\0' =>
+            {
+                i += 2
+            }
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// Whether decoding `b` (trimmed text bytes) would replace characters, as
+/// [`decode_text`] reports it, found without building the text.
+fn has_malformed_text(b: &[u8], enc: &'static Encoding) -> bool {
+    if b.is_ascii() {
+        return false;
+    }
+    if enc == UTF_8 {
+        return std::str::from_utf8(b).is_err();
+    }
+    if (enc == GBK || enc == GB18030) && is_plain_gbk(b) {
+        return false;
+    }
+    let mut decoder = enc.new_decoder_without_bom_handling();
+    let mut out = [0u8; 1024];
+    let mut src = b;
+    loop {
+        let (result, read, _) = decoder.decode_to_utf8_without_replacement(src, &mut out, true);
+        match result {
+            encoding_rs::DecoderResult::InputEmpty => return false,
+            encoding_rs::DecoderResult::OutputFull => src = &src[read..],
+            encoding_rs::DecoderResult::Malformed(..) => return true,
+        }
     }
 }
 
@@ -1012,6 +1373,111 @@ mod tests {
                 .iter()
                 .any(|p| p.record == Some(3) && p.message.contains("deleted"))
         );
+    }
+
+    /// Reads `bytes` whole and deferred and checks that both give the same fields,
+    /// encoding, problems and every value (and text for text columns).
+    fn assert_deferred_matches_whole(bytes: &[u8], cpg: Option<&str>) {
+        let mut whole_problems = vec![];
+        let whole = read_dbf(&p(), bytes, cpg, None, &mut whole_problems).unwrap();
+        let mut deferred_problems = vec![];
+        let (records, encoding) =
+            read_dbf_deferred(&p(), bytes.to_vec(), cpg, None, &mut deferred_problems).unwrap();
+        assert_eq!(deferred_problems, whole_problems);
+        assert_eq!(encoding, whole.encoding);
+        assert_eq!(records.fields(), &whole.fields[..]);
+        assert_eq!(records.len(), whole.rows.len());
+        for (i, row) in whole.rows.iter().enumerate() {
+            assert_eq!(&records.row(i), row, "record {i}");
+            for (col, v) in row.iter().enumerate() {
+                if records.is_text_column(col) {
+                    assert_eq!(
+                        records.text(i, col).as_deref(),
+                        v.as_text().as_deref(),
+                        "record {i} column {col}"
+                    );
+                    assert_eq!(
+                        crate::model::DeferredAttributes::text_bytes(&records, i, col).is_some(),
+                        !v.is_null()
+                    );
+                } else {
+                    assert_eq!(records.text(i, col), None);
+                }
+            }
+        }
+        assert_eq!(records.value(whole.rows.len(), 0), Value::Null);
+    }
+
+    #[test]
+    fn deferred_records_give_the_values_and_problems_of_a_whole_read() {
+        let fields: &[(&[u8], u8, u8, u8)] = &[
+            (b"NAME", b'C', 12, 0),
+            (b"I", b'N', 10, 0),
+            (b"F", b'N', 12, 3),
+            (b"L", b'L', 1, 0),
+            (b"D", b'D', 8, 0),
+            (b"X", b'Q', 4, 0),
+        ];
+        let (a, b2, c) = (gbk("县医院"), gbk("燃煤"), gbk("锅炉房€"));
+        // A four-byte GB18030 sequence (U+00E9) and a malformed pair.
+        let four: &[u8] = b"\x81\x30\x86\x33";
+        let rows = vec![
+            (
+                b' ',
+                vec![&a[..], b"  42", b"  3.250", b"T", b"20190731", b"ab"],
+            ),
+            (b' ', vec![&b""[..], b"", b"*********", b"?", b"", b""]),
+            (
+                b' ',
+                vec![&b2[..], b"4x", b"1e3", b"n", b"20190231", &c[..4]],
+            ),
+            (
+                b'*',
+                vec![&b"gone"[..], b"7", b"1", b"T", b"20200101", b"zz"],
+            ),
+            (b' ', vec![four, b"-3", b"0.5", b"Y", b"20001231", b"q"]),
+            (b' ', vec![&b"a\x81 b\x81"[..], b"0", b"", b"F", b"x", b""]),
+            (b' ', vec![&c[..], b"1", b"2", b"N", b"19991231", b"\x81"]),
+        ];
+        let bytes = dbf(0x4D, fields, &rows);
+        assert_deferred_matches_whole(&bytes, None);
+        assert_deferred_matches_whole(&bytes, Some("GB18030"));
+        let utf8 = dbf(
+            0,
+            &[(b"NAME", b'C', 12, 0)],
+            &[(b' ', vec!["建成区".as_bytes()]), (b' ', vec![b"  x "])],
+        );
+        assert_deferred_matches_whole(&utf8, None);
+    }
+
+    #[test]
+    fn the_fast_gbk_path_decodes_every_pair_as_the_gb18030_decoder_does() {
+        let mut checked = 0;
+        for lead in 0x81u8..=0xFE {
+            for trail in 0x40u8..=0xFE {
+                let bytes = [b'a', lead, trail, b'z'];
+                let (expected, bad) = GB18030.decode_without_bom_handling(&bytes);
+                assert_eq!(
+                    has_malformed_text(&bytes, GBK),
+                    bad,
+                    "{lead:02X}{trail:02X}"
+                );
+                if let Some(fast) = decode_plain_gbk(&bytes) {
+                    assert!(!bad);
+                    assert_eq!(fast, expected, "{lead:02X}{trail:02X}");
+                    checked += 1;
+                }
+                assert_eq!(decode_text(&bytes, GBK).0, expected);
+            }
+        }
+        // Every pair but those with trail 0x7F goes the fast way.
+        assert_eq!(checked, 126 * 190);
+        for odd in [&b"\x81"[..], b"\xFF\x40", b"\x81\x30\x81\x30", b"\x80"] {
+            assert_eq!(decode_plain_gbk(odd), None);
+            let (expected, bad) = GB18030.decode_without_bom_handling(odd);
+            assert_eq!(decode_text(odd, GB18030), (expected.into_owned(), bad));
+            assert_eq!(has_malformed_text(odd, GB18030), bad);
+        }
     }
 
     #[test]

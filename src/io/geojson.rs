@@ -145,6 +145,7 @@ pub fn read_geojson_bytes(
         fields,
         features,
         problems: reader.problems,
+        deferred: None,
     };
     Ok((layer, declared))
 }

@@ -37,6 +37,11 @@ pub struct ReadOptions {
     pub sheet: Option<String>,
     /// False to skip attributes entirely (the raw join needs geometry only).
     pub geometry_only: bool,
+    /// Shapefiles: keep the `.dbf` as bytes and decode values when asked for
+    /// ([`Layer::deferred`](crate::model::Layer::deferred)); every record is still
+    /// checked at reading, so the problems are the same. For a check of a large
+    /// ledger that reads a few values of a few records.
+    pub defer_attributes: bool,
 }
 
 /// A file that cannot be read at all. Per-record trouble is a

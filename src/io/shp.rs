@@ -19,15 +19,18 @@
 //! - Records are located in one sequential pass and then parsed in parallel (rayon);
 //!   the output order is the file order.
 
+use std::borrow::Cow;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use geo_types::{Coord, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon};
 use rayon::prelude::*;
 
 use crate::io::{IoError, ReadOptions, dbf, limits};
 use crate::model::{
-    CrsInfo, CrsSource, Feature, GeometryKind, Layer, Problem, SourceFormat, Value,
+    CrsInfo, CrsSource, DeferredAttributes, Feature, GeometryKind, Layer, Problem, SourceFormat,
+    Value,
 };
 
 use crate::model::Geometry;
@@ -247,11 +250,11 @@ pub fn read_shapefile(path: &Path, opts: &ReadOptions) -> Result<ShapefileRead, 
         read_optional(&set.cpg)?.map(|b| decode_sidecar_text(&b))
     };
     let prj_text = read_optional(&set.prj)?.map(|b| decode_sidecar_text(&b));
-    let layer = read_shapefile_bytes(
+    let layer = read_shapefile_parts(
         path,
         &shp,
         shx.as_deref(),
-        dbf.as_deref(),
+        dbf.map(Cow::Owned),
         cpg.as_deref(),
         opts,
     )?;
@@ -269,6 +272,26 @@ pub fn read_shapefile_bytes(
     cpg: Option<&str>,
     opts: &ReadOptions,
 ) -> Result<Layer, IoError> {
+    read_shapefile_parts(
+        path_for_messages,
+        shp,
+        shx,
+        dbf.map(Cow::Borrowed),
+        cpg,
+        opts,
+    )
+}
+
+/// [`read_shapefile_bytes`] taking the `.dbf` owned when the caller has it so
+/// (deferred attributes keep it without a copy).
+fn read_shapefile_parts(
+    path_for_messages: &Path,
+    shp: &[u8],
+    shx: Option<&[u8]>,
+    dbf: Option<Cow<'_, [u8]>>,
+    cpg: Option<&str>,
+    opts: &ReadOptions,
+) -> Result<Layer, IoError> {
     let path = path_for_messages;
     let dbf_path = path.with_extension("dbf");
     let read_attrs = !opts.geometry_only;
@@ -278,7 +301,19 @@ pub fn read_shapefile_bytes(
         || {
             let bytes = dbf.filter(|_| read_attrs)?;
             let mut dbf_problems = Vec::new();
-            let table = dbf::read_dbf(&dbf_path, bytes, cpg, opts.encoding, &mut dbf_problems);
+            let table = if opts.defer_attributes {
+                dbf::read_dbf_deferred(
+                    &dbf_path,
+                    bytes.into_owned(),
+                    cpg,
+                    opts.encoding,
+                    &mut dbf_problems,
+                )
+                .map(|(records, encoding)| DbfRead::Deferred(records, encoding))
+            } else {
+                dbf::read_dbf(&dbf_path, &bytes, cpg, opts.encoding, &mut dbf_problems)
+                    .map(DbfRead::Decoded)
+            };
             Some((table, dbf_problems))
         },
     );
@@ -289,6 +324,8 @@ pub fn read_shapefile_bytes(
     let mut fields = Vec::new();
     let mut encoding = None;
     let mut rows: Vec<Vec<Value>> = Vec::new();
+    let mut deferred: Option<Arc<dyn DeferredAttributes>> = None;
+    let mut n_rows = 0;
     if read_attrs {
         match table {
             None => problems.push(
@@ -305,10 +342,17 @@ pub fn read_shapefile_bytes(
             Some((table, mut dbf_problems)) => {
                 problems.append(&mut dbf_problems);
                 match table {
-                    Ok(table) => {
+                    Ok(DbfRead::Decoded(table)) => {
                         fields = table.fields;
                         encoding = Some(table.encoding);
                         rows = table.rows;
+                        n_rows = rows.len();
+                    }
+                    Ok(DbfRead::Deferred(records, enc)) => {
+                        fields = records.fields().to_vec();
+                        encoding = Some(enc);
+                        n_rows = records.len();
+                        deferred = Some(Arc::new(records));
                     }
                     Err(e) => problems.push(
                         Problem::error(
@@ -318,28 +362,28 @@ pub fn read_shapefile_bytes(
                         .with_hint("re-export the layer or replace the .dbf"),
                     ),
                 }
-                if rows.len() < n && !fields.is_empty() {
+                if n_rows < n && !fields.is_empty() {
                     problems.push(
                         Problem::error(
                             &dbf_path,
                             format!(
                                 "the .dbf has {} records but the .shp has {n} shapes; records {} to {} have empty attributes",
-                                rows.len(),
-                                rows.len(),
+                                n_rows,
+                                n_rows,
                                 n - 1
                             ),
                         )
-                        .at_record(rows.len() as u64)
+                        .at_record(n_rows as u64)
                         .with_hint("the .shp and .dbf do not belong together or one was cut off; re-export the layer"),
                     );
-                } else if rows.len() > n {
+                } else if n_rows > n {
                     problems.push(
                         Problem::warning(
                             &dbf_path,
                             format!(
                                 "the .dbf has {} records but the .shp has only {n} shapes; the extra {} rows were ignored",
-                                rows.len(),
-                                rows.len() - n
+                                n_rows,
+                                n_rows - n
                             ),
                         )
                         .at_record(n as u64)
@@ -348,10 +392,12 @@ pub fn read_shapefile_bytes(
                 }
             }
         }
-        let nfields = fields.len();
-        let mut rows = rows.into_iter();
-        for f in &mut features {
-            f.attrs = rows.next().unwrap_or_else(|| vec![Value::Null; nfields]);
+        if deferred.is_none() {
+            let nfields = fields.len();
+            let mut rows = rows.into_iter();
+            for f in &mut features {
+                f.attrs = rows.next().unwrap_or_else(|| vec![Value::Null; nfields]);
+            }
         }
     }
     let name = path
@@ -372,7 +418,14 @@ pub fn read_shapefile_bytes(
         fields,
         features,
         problems,
+        deferred,
     })
+}
+
+/// A `.dbf` read whole or kept for reading on demand.
+enum DbfRead {
+    Decoded(dbf::DbfTable),
+    Deferred(dbf::DbfRecords, crate::model::EncodingInfo),
 }
 
 /// The geometry part of a `.shp`: one feature per record in file order, with

@@ -1403,6 +1403,7 @@ fn build_layer(
         fields,
         features,
         problems,
+        deferred: None,
     })
 }
 

@@ -541,6 +541,7 @@ impl Project {
                 .collect(),
             features,
             problems,
+            deferred: None,
         })
     }
 

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use super::format::{
-    Condition, Operand, PlaceScope, Rule, RuleSet, Test, WhenMissing, ZonePredicate,
+    Condition, Operand, PlaceScope, Rule, RuleSet, Test, WhenMissing, ZoneClause, ZonePredicate,
 };
 use super::roles::{CanonicalField, FieldMapping, LayerRole, ValueKind};
 use super::values::{
@@ -19,7 +19,7 @@ use super::values::{
     normalise_remediation, normalise_status, parse_capacity_tph, parse_done_flag, parse_flag,
     parse_scattered_flag, round_1e9,
 };
-use crate::model::{Feature, Fid, Layer, Problem, Severity, Value};
+use crate::model::{Fid, Layer, Problem, Severity, Value};
 
 /// One canonical value, read the way its field is read.
 #[derive(Clone, Debug, PartialEq)]
@@ -351,7 +351,13 @@ pub struct ReadMemo {
     columns: Vec<HashMap<Box<str>, Result<CanonValue, String>>>,
     /// Per column position: a number value (kind, bits) → what its text reads as.
     numbers: Vec<HashMap<(bool, u64), Result<CanonValue, String>>>,
+    /// Per column position: a deferred text value's stored bytes → what it reads
+    /// as (`None`: no text once trimmed).
+    stored: Vec<HashMap<Box<[u8]>, Option<Read>>>,
 }
+
+/// What a text reads as, or why it cannot be read.
+type Read = Result<CanonValue, String>;
 
 /// Distinct texts remembered per column; beyond this a column (e.g. capacities
 /// written every which way) is read without the memo.
@@ -416,6 +422,32 @@ impl ReadMemo {
     }
 }
 
+impl ReadMemo {
+    /// What a deferred text value reads as, remembered by its stored bytes (equal
+    /// bytes decode to equal text), so a category column is decoded once per
+    /// spelling. `text` gives the value's trimmed text.
+    fn read_stored<'t>(
+        &mut self,
+        column: usize,
+        field: CanonicalField,
+        bytes: &[u8],
+        unit: Option<Unit>,
+        text: impl FnOnce() -> Option<Cow<'t, str>>,
+    ) -> Option<Result<CanonValue, String>> {
+        if self.stored.len() <= column {
+            self.stored.resize_with(column + 1, HashMap::new);
+        }
+        if let Some(read) = self.stored[column].get(bytes) {
+            return read.clone();
+        }
+        let read = text().map(|t| read_text(field, &t, unit));
+        if self.stored[column].len() < MEMO_LIMIT {
+            self.stored[column].insert(bytes.into(), read.clone());
+        }
+        read
+    }
+}
+
 impl<'a> LayerValues<'a> {
     /// Resolves the mapping's columns in the layer (columns it lacks are skipped, see
     /// [`check_mapping`]).
@@ -454,22 +486,34 @@ impl<'a> LayerValues<'a> {
             .map_or(index as Fid, |f| f.fid)
     }
 
-    /// The trimmed, non-empty text of a column's value in one record.
-    fn column_text(feature: &Feature, col: usize) -> Option<Cow<'_, str>> {
-        let text = match feature.attrs.get(col)? {
-            Value::Bool(b) => Cow::Borrowed(if *b { "是" } else { "否" }),
-            // Numbers print without a trailing ".0", so division codes stay codes.
-            other => other.as_text()?,
-        };
-        let trimmed = text.trim();
-        if trimmed.is_empty() {
-            return None;
+    /// A column's value in one record, borrowed where it can be (`None` when the
+    /// record has no such column, or for an empty deferred text value).
+    fn cell(&self, index: usize, col: usize) -> Option<Cell<'a>> {
+        let layer: &'a Layer = self.layer;
+        match &layer.deferred {
+            Some(d) if d.is_text_column(col) => d.text(index, col).map(Cell::Text),
+            Some(d) => Some(Cell::Value(Cow::Owned(d.value(index, col)))),
+            None => layer
+                .features
+                .get(index)?
+                .attrs
+                .get(col)
+                .map(|v| Cell::Value(Cow::Borrowed(v))),
         }
-        Some(match text {
-            Cow::Borrowed(t) => Cow::Borrowed(t.trim()),
-            Cow::Owned(t) if t.len() == trimmed.len() => Cow::Owned(t),
-            Cow::Owned(t) => Cow::Owned(t.trim().to_string()),
-        })
+    }
+
+    /// A deferred text value's stored bytes (see [`ReadMemo::read_stored`]).
+    fn stored_text(&self, index: usize, col: usize) -> Option<&'a [u8]> {
+        let layer: &'a Layer = self.layer;
+        match &layer.deferred {
+            Some(d) if d.is_text_column(col) => d.text_bytes(index, col),
+            _ => None,
+        }
+    }
+
+    /// The trimmed, non-empty text of a column's value in one record.
+    fn cell_text(&self, index: usize, col: usize) -> Option<Cow<'a, str>> {
+        self.cell(index, col).and_then(Cell::into_text)
     }
 
     /// The canonical values of the record at `index`, with its problems.
@@ -487,7 +531,7 @@ impl<'a> LayerValues<'a> {
             return out;
         };
         for (pos, (field, col, unit, column_name)) in self.columns.iter().enumerate() {
-            let Some(text) = Self::column_text(feature, *col) else {
+            let Some(text) = self.cell_text(index, *col) else {
                 continue;
             };
             let read = match field.kind() {
@@ -520,25 +564,33 @@ impl<'a> LayerValues<'a> {
         if category.is_empty() {
             return Vec::new();
         }
-        layer
-            .features
-            .par_iter()
-            .map_init(ReadMemo::default, |memo, feature| {
+        (0..layer.features.len())
+            .into_par_iter()
+            .map_init(ReadMemo::default, |memo, index| {
                 let mut problems = Vec::new();
+                let fid = layer.features[index].fid;
                 for (pos, (field, col, unit, column_name)) in &category {
-                    let read = match feature.attrs.get(*col) {
-                        // Numbers by value: no text to print for each record.
-                        Some(v @ (Value::Float(_) | Value::Int(_))) => {
-                            memo.read_value(*pos, *field, v, *unit)
-                        }
-                        _ => Self::column_text(feature, *col)
-                            .map(|text| memo.read(*pos, *field, &text, *unit)),
+                    let read = match self.stored_text(index, *col) {
+                        Some(bytes) => memo.read_stored(*pos, *field, bytes, *unit, || {
+                            self.cell_text(index, *col)
+                        }),
+                        None => match self.cell(index, *col) {
+                            // Numbers by value: no text to print for each record.
+                            Some(Cell::Value(v))
+                                if matches!(*v, Value::Float(_) | Value::Int(_)) =>
+                            {
+                                memo.read_value(*pos, *field, &v, *unit)
+                            }
+                            cell => cell
+                                .and_then(Cell::into_text)
+                                .map(|text| memo.read(*pos, *field, &text, *unit)),
+                        },
                     };
                     let Some(read) = read else {
                         continue;
                     };
                     if let Err(why) = read {
-                        problems.push(unreadable(layer, feature.fid, column_name, why));
+                        problems.push(unreadable(layer, fid, column_name, why));
                     }
                 }
                 problems
@@ -554,16 +606,52 @@ impl<'a> LayerValues<'a> {
         if field.kind() != ValueKind::Text {
             return None;
         }
-        let feature = self.layer.features.get(index)?;
+        self.layer.features.get(index)?;
         let from_column = self
             .columns
             .iter()
             .filter(|c| c.0 == field)
-            .find_map(|c| Self::column_text(feature, c.1));
+            .find_map(|c| self.cell_text(index, c.1));
         from_column.or_else(|| {
             let constant = self.mapping.constants.get(&field)?.trim();
             (!constant.is_empty()).then_some(Cow::Borrowed(constant))
         })
+    }
+}
+
+/// One attribute value of one record, as [`LayerValues`] reads it.
+enum Cell<'c> {
+    Value(Cow<'c, Value>),
+    /// A deferred text value (never empty).
+    Text(Cow<'c, str>),
+}
+
+impl<'c> Cell<'c> {
+    /// The value's trimmed, non-empty text: logical values read 是/否, numbers
+    /// print without a trailing ".0" (so division codes stay codes).
+    fn into_text(self) -> Option<Cow<'c, str>> {
+        let text = match self {
+            Cell::Text(t) => t,
+            Cell::Value(Cow::Borrowed(v)) => value_text(v)?,
+            Cell::Value(Cow::Owned(v)) => Cow::Owned(value_text(&v)?.into_owned()),
+        };
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            return None;
+        }
+        Some(match text {
+            Cow::Borrowed(t) => Cow::Borrowed(t.trim()),
+            Cow::Owned(t) if t.len() == trimmed.len() => Cow::Owned(t),
+            Cow::Owned(t) => Cow::Owned(t.trim().to_string()),
+        })
+    }
+}
+
+/// A value's text, logical values as 是/否.
+fn value_text(v: &Value) -> Option<Cow<'_, str>> {
+    match v {
+        Value::Bool(b) => Some(Cow::Borrowed(if *b { "是" } else { "否" })),
+        other => other.as_text(),
     }
 }
 
@@ -749,6 +837,38 @@ pub fn in_scope(scope: &PlaceScope, site: &CanonicalValues, zone: Option<&ZoneHi
     !scope.except_places.iter().any(matches)
 }
 
+/// Whether zone hit `z` (one of the site's `zones`) meets a rule's zone clause:
+/// role, levels and predicate.
+fn zone_part_holds(clause: &ZoneClause, zones: &[ZoneHit], z: &ZoneHit) -> bool {
+    z.role == clause.role
+        && match &clause.levels {
+            None => true,
+            Some(levels) => z.level.is_some_and(|l| levels.contains(&l)),
+        }
+        && match clause.predicate {
+            ZonePredicate::Inside => z.location.is_in(),
+            ZonePredicate::WithinDistance { distance_m } => {
+                z.location == ZoneRelation::Outside
+                    && z.distance_m <= distance_m
+                    && !already_inside(zones, z)
+            }
+        }
+}
+
+/// Whether any enabled rule for sites of `role` could fire with these zone hits,
+/// judged on the zone part alone (a rule without one always could): when none
+/// can, [`evaluate_site`] finds nothing whatever the site's attributes, so they
+/// need not be read.
+pub fn may_fire(rules: &RuleSet, role: LayerRole, zones: &[ZoneHit]) -> bool {
+    rules
+        .enabled()
+        .filter(|r| r.site_roles.contains(&role))
+        .any(|r| match &r.zone {
+            None => true,
+            Some(clause) => zones.iter().any(|z| zone_part_holds(clause, zones, z)),
+        })
+}
+
 /// The hits of one rule for one site.
 ///
 /// Attribute-only rules give one hit without a zone. Zone rules give one hit per
@@ -783,19 +903,7 @@ pub fn rule_hits<'z>(rule: &Rule, site: &SiteRecord, zones: &'z [ZoneHit]) -> Ve
     };
     zones
         .iter()
-        .filter(|z| z.role == clause.role)
-        .filter(|z| match &clause.levels {
-            None => true,
-            Some(levels) => z.level.is_some_and(|l| levels.contains(&l)),
-        })
-        .filter(|z| match clause.predicate {
-            ZonePredicate::Inside => z.location.is_in(),
-            ZonePredicate::WithinDistance { distance_m } => {
-                z.location == ZoneRelation::Outside
-                    && z.distance_m <= distance_m
-                    && !already_inside(zones, z)
-            }
-        })
+        .filter(|z| zone_part_holds(clause, zones, z))
         .filter(|z| scoped(Some(z)))
         .map(|z| hit(Some(z)))
         .collect()
@@ -878,6 +986,7 @@ pub fn fields_used(rules: &RuleSet, role: LayerRole) -> Vec<CanonicalField> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Feature;
     use crate::rules::format::{CompareOp, parse_rules};
 
     #[test]
@@ -918,6 +1027,7 @@ mod tests {
                 })
                 .collect(),
             problems: vec![],
+            deferred: None,
         };
         let mut mapping = FieldMapping::default();
         mapping.set_user(CanonicalField::Fuel, "燃料类型", None);

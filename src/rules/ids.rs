@@ -512,6 +512,7 @@ mod tests {
                 })
                 .collect(),
             problems: vec![],
+            deferred: None,
         };
         let mut mapping = FieldMapping::default();
         mapping.set_user(CanonicalField::SiteName, "单位名称", None);

@@ -574,6 +574,7 @@ mod tests {
                 })
                 .collect(),
             problems: vec![],
+            deferred: None,
         }
     }
 

@@ -129,6 +129,7 @@ mod tests {
                 attrs: vec![],
             }],
             problems: vec![],
+            deferred: None,
         };
         let to_lonlat = |c: Coord<f64>| Some(LonLat { lon: c.x, lat: c.y });
         let (d, _) = DisplayLayer::build(&layer, &to_lonlat, None).unwrap();
