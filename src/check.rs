@@ -205,23 +205,57 @@ pub fn run_check(
         out.sites_checked += rl.layer.features.len();
     }
     progress.stage("sorting findings", 1.0);
-    out.findings.sort_by(|a, b| {
-        (
-            &a.rule_id,
-            &a.site_layer,
-            a.site_fid,
-            &a.zone_layer,
-            a.zone_fid,
-        )
-            .cmp(&(
-                &b.rule_id,
-                &b.site_layer,
-                b.site_fid,
-                &b.zone_layer,
-                b.zone_fid,
-            ))
-    });
+    sort_findings(&mut out.findings);
     Ok(out)
+}
+
+/// Sorts findings by rule, site layer, site fid, zone layer, zone fid (names in
+/// text order, no zone first), keeping the order of equal ones. The names are
+/// ranked once, so the sort compares integers: a province's ledger can hold
+/// hundreds of thousands of findings.
+fn sort_findings(findings: &mut Vec<Finding>) {
+    fn ranks<'f>(names: impl Iterator<Item = &'f str>) -> std::collections::HashMap<&'f str, u32> {
+        let mut sorted: Vec<&str> = names.collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        sorted.into_iter().zip(0u32..).collect()
+    }
+    let rules = ranks(findings.iter().map(|f| f.rule_id.as_str()));
+    let layers = ranks(
+        findings
+            .iter()
+            .flat_map(|f| [Some(f.site_layer.as_str()), f.zone_layer.as_deref()])
+            .flatten(),
+    );
+    let rank = |names: &std::collections::HashMap<&str, u32>, name: &str| names[name];
+    // Rule, site layer, site fid, zone layer (0: none), zone fid (0: none).
+    type Key = (u32, u32, u64, u32, u64);
+    let mut keys: Vec<(Key, u32)> = findings
+        .iter()
+        .zip(0u32..)
+        .map(|(f, i)| {
+            let zone = match (&f.zone_layer, f.zone_fid) {
+                (Some(layer), fid) => (rank(&layers, layer) + 1, fid.map_or(0, |z| z + 1)),
+                (None, fid) => (0, fid.map_or(0, |z| z + 1)),
+            };
+            (
+                (
+                    rank(&rules, &f.rule_id),
+                    rank(&layers, &f.site_layer),
+                    f.site_fid,
+                    zone.0,
+                    zone.1,
+                ),
+                i,
+            )
+        })
+        .collect();
+    keys.par_sort_unstable();
+    let mut slots: Vec<Option<Finding>> = std::mem::take(findings).into_iter().map(Some).collect();
+    *findings = keys
+        .into_iter()
+        .filter_map(|(_, i)| slots[i as usize].take())
+        .collect();
 }
 
 /// Sites of one layer in one zone layer's CRS.
@@ -729,5 +763,66 @@ mod tests {
             assert!(b.layer.deferred.is_none());
             assert_eq!(a.layer.features, b.layer.features, "{}", a.layer.name);
         }
+    }
+
+    #[test]
+    fn findings_sort_by_rule_layer_and_record_keeping_equal_ones_in_order() {
+        let finding =
+            |rule: &str, site: (&str, u64), zone: Option<(&str, Option<u64>)>, note: &str| {
+                Finding {
+                    finding_id: String::new(),
+                    rule_id: rule.into(),
+                    severity: crate::model::Severity::Violation,
+                    site_layer: site.0.into(),
+                    site_fid: site.1,
+                    site_name: String::new(),
+                    zone_layer: zone.map(|z| z.0.to_string()),
+                    zone_fid: zone.and_then(|z| z.1),
+                    zone_name: None,
+                    zone_level: None,
+                    distance_m: None,
+                    lon: 0.0,
+                    lat: 0.0,
+                    county: None,
+                    status: ReviewStatus::Pending,
+                    note: note.into(),
+                }
+            };
+        let mut findings = Vec::new();
+        let mut seed = 7u64;
+        for i in 0..400 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let pick = |n: u64| (seed >> 33) % n;
+            let rule =
+                ["water-level1", "boiler-elimination", "a", "water-level10"][pick(4) as usize];
+            let site = ["锅炉", "企业", "b"][(pick(3) as usize + i) % 3];
+            let zone = match pick(5) {
+                0 => None,
+                1 => Some(("水源", None)),
+                k => Some((["水源", "建成区", "企业"][k as usize % 3], Some(pick(3)))),
+            };
+            findings.push(finding(rule, (site, pick(6)), zone, &i.to_string()));
+        }
+        let mut expected = findings.clone();
+        expected.sort_by(|a, b| {
+            (
+                &a.rule_id,
+                &a.site_layer,
+                a.site_fid,
+                &a.zone_layer,
+                a.zone_fid,
+            )
+                .cmp(&(
+                    &b.rule_id,
+                    &b.site_layer,
+                    b.site_fid,
+                    &b.zone_layer,
+                    b.zone_fid,
+                ))
+        });
+        sort_findings(&mut findings);
+        assert_eq!(findings, expected);
     }
 }
