@@ -140,7 +140,11 @@ fn resolve_crs(layer: &mut Layer, prj: Option<&str>, declared: Option<u32>, opts
             }
             Err(e) => layer.problems.push(
                 Problem::error(&layer.source, format!("the .prj could not be used: {e}"))
-                    .with_hint("give the CRS (e.g. EPSG:4546); qingling tries to detect it from the coordinates meanwhile"),
+                    .with_hint("give the CRS (e.g. EPSG:4546); qingling tries to detect it from the coordinates meanwhile")
+                    .with_zh(
+                        format!("无法使用 .prj：{}", e.zh()),
+                        Some("请指定坐标系（如 EPSG:4546）；在此之前 qingling 会尝试根据坐标判断"),
+                    ),
             ),
         }
     }
@@ -153,10 +157,16 @@ fn resolve_crs(layer: &mut Layer, prj: Option<&str>, declared: Option<u32>, opts
                 };
                 return;
             }
-            Err(e) => layer.problems.push(Problem::error(
-                &layer.source,
-                format!("declared CRS EPSG:{code} is not supported: {e}"),
-            )),
+            Err(e) => layer.problems.push(
+                Problem::error(
+                    &layer.source,
+                    format!("declared CRS EPSG:{code} is not supported: {e}"),
+                )
+                .with_zh(
+                    format!("文件声明的坐标系 EPSG:{code} 不受支持：{}", e.zh()),
+                    None,
+                ),
+            ),
         }
     }
     if layer.crs.crs.is_some() {

@@ -174,7 +174,11 @@ pub fn read_zip(
                     path,
                     format!("member \"{bad}\" has an unsafe path (.. or absolute) and was ignored"),
                 )
-                .with_hint("re-create the zip from the shapefile folder"),
+                .with_hint("re-create the zip from the shapefile folder")
+                .with_zh(
+                    format!("压缩包成员“{bad}”的路径不安全（含 .. 或为绝对路径），已忽略"),
+                    Some("请从 shapefile 所在文件夹重新打包 zip"),
+                ),
             );
         }
         out.push((shp_name.clone(), layer, prj));
