@@ -73,10 +73,7 @@ pub fn detect_from_bounds(bounds: (f64, f64, f64, f64), gk_zone: Option<u32>) ->
                 "the layer has no valid coordinates ({}); nothing to detect a coordinate system from",
                 ranges(bounds)
             ),
-            message_zh: format!(
-                "图层没有有效坐标（{}），无法据此判断坐标系",
-                ranges(bounds)
-            ),
+            message_zh: format!("图层没有有效坐标（{}），无法据此判断坐标系", ranges(bounds)),
         };
     }
     let within =

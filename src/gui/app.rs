@@ -958,14 +958,16 @@ impl App {
                         continue;
                     }
                     if !is_supported(&path) {
-                        self.state.load_problems.push(
-                            tasks::problem_in_both(ProblemLevel::Error, &path, |lang| {
+                        self.state.load_problems.push(tasks::problem_in_both(
+                            ProblemLevel::Error,
+                            &path,
+                            |lang| {
                                 (
                                     lang.trf(Tr::LoadFailed, &[&path.display()]),
                                     Some(".shp .zip .geojson .json .xlsx .xls .csv .gpkg".into()),
                                 )
-                            }),
-                        );
+                            },
+                        ));
                         continue;
                     }
                     if let Some(dir) = path.parent() {
@@ -1119,14 +1121,16 @@ impl App {
                     for l in self.state.layers.iter().filter(|l| {
                         l.role.is_some() && !self.state.project_tables.contains_key(&l.id)
                     }) {
-                        self.state.load_problems.push(
-                            tasks::problem_in_both(ProblemLevel::Warning, &l.path, |lang| {
+                        self.state.load_problems.push(tasks::problem_in_both(
+                            ProblemLevel::Warning,
+                            &l.path,
+                            |lang| {
                                 (
                                     lang.trf(Tr::CheckWithoutLayer, &[&l.layer.name]),
                                     Some(lang.tr(Tr::CheckWithoutLayerHint).to_owned()),
                                 )
-                            }),
-                        );
+                            },
+                        ));
                     }
                     self.spawn(lang.tr(Tr::RunCheck).to_owned(), move |jc| {
                         project_tasks::check_project(db, lang, jc)
@@ -1380,9 +1384,7 @@ impl App {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| path.display().to_string());
         let name = lang.trf(Tr::LoadingFile, &[&file_name]);
-        self.spawn(name, move |jc| {
-            tasks::load_file(path, options, replace, jc)
-        });
+        self.spawn(name, move |jc| tasks::load_file(path, options, replace, jc));
     }
 }
 

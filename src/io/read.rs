@@ -268,8 +268,9 @@ mod tests {
     use crate::rules::{CanonicalField, FieldMapping, LayerValues, check_mapping};
 
     fn has_cjk(s: &str) -> bool {
-        s.chars()
-            .any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c))
+        s.chars().any(|c| {
+            ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c)
+        })
     }
 
     /// Asserts that each problem has a Chinese message with CJK text, and a Chinese
@@ -279,11 +280,14 @@ mod tests {
         problems
             .iter()
             .map(|p| {
-                let zh = p
-                    .zh
-                    .as_ref()
-                    .unwrap_or_else(|| panic!("no Chinese text for: {p}"));
-                assert!(has_cjk(&zh.message), "not Chinese: {:?} for {p}", zh.message);
+                let zh =
+                    p.zh.as_ref()
+                        .unwrap_or_else(|| panic!("no Chinese text for: {p}"));
+                assert!(
+                    has_cjk(&zh.message),
+                    "not Chinese: {:?} for {p}",
+                    zh.message
+                );
                 assert_eq!(
                     p.hint.is_some(),
                     zh.hint.is_some(),
@@ -420,8 +424,7 @@ mod tests {
     }
 
     #[test]
-    fn a_csv_with_text_for_latitude_and_a_mapping_to_a_missing_column_are_reported_in_chinese()
-    {
+    fn a_csv_with_text_for_latitude_and_a_mapping_to_a_missing_column_are_reported_in_chinese() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("锅炉台账.csv");
         std::fs::write(
@@ -433,16 +436,25 @@ mod tests {
         let zh = assert_bilingual(&layer.problems);
         assert!(zh.iter().any(|m| m == "“待补充”不是坐标"), "{zh:?}");
         assert!(zh.iter().any(|m| m == "该行没有坐标"), "{zh:?}");
-        assert!(zh.iter().any(|m| m.contains("既不同为度，也不同为米")), "{zh:?}");
+        assert!(
+            zh.iter().any(|m| m.contains("既不同为度，也不同为米")),
+            "{zh:?}"
+        );
 
         let mut mapping = FieldMapping::default();
         mapping.set_user(CanonicalField::Fuel, "燃料类型", None);
         mapping.set_user(CanonicalField::Status, "状态", None);
         let zh = assert_bilingual(&check_mapping(&layer, &mapping));
         assert_eq!(zh.len(), 1, "{zh:?}");
-        assert!(zh[0].contains("“状态”") && zh[0].contains("没有这一列"), "{zh:?}");
+        assert!(
+            zh[0].contains("“状态”") && zh[0].contains("没有这一列"),
+            "{zh:?}"
+        );
         let zh = assert_bilingual(&LayerValues::new(&layer, &mapping).problems());
-        assert!(zh.iter().any(|m| m.contains("“？？”无法识别为燃料")), "{zh:?}");
+        assert!(
+            zh.iter().any(|m| m.contains("“？？”无法识别为燃料")),
+            "{zh:?}"
+        );
     }
 
     #[test]
@@ -454,7 +466,8 @@ mod tests {
         let layer = read_one(&path);
         let zh = assert_bilingual(&layer.problems);
         assert!(
-            zh.iter().any(|m| m.starts_with("坐标系未知：") && m.contains("投影带未知")),
+            zh.iter()
+                .any(|m| m.starts_with("坐标系未知：") && m.contains("投影带未知")),
             "{zh:?}"
         );
     }

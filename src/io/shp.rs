@@ -923,10 +923,7 @@ fn parse_record(path: &Path, fid: u64, c: &[u8], layer_type: ShapeType) -> Parse
                             "the record declares {n} points but holds room for {}",
                             (c.len() - 40) / 16
                         ),
-                        format!(
-                            "记录声明有 {n} 个点，但只够存放 {} 个",
-                            (c.len() - 40) / 16
-                        ),
+                        format!("记录声明有 {n} 个点，但只够存放 {} 个", (c.len() - 40) / 16),
                     ),
                     HINT_REPAIR,
                 );
@@ -939,7 +936,10 @@ fn parse_record(path: &Path, fid: u64, c: &[u8], layer_type: ShapeType) -> Parse
                         limits::MAX_POINTS.message(format!("the record has {n} points")),
                         limits::MAX_POINTS.message_zh(format!("记录有 {n} 个点")),
                     ),
-                    ("split the multipoint into several records", "请把多点拆成几条记录"),
+                    (
+                        "split the multipoint into several records",
+                        "请把多点拆成几条记录",
+                    ),
                 );
             }
             if n == 0 {
@@ -1052,10 +1052,7 @@ fn parse_poly(path: &Path, fid: u64, c: &[u8], layer_type: ShapeType) -> Parsed 
                         "the record has {np} parts and {npts} points; {}",
                         limit.describe()
                     ),
-                    format!(
-                        "记录有 {np} 个部件和 {npts} 个点；{}",
-                        limit.describe_zh()
-                    ),
+                    format!("记录有 {np} 个部件和 {npts} 个点；{}", limit.describe_zh()),
                 )
             },
             (

@@ -1385,7 +1385,10 @@ fn build_layer(
             problems.push(
                 Problem::warning(path, "the file is empty: it has no header and no rows")
                     .with_hint("check that the upload was complete")
-                    .with_zh("文件是空的：没有表头，也没有数据行", Some("请确认文件上传完整")),
+                    .with_zh(
+                        "文件是空的：没有表头，也没有数据行",
+                        Some("请确认文件上传完整"),
+                    ),
             );
             let crs = CrsInfo {
                 crs: None,

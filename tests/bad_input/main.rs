@@ -46,10 +46,9 @@ pub fn load(path: &Path) -> Layer {
 pub fn assert_chinese_texts(problems: &[Problem]) {
     let cjk = |s: &str| s.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
     for p in problems {
-        let zh = p
-            .zh
-            .as_ref()
-            .unwrap_or_else(|| panic!("no Chinese text for: {p}"));
+        let zh =
+            p.zh.as_ref()
+                .unwrap_or_else(|| panic!("no Chinese text for: {p}"));
         assert!(cjk(&zh.message), "not Chinese: {:?} for {p}", zh.message);
         assert_eq!(p.hint.is_some(), zh.hint.is_some(), "{p} / {zh:?}");
         assert!(zh.hint.as_deref().is_none_or(cjk), "{p} / {zh:?}");

@@ -360,9 +360,9 @@ impl TileError {
             TileError::PmTiles { path, problem } => {
                 format!("{} 不是有效的 PMTiles v3 文件：{problem}", path.display())
             }
-            TileError::VectorTiles { what } => format!(
-                "{what} 是矢量瓦片：不支持矢量瓦片，请使用栅格（PNG、JPEG 或 WebP）底图"
-            ),
+            TileError::VectorTiles { what } => {
+                format!("{what} 是矢量瓦片：不支持矢量瓦片，请使用栅格（PNG、JPEG 或 WebP）底图")
+            }
             TileError::UnsupportedFormat { what, format } => {
                 format!("{what}：不支持该瓦片格式（{format}），仅支持 PNG、JPEG 或 WebP")
             }
@@ -370,11 +370,14 @@ impl TileError {
                 format!("{what} 的一个瓦片无法解码：{message}")
             }
             TileError::Http { host, status } => {
-                format!("瓦片服务器 {host} 返回 HTTP {status}{}", http_hint_zh(*status))
+                format!(
+                    "瓦片服务器 {host} 返回 HTTP {status}{}",
+                    http_hint_zh(*status)
+                )
             }
-            TileError::Network { host, message } => format!(
-                "无法连接瓦片服务器 {host}：{message}（之前加载过的瓦片仍会显示）"
-            ),
+            TileError::Network { host, message } => {
+                format!("无法连接瓦片服务器 {host}：{message}（之前加载过的瓦片仍会显示）")
+            }
             TileError::BadTemplate { template, problem } => {
                 format!("瓦片地址模板 `{template}` 不可用：{problem}")
             }
