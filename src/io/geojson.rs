@@ -62,6 +62,11 @@ pub fn read_geojson_bytes(
                 e.column()
             ),
         )
+        .with_zh(format!(
+            "不是有效的 JSON：{what}（第 {} 行第 {} 列）；请改正文件或重新导出",
+            e.line(),
+            e.column()
+        ))
     })?;
     drop(text);
 
@@ -72,7 +77,8 @@ pub fn read_geojson_bytes(
                 return Err(IoError::corrupt(
                     path,
                     "a FeatureCollection without a \"features\" array",
-                ));
+                )
+                .with_zh("FeatureCollection 没有“features”数组"));
             }
         },
         Some("Feature") => vec![&root],
@@ -81,13 +87,15 @@ pub fn read_geojson_bytes(
             return Err(IoError::corrupt(
                 path,
                 format!("not GeoJSON: the top-level \"type\" is \"{t}\""),
-            ));
+            )
+            .with_zh(format!("不是 GeoJSON：顶层的“type”是“{t}”")));
         }
         None => {
             return Err(IoError::corrupt(
                 path,
                 "not GeoJSON: the top level is not an object with a \"type\"",
-            ));
+            )
+            .with_zh("不是 GeoJSON：顶层不是带“type”的对象"));
         }
     };
 

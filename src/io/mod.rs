@@ -61,7 +61,12 @@ pub enum IoError {
         message_zh: Option<String>,
     },
     #[error("{path}: {message}")]
-    Missing { path: PathBuf, message: String },
+    Missing {
+        path: PathBuf,
+        message: String,
+        /// The message in Chinese, when the reader gave one (see [`IoError::zh`]).
+        message_zh: Option<String>,
+    },
 }
 
 impl IoError {
@@ -78,10 +83,11 @@ impl IoError {
             message_zh: None,
         }
     }
-    /// Gives a [`IoError::Corrupt`] its message in Chinese (other kinds have theirs
-    /// built in, see [`IoError::zh`]).
+    /// Gives a [`IoError::Corrupt`] or [`IoError::Missing`] its message in Chinese
+    /// (the other kinds have theirs built in, see [`IoError::zh`]).
     pub fn with_zh(mut self, zh: impl Into<String>) -> IoError {
-        if let IoError::Corrupt { message_zh, .. } = &mut self {
+        if let IoError::Corrupt { message_zh, .. } | IoError::Missing { message_zh, .. } = &mut self
+        {
             *message_zh = Some(zh.into());
         }
         self
@@ -100,6 +106,10 @@ impl IoError {
                     .to_owned()
             }
             IoError::Corrupt {
+                message_zh: Some(zh),
+                ..
+            }
+            | IoError::Missing {
                 message_zh: Some(zh),
                 ..
             } => zh.clone(),

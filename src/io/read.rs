@@ -38,6 +38,10 @@ pub fn expand_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, IoError> {
                         "the folder holds no layer files ({})",
                         LAYER_EXTENSIONS.map(|e| format!(".{e}")).join(", ")
                     ),
+                    message_zh: Some(format!(
+                        "文件夹中没有图层文件（{}）",
+                        LAYER_EXTENSIONS.map(|e| format!(".{e}")).join("、")
+                    )),
                 });
             }
             out.extend(found);
@@ -455,6 +459,22 @@ mod tests {
             zh.iter().any(|m| m.contains("“？？”无法识别为燃料")),
             "{zh:?}"
         );
+    }
+
+    #[test]
+    fn files_that_cannot_be_read_at_all_say_why_in_chinese() {
+        let dir = tempfile::tempdir().unwrap();
+        let shp = dir.path().join("短.shp");
+        std::fs::write(&shp, [0u8; 50]).unwrap();
+        let e = read_path(&shp, &ReadOptions::default()).unwrap_err();
+        assert_eq!(
+            e.zh(),
+            "不是 shapefile：文件只有 50 字节，比 100 字节的文件头还短"
+        );
+        let json = dir.path().join("坏.geojson");
+        std::fs::write(&json, r#"{"type":"Topology"}"#).unwrap();
+        let e = read_path(&json, &ReadOptions::default()).unwrap_err();
+        assert_eq!(e.zh(), "不是 GeoJSON：顶层的“type”是“Topology”");
     }
 
     #[test]

@@ -473,14 +473,19 @@ pub fn parse_shp(path: &Path, shp: &[u8], shx: Option<&[u8]>) -> Result<ShpRecor
                 "not a shapefile: the file is {} bytes long, shorter than the 100-byte header",
                 shp.len()
             ),
-        ));
+        )
+        .with_zh(format!(
+            "不是 shapefile：文件只有 {} 字节，比 100 字节的文件头还短",
+            shp.len()
+        )));
     }
     let code = be_i32(shp, 0);
     if code != FILE_CODE {
         return Err(IoError::corrupt(
             path,
             format!("not a shapefile: the file code is {code}, not 9994"),
-        ));
+        )
+        .with_zh(format!("不是 shapefile：文件代码是 {code}，而不是 9994")));
     }
     let type_code = le_i32(shp, 32);
     let shape_type = match ShapeType::from_code(type_code) {
@@ -488,14 +493,16 @@ pub fn parse_shp(path: &Path, shp: &[u8], shx: Option<&[u8]>) -> Result<ShpRecor
             return Err(IoError::corrupt(
                 path,
                 "MultiPatch (3-D surface) shapefiles are not supported; export the layer as polygons",
-            ));
+            )
+            .with_zh("不支持 MultiPatch（三维表面）shapefile；请把图层导出为面"));
         }
         Some(t) => t,
         None => {
             return Err(IoError::corrupt(
                 path,
                 format!("unknown shape type {type_code} in the file header"),
-            ));
+            )
+            .with_zh(format!("文件头中的图形类型 {type_code} 无法识别")));
         }
     };
     let mut problems = Vec::new();

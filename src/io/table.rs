@@ -101,6 +101,7 @@ pub fn read_xlsx_with(
             path,
             format!("not a readable Excel workbook ({e}); save it again as .xlsx"),
         )
+        .with_zh(format!("不是可读取的 Excel 工作簿（{e}）；请另存为 .xlsx"))
     })?;
     let names = workbook.sheet_names();
     let wanted: Vec<String> = match &opts.sheet {
@@ -112,6 +113,10 @@ pub fn read_xlsx_with(
                         "no sheet named \"{sheet}\"; the sheets are: {}",
                         names.join(", ")
                     ),
+                    message_zh: Some(format!(
+                        "没有名为“{sheet}”的工作表；现有工作表：{}",
+                        names.join("、")
+                    )),
                 });
             }
             vec![sheet.clone()]
@@ -134,6 +139,7 @@ pub fn read_xlsx_with(
         None => Err(IoError::Missing {
             path: path.to_path_buf(),
             message: "the workbook has no sheet with data".into(),
+            message_zh: Some("工作簿中没有含数据的工作表".into()),
         }),
     }
 }
@@ -435,7 +441,8 @@ fn split_csv(path: &Path, text: &str, opts: &ReadOptions) -> Result<RawTable, Io
                 return Err(IoError::corrupt(
                     path,
                     format!("the CSV cannot be parsed after line {line}: {e}"),
-                ));
+                )
+                .with_zh(format!("CSV 在第 {line} 行之后无法解析：{e}")));
             }
         }
         let mut start = record
@@ -1344,6 +1351,7 @@ fn build_layer(
         find_coordinate_columns(&raw.headers, opts).map_err(|message| IoError::Missing {
             path: path.to_path_buf(),
             message,
+            message_zh: None,
         })?;
     let mut problems = Vec::new();
     if raw.overlong.0 > 0 {

@@ -62,7 +62,8 @@ fn read_member(
         return Err(IoError::corrupt(
             zip_path,
             format!("member \"{name}\" is encrypted; unzip it with its password first"),
-        ));
+        )
+        .with_zh(format!("压缩包成员“{name}”已加密；请先用密码解压")));
     }
     // Never reserve more than the limits allow, whatever the header says.
     let member_limit = limits::MAX_FILE_BYTES.value();
@@ -195,6 +196,14 @@ pub fn read_zip(
         return Err(IoError::Missing {
             path: path.to_path_buf(),
             message: format!("the zip holds no .shp file{extra}"),
+            message_zh: Some(if unsafe_names.is_empty() {
+                "压缩包中没有 .shp 文件".to_owned()
+            } else {
+                format!(
+                    "压缩包中没有 .shp 文件（路径不安全的成员已忽略：{}）",
+                    unsafe_names.join("、")
+                )
+            }),
         });
     }
     Ok(out)
