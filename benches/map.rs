@@ -25,7 +25,6 @@ use std::time::{Duration, Instant};
 
 use eframe::egui::{self, Color32, Rect, pos2, vec2};
 use qingling::gui::commands::Command;
-use qingling::gui::i18n::Language;
 use qingling::gui::jobs::{Job, JobId, Poll};
 use qingling::gui::map::cache::{DisplayLayer, tessellate_level};
 use qingling::gui::map::canvas::{current_raster_key, map_ui};
@@ -320,7 +319,7 @@ fn load(path: PathBuf) -> std::thread::JoinHandle<(PathBuf, Vec<LoadedLayer>, bo
         let t = Instant::now();
         let p = path.clone();
         let job = Job::spawn(JobId(0), "load", None, move |jc| {
-            load_file(p, ReadOptions::default(), None, Language::En, jc)
+            load_file(p, ReadOptions::default(), None, jc)
         });
         let out = wait(&job);
         let JobOutput::Loaded {
@@ -390,7 +389,7 @@ fn main() {
         if pending {
             h.attributes
                 .push(Job::spawn(JobId(1), "attributes", None, move |jc| {
-                    load_attributes(path, ReadOptions::default(), ids, None, Language::En, jc)
+                    load_attributes(path, ReadOptions::default(), ids, None, jc)
                 }));
         }
     }

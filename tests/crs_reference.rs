@@ -387,7 +387,7 @@ fn shanxi_layers_without_prj_are_detected_or_ask_for_the_zone() {
     );
     let plain = (160_513.9, 3_836_447.7, 490_927.1, 4_194_059.8);
     match detect_from_bounds(plain, None) {
-        Detection::Ambiguous { message } => assert_eq!(
+        Detection::Ambiguous { message, .. } => assert_eq!(
             message,
             "eastings have no zone number (x 160513.9..490927.1, y 3836447.7..4194059.8): Gauss-Kruger \
              zone unknown; give it (e.g. --gk-zone 37 for 111°E, 38 for 114°E) or add a .prj"

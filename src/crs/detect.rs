@@ -24,11 +24,15 @@ pub enum Detection {
     Ambiguous {
         /// What is missing and how to supply it.
         message: String,
+        /// The same in Chinese.
+        message_zh: String,
     },
     /// The numbers fit no known layout.
     Unknown {
         /// The ranges found and what to do.
         message: String,
+        /// The same in Chinese.
+        message_zh: String,
     },
 }
 
@@ -69,6 +73,7 @@ pub fn detect_from_bounds(bounds: (f64, f64, f64, f64), gk_zone: Option<u32>) ->
                 "the layer has no valid coordinates ({}); nothing to detect a coordinate system from",
                 ranges(bounds)
             ),
+            message_zh: format!("图层没有有效坐标（{}），无法据此判断坐标系", ranges(bounds)),
         };
     }
     let within =
@@ -80,6 +85,10 @@ pub fn detect_from_bounds(bounds: (f64, f64, f64, f64), gk_zone: Option<u32>) ->
             message: format!(
                 "coordinates look like latitude/longitude in China with the axes swapped ({}); \
                  swap x and y, or give the coordinate system",
+                ranges(bounds)
+            ),
+            message_zh: format!(
+                "坐标看起来是中国境内的经纬度，但 x、y 互换了（{}）；请互换 x 和 y，或指定坐标系",
                 ranges(bounds)
             ),
         };
@@ -115,6 +124,11 @@ pub fn detect_from_bounds(bounds: (f64, f64, f64, f64), gk_zone: Option<u32>) ->
                 message: format!(
                     "eastings start with different zone numbers ({zone_lo} and {zone_hi}; {}): one \
                      layer should be in one Gauss-Kruger zone; split it or add a .prj",
+                    ranges(bounds)
+                ),
+                message_zh: format!(
+                    "东坐标的带号不同（{zone_lo} 和 {zone_hi}；{}）：一个图层应在同一个高斯-克吕格投影带内；\
+                     请拆分图层或补上 .prj",
                     ranges(bounds)
                 ),
             };
@@ -171,6 +185,7 @@ pub fn detect_from_bounds(bounds: (f64, f64, f64, f64), gk_zone: Option<u32>) ->
                     },
                     None => Detection::Unknown {
                         message: format!("no CRS for Gauss-Kruger zone {zone}"),
+                        message_zh: format!("高斯-克吕格第 {zone} 带没有对应的坐标系"),
                     },
                 }
             }
@@ -179,11 +194,20 @@ pub fn detect_from_bounds(bounds: (f64, f64, f64, f64), gk_zone: Option<u32>) ->
                     "Gauss-Kruger zone {zone} is not a 3-degree zone of China (25..45); give e.g. \
                      --gk-zone 37 for 111°E or 38 for 114°E"
                 ),
+                message_zh: format!(
+                    "高斯-克吕格第 {zone} 带不是中国的 3 度带（25～45）；请指定带号，\
+                     如 --gk-zone 37 对应 111°E，38 对应 114°E"
+                ),
             },
             None => Detection::Ambiguous {
                 message: format!(
                     "eastings have no zone number ({}): Gauss-Kruger zone unknown; give it (e.g. \
                      --gk-zone 37 for 111°E, 38 for 114°E) or add a .prj",
+                    ranges(bounds)
+                ),
+                message_zh: format!(
+                    "东坐标不带带号（{}）：高斯-克吕格投影带未知；请指定带号\
+                     （如 --gk-zone 37 对应 111°E，38 对应 114°E）或补上 .prj",
                     ranges(bounds)
                 ),
             },
@@ -194,15 +218,25 @@ pub fn detect_from_bounds(bounds: (f64, f64, f64, f64), gk_zone: Option<u32>) ->
     let swapped = NORTHING_RANGE.contains(&min_x)
         && NORTHING_RANGE.contains(&max_x)
         && within(min_y, max_y, 13_000_000.0..=46_000_000.0);
-    let hint = if swapped {
-        "x looks like a northing and y like an easting with zone number: swap x and y"
+    let (hint, hint_zh) = if swapped {
+        (
+            "x looks like a northing and y like an easting with zone number: swap x and y",
+            "x 像北坐标、y 像带带号的东坐标：请互换 x 和 y",
+        )
     } else {
-        "add a .prj or give the EPSG code with --zones-crs/--sites-crs"
+        (
+            "add a .prj or give the EPSG code with --zones-crs/--sites-crs",
+            "请补上 .prj，或用 --zones-crs/--sites-crs 指定 EPSG 代码",
+        )
     };
     Detection::Unknown {
         message: format!(
             "coordinates ({}) match no known layout (degrees, 8-digit Gauss-Kruger eastings with \
              zone number, 6-digit eastings); {hint}",
+            ranges(bounds)
+        ),
+        message_zh: format!(
+            "坐标（{}）不符合任何已知的格式（经纬度、带带号的 8 位高斯-克吕格东坐标、6 位东坐标）；{hint_zh}",
             ranges(bounds)
         ),
     }
@@ -274,9 +308,13 @@ mod tests {
     fn six_digit_eastings_need_the_zone() {
         let b = (380_000.0, 3_830_000.0, 640_000.0, 4_500_000.0);
         match detect_from_bounds(b, None) {
-            Detection::Ambiguous { message } => {
+            Detection::Ambiguous {
+                message,
+                message_zh,
+            } => {
                 assert!(message.contains("--gk-zone 37"), "{message}");
                 assert!(message.contains("zone unknown"), "{message}");
+                assert!(message_zh.contains("投影带未知"), "{message_zh}");
             }
             other => panic!("{other:?}"),
         }
@@ -291,11 +329,19 @@ mod tests {
     #[test]
     fn unrecognised_ranges_say_what_was_found() {
         match detect_from_bounds((-5_000_000.0, 0.0, 1e9, 1.0), None) {
-            Detection::Unknown { message } => assert!(message.contains("-5000000"), "{message}"),
+            Detection::Unknown { message, .. } => {
+                assert!(message.contains("-5000000"), "{message}")
+            }
             other => panic!("{other:?}"),
         }
         match detect_from_bounds((4_190_000.0, 37_500_000.0, 4_200_000.0, 37_600_000.0), None) {
-            Detection::Unknown { message } => assert!(message.contains("swap"), "{message}"),
+            Detection::Unknown {
+                message,
+                message_zh,
+            } => {
+                assert!(message.contains("swap"), "{message}");
+                assert!(message_zh.contains("请互换 x 和 y"), "{message_zh}");
+            }
             other => panic!("{other:?}"),
         }
         assert!(matches!(

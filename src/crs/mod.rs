@@ -115,6 +115,41 @@ pub enum CrsError {
     },
 }
 
+impl CrsError {
+    /// The error in Chinese, for the app's problems list (the English text is the
+    /// `Display`). Details from proj4rs and the WKT parser stay as they came.
+    pub fn zh(&self) -> String {
+        match self {
+            CrsError::UnknownEpsg { code } => format!(
+                "EPSG:{code} 不是 qingling 认识的坐标系；请使用 CGCS2000、西安 1980 或北京 1954 \
+                 高斯-克吕格投影的代码（如 EPSG:4546）、EPSG:4490、EPSG:4326 或 EPSG:3857"
+            ),
+            CrsError::BadSpec { spec, expected } => {
+                format!("“{spec}”不是坐标系写法；请写成 {expected}")
+            }
+            CrsError::NotWkt { reason } => format!(
+                ".prj 不是 WKT 格式的坐标系（{reason}）；请改正或删除 .prj，或直接指定 EPSG 代码"
+            ),
+            CrsError::UnsupportedProjection { projection } => {
+                format!(".prj 中的投影“{projection}”不受支持；请直接指定 EPSG 代码")
+            }
+            CrsError::InvalidDefinition { crs, reason } => format!(
+                "无法使用 {crs}：{reason}；请把数据转换到受支持的坐标系（如 EPSG:4490 或 \
+                 EPSG:4546），或指定其他 EPSG 代码"
+            ),
+            CrsError::TransformFailed {
+                x,
+                y,
+                from,
+                to,
+                reason,
+            } => format!(
+                "无法把（{x}, {y}）从 {from} 转换到 {to}：{reason}；请确认坐标确实是 {from}"
+            ),
+        }
+    }
+}
+
 impl Crs {
     /// The CRS of an EPSG code: the Chinese families (CGCS2000, Xian 1980, Beijing
     /// 1954 Gauss-Kruger, 3° and 6°, with and without zone prefix), 4326, 4490,

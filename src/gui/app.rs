@@ -13,7 +13,7 @@ use eframe::egui::{self, Rect};
 use super::commands::{Command, PanelKind};
 use super::findings::{FindingsState, SaveState};
 use super::fonts;
-use super::i18n::Tr;
+use super::i18n::{Language, Tr};
 use super::jobs::{Job, JobId, Poll};
 use super::map::canvas::map_ui;
 use super::panels::dashboard::dashboard_ui;
@@ -34,7 +34,7 @@ use super::state::{
 };
 use super::tasks::{self, JobOutput};
 use crate::io::ReadOptions;
-use crate::model::Problem;
+use crate::model::{Problem, ProblemLevel};
 use crate::project::ReviewAction;
 
 /// How the app starts (tests turn the system integrations off).
@@ -447,7 +447,7 @@ impl App {
                         let name = lang.trf(Tr::LoadingFile, &[&file_name]);
                         let options = *options;
                         self.spawn(name, move |jc| {
-                            tasks::load_attributes(path, options, added, replaced_table, lang, jc)
+                            tasks::load_attributes(path, options, added, replaced_table, jc)
                         });
                     } else {
                         self.save_layers_to_project(&added, replaced_table);
@@ -565,9 +565,10 @@ impl App {
                 }
                 Err(message) => {
                     self.state.status = Some(lang.trf(Tr::ProjectFailed, &[&message]));
+                    let zh = Language::Zh.trf(Tr::ProjectFailed, &[&message]);
                     self.state
                         .load_problems
-                        .push(Problem::error(&path, message));
+                        .push(Problem::error(&path, message).with_zh(zh, None));
                 }
             },
             JobOutput::ProjectPicked {
@@ -605,12 +606,20 @@ impl App {
                         ],
                     );
                     if !done.skipped.is_empty() {
-                        self.state.load_problems.push(Problem::warning(
+                        self.state.load_problems.push(tasks::problem_in_both(
+                            ProblemLevel::Warning,
                             self.state
                                 .project
                                 .as_deref()
                                 .unwrap_or(std::path::Path::new("")),
-                            lang.trf(Tr::CheckSkipped, &[&done.skipped.join("、")]),
+                            |lang| {
+                                let skipped = done.skipped.join(if lang == Language::Zh {
+                                    "、"
+                                } else {
+                                    ", "
+                                });
+                                (lang.trf(Tr::CheckSkipped, &[&skipped]), None)
+                            },
                         ));
                     }
                     self.state.load_problems.extend(done.problems);
@@ -882,7 +891,7 @@ impl App {
             }
             Command::OpenProjectPath(p) => {
                 let name = lang.tr(Tr::OpenProject).trim_end_matches('…').to_owned();
-                self.spawn(name, move |jc| tasks::open_project(p, lang, jc));
+                self.spawn(name, move |jc| tasks::open_project(p, jc));
             }
             Command::CreateProject(p) => {
                 let name = lang.tr(Tr::NewProject).trim_end_matches('…').to_owned();
@@ -949,10 +958,16 @@ impl App {
                         continue;
                     }
                     if !is_supported(&path) {
-                        self.state.load_problems.push(
-                            Problem::error(&path, lang.trf(Tr::LoadFailed, &[&path.display()]))
-                                .with_hint(".shp .zip .geojson .json .xlsx .xls .csv .gpkg"),
-                        );
+                        self.state.load_problems.push(tasks::problem_in_both(
+                            ProblemLevel::Error,
+                            &path,
+                            |lang| {
+                                (
+                                    lang.trf(Tr::LoadFailed, &[&path.display()]),
+                                    Some(".shp .zip .geojson .json .xlsx .xls .csv .gpkg".into()),
+                                )
+                            },
+                        ));
                         continue;
                     }
                     if let Some(dir) = path.parent() {
@@ -1106,13 +1121,16 @@ impl App {
                     for l in self.state.layers.iter().filter(|l| {
                         l.role.is_some() && !self.state.project_tables.contains_key(&l.id)
                     }) {
-                        self.state.load_problems.push(
-                            crate::model::Problem::warning(
-                                &l.path,
-                                lang.trf(Tr::CheckWithoutLayer, &[&l.layer.name]),
-                            )
-                            .with_hint(lang.tr(Tr::CheckWithoutLayerHint)),
-                        );
+                        self.state.load_problems.push(tasks::problem_in_both(
+                            ProblemLevel::Warning,
+                            &l.path,
+                            |lang| {
+                                (
+                                    lang.trf(Tr::CheckWithoutLayer, &[&l.layer.name]),
+                                    Some(lang.tr(Tr::CheckWithoutLayerHint).to_owned()),
+                                )
+                            },
+                        ));
                     }
                     self.spawn(lang.tr(Tr::RunCheck).to_owned(), move |jc| {
                         project_tasks::check_project(db, lang, jc)
@@ -1366,9 +1384,7 @@ impl App {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| path.display().to_string());
         let name = lang.trf(Tr::LoadingFile, &[&file_name]);
-        self.spawn(name, move |jc| {
-            tasks::load_file(path, options, replace, lang, jc)
-        });
+        self.spawn(name, move |jc| tasks::load_file(path, options, replace, jc));
     }
 }
 

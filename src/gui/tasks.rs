@@ -19,7 +19,7 @@ use super::project_tasks::{CheckDone, read_deadline};
 use super::state::LayerId;
 use crate::crs::{Crs, Transform};
 use crate::io::{IoError, ReadOptions};
-use crate::model::{Layer, Problem};
+use crate::model::{Layer, Problem, ProblemLevel};
 use crate::project::{FindingRow, HistoryEntry, Project};
 use crate::rules::roles::{LayerRole, guess_role};
 
@@ -147,12 +147,32 @@ pub fn defers_attributes(path: &Path, options: &ReadOptions) -> bool {
         })
 }
 
+/// A problem the app itself finds, in both languages: `text` gives the message and
+/// hint in one language; the English one is the message (as for the readers'
+/// problems) and the Chinese one shows in the Chinese UI, whichever language is on
+/// when it is found.
+pub fn problem_in_both(
+    level: ProblemLevel,
+    file: &Path,
+    text: impl Fn(Language) -> (String, Option<String>),
+) -> Problem {
+    let (en, en_hint) = text(Language::En);
+    let (zh, zh_hint) = text(Language::Zh);
+    let mut p = Problem::new(level, file, en);
+    if let Some(h) = en_hint {
+        p = p.with_hint(h);
+    }
+    p.with_zh(zh, zh_hint.as_deref())
+}
+
 /// The problem shown when a file cannot be read at all.
-fn load_problem(e: &IoError, lang: Language) -> Problem {
-    Problem::error(e.path(), message_without_path(e)).with_hint(match lang {
-        Language::Zh => "请确认文件完整且格式受支持（.shp .zip .geojson .json .xlsx .xls .csv .gpkg）",
-        Language::En => "check that the file is complete and of a supported type (.shp .zip .geojson .json .xlsx .xls .csv .gpkg)",
-    })
+fn load_problem(e: &IoError) -> Problem {
+    Problem::error(e.path(), message_without_path(e))
+        .with_hint("check that the file is complete and of a supported type (.shp .zip .geojson .json .xlsx .xls .csv .gpkg)")
+        .with_zh(
+            e.zh(),
+            Some("请确认文件完整且格式受支持（.shp .zip .geojson .json .xlsx .xls .csv .gpkg）"),
+        )
 }
 
 /// Read `path` and prepare every layer for the map (runs on a worker). A large
@@ -162,7 +182,6 @@ pub fn load_file(
     path: PathBuf,
     options: ReadOptions,
     replace: Option<LayerId>,
-    lang: Language,
     jc: &JobContext,
 ) -> JobOutput {
     jc.set_progress(0.05);
@@ -172,7 +191,7 @@ pub fn load_file(
         ..options.clone()
     };
     let result = match load_layers(&path, &read_options) {
-        Err(e) => Err(load_problem(&e, lang)),
+        Err(e) => Err(load_problem(&e)),
         Ok(layers) => {
             let n = layers.len().max(1);
             let mut out = Vec::new();
@@ -181,7 +200,7 @@ pub fn load_file(
                     break;
                 }
                 jc.set_progress(0.5 + 0.5 * i as f32 / n as f32);
-                out.push(prepare_for_map(layer, lang, jc));
+                out.push(prepare_for_map(layer, jc));
             }
             Ok(out)
         }
@@ -202,7 +221,6 @@ pub fn load_attributes(
     options: ReadOptions,
     layers: Vec<LayerId>,
     replaced_table: Option<String>,
-    lang: Language,
     jc: &JobContext,
 ) -> JobOutput {
     jc.set_progress(0.05);
@@ -217,7 +235,7 @@ pub fn load_attributes(
         Ok(pool) => pool.install(read),
         Err(_) => read(),
     }
-    .map_err(|e| load_problem(&e, lang));
+    .map_err(|e| load_problem(&e));
     JobOutput::Attributes {
         path,
         layers,
@@ -270,20 +288,33 @@ fn message_without_path(e: &IoError) -> String {
 
 /// Put a layer's geometry into the display CRS (through lon/lat), or say why it
 /// cannot be drawn; and guess what the layer is for.
-pub fn prepare_for_map(layer: Layer, lang: Language, jc: &JobContext) -> LoadedLayer {
+pub fn prepare_for_map(layer: Layer, jc: &JobContext) -> LoadedLayer {
     let mut display_problems = Vec::new();
     let field_names: Vec<String> = layer.fields.iter().map(|f| f.name.clone()).collect();
     let role = guess_role(&layer.name, &field_names, layer.geometry_kind);
     let transform = match &layer.crs.crs {
-        None => Err(lang.tr(Tr::NoCrsCannotDraw).to_owned()),
-        Some(crs) => {
-            Transform::new(crs, &Crs::wgs84()).map_err(|e| lang.trf(Tr::CrsTransformFailed, &[&e]))
-        }
+        None => Err((
+            Language::En.tr(Tr::NoCrsCannotDraw).to_owned(),
+            Language::Zh.tr(Tr::NoCrsCannotDraw).to_owned(),
+        )),
+        Some(crs) => Transform::new(crs, &Crs::wgs84()).map_err(|e| {
+            (
+                Language::En.trf(Tr::CrsTransformFailed, &[&e]),
+                Language::Zh.trf(Tr::CrsTransformFailed, &[&e.zh()]),
+            )
+        }),
     };
+    let set_crs_hint = |lang: Language| Some(lang.tr(Tr::SetCrsHint).to_owned());
     let display = match transform {
-        Err(message) => {
-            display_problems
-                .push(Problem::warning(&layer.source, message).with_hint(lang.tr(Tr::SetCrsHint)));
+        Err((en, zh)) => {
+            display_problems.push(problem_in_both(
+                ProblemLevel::Warning,
+                &layer.source,
+                |lang| {
+                    let message = if lang == Language::Zh { &zh } else { &en };
+                    (message.clone(), set_crs_hint(lang))
+                },
+            ));
             None
         }
         Ok(t) => {
@@ -297,9 +328,10 @@ pub fn prepare_for_map(layer: Layer, lang: Language, jc: &JobContext) -> LoadedL
                         .map(|f| f.fid)
                         .unwrap_or(u.index as u64);
                     display_problems.push(
-                        Problem::warning(&layer.source, lang.tr(Tr::NotPlaced))
-                            .at_record(fid)
-                            .with_hint(lang.tr(Tr::SetCrsHint)),
+                        problem_in_both(ProblemLevel::Warning, &layer.source, |lang| {
+                            (lang.tr(Tr::NotPlaced).to_owned(), set_crs_hint(lang))
+                        })
+                        .at_record(fid),
                     );
                 }
                 d
@@ -375,7 +407,7 @@ pub struct OpenedProject {
 }
 
 /// Open a project file and read its layers and ledger back (runs on a worker).
-pub fn open_project(path: PathBuf, lang: Language, jc: &JobContext) -> JobOutput {
+pub fn open_project(path: PathBuf, jc: &JobContext) -> JobOutput {
     let result = (|| {
         let project = Project::open(&path).map_err(|e| e.to_string())?;
         let findings = project.findings().map_err(|e| e.to_string())?;
@@ -391,7 +423,7 @@ pub fn open_project(path: PathBuf, lang: Language, jc: &JobContext) -> JobOutput
             let layer = project
                 .load_layer(&entry.table_name)
                 .map_err(|e| e.to_string())?;
-            let mut loaded = prepare_for_map(layer, lang, jc);
+            let mut loaded = prepare_for_map(layer, jc);
             if let Some(role) = LayerRole::from_code(&entry.role) {
                 loaded.role = Some(role);
             }

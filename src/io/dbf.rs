@@ -217,7 +217,11 @@ pub fn parse_header(path: &Path, bytes: &[u8]) -> Result<DbfHeader, IoError> {
                 "the .dbf is {} bytes long, shorter than its 32-byte header",
                 bytes.len()
             ),
-        ));
+        )
+        .with_zh(format!(
+            ".dbf 文件只有 {} 字节，比 32 字节的文件头还短",
+            bytes.len()
+        )));
     }
     let declared_records = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
     let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
@@ -228,7 +232,10 @@ pub fn parse_header(path: &Path, bytes: &[u8]) -> Result<DbfHeader, IoError> {
             format!(
                 "the .dbf header is damaged (header length {header_len}, record length {record_len})"
             ),
-        ));
+        )
+        .with_zh(format!(
+            ".dbf 文件头已损坏（文件头长度 {header_len}，记录长度 {record_len}）"
+        )));
     }
     let mut fields = Vec::new();
     let mut offset = 1usize; // byte 0 of a record is the deletion flag
@@ -404,7 +411,11 @@ fn choose_encoding(
                         "the .cpg names an unknown encoding \"{label}\"; the encoding was determined from the .dbf instead"
                     ),
                 )
-                .with_hint("fix the .cpg (e.g. GBK or UTF-8) or choose the encoding by hand"),
+                .with_hint("fix the .cpg (e.g. GBK or UTF-8) or choose the encoding by hand")
+                .with_zh(
+                    format!(".cpg 文件写的编码“{label}”无法识别，已改为根据 .dbf 判断编码"),
+                    Some("改正 .cpg（如 GBK 或 UTF-8），或手动选择编码"),
+                ),
             ),
         }
     }
@@ -794,7 +805,14 @@ fn open_table(
                     header.declared_records
                 ),
             )
-            .with_hint("get a complete copy of the .dbf"),
+            .with_hint("get a complete copy of the .dbf")
+            .with_zh(
+                format!(
+                    ".dbf 文件头声明有 {} 条记录，但文件中只有 {n} 条，文件被截断",
+                    header.declared_records
+                ),
+                Some("请获取完整的 .dbf 文件"),
+            ),
         );
     }
     let declared_fields = (header.header_len.saturating_sub(33)) / 32;
@@ -810,7 +828,16 @@ fn open_table(
                     header.record_len
                 ),
             )
-            .with_hint("the .dbf header is damaged; re-export the layer"),
+            .with_hint("the .dbf header is damaged; re-export the layer")
+            .with_zh(
+                format!(
+                    "记录长度 {} 只放得下 {} 个字段描述中的 {} 个，其余字段已丢弃",
+                    header.record_len,
+                    desc_count.min(declared_fields),
+                    header.fields.len()
+                ),
+                Some(".dbf 文件头已损坏，请重新导出图层"),
+            ),
         );
     }
 
@@ -857,7 +884,11 @@ fn open_table(
                 "memo/binary fields are stored in a separate .dbt/.fpt file and were not read",
             )
             .in_field(memo.1.name.clone())
-            .with_hint("convert the field to text if its content is needed"),
+            .with_hint("convert the field to text if its content is needed")
+            .with_zh(
+                "备注/二进制字段存放在单独的 .dbt/.fpt 文件中，未读取",
+                Some("如需要其内容，请把该字段转为文本"),
+            ),
         );
     }
 
@@ -893,9 +924,15 @@ fn report_extras(
     }
 
     if let Some((first, count)) = replaced_first {
-        let where_ = match first {
-            Some(r) => format!(" (first in record {r}, {count} values in all)"),
-            None => format!(" (in field names, {count} in all)"),
+        let (where_, where_zh) = match first {
+            Some(r) => (
+                format!(" (first in record {r}, {count} values in all)"),
+                format!("（首次出现在记录 {r}，共 {count} 个值）"),
+            ),
+            None => (
+                format!(" (in field names, {count} in all)"),
+                format!("（在字段名中，共 {count} 个）"),
+            ),
         };
         problems.push(
             Problem::warning(
@@ -905,7 +942,14 @@ fn report_extras(
                     enc.name()
                 ),
             )
-            .with_hint("choose the encoding by hand (e.g. GBK, UTF-8, Big5)"),
+            .with_hint("choose the encoding by hand (e.g. GBK, UTF-8, Big5)")
+            .with_zh(
+                format!(
+                    "文本既不是有效的 UTF-8，也不是有效的 {}；有字符被替换{where_zh}",
+                    enc.name()
+                ),
+                Some("请手动选择编码（如 GBK、UTF-8、Big5）"),
+            ),
         );
     }
 }
@@ -940,7 +984,11 @@ impl RowContext<'_> {
             extras.problems.push(
                 Problem::warning(path, "record marked deleted in .dbf; its attributes were left empty")
                     .at_record(fid)
-                    .with_hint("ESRI tools skip deleted rows; the shape was kept so record numbers stay aligned"),
+                    .with_hint("ESRI tools skip deleted rows; the shape was kept so record numbers stay aligned")
+                    .with_zh(
+                        "该记录在 .dbf 中标记为已删除，其属性留空",
+                        Some("ESRI 软件会跳过已删除的行；这里保留了图形，以便记录号一一对应"),
+                    ),
             );
             let row = if build {
                 vec![Value::Null; self.fields.len()]
@@ -1128,7 +1176,11 @@ fn parse_number(
                 )
                 .at_record(fid)
                 .in_field(field)
-                .with_hint("correct the value in the attribute table"),
+                .with_hint("correct the value in the attribute table")
+                .with_zh(
+                    format!("“{}”不是数字，该值留空", String::from_utf8_lossy(t)),
+                    Some("请在属性表中改正该值"),
+                ),
             );
             Value::Null
         }
@@ -1157,7 +1209,14 @@ fn parse_bool(
                 )
                 .at_record(fid)
                 .in_field(field)
-                .with_hint("correct the value in the attribute table"),
+                .with_hint("correct the value in the attribute table")
+                .with_zh(
+                    format!(
+                        "“{}”不是逻辑值（T/F/Y/N），该值留空",
+                        String::from_utf8_lossy(trim_bytes(raw))
+                    ),
+                    Some("请在属性表中改正该值"),
+                ),
             );
             Value::Null
         }
@@ -1190,7 +1249,14 @@ fn parse_date(
         )
         .at_record(fid)
         .in_field(field)
-        .with_hint("correct the date in the attribute table"),
+        .with_hint("correct the date in the attribute table")
+        .with_zh(
+            format!(
+                "“{}”不是日期（YYYYMMDD），该值留空",
+                String::from_utf8_lossy(t)
+            ),
+            Some("请在属性表中改正该日期"),
+        ),
     );
     Value::Null
 }

@@ -62,6 +62,11 @@ pub fn read_geojson_bytes(
                 e.column()
             ),
         )
+        .with_zh(format!(
+            "不是有效的 JSON：{what}（第 {} 行第 {} 列）；请改正文件或重新导出",
+            e.line(),
+            e.column()
+        ))
     })?;
     drop(text);
 
@@ -72,7 +77,8 @@ pub fn read_geojson_bytes(
                 return Err(IoError::corrupt(
                     path,
                     "a FeatureCollection without a \"features\" array",
-                ));
+                )
+                .with_zh("FeatureCollection 没有“features”数组"));
             }
         },
         Some("Feature") => vec![&root],
@@ -81,13 +87,15 @@ pub fn read_geojson_bytes(
             return Err(IoError::corrupt(
                 path,
                 format!("not GeoJSON: the top-level \"type\" is \"{t}\""),
-            ));
+            )
+            .with_zh(format!("不是 GeoJSON：顶层的“type”是“{t}”")));
         }
         None => {
             return Err(IoError::corrupt(
                 path,
                 "not GeoJSON: the top level is not an object with a \"type\"",
-            ));
+            )
+            .with_zh("不是 GeoJSON：顶层不是带“type”的对象"));
         }
     };
 
@@ -194,7 +202,11 @@ fn decode(
             path,
             "the file is not UTF-8 as GeoJSON requires; it was read as GBK/GB18030",
         )
-        .with_hint("export the file again as UTF-8"),
+        .with_hint("export the file again as UTF-8")
+        .with_zh(
+            "文件不是 GeoJSON 要求的 UTF-8 编码，已按 GBK/GB18030 读取",
+            Some("请把文件重新导出为 UTF-8 编码"),
+        ),
     );
     let (text, _) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
     let info = EncodingInfo {
@@ -257,6 +269,19 @@ impl Json {
             Json::Str(s) => format!("the text \"{s}\""),
             Json::Array(_) => "an array".into(),
             Json::Object(_) => "an object".into(),
+        }
+    }
+
+    /// [`Json::describe`] in Chinese, to follow “是”.
+    fn describe_zh(&self) -> String {
+        match self {
+            Json::Null => "空值 null".into(),
+            Json::Bool(b) => format!("{b}"),
+            Json::Int(i) => format!("{i}"),
+            Json::Float(f) => format!("{f}"),
+            Json::Str(s) => format!("文本“{s}”"),
+            Json::Array(_) => "数组".into(),
+            Json::Object(_) => "对象".into(),
         }
     }
 }
@@ -367,7 +392,7 @@ struct FeatureReader<'p> {
 }
 
 impl FeatureReader<'_> {
-    fn problem(&mut self, fid: Fid, message: String, error: bool) {
+    fn problem(&mut self, fid: Fid, message: String, message_zh: String, error: bool) {
         let p = if error {
             Problem::error(self.path, message)
         } else {
@@ -375,19 +400,24 @@ impl FeatureReader<'_> {
         };
         self.problems.push(
             p.at_record(fid)
-                .with_hint("fix the feature in a GIS editor; it was kept without geometry"),
+                .with_hint("fix the feature in a GIS editor; it was kept without geometry")
+                .with_zh(
+                    message_zh,
+                    Some("请在 GIS 软件中修正该要素；该要素已保留，但没有几何"),
+                ),
         );
     }
 
     fn feature<'a>(&mut self, fid: Fid, item: &'a Json) -> Row<'a> {
         if !item.is_feature() {
-            let what = match item.type_name() {
-                Some(t) => format!("a \"{t}\""),
-                None => item.describe(),
+            let (what, what_zh) = match item.type_name() {
+                Some(t) => (format!("a \"{t}\""), format!("“{t}”")),
+                None => (item.describe(), item.describe_zh()),
             };
             self.problem(
                 fid,
                 format!("feature {fid} is {what}, not a Feature object"),
+                format!("要素 {fid} 是{what_zh}，不是 Feature 对象"),
                 true,
             );
             return (None, Vec::new());
@@ -397,6 +427,7 @@ impl FeatureReader<'_> {
                 self.problem(
                     fid,
                     format!("feature {fid} has no \"geometry\" member"),
+                    format!("要素 {fid} 没有“geometry”成员"),
                     false,
                 );
                 None
@@ -419,6 +450,10 @@ impl FeatureReader<'_> {
                     "feature {fid} has properties that are {}, not an object; they were ignored",
                     other.describe()
                 ),
+                format!(
+                    "要素 {fid} 的 properties 是{}，不是对象，已忽略",
+                    other.describe_zh()
+                ),
                 false,
             ),
         }
@@ -428,8 +463,13 @@ impl FeatureReader<'_> {
     fn geometry_or_problem(&mut self, fid: Fid, g: &Json) -> Option<Geometry<f64>> {
         match geometry(g, &mut self.has_z) {
             Ok(g) => Some(g),
-            Err(msg) => {
-                self.problem(fid, format!("feature {fid}: {msg}"), true);
+            Err(bad) => {
+                self.problem(
+                    fid,
+                    format!("feature {fid}: {}", bad.en),
+                    format!("要素 {fid}：{}", bad.zh),
+                    true,
+                );
                 None
             }
         }
@@ -520,16 +560,38 @@ fn layer_kind<'a>(geoms: impl Iterator<Item = &'a Geometry<f64>>) -> GeometryKin
 // ---------------------------------------------------------------------------
 // Geometry
 
-fn geometry(g: &Json, has_z: &mut bool) -> Result<Geometry<f64>, String> {
+/// Why a geometry cannot be read, in English and in Chinese.
+#[derive(Debug, PartialEq)]
+struct BadGeometry {
+    en: String,
+    zh: String,
+}
+
+impl BadGeometry {
+    fn new(en: impl Into<String>, zh: impl Into<String>) -> BadGeometry {
+        BadGeometry {
+            en: en.into(),
+            zh: zh.into(),
+        }
+    }
+}
+
+fn geometry(g: &Json, has_z: &mut bool) -> Result<Geometry<f64>, BadGeometry> {
     let Some(kind) = g.type_name() else {
-        return Err(format!(
-            "the geometry is {}, not an object with a \"type\"",
-            g.describe()
+        return Err(BadGeometry::new(
+            format!(
+                "the geometry is {}, not an object with a \"type\"",
+                g.describe()
+            ),
+            format!("几何是{}，不是带“type”的对象", g.describe_zh()),
         ));
     };
     if kind == "GeometryCollection" {
         let Some(Json::Array(members)) = g.get("geometries") else {
-            return Err("GeometryCollection has no \"geometries\" array".into());
+            return Err(BadGeometry::new(
+                "GeometryCollection has no \"geometries\" array",
+                "GeometryCollection 没有“geometries”数组",
+            ));
         };
         let parts = members
             .iter()
@@ -538,58 +600,73 @@ fn geometry(g: &Json, has_z: &mut bool) -> Result<Geometry<f64>, String> {
         return Ok(Geometry::GeometryCollection(parts.into()));
     }
     let Some(coords) = g.get("coordinates") else {
-        return Err(format!("{kind} has no \"coordinates\""));
+        return Err(BadGeometry::new(
+            format!("{kind} has no \"coordinates\""),
+            format!("{kind} 没有“coordinates”"),
+        ));
     };
     let geom = match kind {
         "Point" => Geometry::Point(Point(position(coords, has_z)?)),
         "MultiPoint" => Geometry::MultiPoint(MultiPoint(
-            array(coords, "MultiPoint")?
+            array(coords, "MultiPoint", "MultiPoint ")?
                 .iter()
                 .map(|p| position(p, has_z).map(Point))
                 .collect::<Result<_, _>>()?,
         )),
         "LineString" => Geometry::LineString(line(coords, has_z)?),
         "MultiLineString" => Geometry::MultiLineString(MultiLineString(
-            array(coords, "MultiLineString")?
+            array(coords, "MultiLineString", "MultiLineString ")?
                 .iter()
                 .map(|l| line(l, has_z))
                 .collect::<Result<_, _>>()?,
         )),
         "Polygon" => Geometry::Polygon(polygon(coords, has_z)?),
         "MultiPolygon" => Geometry::MultiPolygon(MultiPolygon(
-            array(coords, "MultiPolygon")?
+            array(coords, "MultiPolygon", "MultiPolygon ")?
                 .iter()
                 .map(|p| polygon(p, has_z))
                 .collect::<Result<_, _>>()?,
         )),
-        other => return Err(format!("unknown geometry type \"{other}\"")),
+        other => {
+            return Err(BadGeometry::new(
+                format!("unknown geometry type \"{other}\""),
+                format!("未知的几何类型“{other}”"),
+            ));
+        }
     };
     Ok(geom)
 }
 
-fn array<'a>(j: &'a Json, what: &str) -> Result<&'a [Json], String> {
+/// `what` names the coordinates in English, `what_zh` in Chinese (before “的坐标”).
+fn array<'a>(j: &'a Json, what: &str, what_zh: &str) -> Result<&'a [Json], BadGeometry> {
     match j {
         Json::Array(items) => Ok(items),
-        other => Err(format!(
-            "{what} coordinates are {}, not an array",
-            other.describe()
+        other => Err(BadGeometry::new(
+            format!("{what} coordinates are {}, not an array", other.describe()),
+            format!("{what_zh}的坐标是{}，不是数组", other.describe_zh()),
         )),
     }
 }
 
-fn position(j: &Json, has_z: &mut bool) -> Result<Coord<f64>, String> {
-    let items = array(j, "position")?;
+fn position(j: &Json, has_z: &mut bool) -> Result<Coord<f64>, BadGeometry> {
+    let items = array(j, "position", "坐标点")?;
     if items.len() < 2 {
-        return Err(format!(
-            "a position has {} number(s); it needs at least 2",
-            items.len()
+        return Err(BadGeometry::new(
+            format!(
+                "a position has {} number(s); it needs at least 2",
+                items.len()
+            ),
+            format!("一个坐标点只有 {} 个数，至少需要 2 个", items.len()),
         ));
     }
     let mut xy = [0.0; 2];
     for (slot, item) in xy.iter_mut().zip(items) {
-        *slot = item
-            .as_f64()
-            .ok_or_else(|| format!("a coordinate is {}, not a number", item.describe()))?;
+        *slot = item.as_f64().ok_or_else(|| {
+            BadGeometry::new(
+                format!("a coordinate is {}, not a number", item.describe()),
+                format!("坐标值是{}，不是数字", item.describe_zh()),
+            )
+        })?;
     }
     if items.len() > 2 {
         *has_z = true;
@@ -597,39 +674,48 @@ fn position(j: &Json, has_z: &mut bool) -> Result<Coord<f64>, String> {
     Ok(Coord { x: xy[0], y: xy[1] })
 }
 
-fn line(j: &Json, has_z: &mut bool) -> Result<LineString<f64>, String> {
-    let points = array(j, "LineString")?
+fn line(j: &Json, has_z: &mut bool) -> Result<LineString<f64>, BadGeometry> {
+    let points = array(j, "LineString", "LineString ")?
         .iter()
         .map(|p| position(p, has_z))
         .collect::<Result<Vec<_>, _>>()?;
     if points.len() < 2 {
-        return Err(format!(
-            "a LineString has {} position(s); it needs at least 2",
-            points.len()
+        return Err(BadGeometry::new(
+            format!(
+                "a LineString has {} position(s); it needs at least 2",
+                points.len()
+            ),
+            format!("LineString 只有 {} 个坐标点，至少需要 2 个", points.len()),
         ));
     }
     Ok(LineString(points))
 }
 
-fn polygon(j: &Json, has_z: &mut bool) -> Result<Polygon<f64>, String> {
-    let rings = array(j, "Polygon")?;
+fn polygon(j: &Json, has_z: &mut bool) -> Result<Polygon<f64>, BadGeometry> {
+    let rings = array(j, "Polygon", "Polygon ")?;
     let mut out = Vec::with_capacity(rings.len());
     for (k, ring) in rings.iter().enumerate() {
-        let points = array(ring, "ring")?
+        let points = array(ring, "ring", "环")?
             .iter()
             .map(|p| position(p, has_z))
             .collect::<Result<Vec<_>, _>>()?;
         if points.len() < 4 {
-            return Err(format!(
-                "polygon ring {k} has {} position(s); a closed ring needs at least 4",
-                points.len()
+            return Err(BadGeometry::new(
+                format!(
+                    "polygon ring {k} has {} position(s); a closed ring needs at least 4",
+                    points.len()
+                ),
+                format!(
+                    "面的第 {k} 个环只有 {} 个坐标点，闭合的环至少需要 4 个",
+                    points.len()
+                ),
             ));
         }
         out.push(LineString(points));
     }
     let mut rings = out.into_iter();
     let Some(exterior) = rings.next() else {
-        return Err("a Polygon has no rings".into());
+        return Err(BadGeometry::new("a Polygon has no rings", "Polygon 没有环"));
     };
     Ok(Polygon::new(exterior, rings.collect()))
 }
@@ -736,7 +822,11 @@ fn layer_crs(
                         path,
                         format!("the \"crs\" member ({what}) is not understood and was ignored"),
                     )
-                    .with_hint("choose the coordinate system when loading"),
+                    .with_hint("choose the coordinate system when loading")
+                    .with_zh(
+                        format!("“crs”成员（{what}）无法识别，已忽略"),
+                        Some("请在读取时选择坐标系"),
+                    ),
                 );
             }
             if looks_lon_lat(features) {
@@ -838,27 +928,28 @@ mod tests {
             &mut z,
         )
         .unwrap_err();
-        assert!(err.contains("not a number"), "{err}");
+        assert!(err.en.contains("not a number"), "{err:?}");
+        assert_eq!(err.zh, "坐标值是文本“112.5”，不是数字");
         let err = geometry(
             &parse(r#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[0,0]]]}"#),
             &mut z,
         )
         .unwrap_err();
-        assert!(err.contains("at least 4"), "{err}");
+        assert!(err.en.contains("at least 4"), "{err:?}");
         let err = geometry(
             &parse(r#"{"type":"LineString","coordinates":[[0,0]]}"#),
             &mut z,
         )
         .unwrap_err();
-        assert!(err.contains("at least 2"), "{err}");
+        assert!(err.en.contains("at least 2"), "{err:?}");
         let err = geometry(
             &parse(r#"{"type":"Polygon","coordinates":[[0,0],[1,1]]}"#),
             &mut z,
         )
         .unwrap_err();
-        assert!(err.contains("not an array"), "{err}");
+        assert!(err.en.contains("not an array"), "{err:?}");
         let err = geometry(&parse(r#"{"type":"Circle","coordinates":[0,0]}"#), &mut z).unwrap_err();
-        assert!(err.contains("Circle"), "{err}");
+        assert!(err.en.contains("Circle"), "{err:?}");
     }
 
     #[test]

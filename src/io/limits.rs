@@ -27,6 +27,8 @@ pub struct Limit {
     /// What is counted, in the environment variable's unit, e.g. `records per layer`
     /// or `MiB per file`.
     pub what: &'static str,
+    /// What is counted, in Chinese, e.g. `每个图层的记录数`.
+    pub what_zh: &'static str,
     /// The environment variable's unit in bytes (1 for counts, 1 MiB for sizes).
     pub env_scale: u64,
 }
@@ -38,6 +40,7 @@ pub const MAX_RECORDS: Limit = Limit {
     env: "QINGLING_MAX_RECORDS",
     default: 20_000_000,
     what: "records per layer",
+    what_zh: "每个图层的记录数",
     env_scale: 1,
 };
 
@@ -46,6 +49,7 @@ pub const MAX_PARTS: Limit = Limit {
     env: "QINGLING_MAX_PARTS",
     default: 1_000_000,
     what: "parts per shape",
+    what_zh: "每个图形的部件数",
     env_scale: 1,
 };
 
@@ -54,6 +58,7 @@ pub const MAX_POINTS: Limit = Limit {
     env: "QINGLING_MAX_POINTS",
     default: 20_000_000,
     what: "points per shape",
+    what_zh: "每个图形的点数",
     env_scale: 1,
 };
 
@@ -63,6 +68,7 @@ pub const MAX_FILE_BYTES: Limit = Limit {
     env: "QINGLING_MAX_FILE_MB",
     default: 2048 * MIB,
     what: "MiB per file",
+    what_zh: "每个文件的大小（MiB）",
     env_scale: MIB,
 };
 
@@ -72,6 +78,7 @@ pub const MAX_UNZIPPED_BYTES: Limit = Limit {
     env: "QINGLING_MAX_UNZIPPED_MB",
     default: 2048 * MIB,
     what: "MiB unpacked per archive",
+    what_zh: "每个压缩包解压后的大小（MiB）",
     env_scale: MIB,
 };
 
@@ -81,6 +88,7 @@ pub const MAX_CELLS: Limit = Limit {
     env: "QINGLING_MAX_CELLS",
     default: 50_000_000,
     what: "cells per sheet",
+    what_zh: "每个工作表的单元格数",
     env_scale: 1,
 };
 
@@ -125,9 +133,24 @@ impl Limit {
         )
     }
 
+    /// [`Limit::describe`] in Chinese: `每个图层的记录数上限为 N（…）`.
+    pub fn describe_zh(&self) -> String {
+        format!(
+            "{}上限为 {}（可设置环境变量 {} 提高上限）",
+            self.what_zh,
+            self.value() / self.env_scale.max(1),
+            self.env
+        )
+    }
+
     /// A whole sentence: `{found_text}; qingling reads at most …`.
     pub fn message(&self, found_text: impl std::fmt::Display) -> String {
         format!("{found_text}; {}", self.describe())
+    }
+
+    /// [`Limit::message`] in Chinese: `{found_text}；每个图层的记录数上限为 N（…）`.
+    pub fn message_zh(&self, found_text: impl std::fmt::Display) -> String {
+        format!("{found_text}；{}", self.describe_zh())
     }
 }
 
@@ -209,6 +232,11 @@ mod tests {
         let m = MAX_FILE_BYTES.describe();
         assert!(m.contains("2048 MiB per file"), "{m}");
         assert!(m.contains("QINGLING_MAX_FILE_MB"), "{m}");
+        let m = MAX_RECORDS.message_zh("文件有 25000000 条记录");
+        assert_eq!(
+            m,
+            "文件有 25000000 条记录；每个图层的记录数上限为 20000000（可设置环境变量 QINGLING_MAX_RECORDS 提高上限）"
+        );
         assert!(MAX_PARTS.exceeded_by(1_000_001));
         assert!(!MAX_PARTS.exceeded_by(1_000_000));
     }

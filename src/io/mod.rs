@@ -59,9 +59,19 @@ pub enum IoError {
     )]
     Unsupported { path: PathBuf },
     #[error("{path}: {message}")]
-    Corrupt { path: PathBuf, message: String },
+    Corrupt {
+        path: PathBuf,
+        message: String,
+        /// The message in Chinese, when the reader gave one (see [`IoError::zh`]).
+        message_zh: Option<String>,
+    },
     #[error("{path}: {message}")]
-    Missing { path: PathBuf, message: String },
+    Missing {
+        path: PathBuf,
+        message: String,
+        /// The message in Chinese, when the reader gave one (see [`IoError::zh`]).
+        message_zh: Option<String>,
+    },
 }
 
 impl IoError {
@@ -75,6 +85,41 @@ impl IoError {
         IoError::Corrupt {
             path: path.to_path_buf(),
             message: message.into(),
+            message_zh: None,
+        }
+    }
+    /// Gives a [`IoError::Corrupt`] or [`IoError::Missing`] its message in Chinese
+    /// (the other kinds have theirs built in, see [`IoError::zh`]).
+    pub fn with_zh(mut self, zh: impl Into<String>) -> IoError {
+        if let IoError::Corrupt { message_zh, .. } | IoError::Missing { message_zh, .. } = &mut self
+        {
+            *message_zh = Some(zh.into());
+        }
+        self
+    }
+    /// The error in Chinese, without the file name, for the app's problems list.
+    /// A reader's detail that has no Chinese text yet is quoted in English.
+    pub fn zh(&self) -> String {
+        match self {
+            IoError::Io { source, .. } => match source.kind() {
+                std::io::ErrorKind::NotFound => "找不到该文件".to_owned(),
+                std::io::ErrorKind::PermissionDenied => "没有读取该文件的权限".to_owned(),
+                _ => format!("读取文件时出错（{source}）"),
+            },
+            IoError::Unsupported { .. } => {
+                "不支持的文件类型（qingling 可读取 .shp、.zip、.geojson/.json、.csv、.xlsx）"
+                    .to_owned()
+            }
+            IoError::Corrupt {
+                message_zh: Some(zh),
+                ..
+            }
+            | IoError::Missing {
+                message_zh: Some(zh),
+                ..
+            } => zh.clone(),
+            IoError::Corrupt { message, .. } => format!("文件已损坏或格式不对：{message}"),
+            IoError::Missing { message, .. } => format!("缺少所需内容：{message}"),
         }
     }
     /// The file the error is about.

@@ -38,6 +38,10 @@ pub fn expand_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, IoError> {
                         "the folder holds no layer files ({})",
                         LAYER_EXTENSIONS.map(|e| format!(".{e}")).join(", ")
                     ),
+                    message_zh: Some(format!(
+                        "文件夹中没有图层文件（{}）",
+                        LAYER_EXTENSIONS.map(|e| format!(".{e}")).join("、")
+                    )),
                 });
             }
             out.extend(found);
@@ -140,7 +144,11 @@ fn resolve_crs(layer: &mut Layer, prj: Option<&str>, declared: Option<u32>, opts
             }
             Err(e) => layer.problems.push(
                 Problem::error(&layer.source, format!("the .prj could not be used: {e}"))
-                    .with_hint("give the CRS (e.g. EPSG:4546); qingling tries to detect it from the coordinates meanwhile"),
+                    .with_hint("give the CRS (e.g. EPSG:4546); qingling tries to detect it from the coordinates meanwhile")
+                    .with_zh(
+                        format!("无法使用 .prj：{}", e.zh()),
+                        Some("请指定坐标系（如 EPSG:4546）；在此之前 qingling 会尝试根据坐标判断"),
+                    ),
             ),
         }
     }
@@ -153,10 +161,16 @@ fn resolve_crs(layer: &mut Layer, prj: Option<&str>, declared: Option<u32>, opts
                 };
                 return;
             }
-            Err(e) => layer.problems.push(Problem::error(
-                &layer.source,
-                format!("declared CRS EPSG:{code} is not supported: {e}"),
-            )),
+            Err(e) => layer.problems.push(
+                Problem::error(
+                    &layer.source,
+                    format!("declared CRS EPSG:{code} is not supported: {e}"),
+                )
+                .with_zh(
+                    format!("文件声明的坐标系 EPSG:{code} 不受支持：{}", e.zh()),
+                    None,
+                ),
+            ),
         }
     }
     if layer.crs.crs.is_some() {
@@ -173,7 +187,14 @@ fn resolve_crs(layer: &mut Layer, prj: Option<&str>, declared: Option<u32>, opts
                 source: CrsSource::Detected(why),
             };
         }
-        Detection::Ambiguous { message } | Detection::Unknown { message } => {
+        Detection::Ambiguous {
+            message,
+            message_zh,
+        }
+        | Detection::Unknown {
+            message,
+            message_zh,
+        } => {
             layer.crs = CrsInfo {
                 crs: None,
                 source: CrsSource::Detected(message.clone()),
@@ -182,7 +203,7 @@ fn resolve_crs(layer: &mut Layer, prj: Option<&str>, declared: Option<u32>, opts
                 Problem::error(&layer.source, format!("coordinate system unknown: {message}"))
                     .with_hint("add a .prj, or give the CRS (--zones-crs/--sites-crs EPSG:n) or the Gauss-Kruger zone (--gk-zone)")
                     .with_zh(
-                        format!("坐标系未知：{message}"),
+                        format!("坐标系未知：{message_zh}"),
                         Some("请补上 .prj 文件，或在图层的坐标系设置中指定坐标系（如 EPSG:4546）或高斯-克吕格带号"),
                     ),
             );
@@ -234,5 +255,240 @@ fn correct_flagged_offsets(layer: &mut Layer) {
             ),
             None,
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Every problem a reader (or the mapping check) reports on bad input has a
+    //! Chinese text for the app's problems list.
+    use std::path::Path;
+
+    use geo_types::{Geometry, LineString, Polygon};
+
+    use super::*;
+    use crate::io::shp_write::{ShapefileWriteOptions, write_shapefile};
+    use crate::model::{FieldDef, FieldKind, Layer, Problem, Value};
+    use crate::rules::{CanonicalField, FieldMapping, LayerValues, check_mapping};
+
+    fn has_cjk(s: &str) -> bool {
+        s.chars().any(|c| {
+            ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c)
+        })
+    }
+
+    /// Asserts that each problem has a Chinese message with CJK text, and a Chinese
+    /// hint with CJK text where it has an English hint; returns the Chinese messages.
+    fn assert_bilingual(problems: &[Problem]) -> Vec<String> {
+        assert!(!problems.is_empty(), "the bad input should give problems");
+        problems
+            .iter()
+            .map(|p| {
+                let zh =
+                    p.zh.as_ref()
+                        .unwrap_or_else(|| panic!("no Chinese text for: {p}"));
+                assert!(
+                    has_cjk(&zh.message),
+                    "not Chinese: {:?} for {p}",
+                    zh.message
+                );
+                assert_eq!(
+                    p.hint.is_some(),
+                    zh.hint.is_some(),
+                    "hint in one language only: {p} / {zh:?}"
+                );
+                if let Some(h) = &zh.hint {
+                    assert!(has_cjk(h), "hint not Chinese: {h:?} for {p}");
+                }
+                zh.message.clone()
+            })
+            .collect()
+    }
+
+    fn read_one(path: &Path) -> Layer {
+        let mut layers = read_path(path, &ReadOptions::default())
+            .unwrap_or_else(|e| panic!("{} should load: {e}", path.display()));
+        assert_eq!(layers.len(), 1);
+        layers.remove(0)
+    }
+
+    fn square(x: f64) -> Option<Geometry<f64>> {
+        Some(Geometry::Polygon(Polygon::new(
+            LineString::from(vec![
+                (x, 0.0),
+                (x, 1.0),
+                (x + 1.0, 1.0),
+                (x + 1.0, 0.0),
+                (x, 0.0),
+            ]),
+            vec![],
+        )))
+    }
+
+    /// Three squares with a text and a number field; returns the .shp path.
+    fn write_squares(dir: &Path, name: &str) -> std::path::PathBuf {
+        let path = dir.join(name);
+        let fields = vec![
+            FieldDef {
+                name: "名称".into(),
+                kind: FieldKind::Text,
+            },
+            FieldDef {
+                name: "容量".into(),
+                kind: FieldKind::Float,
+            },
+        ];
+        let rows: Vec<Vec<Value>> = (0..3)
+            .map(|i| vec![Value::Text(format!("锅炉{i}")), Value::Float(4.0)])
+            .collect();
+        let geoms = vec![square(0.0), square(2.0), square(4.0)];
+        write_shapefile(
+            &path,
+            &geoms,
+            &fields,
+            &rows,
+            &ShapefileWriteOptions::default(),
+        )
+        .unwrap();
+        path
+    }
+
+    #[test]
+    fn a_truncated_shp_with_a_damaged_shx_and_a_bad_prj_is_reported_in_chinese() {
+        let dir = tempfile::tempdir().unwrap();
+        let shp = write_squares(dir.path(), "水源地.shp");
+        let bytes = std::fs::read(&shp).unwrap();
+        std::fs::write(&shp, &bytes[..bytes.len() - 20]).unwrap();
+        std::fs::write(shp.with_extension("shx"), b"not an index").unwrap();
+        std::fs::write(shp.with_extension("prj"), "this is not WKT").unwrap();
+        let layer = read_one(&shp);
+        let zh = assert_bilingual(&layer.problems);
+        assert!(zh.iter().any(|m| m.contains("文件被截断")), "{zh:?}");
+        assert!(zh.iter().any(|m| m.starts_with("无法使用 .prj")), "{zh:?}");
+        assert!(zh.iter().any(|m| m.contains(".shx 索引已损坏")), "{zh:?}");
+    }
+
+    #[test]
+    fn a_dbf_with_a_broken_header_or_bad_values_is_reported_in_chinese() {
+        let dir = tempfile::tempdir().unwrap();
+        let shp = write_squares(dir.path(), "锅炉.shp");
+        let dbf = shp.with_extension("dbf");
+        let good = std::fs::read(&dbf).unwrap();
+
+        // Header length 0: the .dbf cannot be read at all.
+        let mut broken = good.clone();
+        broken[8..10].copy_from_slice(&0u16.to_le_bytes());
+        std::fs::write(&dbf, &broken).unwrap();
+        let zh = assert_bilingual(&read_one(&shp).problems);
+        assert!(
+            zh.iter()
+                .any(|m| m.contains("无法读取 .dbf") && m.contains("文件头已损坏")),
+            "{zh:?}"
+        );
+
+        // A deleted record and text in the number field of another.
+        let header = crate::io::dbf::parse_header(&dbf, &good).unwrap();
+        let mut values = good.clone();
+        values[header.header_len] = b'*';
+        let field = &header.fields[1];
+        let at = header.header_len + header.record_len + field.offset;
+        values[at..at + field.length].fill(b' ');
+        values[at..at + 3].copy_from_slice(b"abc");
+        std::fs::write(&dbf, &values).unwrap();
+        let layer = read_one(&shp);
+        let zh = assert_bilingual(&layer.problems);
+        assert!(zh.iter().any(|m| m == "“abc”不是数字，该值留空"), "{zh:?}");
+        assert!(zh.iter().any(|m| m.contains("标记为已删除")), "{zh:?}");
+    }
+
+    #[test]
+    fn geojson_features_without_geometry_or_with_bad_coordinates_are_reported_in_chinese() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("企业.geojson");
+        let text = r#"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"local grid"}},"features":[
+            {"type":"Feature","properties":{"名称":"甲"}},
+            {"type":"Feature","geometry":{"type":"Point","coordinates":["112.5","37.8"]},"properties":{}},
+            {"type":"Feature","geometry":{"type":"LineString","coordinates":[[112.5,37.8]]},"properties":5},
+            {"type":"Foo"},
+            {"type":"Feature","geometry":{"type":"Point","coordinates":[112.5,37.8]},"properties":{"名称":"乙"}}
+        ]}"#;
+        std::fs::write(&path, text).unwrap();
+        let layer = read_one(&path);
+        assert_eq!(layer.features.len(), 5);
+        let zh = assert_bilingual(&layer.problems);
+        for expected in [
+            "要素 0 没有“geometry”成员",
+            "要素 1：坐标值是文本“112.5”，不是数字",
+            "要素 2：LineString 只有 1 个坐标点，至少需要 2 个",
+            "要素 2 的 properties 是5，不是对象，已忽略",
+            "要素 3 是“Foo”，不是 Feature 对象",
+        ] {
+            assert!(zh.iter().any(|m| m == expected), "{expected} not in {zh:?}");
+        }
+    }
+
+    #[test]
+    fn a_csv_with_text_for_latitude_and_a_mapping_to_a_missing_column_are_reported_in_chinese() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("锅炉台账.csv");
+        std::fs::write(
+            &path,
+            "单位名称,经度,纬度,燃料类型\n甲厂,112.5,待补充,燃煤\n乙厂,112.6,37.9,？？\n丙厂,200,95,燃气,多余\n丁厂,,,燃煤\n",
+        )
+        .unwrap();
+        let layer = read_one(&path);
+        let zh = assert_bilingual(&layer.problems);
+        assert!(zh.iter().any(|m| m == "“待补充”不是坐标"), "{zh:?}");
+        assert!(zh.iter().any(|m| m == "该行没有坐标"), "{zh:?}");
+        assert!(
+            zh.iter().any(|m| m.contains("既不同为度，也不同为米")),
+            "{zh:?}"
+        );
+
+        let mut mapping = FieldMapping::default();
+        mapping.set_user(CanonicalField::Fuel, "燃料类型", None);
+        mapping.set_user(CanonicalField::Status, "状态", None);
+        let zh = assert_bilingual(&check_mapping(&layer, &mapping));
+        assert_eq!(zh.len(), 1, "{zh:?}");
+        assert!(
+            zh[0].contains("“状态”") && zh[0].contains("没有这一列"),
+            "{zh:?}"
+        );
+        let zh = assert_bilingual(&LayerValues::new(&layer, &mapping).problems());
+        assert!(
+            zh.iter().any(|m| m.contains("“？？”无法识别为燃料")),
+            "{zh:?}"
+        );
+    }
+
+    #[test]
+    fn files_that_cannot_be_read_at_all_say_why_in_chinese() {
+        let dir = tempfile::tempdir().unwrap();
+        let shp = dir.path().join("短.shp");
+        std::fs::write(&shp, [0u8; 50]).unwrap();
+        let e = read_path(&shp, &ReadOptions::default()).unwrap_err();
+        assert_eq!(
+            e.zh(),
+            "不是 shapefile：文件只有 50 字节，比 100 字节的文件头还短"
+        );
+        let json = dir.path().join("坏.geojson");
+        std::fs::write(&json, r#"{"type":"Topology"}"#).unwrap();
+        let e = read_path(&json, &ReadOptions::default()).unwrap_err();
+        assert_eq!(e.zh(), "不是 GeoJSON：顶层的“type”是“Topology”");
+    }
+
+    #[test]
+    fn an_unknown_coordinate_system_is_explained_in_chinese() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("站点.geojson");
+        let text = r#"{"type":"Feature","geometry":{"type":"Point","coordinates":[450000,4100000]},"properties":{}}"#;
+        std::fs::write(&path, text).unwrap();
+        let layer = read_one(&path);
+        let zh = assert_bilingual(&layer.problems);
+        assert!(
+            zh.iter()
+                .any(|m| m.starts_with("坐标系未知：") && m.contains("投影带未知")),
+            "{zh:?}"
+        );
     }
 }

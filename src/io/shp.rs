@@ -359,7 +359,11 @@ fn read_shapefile_parts(
                             &dbf_path,
                             format!("the .dbf could not be read ({e}); the geometry was read without attributes"),
                         )
-                        .with_hint("re-export the layer or replace the .dbf"),
+                        .with_hint("re-export the layer or replace the .dbf")
+                        .with_zh(
+                            format!("无法读取 .dbf（{}），只读取了几何，没有属性", e.zh()),
+                            Some("请重新导出图层或替换 .dbf 文件"),
+                        ),
                     ),
                 }
                 if n_rows < n && !fields.is_empty() {
@@ -374,7 +378,16 @@ fn read_shapefile_parts(
                             ),
                         )
                         .at_record(n_rows as u64)
-                        .with_hint("the .shp and .dbf do not belong together or one was cut off; re-export the layer"),
+                        .with_hint("the .shp and .dbf do not belong together or one was cut off; re-export the layer")
+                        .with_zh(
+                            format!(
+                                ".dbf 有 {} 条记录，但 .shp 有 {n} 个图形；记录 {} 至 {} 的属性为空",
+                                n_rows,
+                                n_rows,
+                                n - 1
+                            ),
+                            Some(".shp 与 .dbf 不是同一套文件，或其中之一被截断；请重新导出图层"),
+                        ),
                     );
                 } else if n_rows > n {
                     problems.push(
@@ -387,7 +400,15 @@ fn read_shapefile_parts(
                             ),
                         )
                         .at_record(n as u64)
-                        .with_hint("the .shp may be truncated or the files may not belong together"),
+                        .with_hint("the .shp may be truncated or the files may not belong together")
+                        .with_zh(
+                            format!(
+                                ".dbf 有 {} 条记录，但 .shp 只有 {n} 个图形；多出的 {} 行已忽略",
+                                rows.len(),
+                                rows.len() - n
+                            ),
+                            Some(".shp 可能被截断，或两个文件不是同一套"),
+                        ),
                     );
                 }
             }
@@ -505,14 +526,19 @@ pub fn parse_shp(path: &Path, shp: &[u8], shx: Option<&[u8]>) -> Result<ShpRecor
                 "not a shapefile: the file is {} bytes long, shorter than the 100-byte header",
                 shp.len()
             ),
-        ));
+        )
+        .with_zh(format!(
+            "不是 shapefile：文件只有 {} 字节，比 100 字节的文件头还短",
+            shp.len()
+        )));
     }
     let code = be_i32(shp, 0);
     if code != FILE_CODE {
         return Err(IoError::corrupt(
             path,
             format!("not a shapefile: the file code is {code}, not 9994"),
-        ));
+        )
+        .with_zh(format!("不是 shapefile：文件代码是 {code}，而不是 9994")));
     }
     let type_code = le_i32(shp, 32);
     let shape_type = match ShapeType::from_code(type_code) {
@@ -520,14 +546,16 @@ pub fn parse_shp(path: &Path, shp: &[u8], shx: Option<&[u8]>) -> Result<ShpRecor
             return Err(IoError::corrupt(
                 path,
                 "MultiPatch (3-D surface) shapefiles are not supported; export the layer as polygons",
-            ));
+            )
+            .with_zh("不支持 MultiPatch（三维表面）shapefile；请把图层导出为面"));
         }
         Some(t) => t,
         None => {
             return Err(IoError::corrupt(
                 path,
                 format!("unknown shape type {type_code} in the file header"),
-            ));
+            )
+            .with_zh(format!("文件头中的图形类型 {type_code} 无法识别")));
         }
     };
     let mut problems = Vec::new();
@@ -543,7 +571,15 @@ pub fn parse_shp(path: &Path, shp: &[u8], shx: Option<&[u8]>) -> Result<ShpRecor
                     slots.len()
                 ),
             )
-            .with_hint("rebuild the index (e.g. re-export the layer)"),
+            .with_hint("rebuild the index (e.g. re-export the layer)")
+            .with_zh(
+                format!(
+                    ".shx 列出 {} 条记录，但 .shp 中有 {} 条；已按 .shp 读取记录",
+                    index.len(),
+                    slots.len()
+                ),
+                Some("重建索引（如重新导出图层）"),
+            ),
         );
     }
 
@@ -642,7 +678,14 @@ fn locate_records(
                     ),
                 )
                 .at_record(r as u64)
-                .with_hint("rebuild the index (e.g. re-export the layer)"),
+                .with_hint("rebuild the index (e.g. re-export the layer)")
+                .with_zh(
+                    format!(
+                        ".shx 索引在记录 {r} 处与 .shp 不一致（偏移量为 {} 而不是 {pos}）；已按 .shp 中的顺序读取记录",
+                        e.offset
+                    ),
+                    Some("重建索引（如重新导出图层）"),
+                ),
             );
         }
         if pos + 8 > len {
@@ -654,7 +697,11 @@ fn locate_records(
                         len - pos
                     ),
                 )
-                .with_hint("the file may be truncated; compare the record count with the .dbf"),
+                .with_hint("the file may be truncated; compare the record count with the .dbf")
+                .with_zh(
+                    format!("文件末尾多出的 {} 个字节已忽略", len - pos),
+                    Some("文件可能被截断；请与 .dbf 的记录数核对"),
+                ),
             );
             break;
         }
@@ -672,15 +719,30 @@ fn locate_records(
             continue;
         }
         // A damaged header: say what is wrong, then try to find the next record.
-        let what = if !number_ok {
-            format!("expected record number {expected} at byte {pos} but found {number}")
+        let (what, what_zh) = if !number_ok {
+            (
+                format!("expected record number {expected} at byte {pos} but found {number}"),
+                format!("第 {pos} 字节处应为记录号 {expected}，实际为 {number}"),
+            )
         } else if words < 2 {
-            format!("the record header at byte {pos} declares a content length of {words} words")
+            (
+                format!(
+                    "the record header at byte {pos} declares a content length of {words} words"
+                ),
+                format!("第 {pos} 字节处的记录头声明内容长度为 {words} 字（每字 2 字节）"),
+            )
         } else {
-            format!(
-                "the record at byte {pos} declares {} bytes but the file ends after {}",
-                (words as i64) * 2,
-                len - pos - 8
+            (
+                format!(
+                    "the record at byte {pos} declares {} bytes but the file ends after {}",
+                    (words as i64) * 2,
+                    len - pos - 8
+                ),
+                format!(
+                    "第 {pos} 字节处的记录声明有 {} 字节，但文件在其后 {} 字节处就结束了",
+                    (words as i64) * 2,
+                    len - pos - 8
+                ),
             )
         };
         match resync(shp, shape_type, index, r, pos, prev_start, check_numbers) {
@@ -696,30 +758,46 @@ fn locate_records(
                     slots.push(Slot::Lost(Box::new(
                         Problem::error(path, format!("{what}; the record could not be read"))
                             .at_record(lost as u64)
-                            .with_hint("the .shp is damaged here; repair or re-export the layer"),
+                            .with_hint("the .shp is damaged here; repair or re-export the layer")
+                            .with_zh(
+                                format!("{what_zh}；无法读取该记录"),
+                                Some(".shp 在此处已损坏；请修复或重新导出图层"),
+                            ),
                     )));
                 }
                 pos = at;
             }
             None => {
                 let truncated = number_ok && words >= 2;
-                let listed = if index.len() > r {
-                    format!(" (the .shx lists {} records)", index.len())
-                } else {
-                    String::new()
-                };
-                let message = if truncated {
-                    format!(
-                        "the file is truncated: it ends inside record {r}; {r} records were read{listed}"
+                let (listed, listed_zh) = if index.len() > r {
+                    (
+                        format!(" (the .shx lists {} records)", index.len()),
+                        format!("（.shx 列出 {} 条记录）", index.len()),
                     )
                 } else {
-                    format!("{what}; no later record could be found, {r} records were read{listed}")
+                    (String::new(), String::new())
+                };
+                let (message, message_zh) = if truncated {
+                    (
+                        format!(
+                            "the file is truncated: it ends inside record {r}; {r} records were read{listed}"
+                        ),
+                        format!("文件被截断：在记录 {r} 中间结束；已读取 {r} 条记录{listed_zh}"),
+                    )
+                } else {
+                    (
+                        format!(
+                            "{what}; no later record could be found, {r} records were read{listed}"
+                        ),
+                        format!("{what_zh}；后面找不到其他记录，已读取 {r} 条记录{listed_zh}"),
+                    )
                 };
                 if truncated || index.len() > r {
                     slots.push(Slot::Lost(Box::new(
                         Problem::error(path, message)
                             .at_record(r as u64)
-                            .with_hint("get a complete copy of the .shp"),
+                            .with_hint("get a complete copy of the .shp")
+                            .with_zh(message_zh, Some("请获取完整的 .shp 文件")),
                     )));
                 } else {
                     // Nothing says another record should be here (padding, junk).
@@ -731,7 +809,11 @@ fn locate_records(
                                 len - pos
                             ),
                         )
-                        .with_hint("if records are missing, get a complete copy of the .shp"),
+                        .with_hint("if records are missing, get a complete copy of the .shp")
+                        .with_zh(
+                            format!("最后一条记录之后的 {} 个字节（{what_zh}）已忽略", len - pos),
+                            Some("如有记录缺失，请获取完整的 .shp 文件"),
+                        ),
                     );
                 }
                 break;
@@ -791,19 +873,27 @@ type Parsed = (Option<Geometry<f64>>, Vec<Problem>);
 /// A record's problems, boxed because nearly every record has none.
 type RareProblems = Option<Box<Vec<Problem>>>;
 
-fn bad(path: &Path, fid: u64, message: String, hint: &str) -> Parsed {
+/// A record whose geometry was skipped: the message and the hint, each in English
+/// and in Chinese.
+fn bad(path: &Path, fid: u64, (message, message_zh): (String, String), hint: Hint) -> Parsed {
     (
         None,
         vec![
             Problem::error(path, message)
                 .at_record(fid)
-                .with_hint(hint.to_string()),
+                .with_hint(hint.0.to_string())
+                .with_zh(message_zh, Some(hint.1)),
         ],
     )
 }
 
-const HINT_REPAIR: &str =
-    "repair the geometry in GIS software (e.g. QGIS \"Fix geometries\") and re-export";
+/// A hint in English and in Chinese.
+type Hint = (&'static str, &'static str);
+
+const HINT_REPAIR: Hint = (
+    "repair the geometry in GIS software (e.g. QGIS \"Fix geometries\") and re-export",
+    "请在 GIS 软件中修复几何（如 QGIS 的“修复几何图形”）后重新导出",
+);
 
 /// Parses one record's content (starting with its shape type).
 fn parse_record(path: &Path, fid: u64, c: &[u8], layer_type: ShapeType) -> Parsed {
@@ -811,7 +901,10 @@ fn parse_record(path: &Path, fid: u64, c: &[u8], layer_type: ShapeType) -> Parse
         return bad(
             path,
             fid,
-            "the record is too short to hold a shape type".into(),
+            (
+                "the record is too short to hold a shape type".into(),
+                "记录太短，放不下图形类型".into(),
+            ),
             HINT_REPAIR,
         );
     }
@@ -824,9 +917,15 @@ fn parse_record(path: &Path, fid: u64, c: &[u8], layer_type: ShapeType) -> Parse
         return bad(
             path,
             fid,
-            format!(
-                "the record's shape type is {code} ({name}) but the file holds {}; the geometry was skipped",
-                layer_type.name()
+            (
+                format!(
+                    "the record's shape type is {code} ({name}) but the file holds {}; the geometry was skipped",
+                    layer_type.name()
+                ),
+                format!(
+                    "该记录的图形类型为 {code}（{name}），但文件中是 {}；已跳过该几何",
+                    layer_type.name()
+                ),
             ),
             HINT_REPAIR,
         );
@@ -835,10 +934,17 @@ fn parse_record(path: &Path, fid: u64, c: &[u8], layer_type: ShapeType) -> Parse
         bad(
             path,
             fid,
-            format!(
-                "the record content is {} bytes, too short for its {} (needs {need})",
-                c.len(),
-                layer_type.name()
+            (
+                format!(
+                    "the record content is {} bytes, too short for its {} (needs {need})",
+                    c.len(),
+                    layer_type.name()
+                ),
+                format!(
+                    "记录内容只有 {} 字节，不够存放 {}（需要 {need} 字节）",
+                    c.len(),
+                    layer_type.name()
+                ),
             ),
             HINT_REPAIR,
         )
@@ -853,7 +959,10 @@ fn parse_record(path: &Path, fid: u64, c: &[u8], layer_type: ShapeType) -> Parse
                 return bad(
                     path,
                     fid,
-                    format!("the point has an invalid coordinate ({x}, {y})"),
+                    (
+                        format!("the point has an invalid coordinate ({x}, {y})"),
+                        format!("点的坐标无效（{x}, {y}）"),
+                    ),
                     HINT_REPAIR,
                 );
             }
@@ -869,9 +978,12 @@ fn parse_record(path: &Path, fid: u64, c: &[u8], layer_type: ShapeType) -> Parse
                 return bad(
                     path,
                     fid,
-                    format!(
-                        "the record declares {n} points but holds room for {}",
-                        (c.len() - 40) / 16
+                    (
+                        format!(
+                            "the record declares {n} points but holds room for {}",
+                            (c.len() - 40) / 16
+                        ),
+                        format!("记录声明有 {n} 个点，但只够存放 {} 个", (c.len() - 40) / 16),
                     ),
                     HINT_REPAIR,
                 );
@@ -880,8 +992,14 @@ fn parse_record(path: &Path, fid: u64, c: &[u8], layer_type: ShapeType) -> Parse
                 return bad(
                     path,
                     fid,
-                    limits::MAX_POINTS.message(format!("the record has {n} points")),
-                    "split the multipoint into several records",
+                    (
+                        limits::MAX_POINTS.message(format!("the record has {n} points")),
+                        limits::MAX_POINTS.message_zh(format!("记录有 {n} 个点")),
+                    ),
+                    (
+                        "split the multipoint into several records",
+                        "请把多点拆成几条记录",
+                    ),
                 );
             }
             if n == 0 {
@@ -904,7 +1022,8 @@ fn empty_shape(path: &Path, fid: u64) -> Parsed {
         None,
         vec![
             Problem::warning(path, "the shape has no points; it was read as a null shape")
-                .at_record(fid),
+                .at_record(fid)
+                .with_zh("图形没有点，已按空图形读取", None),
         ],
     )
 }
@@ -913,7 +1032,10 @@ fn non_finite(path: &Path, fid: u64) -> Parsed {
     bad(
         path,
         fid,
-        "the shape has NaN or infinite coordinates; the geometry was skipped".into(),
+        (
+            "the shape has NaN or infinite coordinates; the geometry was skipped".into(),
+            "图形含有 NaN 或无穷大的坐标，已跳过该几何".into(),
+        ),
         HINT_REPAIR,
     )
 }
@@ -940,10 +1062,17 @@ fn parse_poly(path: &Path, fid: u64, c: &[u8], layer_type: ShapeType) -> Parsed 
         return bad(
             path,
             fid,
-            format!(
-                "the record content is {} bytes, too short for a {} (needs 44)",
-                c.len(),
-                layer_type.name()
+            (
+                format!(
+                    "the record content is {} bytes, too short for a {} (needs 44)",
+                    c.len(),
+                    layer_type.name()
+                ),
+                format!(
+                    "记录内容只有 {} 字节，不够存放 {}（需要 44 字节）",
+                    c.len(),
+                    layer_type.name()
+                ),
             ),
             HINT_REPAIR,
         );
@@ -955,9 +1084,15 @@ fn parse_poly(path: &Path, fid: u64, c: &[u8], layer_type: ShapeType) -> Parsed 
         return bad(
             path,
             fid,
-            format!(
-                "the record declares {np} parts and {npts} points, more than its {} bytes can hold",
-                c.len()
+            (
+                format!(
+                    "the record declares {np} parts and {npts} points, more than its {} bytes can hold",
+                    c.len()
+                ),
+                format!(
+                    "记录声明有 {np} 个部件和 {npts} 个点，超出其 {} 字节能容纳的数量",
+                    c.len()
+                ),
             ),
             HINT_REPAIR,
         );
@@ -966,15 +1101,24 @@ fn parse_poly(path: &Path, fid: u64, c: &[u8], layer_type: ShapeType) -> Parsed 
         return bad(
             path,
             fid,
-            format!(
-                "the record has {np} parts and {npts} points; {}",
-                if limits::MAX_PARTS.exceeded_by(np as u64) {
-                    limits::MAX_PARTS.describe()
+            {
+                let limit = if limits::MAX_PARTS.exceeded_by(np as u64) {
+                    limits::MAX_PARTS
                 } else {
-                    limits::MAX_POINTS.describe()
-                }
+                    limits::MAX_POINTS
+                };
+                (
+                    format!(
+                        "the record has {np} parts and {npts} points; {}",
+                        limit.describe()
+                    ),
+                    format!("记录有 {np} 个部件和 {npts} 个点；{}", limit.describe_zh()),
+                )
+            },
+            (
+                "simplify the shape or split it into several records",
+                "请简化图形或拆成几条记录",
             ),
-            "simplify the shape or split it into several records",
         );
     }
     if npts == 0 {
@@ -984,7 +1128,10 @@ fn parse_poly(path: &Path, fid: u64, c: &[u8], layer_type: ShapeType) -> Parsed 
         return bad(
             path,
             fid,
-            format!("the record has {npts} points but no parts"),
+            (
+                format!("the record has {npts} points but no parts"),
+                format!("记录有 {npts} 个点，但没有部件"),
+            ),
             HINT_REPAIR,
         );
     }
@@ -1000,8 +1147,11 @@ fn parse_poly(path: &Path, fid: u64, c: &[u8], layer_type: ShapeType) -> Parsed 
             return bad(
                 path,
                 fid,
-                format!(
-                    "part {k} starts at point {s}, which is out of range or out of order ({npts} points)"
+                (
+                    format!(
+                        "part {k} starts at point {s}, which is out of range or out of order ({npts} points)"
+                    ),
+                    format!("第 {k} 个部件从点 {s} 开始，超出范围或顺序错乱（共 {npts} 个点）"),
                 ),
                 HINT_REPAIR,
             );
@@ -1024,7 +1174,10 @@ fn parse_poly(path: &Path, fid: u64, c: &[u8], layer_type: ShapeType) -> Parsed 
             return bad(
                 path,
                 fid,
-                format!("line part {k} has only one point"),
+                (
+                    format!("line part {k} has only one point"),
+                    format!("第 {k} 个线部件只有一个点"),
+                ),
                 HINT_REPAIR,
             );
         }
@@ -1156,7 +1309,14 @@ fn assemble_polygon(path: &Path, fid: u64, mut rings: Vec<Vec<Coord<f64>>>) -> P
                     ),
                 )
                 .at_record(fid)
-                .with_hint(HINT_REPAIR),
+                .with_hint(HINT_REPAIR.0)
+                .with_zh(
+                    format!(
+                        "第 {k} 个环只有 {} 个点；一个环至少需要 4 个点（3 个角点加闭合点）；已跳过该几何",
+                        ring.len()
+                    ),
+                    Some(HINT_REPAIR.1),
+                ),
             );
             return (None, problems);
         }
@@ -1207,7 +1367,11 @@ fn assemble_polygon(path: &Path, fid: u64, mut rings: Vec<Vec<Coord<f64>>>) -> P
                     "ring {h} is counter-clockwise (a hole) but lies inside no outer ring; it was used as an outer ring"
                 ),
             )
-            .at_record(fid),
+            .at_record(fid)
+            .with_zh(
+                format!("第 {h} 个环为逆时针（内环），但不在任何外环内；已作为外环使用"),
+                None,
+            ),
         );
     }
     outers.extend(orphans);

@@ -101,6 +101,7 @@ pub fn read_xlsx_with(
             path,
             format!("not a readable Excel workbook ({e}); save it again as .xlsx"),
         )
+        .with_zh(format!("不是可读取的 Excel 工作簿（{e}）；请另存为 .xlsx"))
     })?;
     let names = workbook.sheet_names();
     let wanted: Vec<String> = match &opts.sheet {
@@ -112,6 +113,10 @@ pub fn read_xlsx_with(
                         "no sheet named \"{sheet}\"; the sheets are: {}",
                         names.join(", ")
                     ),
+                    message_zh: Some(format!(
+                        "没有名为“{sheet}”的工作表；现有工作表：{}",
+                        names.join("、")
+                    )),
                 });
             }
             vec![sheet.clone()]
@@ -134,6 +139,7 @@ pub fn read_xlsx_with(
         None => Err(IoError::Missing {
             path: path.to_path_buf(),
             message: "the workbook has no sheet with data".into(),
+            message_zh: Some("工作簿中没有含数据的工作表".into()),
         }),
     }
 }
@@ -334,7 +340,11 @@ fn decode_text(
                         enc.name()
                     ),
                 )
-                .with_hint("check the chosen encoding"),
+                .with_hint("check the chosen encoding")
+                .with_zh(
+                    format!("有些字节不是有效的 {}，已替换为 �", enc.name()),
+                    Some("请检查所选的编码"),
+                ),
             );
         }
         return (
@@ -362,7 +372,11 @@ fn decode_text(
                 path,
                 "the file is neither valid UTF-8 nor valid GBK/GB18030; bad bytes were replaced by �",
             )
-            .with_hint("save the file again as UTF-8"),
+            .with_hint("save the file again as UTF-8")
+            .with_zh(
+                "文件既不是有效的 UTF-8，也不是有效的 GBK/GB18030，无法识别的字节已替换为 �",
+                Some("请把文件另存为 UTF-8 编码"),
+            ),
         );
     }
     (
@@ -427,7 +441,8 @@ fn split_csv(path: &Path, text: &str, opts: &ReadOptions) -> Result<RawTable, Io
                 return Err(IoError::corrupt(
                     path,
                     format!("the CSV cannot be parsed after line {line}: {e}"),
-                ));
+                )
+                .with_zh(format!("CSV 在第 {line} 行之后无法解析：{e}")));
             }
         }
         let mut start = record
@@ -1101,19 +1116,30 @@ fn locate_rows(
         let Some(p) = slot else { continue };
         let kind = row_kind(p);
         if kind != layer_kind {
-            let msg = match kind {
-                RowKind::Mixed => format!(
-                    "{} = {} and {} = {} are not both degrees nor both metres",
-                    ctx.x_name, p.x, ctx.y_name, p.y
+            let (msg, msg_zh) = match kind {
+                RowKind::Mixed => (
+                    format!(
+                        "{} = {} and {} = {} are not both degrees nor both metres",
+                        ctx.x_name, p.x, ctx.y_name, p.y
+                    ),
+                    format!(
+                        "{} = {} 和 {} = {} 既不同为度，也不同为米",
+                        ctx.x_name, p.x, ctx.y_name, p.y
+                    ),
                 ),
-                RowKind::Degrees => {
-                    "the coordinates are degrees but most rows are projected metres".into()
-                }
-                RowKind::Projected => "the coordinates are metres but most rows are degrees".into(),
+                RowKind::Degrees => (
+                    "the coordinates are degrees but most rows are projected metres".into(),
+                    "该行坐标是经纬度（度），但多数行是投影坐标（米）".into(),
+                ),
+                RowKind::Projected => (
+                    "the coordinates are metres but most rows are degrees".into(),
+                    "该行坐标是投影坐标（米），但多数行是经纬度（度）".into(),
+                ),
             };
             problems.push(
                 ctx.error(fid as Fid, rows[fid].0, msg)
-                    .with_hint("correct the row so all rows use one coordinate system"),
+                    .with_hint("correct the row so all rows use one coordinate system")
+                    .with_zh(msg_zh, Some("请改正该行，使所有行使用同一种坐标系")),
             );
             *slot = None;
         }
@@ -1236,7 +1262,13 @@ fn degree_points(
                     ),
                 )
                 .in_field(lon_name.clone())
-                .with_hint(format!("exchange the \"{lon_name}\" and \"{lat_name}\" cells")),
+                .with_hint(format!("exchange the \"{lon_name}\" and \"{lat_name}\" cells"))
+                .with_zh(
+                    format!(
+                        "该行经纬度疑似填反（{lon}, {lat} 在中国境外，{lat}, {lon} 在境内），已按经度 {lat}、纬度 {lon} 读取"
+                    ),
+                    Some(&format!("请互换“{lon_name}”和“{lat_name}”两个单元格")),
+                ),
             );
             std::mem::swap(&mut lon, &mut lat);
         }
@@ -1248,7 +1280,11 @@ fn degree_points(
                     format!("longitude {lon}, latitude {lat} is not a place on Earth"),
                 )
                 .in_field(lon_name.clone())
-                .with_hint("fix the cells or clear them"),
+                .with_hint("fix the cells or clear them")
+                .with_zh(
+                    format!("经度 {lon}、纬度 {lat} 不是地球上的位置"),
+                    Some("请改正或清空这两个单元格"),
+                ),
             );
             points.push(None);
             continue;
@@ -1261,7 +1297,11 @@ fn degree_points(
                     format!("longitude {lon}, latitude {lat} is outside China"),
                 )
                 .in_field(lon_name.clone())
-                .with_hint("check the coordinates; the point was kept"),
+                .with_hint("check the coordinates; the point was kept")
+                .with_zh(
+                    format!("经度 {lon}、纬度 {lat} 在中国境外"),
+                    Some("请核对坐标；该点已保留"),
+                ),
             );
         }
         points.push(Some((lon, lat)));
@@ -1280,7 +1320,11 @@ fn degree_points(
                     ctx.path,
                     "every coordinate reads as degrees.minutes-seconds written like a decimal (112.3325 for 112°33′25″); they were read as decimal degrees",
                 )
-                .with_hint("if the ledger means degrees, minutes and seconds, read it again with pseudo-decimal coordinates on"),
+                .with_hint("if the ledger means degrees, minutes and seconds, read it again with pseudo-decimal coordinates on")
+                .with_zh(
+                    "所有坐标看起来都像写成小数的度分秒（如 112.3325 表示 112°33′25″），已按十进制度读取",
+                    Some("如台账实为度分秒，请打开“伪小数（度.分秒）坐标”后重新读取"),
+                ),
             );
         }
     }
@@ -1307,6 +1351,7 @@ fn build_layer(
         find_coordinate_columns(&raw.headers, opts).map_err(|message| IoError::Missing {
             path: path.to_path_buf(),
             message,
+            message_zh: None,
         })?;
     let mut problems = Vec::new();
     if raw.overlong.0 > 0 {
@@ -1318,7 +1363,14 @@ fn build_layer(
                     raw.overlong.0, raw.overlong.1
                 ),
             )
-            .with_hint("give the extra columns a header"),
+            .with_hint("give the extra columns a header")
+            .with_zh(
+                format!(
+                    "有 {} 行的单元格比表头的列多（首次在第 {} 行），多出的单元格已忽略",
+                    raw.overlong.0, raw.overlong.1
+                ),
+                Some("请给多出的列加上表头"),
+            ),
         );
     }
     let fields = if opts.geometry_only {
@@ -1340,7 +1392,11 @@ fn build_layer(
         None if raw.headers.is_empty() => {
             problems.push(
                 Problem::warning(path, "the file is empty: it has no header and no rows")
-                    .with_hint("check that the upload was complete"),
+                    .with_hint("check that the upload was complete")
+                    .with_zh(
+                        "文件是空的：没有表头，也没有数据行",
+                        Some("请确认文件上传完整"),
+                    ),
             );
             let crs = CrsInfo {
                 crs: None,

@@ -62,7 +62,8 @@ fn read_member(
         return Err(IoError::corrupt(
             zip_path,
             format!("member \"{name}\" is encrypted; unzip it with its password first"),
-        ));
+        )
+        .with_zh(format!("压缩包成员“{name}”已加密；请先用密码解压")));
     }
     // Never reserve more than the limits allow, whatever the header says.
     let member_limit = limits::MAX_FILE_BYTES.value();
@@ -174,7 +175,11 @@ pub fn read_zip(
                     path,
                     format!("member \"{bad}\" has an unsafe path (.. or absolute) and was ignored"),
                 )
-                .with_hint("re-create the zip from the shapefile folder"),
+                .with_hint("re-create the zip from the shapefile folder")
+                .with_zh(
+                    format!("压缩包成员“{bad}”的路径不安全（含 .. 或为绝对路径），已忽略"),
+                    Some("请从 shapefile 所在文件夹重新打包 zip"),
+                ),
             );
         }
         out.push((shp_name.clone(), layer, prj));
@@ -191,6 +196,14 @@ pub fn read_zip(
         return Err(IoError::Missing {
             path: path.to_path_buf(),
             message: format!("the zip holds no .shp file{extra}"),
+            message_zh: Some(if unsafe_names.is_empty() {
+                "压缩包中没有 .shp 文件".to_owned()
+            } else {
+                format!(
+                    "压缩包中没有 .shp 文件（路径不安全的成员已忽略：{}）",
+                    unsafe_names.join("、")
+                )
+            }),
         });
     }
     Ok(out)

@@ -494,7 +494,11 @@ impl Project {
                                 format!("geometry in project table {table}: {e}"),
                             )
                             .at_record(fid)
-                            .with_hint("re-import the layer from its source file"),
+                            .with_hint("re-import the layer from its source file")
+                            .with_zh(
+                                format!("项目表 {table} 中的几何无法读取：{e}"),
+                                Some("请从源文件重新导入该图层"),
+                            ),
                         );
                         None
                     }
@@ -506,7 +510,11 @@ impl Project {
                             format!("geometry in project table {table} is not a blob"),
                         )
                         .at_record(fid)
-                        .with_hint("re-import the layer from its source file"),
+                        .with_hint("re-import the layer from its source file")
+                        .with_zh(
+                            format!("项目表 {table} 中的几何不是二进制（blob）数据"),
+                            Some("请从源文件重新导入该图层"),
+                        ),
                     );
                     None
                 }

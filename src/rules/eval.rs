@@ -235,6 +235,19 @@ impl<T> FieldMap<T> {
     }
 }
 
+/// [`expected_text`] in Chinese, to follow “识别为”.
+fn expected_text_zh(field: CanonicalField) -> &'static str {
+    match field.kind() {
+        ValueKind::Text => "文本",
+        ValueKind::Capacity => "容量（如 4、4t/h、4吨 或 2.8MW）",
+        ValueKind::Level => "保护区级别（一级/二级/准保护区）",
+        ValueKind::Fuel => "燃料（燃煤/燃气/电/燃油/生物质/洁净型煤 ……）",
+        ValueKind::Status => "状态（在用/停用/已淘汰）",
+        ValueKind::Remediation => "整治类型（关停取缔/整合搬迁/升级改造）",
+        ValueKind::Flag | ValueKind::ScatteredFlag | ValueKind::DoneFlag => "是/否",
+    }
+}
+
 fn expected_text(field: CanonicalField) -> &'static str {
     match field.kind() {
         ValueKind::Text => "text",
@@ -302,6 +315,15 @@ pub fn check_mapping(layer: &Layer, mapping: &FieldMapping) -> Vec<Problem> {
             )
             .in_field(m.source_field.clone())
             .with_hint("choose the column again in the field mapping")
+            .with_zh(
+                format!(
+                    "{}（{}）对应到列“{}”，但图层中没有这一列",
+                    field.label_zh(),
+                    field.code(),
+                    m.source_field
+                ),
+                Some("请在字段对应中重新选择该列"),
+            )
         })
         .collect()
 }
@@ -521,13 +543,22 @@ impl<'a> LayerValues<'a> {
         let layer = self.layer;
         let mut out = CanonicalValues::new();
         let Some(feature) = layer.features.get(index) else {
-            out.problems.push(Problem::error(
-                &layer.source,
-                format!(
-                    "record index {index} is past the end of the layer ({} records)",
-                    layer.features.len()
+            out.problems.push(
+                Problem::error(
+                    &layer.source,
+                    format!(
+                        "record index {index} is past the end of the layer ({} records)",
+                        layer.features.len()
+                    ),
+                )
+                .with_zh(
+                    format!(
+                        "记录序号 {index} 超出了图层的范围（共 {} 条记录）",
+                        layer.features.len()
+                    ),
+                    None,
                 ),
-            ));
+            );
             return out;
         };
         for (pos, (field, col, unit, column_name)) in self.columns.iter().enumerate() {
@@ -539,8 +570,13 @@ impl<'a> LayerValues<'a> {
                 _ => memo.read(pos, *field, &text, *unit),
             };
             if let Err(why) = out.store(*field, &text, read) {
-                out.problems
-                    .push(unreadable(layer, feature.fid, column_name, why));
+                out.problems.push(unreadable(
+                    layer,
+                    feature.fid,
+                    column_name,
+                    why,
+                    (*field, &text),
+                ));
             }
         }
         for (field, text) in &self.mapping.constants {
@@ -589,8 +625,10 @@ impl<'a> LayerValues<'a> {
                     let Some(read) = read else {
                         continue;
                     };
-                    if let Err(why) = read {
-                        problems.push(unreadable(layer, fid, column_name, why));
+                    if let Err(why) = read
+                        && let Some(text) = self.cell_text(index, *col)
+                    {
+                        problems.push(unreadable(layer, fid, column_name, why, (*field, &text)));
                     }
                 }
                 problems
@@ -655,12 +693,28 @@ fn value_text(v: &Value) -> Option<Cow<'_, str>> {
     }
 }
 
-/// The problem of a value that could not be read.
-fn unreadable(layer: &Layer, fid: Fid, column_name: &str, why: String) -> Problem {
+/// The problem of a value that could not be read: `why` in English, and in Chinese
+/// from the field and the text that was read.
+fn unreadable(
+    layer: &Layer,
+    fid: Fid,
+    column_name: &str,
+    why: String,
+    (field, text): (CanonicalField, &str),
+) -> Problem {
     Problem::warning(&layer.source, why)
         .at_record(fid)
         .in_field(column_name.to_string())
         .with_hint("correct the value in the source file; until then it counts as missing")
+        .with_zh(
+            format!(
+                "{}“{}”无法识别为{}",
+                field.label_zh(),
+                text.trim(),
+                expected_text_zh(field)
+            ),
+            Some("请在源文件中改正该值；改正前按缺失处理"),
+        )
 }
 
 /// A site as the rules see it.

@@ -37,7 +37,22 @@ pub fn load(path: &Path) -> Layer {
     let mut layers = read_path(path, &ReadOptions::default())
         .unwrap_or_else(|e| panic!("{} should load: {e}", path.display()));
     assert_eq!(layers.len(), 1, "one layer expected");
+    assert_chinese_texts(&layers[0].problems);
     layers.remove(0)
+}
+
+/// Asserts that every problem has a Chinese message (and a Chinese hint where it
+/// has a hint) for the app's problems list in the Chinese UI.
+pub fn assert_chinese_texts(problems: &[Problem]) {
+    let cjk = |s: &str| s.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
+    for p in problems {
+        let zh =
+            p.zh.as_ref()
+                .unwrap_or_else(|| panic!("no Chinese text for: {p}"));
+        assert!(cjk(&zh.message), "not Chinese: {:?} for {p}", zh.message);
+        assert_eq!(p.hint.is_some(), zh.hint.is_some(), "{p} / {zh:?}");
+        assert!(zh.hint.as_deref().is_none_or(cjk), "{p} / {zh:?}");
+    }
 }
 
 /// The error `read_path` gives for `path`, as the user sees it; panics if it loads.
@@ -50,6 +65,11 @@ pub fn load_err(path: &Path) -> (IoError, String) {
             layers.iter().map(|l| &l.problems).collect::<Vec<_>>()
         ),
         Err(e) => {
+            let zh = e.zh();
+            assert!(
+                zh.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c)),
+                "not Chinese: {zh}"
+            );
             let msg = e.to_string();
             (e, msg)
         }

@@ -177,10 +177,11 @@ impl BasemapState {
         if current != settings.source.as_ref() {
             self.problems.clear();
             if let Some(s) = &settings.source
-                && let Some(warning) = shifted_datum_warning(s)
+                && let (Some(warning), Some(zh)) =
+                    (shifted_datum_warning(s), shifted_datum_warning_zh(s))
             {
                 self.problems
-                    .push(Problem::warning(&s.problem_path(), warning));
+                    .push(Problem::warning(&s.problem_path(), warning).with_zh(zh, None));
             }
             self.running = settings.source.clone().map(|source| {
                 let opening = source.clone();
@@ -194,10 +195,13 @@ impl BasemapState {
         }
         let (source, cache) = self.running.as_mut()?;
         let errors = cache.poll(ctx);
-        let status = errors.first().map(|e| lang.trf(Tr::BasemapProblem, &[e]));
-        for e in errors {
+        let status = errors.first().map(|(en, zh)| {
+            let e = if lang == Language::Zh { zh } else { en };
+            lang.trf(Tr::BasemapProblem, &[e])
+        });
+        for (en, zh) in errors {
             self.problems
-                .push(Problem::warning(&source.problem_path(), e));
+                .push(Problem::warning(&source.problem_path(), en).with_zh(zh, None));
         }
         if let SourceState::Ready(info) = cache.state() {
             let wanted = wanted_tiles(info, view, map_rect, ctx.pixels_per_point());
@@ -224,24 +228,38 @@ impl BasemapState {
 /// a deliberately shifted datum: on them every site looks a few hundred metres off,
 /// which matters for a review that judges positions. A warning says so.
 pub fn shifted_datum_warning(source: &BasemapSource) -> Option<String> {
-    let BasemapSource::Xyz { template } = source else {
-        return None;
-    };
-    let t = template.to_ascii_lowercase();
-    let datum = if ["baidu", "bdimg", "bdstatic"].iter().any(|h| t.contains(h)) {
-        "BD-09"
-    } else if ["autonavi", "amap.com", "map.qq.com", "gtimg"]
-        .iter()
-        .any(|h| t.contains(h))
-    {
-        "GCJ-02"
-    } else {
-        return None;
-    };
+    let datum = shifted_datum(source)?;
     Some(format!(
         "{} serves maps in the shifted {datum} datum: zones and sites will look a few hundred metres off on it; judge positions on Tianditu or OpenStreetMap",
         source.problem_path().display()
     ))
+}
+
+/// [`shifted_datum_warning`] in Chinese.
+pub fn shifted_datum_warning_zh(source: &BasemapSource) -> Option<String> {
+    let datum = shifted_datum(source)?;
+    Some(format!(
+        "{} 提供的是经过偏移的 {datum} 坐标地图：区域和点位在上面看起来会偏几百米；请在天地图或 OpenStreetMap 上判断位置",
+        source.problem_path().display()
+    ))
+}
+
+/// The shifted datum of a Chinese commercial map's tiles, from the URL template.
+fn shifted_datum(source: &BasemapSource) -> Option<&'static str> {
+    let BasemapSource::Xyz { template } = source else {
+        return None;
+    };
+    let t = template.to_ascii_lowercase();
+    if ["baidu", "bdimg", "bdstatic"].iter().any(|h| t.contains(h)) {
+        Some("BD-09")
+    } else if ["autonavi", "amap.com", "map.qq.com", "gtimg"]
+        .iter()
+        .any(|h| t.contains(h))
+    {
+        Some("GCJ-02")
+    } else {
+        None
+    }
 }
 
 /// The tiles to show for `view`, nearest the centre first, only where the source
@@ -373,7 +391,10 @@ mod tests {
             w.contains("GCJ-02") && w.contains("webrd01.is.autonavi.com"),
             "{w}"
         );
+        let zh = shifted_datum_warning_zh(&amap).unwrap();
+        assert!(zh.contains("GCJ-02") && zh.contains("偏几百米"), "{zh}");
         assert!(shifted_datum_warning(&BasemapSource::openstreetmap()).is_none());
+        assert!(shifted_datum_warning_zh(&BasemapSource::openstreetmap()).is_none());
         assert!(shifted_datum_warning(&BasemapSource::tianditu("k", false)).is_none());
         assert!(shifted_datum_warning(&BasemapSource::MbTiles("a.mbtiles".into())).is_none());
     }

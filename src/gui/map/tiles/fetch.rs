@@ -165,8 +165,9 @@ impl TileCache {
     }
 
     /// Take what the workers sent: textures for new tiles, the source's info. Returns
-    /// errors not reported before (at most a few per source), as sentences.
-    pub fn poll(&mut self, ctx: &egui::Context) -> Vec<String> {
+    /// errors not reported before (at most a few per source), as sentences in
+    /// English and in Chinese.
+    pub fn poll(&mut self, ctx: &egui::Context) -> Vec<(String, String)> {
         let mut new_errors = Vec::new();
         let mut uploads = 0;
         loop {
@@ -184,7 +185,7 @@ impl TileCache {
                 Event::Opened(Err(e)) => {
                     let msg = e.to_string();
                     self.state = SourceState::Failed(msg.clone());
-                    self.report(msg, &mut new_errors);
+                    self.report(msg, e.zh(), &mut new_errors);
                 }
                 Event::Tile { id, result } => {
                     self.pending.remove(&id);
@@ -214,7 +215,7 @@ impl TileCache {
                         }
                         Err(e) => {
                             self.failed.insert(id, Instant::now());
-                            self.report(e.to_string(), &mut new_errors);
+                            self.report(e.to_string(), e.zh(), &mut new_errors);
                         }
                     }
                 }
@@ -223,9 +224,9 @@ impl TileCache {
         new_errors
     }
 
-    fn report(&mut self, msg: String, out: &mut Vec<String>) {
+    fn report(&mut self, msg: String, zh: String, out: &mut Vec<(String, String)>) {
         if self.reported.len() < MAX_REPORTED && self.reported.insert(msg.clone()) {
-            out.push(msg);
+            out.push((msg, zh));
         }
     }
 
@@ -329,7 +330,7 @@ mod tests {
         ctx: &egui::Context,
         wanted: &[TileId],
         done: impl Fn(&TileCache) -> bool,
-    ) -> Vec<String> {
+    ) -> Vec<(String, String)> {
         let start = Instant::now();
         let mut errors = Vec::new();
         while !done(cache) {
@@ -403,7 +404,11 @@ mod tests {
             matches!(c.state(), SourceState::Failed(_))
         });
         assert_eq!(errors.len(), 1);
-        assert!(errors[0].contains("junk.mbtiles"), "{errors:?}");
+        assert!(errors[0].0.contains("junk.mbtiles"), "{errors:?}");
+        assert!(
+            errors[0].1.contains("junk.mbtiles") && errors[0].1.contains("MBTiles 文件"),
+            "{errors:?}"
+        );
         assert!(cache.poll(&ctx).is_empty());
     }
 
@@ -433,7 +438,8 @@ mod tests {
             1,
             "the same sentence twice is reported once: {errors:?}"
         );
-        assert!(errors[0].contains("not supported"), "{errors:?}");
+        assert!(errors[0].0.contains("not supported"), "{errors:?}");
+        assert!(errors[0].1.contains("不支持"), "{errors:?}");
         cache.request(&wanted);
         assert_eq!(cache.in_flight(), 0, "failed tiles wait before a retry");
     }

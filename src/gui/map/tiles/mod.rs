@@ -343,6 +343,58 @@ pub enum TileError {
     BadTemplate { template: String, problem: String },
 }
 
+impl TileError {
+    /// The error in Chinese, for the problems list in the Chinese UI. Details from
+    /// the system, SQLite or the image decoder stay as they came.
+    pub fn zh(&self) -> String {
+        match self {
+            TileError::Io { path, source } => {
+                format!("无法读取底图文件 {}：{source}", path.display())
+            }
+            TileError::Sqlite { path, source } => {
+                format!("{} 不是可读取的 MBTiles 文件：{source}", path.display())
+            }
+            TileError::NotMbTiles { path } => {
+                format!("{} 没有 tiles 表，不是 MBTiles 文件", path.display())
+            }
+            TileError::PmTiles { path, problem } => {
+                format!("{} 不是有效的 PMTiles v3 文件：{problem}", path.display())
+            }
+            TileError::VectorTiles { what } => {
+                format!("{what} 是矢量瓦片：不支持矢量瓦片，请使用栅格（PNG、JPEG 或 WebP）底图")
+            }
+            TileError::UnsupportedFormat { what, format } => {
+                format!("{what}：不支持该瓦片格式（{format}），仅支持 PNG、JPEG 或 WebP")
+            }
+            TileError::Decode { what, message } => {
+                format!("{what} 的一个瓦片无法解码：{message}")
+            }
+            TileError::Http { host, status } => {
+                format!(
+                    "瓦片服务器 {host} 返回 HTTP {status}{}",
+                    http_hint_zh(*status)
+                )
+            }
+            TileError::Network { host, message } => {
+                format!("无法连接瓦片服务器 {host}：{message}（之前加载过的瓦片仍会显示）")
+            }
+            TileError::BadTemplate { template, problem } => {
+                format!("瓦片地址模板 `{template}` 不可用：{problem}")
+            }
+        }
+    }
+}
+
+/// [`http_hint`] in Chinese.
+fn http_hint_zh(status: u16) -> &'static str {
+    match status {
+        401 | 403 => "（拒绝访问：请检查 URL 中的密钥，如天地图的 tk=）",
+        429 => "（请求过多：请稍后再试）",
+        500..=599 => "（服务器出错：请稍后重试）",
+        _ => "",
+    }
+}
+
 /// What an HTTP status usually means for a tile server.
 fn http_hint(status: u16) -> &'static str {
     match status {
