@@ -68,15 +68,29 @@ fn a_check_asked_for_while_attributes_load_waits_for_them_and_includes_the_layer
     common::step_until(&mut h, "the project", Duration::from_secs(60), |h| {
         h.state().state.findings.loaded && !h.state().is_busy()
     });
-    assert!(
-        h.state()
-            .state
-            .findings
-            .rows
-            .iter()
-            .any(|r| r.finding.site_layer == "散乱污企业"),
-        "the sample enterprises have findings"
-    );
+    let old_rows = h
+        .state()
+        .state
+        .findings
+        .rows
+        .iter()
+        .filter(|r| r.finding.site_layer == "散乱污企业")
+        .count();
+    assert!(old_rows > 0, "the sample enterprises have findings");
+    // The same sites under another name would give the same finding ids: the sample
+    // layer makes way for the new one.
+    let sample = h
+        .state()
+        .state
+        .layers
+        .iter()
+        .find(|l| l.layer.name == "散乱污企业")
+        .unwrap()
+        .id;
+    h.state_mut().push_command(Command::RemoveLayer(sample));
+    common::step_until(&mut h, "the removal", Duration::from_secs(60), |h| {
+        !h.state().is_busy()
+    });
 
     // Load the file and stop at the frame that shows it from its geometry (the
     // attributes are applied no earlier than the next frame's poll).
@@ -147,13 +161,6 @@ fn a_check_asked_for_while_attributes_load_waits_for_them_and_includes_the_layer
         .iter()
         .filter(|r| r.finding.site_layer == "新增企业")
         .count();
-    let old_rows = s
-        .findings
-        .rows
-        .iter()
-        .filter(|r| r.finding.site_layer == "散乱污企业")
-        .count();
-    assert!(new_rows > 0);
     assert_eq!(
         new_rows, old_rows,
         "the new layer was checked like the sample"
@@ -259,7 +266,7 @@ fn the_attributes_panel_says_the_attributes_are_loading_and_shows_them_once_in()
         index: 0,
     });
     let mut h = panel_harness(state, |ui, s| identify_ui(ui, s, &mut Vec::new()));
-    h.run();
+    h.run_steps(3);
     assert!(h.query_by_label("属性正在读取，读完后在此显示…").is_some());
     // The attributes arrive.
     let full = read(&shp, false);
@@ -272,7 +279,7 @@ fn the_attributes_panel_says_the_attributes_are_loading_and_shows_them_once_in()
         ));
         s.attributes_pending.clear();
     }
-    h.run();
+    h.run_steps(3);
     assert!(h.query_by_label("属性正在读取，读完后在此显示…").is_none());
     assert!(h.query_by_label(&first_field).is_some(), "{first_field}");
 }
@@ -292,12 +299,12 @@ fn the_mapping_editor_says_the_columns_are_loading() {
     };
     let show = |ui: &mut egui::Ui, s: &AppState| mapping_window_ui(ui.ctx(), s, &mut Vec::new());
     let mut h = panel_harness(state, show);
-    h.run();
+    h.run_steps(3);
     let loading = "该图层的属性仍在读取，读完后在此显示其字段…";
     assert!(h.query_by_label(loading).is_some());
     // Nothing is called missing while the columns are unknown.
     assert!(h.query_by_label_contains("规则需要但未映射").is_none());
     h.state_mut().attributes_pending.clear();
-    h.run();
+    h.run_steps(3);
     assert!(h.query_by_label(loading).is_none());
 }
