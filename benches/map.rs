@@ -11,6 +11,11 @@
 //! worker threads exactly as the app does (the commands the canvas pushes are
 //! applied here the same way `App` applies them).
 //!
+//! Each scale is also zoomed with the mouse wheel (notches in and out at the middle
+//! of the map, smoothed by egui over the next frames as in the app): the frames right
+//! after each notch are measured, while layer meshes and labels are rebuilt for the
+//! new scale (on the map's worker, the old ones drawn scaled meanwhile).
+//!
 //! Prints p50 / p95 / max of wall time and of UI-thread CPU time
 //! (`CLOCK_THREAD_CPUTIME_ID`) per scenario, the time the worker takes to produce each
 //! level, and the time from starting to read the files to the first frame that shows
@@ -238,11 +243,17 @@ impl Harness {
     /// One frame: poll workers, run the canvas, tessellate. Returns (wall, thread
     /// CPU) of the UI work and the number of vertices tessellated.
     fn frame(&mut self) -> (Duration, Duration, usize) {
+        self.frame_with(Vec::new())
+    }
+
+    /// One frame with these input events (pointer, wheel).
+    fn frame_with(&mut self, events: Vec<egui::Event>) -> (Duration, Duration, usize) {
         let wall = Instant::now();
         let cpu = thread_cpu();
         self.poll();
         let raw = egui::RawInput {
             screen_rect: Some(Self::map_rect()),
+            events,
             ..Default::default()
         };
         let mut cmds = Vec::new();
@@ -286,6 +297,40 @@ impl Harness {
         }
         start.elapsed()
     }
+}
+
+/// Wheel notches at the middle of the map, as a mouse wheel gives them (one line a
+/// notch, which egui spreads over the next frames, so the scale changes on each of
+/// them): after each notch the frames of the next ~400 ms, 16 ms apart, as at 60 Hz.
+/// Returns the wall and UI-thread CPU time of every frame.
+fn zoom_steps(h: &mut Harness, notches: &[f32]) -> (Vec<Duration>, Vec<Duration>) {
+    let centre = Harness::map_rect().center();
+    let mut walls = Vec::new();
+    let mut cpus = Vec::new();
+    for &lines in notches {
+        let events = vec![
+            egui::Event::PointerMoved(centre),
+            egui::Event::MouseWheel {
+                unit: egui::MouseWheelUnit::Line,
+                delta: vec2(0.0, lines),
+                phase: egui::TouchPhase::Move,
+                source: egui::MouseWheelSource::Wheel,
+                modifiers: egui::Modifiers::default(),
+            },
+        ];
+        let (w, c, _) = h.frame_with(events);
+        walls.push(w);
+        cpus.push(c);
+        for _ in 0..24 {
+            std::thread::sleep(Duration::from_millis(16));
+            let (w, c, _) = h.frame();
+            walls.push(w);
+            cpus.push(c);
+        }
+    }
+    // The pointer leaves the map (no cursor read-out or tooltips in later scenarios).
+    h.frame_with(vec![egui::Event::PointerGone]);
+    (walls, cpus)
 }
 
 fn pct(sorted: &[Duration], p: f64) -> f64 {
@@ -520,5 +565,22 @@ fn main() {
             prims = p;
         }
         summary(&format!("{name}: panning"), &mut walls, &mut cpus, prims);
+
+        // Wheel zoom steps from here: in, in, out, out, ... (back to this scale), the
+        // frames right after each notch while meshes and labels are rebuilt.
+        h.settle(Duration::from_secs(30));
+        let (mut walls, mut cpus) =
+            zoom_steps(&mut h, &[1.0, 1.0, -1.0, -1.0, -1.0, 1.0, 1.0, -1.0]);
+        let over = cpus
+            .iter()
+            .filter(|c| **c > Duration::from_millis(16))
+            .count();
+        summary(&format!("{name}: zoom steps"), &mut walls, &mut cpus, 0);
+        println!(
+            "{name}: zoom steps: {over} of {} frames over 16 ms of UI-thread CPU",
+            cpus.len()
+        );
+        h.state.view = view;
+        h.settle(Duration::from_secs(30));
     }
 }

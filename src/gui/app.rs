@@ -44,6 +44,13 @@ pub struct AppOptions {
     pub load_system_fonts: bool,
     /// Try the system file dialog before the in-app chooser.
     pub system_file_dialog: bool,
+    /// A shapefile whose `.dbf` is larger than this is shown from its geometry first
+    /// and its attributes read afterwards (tests lower it to reach that path with
+    /// small files).
+    pub defer_attributes_above_bytes: u64,
+    /// A project layer with more records than this is shown from its geometry first
+    /// and its attributes read afterwards.
+    pub defer_project_attributes_above_records: u64,
 }
 
 impl Default for AppOptions {
@@ -51,6 +58,8 @@ impl Default for AppOptions {
         AppOptions {
             load_system_fonts: true,
             system_file_dialog: true,
+            defer_attributes_above_bytes: tasks::DEFER_ATTRIBUTES_ABOVE_BYTES,
+            defer_project_attributes_above_records: tasks::DEFER_PROJECT_ATTRIBUTES_ABOVE_RECORDS,
         }
     }
 }
@@ -82,6 +91,8 @@ pub struct App {
     pending_png: Option<PathBuf>,
     /// Whether the export asked for is the map picture.
     export_png: bool,
+    /// Layers being saved into the project (a check waits for them).
+    saving_layers: std::collections::BTreeSet<LayerId>,
 }
 
 impl App {
@@ -109,6 +120,7 @@ impl App {
             screenshot_rx,
             pending_png: None,
             export_png: false,
+            saving_layers: Default::default(),
         }
     }
 
@@ -163,6 +175,7 @@ impl App {
             self.commands.push(Command::LoadFiles(dropped));
         }
         self.poll_jobs(ctx);
+        self.start_waiting_check();
         self.poll_screenshot(ctx);
         self.apply_commands(ctx);
         let s = &mut self.state;
@@ -352,10 +365,7 @@ impl App {
         let mut at = replace.and_then(|id| self.state.layers.iter().position(|l| l.id == id));
         let old = at.map(|i| self.state.layers.remove(i));
         if let Some(old) = &old {
-            self.state.shapes.remove_layer(old.id);
-            if self.state.selection.is_some_and(|s| s.layer == old.id) {
-                self.state.selection = None;
-            }
+            self.forget_layer(old.id);
         }
         for loaded in layers {
             let id = LayerId(self.next_layer);
@@ -440,6 +450,7 @@ impl App {
                     let added = self.add_layers(&path, &options, replace, layers);
                     if attributes_pending {
                         // Shown from the geometry; saved once the attributes are in.
+                        self.state.attributes_pending.extend(added.iter().copied());
                         let file_name = path
                             .file_name()
                             .map(|n| n.to_string_lossy().into_owned())
@@ -459,25 +470,45 @@ impl App {
                 layers,
                 replaced_table,
                 result,
-            } => match result {
-                Err(problem) => {
-                    self.state.status = Some(lang.trf(Tr::LoadFailed, &[&path.display()]));
-                    self.state.load_problems.push(problem);
+                from_project,
+            } => {
+                for id in &layers {
+                    self.state.attributes_pending.remove(id);
                 }
-                Ok(full) => {
-                    let mut merged = Vec::new();
-                    for (id, layer) in layers.into_iter().zip(full) {
-                        // A layer removed or read again meanwhile is left alone.
-                        if let Some(ml) = self.state.layer_mut(id)
-                            && ml.path == path
-                            && tasks::merge_attributes(ml, layer)
+                match result {
+                    Err(problem) => {
+                        self.state.status = Some(lang.trf(Tr::LoadFailed, &[&path.display()]));
+                        self.state.load_problems.push(problem);
+                    }
+                    Ok(full) => {
+                        let mut merged = Vec::new();
+                        for (id, layer) in layers.into_iter().zip(full) {
+                            // A layer removed or read again meanwhile is left alone.
+                            let Some(ml) = self.state.layer_mut(id) else {
+                                continue;
+                            };
+                            let role = ml.role;
+                            if ml.path == path && tasks::merge_attributes(ml, layer) {
+                                merged.push(id);
+                                if from_project {
+                                    // The project's role stands, not a new guess.
+                                    ml.role = role;
+                                }
+                            }
+                        }
+                        // An editor opened while the columns were unknown reads them now.
+                        if let Some(ed) = &self.state.mapping.editor
+                            && merged.contains(&ed.layer)
                         {
-                            merged.push(id);
+                            let open = super::mapping::MappingCommand::Open(ed.layer);
+                            self.commands.push(Command::Mapping(open));
+                        }
+                        if !from_project {
+                            self.save_layers_to_project(&merged, replaced_table);
                         }
                     }
-                    self.save_layers_to_project(&merged, replaced_table);
                 }
-            },
+            }
             JobOutput::Shapes {
                 layer,
                 level,
@@ -544,8 +575,9 @@ impl App {
                     // A project replaces what was open.
                     let old: Vec<LayerId> = self.state.layers.iter().map(|l| l.id).collect();
                     for id in old {
-                        self.state.shapes.remove_layer(id);
+                        self.forget_layer(id);
                     }
+                    self.state.check_waiting = None;
                     self.state.layers.clear();
                     self.state.load_problems.clear();
                     self.state.selection = None;
@@ -556,9 +588,26 @@ impl App {
                         .unwrap_or_default();
                     self.state.status = Some(lang.trf(Tr::ProjectOpened, &[&name, &layers.len()]));
                     let ids = self.add_layers(&path, &ReadOptions::default(), None, layers);
+                    // Large layers are shown from their geometry: read the rest now.
+                    let (pending_ids, pending_tables): (Vec<LayerId>, Vec<String>) = ids
+                        .iter()
+                        .zip(&tables)
+                        .filter(|(_, t)| opened.attributes_pending.contains(t))
+                        .map(|(id, t)| (*id, t.clone()))
+                        .unzip();
                     self.state
                         .project_tables
                         .extend(ids.into_iter().zip(tables));
+                    if !pending_ids.is_empty() {
+                        self.state
+                            .attributes_pending
+                            .extend(pending_ids.iter().copied());
+                        let name = lang.trf(Tr::LoadingFile, &[&name]);
+                        let project = path.clone();
+                        self.spawn(name, move |jc| {
+                            tasks::load_project_attributes(project, pending_ids, pending_tables, jc)
+                        });
+                    }
                     self.state.settings.push_recent_project(&path);
                     self.state.project = Some(path);
                     self.update_title(ctx);
@@ -678,17 +727,29 @@ impl App {
                     self.state.findings.history = Some((finding_id, result));
                 }
             }
-            JobOutput::LayerSaved { layer, result } => match result {
-                Ok(table) => {
-                    if let Some(l) = self.state.layer(layer) {
-                        self.state.status = Some(lang.trf(Tr::LayerSavedMsg, &[&l.layer.name]));
-                        self.state.project_tables.insert(layer, table);
+            JobOutput::LayerSaved { layer, result } => {
+                self.saving_layers.remove(&layer);
+                match result {
+                    Ok(table) => {
+                        if let Some(l) = self.state.layer(layer) {
+                            self.state.status = Some(lang.trf(Tr::LayerSavedMsg, &[&l.layer.name]));
+                            self.state.project_tables.insert(layer, table);
+                        }
+                        // An editor opened before the layer was in the project can
+                        // now read and save its mapping there.
+                        if let Some(ed) = &self.state.mapping.editor
+                            && ed.layer == layer
+                            && ed.table.is_none()
+                        {
+                            let open = super::mapping::MappingCommand::Open(layer);
+                            self.commands.push(Command::Mapping(open));
+                        }
+                    }
+                    Err(message) => {
+                        self.state.status = Some(lang.trf(Tr::ProjectWriteFailed, &[&message]));
                     }
                 }
-                Err(message) => {
-                    self.state.status = Some(lang.trf(Tr::ProjectWriteFailed, &[&message]));
-                }
-            },
+            }
             JobOutput::ProjectWritten(result) => {
                 if let Err(message) = result {
                     self.state.status = Some(lang.trf(Tr::ProjectWriteFailed, &[&message]));
@@ -745,10 +806,81 @@ impl App {
                 .trf(Tr::LayerSavedMsg, &[&layer.name]);
             let db = db.clone();
             let replaces = replaced_table.take();
+            self.saving_layers.insert(id);
             self.spawn(name, move |_| {
                 project_tasks::save_layer(db, id, layer, role, replaces)
             });
         }
+    }
+
+    /// Drop what the app keeps about a layer that is removed or read again.
+    fn forget_layer(&mut self, id: LayerId) {
+        self.state.shapes.remove_layer(id);
+        self.state.attributes_pending.remove(&id);
+        self.saving_layers.remove(&id);
+        if self.state.selection.is_some_and(|s| s.layer == id) {
+            self.state.selection = None;
+        }
+    }
+
+    /// Names of the layers a check must wait for: attributes still being read, or
+    /// being saved into the project.
+    fn layers_check_waits_for(&self) -> Vec<String> {
+        self.state
+            .layers
+            .iter()
+            .filter(|l| {
+                // A layer read back from the project is complete there already.
+                (self.state.attributes_pending(l.id)
+                    && !self.state.project_tables.contains_key(&l.id))
+                    || self.saving_layers.contains(&l.id)
+            })
+            .map(|l| l.layer.name.clone())
+            .collect()
+    }
+
+    /// Start the check asked for if nothing it waits for is left (else say what it
+    /// waits for, in the status bar).
+    fn start_waiting_check(&mut self) {
+        if self.state.check_waiting.is_none() {
+            return;
+        }
+        let lang = self.state.settings.language;
+        let Some(db) = self.db.clone() else {
+            self.state.check_waiting = None;
+            return;
+        };
+        let waits_for = self.layers_check_waits_for();
+        if !waits_for.is_empty() {
+            if self.state.check_waiting.as_ref() != Some(&waits_for) {
+                self.state.status = Some(lang.trf(Tr::CheckWaiting, &[&waits_for.join("、")]));
+                self.state.check_waiting = Some(waits_for);
+            }
+            return;
+        }
+        self.state.check_waiting = None;
+        // A layer that could not be read in full or saved is not in the project. Say
+        // so where it stays visible, in the problems list.
+        for l in self
+            .state
+            .layers
+            .iter()
+            .filter(|l| l.role.is_some() && !self.state.project_tables.contains_key(&l.id))
+        {
+            self.state.load_problems.push(tasks::problem_in_both(
+                ProblemLevel::Warning,
+                &l.path,
+                |lang| {
+                    (
+                        lang.trf(Tr::CheckWithoutLayer, &[&l.layer.name]),
+                        Some(lang.tr(Tr::CheckWithoutLayerHint).to_owned()),
+                    )
+                },
+            ));
+        }
+        self.spawn(lang.tr(Tr::RunCheck).to_owned(), move |jc| {
+            project_tasks::check_project(db, lang, jc)
+        });
     }
 
     /// Start saving the next queued review action, if none is in flight.
@@ -891,7 +1023,10 @@ impl App {
             }
             Command::OpenProjectPath(p) => {
                 let name = lang.tr(Tr::OpenProject).trim_end_matches('…').to_owned();
-                self.spawn(name, move |jc| tasks::open_project(p, jc));
+                let defer_above = self.options.defer_project_attributes_above_records;
+                self.spawn(name, move |jc| {
+                    tasks::open_project_deferring(p, defer_above, jc)
+                });
             }
             Command::CreateProject(p) => {
                 let name = lang.tr(Tr::NewProject).trim_end_matches('…').to_owned();
@@ -983,10 +1118,7 @@ impl App {
                     self.spawn_hidden("remove", move |_| project_tasks::remove_layer(db, table));
                 }
                 self.state.layers.retain(|l| l.id != id);
-                self.state.shapes.remove_layer(id);
-                if self.state.selection.is_some_and(|s| s.layer == id) {
-                    self.state.selection = None;
-                }
+                self.forget_layer(id);
             }
             Command::SetVisible(id, v) => {
                 if let Some(l) = self.state.layer_mut(id) {
@@ -1112,31 +1244,17 @@ impl App {
                     }
                 }
             }
-            Command::RunCheck => match self.db.clone() {
-                None => self.state.status = Some(lang.tr(Tr::NoProject).to_owned()),
-                Some(db) => {
-                    // The check reads the project: a layer still being read or saved
-                    // (a large file's attributes come seconds after its map) is not
-                    // in it yet. Say so where it stays visible, in the problems list.
-                    for l in self.state.layers.iter().filter(|l| {
-                        l.role.is_some() && !self.state.project_tables.contains_key(&l.id)
-                    }) {
-                        self.state.load_problems.push(tasks::problem_in_both(
-                            ProblemLevel::Warning,
-                            &l.path,
-                            |lang| {
-                                (
-                                    lang.trf(Tr::CheckWithoutLayer, &[&l.layer.name]),
-                                    Some(lang.tr(Tr::CheckWithoutLayerHint).to_owned()),
-                                )
-                            },
-                        ));
-                    }
-                    self.spawn(lang.tr(Tr::RunCheck).to_owned(), move |jc| {
-                        project_tasks::check_project(db, lang, jc)
-                    });
+            Command::RunCheck => {
+                if self.db.is_none() {
+                    self.state.status = Some(lang.tr(Tr::NoProject).to_owned());
+                } else if self.state.check_waiting.is_none() {
+                    // The check reads the project: a layer whose attributes are still
+                    // being read (a large file's come seconds after its map) or that
+                    // is being saved is not in it yet. Wait for them.
+                    self.state.check_waiting = Some(Vec::new());
+                    self.start_waiting_check();
                 }
-            },
+            }
             Command::SelectFinding(id) => self.select_finding(id, true),
             Command::SetFindingFilter(f) => {
                 self.state.findings.filter = f;
@@ -1384,7 +1502,10 @@ impl App {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| path.display().to_string());
         let name = lang.trf(Tr::LoadingFile, &[&file_name]);
-        self.spawn(name, move |jc| tasks::load_file(path, options, replace, jc));
+        let defer_above = self.options.defer_attributes_above_bytes;
+        self.spawn(name, move |jc| {
+            tasks::load_file_deferring(path, options, replace, defer_above, jc)
+        });
     }
 }
 

@@ -299,6 +299,9 @@ keys!(
     NeededUnreadable,
     CheckWithoutLayer,
     CheckWithoutLayerHint,
+    AttributesLoading,
+    MappingAttributesLoading,
+    CheckWaiting,
 );
 
 /// Chinese strings, in `Tr::ALL` order.
@@ -564,6 +567,15 @@ const ZH: &[(Tr, &str)] = &[
         "图层“{}”尚未保存到项目（仍在读取或保存），本次检查未包含它",
     ),
     (Tr::CheckWithoutLayerHint, "待图层保存完成后再运行一次检查"),
+    (Tr::AttributesLoading, "属性正在读取，读完后在此显示…"),
+    (
+        Tr::MappingAttributesLoading,
+        "该图层的属性仍在读取，读完后在此显示其字段…",
+    ),
+    (
+        Tr::CheckWaiting,
+        "等待“{}”的属性读取并保存到项目后运行检查…",
+    ),
 ];
 
 /// English strings, in `Tr::ALL` order.
@@ -879,6 +891,18 @@ const EN: &[(Tr, &str)] = &[
     (
         Tr::CheckWithoutLayerHint,
         "run the check again once the layer is saved",
+    ),
+    (
+        Tr::AttributesLoading,
+        "The attributes are still being read; they appear here once in…",
+    ),
+    (
+        Tr::MappingAttributesLoading,
+        "This layer's attributes are still being read; its columns appear here once they are in…",
+    ),
+    (
+        Tr::CheckWaiting,
+        "The check starts once the attributes of {} are read and saved into the project…",
     ),
 ];
 

@@ -116,6 +116,11 @@ pub struct AppState {
     pub basemap: BasemapState,
     /// The field-mapping editor and whether the findings predate a mapping change.
     pub mapping: super::mapping::MappingState,
+    /// Layers shown from their geometry whose attributes are still being read.
+    pub attributes_pending: std::collections::BTreeSet<LayerId>,
+    /// A check asked for while layers were still being read or saved: it starts
+    /// once they are in the project. The names of the layers it waits for.
+    pub check_waiting: Option<Vec<String>>,
 }
 
 impl AppState {
@@ -124,6 +129,11 @@ impl AppState {
     }
     pub fn layer_mut(&mut self, id: LayerId) -> Option<&mut MapLayer> {
         self.layers.iter_mut().find(|l| l.id == id)
+    }
+
+    /// Whether `id` is shown from its geometry while its attributes are being read.
+    pub fn attributes_pending(&self, id: LayerId) -> bool {
+        self.attributes_pending.contains(&id)
     }
 
     /// The feature with record number `fid` of the first layer named `layer_name`

@@ -54,6 +54,9 @@ pub enum JobOutput {
         /// The project table the first read replaces, if any (saved once complete).
         replaced_table: Option<String>,
         result: Result<Vec<Layer>, Problem>,
+        /// Read back from the open project (by [`load_project_attributes`]): the
+        /// layers are in it already and keep the roles it gives them.
+        from_project: bool,
     },
     Shapes {
         layer: LayerId,
@@ -130,20 +133,20 @@ fn load_layers(path: &Path, opts: &ReadOptions) -> Result<Vec<Layer>, IoError> {
 
 /// A shapefile whose `.dbf` is larger than this is shown from its geometry first and
 /// its attributes are read afterwards (decoding millions of records would otherwise
-/// delay the first map by seconds).
+/// delay the first map by seconds). The app's default; see
+/// [`AppOptions`](super::app::AppOptions) to change it.
 pub const DEFER_ATTRIBUTES_ABOVE_BYTES: u64 = 64 << 20;
 
-/// Whether [`load_file`] reads `path` without attributes first: a `.shp` with a
-/// `.dbf` larger than [`DEFER_ATTRIBUTES_ABOVE_BYTES`].
-pub fn defers_attributes(path: &Path, options: &ReadOptions) -> bool {
+/// Whether [`load_file_deferring`] reads `path` without attributes first: a `.shp`
+/// with a `.dbf` larger than `above_bytes`.
+pub fn defers_attributes(path: &Path, options: &ReadOptions, above_bytes: u64) -> bool {
     let is_shp = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("shp"));
     !options.geometry_only
         && is_shp
         && ["dbf", "DBF", "Dbf"].iter().any(|ext| {
-            std::fs::metadata(path.with_extension(ext))
-                .is_ok_and(|m| m.len() > DEFER_ATTRIBUTES_ABOVE_BYTES)
+            std::fs::metadata(path.with_extension(ext)).is_ok_and(|m| m.len() > above_bytes)
         })
 }
 
@@ -175,17 +178,29 @@ fn load_problem(e: &IoError) -> Problem {
         )
 }
 
-/// Read `path` and prepare every layer for the map (runs on a worker). A large
-/// shapefile is read without attributes (see [`defers_attributes`]); the output then
-/// says so and the app reads them with [`load_attributes`].
+/// Read `path` and prepare every layer for the map (runs on a worker). A shapefile
+/// with a `.dbf` over [`DEFER_ATTRIBUTES_ABOVE_BYTES`] is read without attributes;
+/// the output then says so and the app reads them with [`load_attributes`].
 pub fn load_file(
     path: PathBuf,
     options: ReadOptions,
     replace: Option<LayerId>,
     jc: &JobContext,
 ) -> JobOutput {
+    load_file_deferring(path, options, replace, DEFER_ATTRIBUTES_ABOVE_BYTES, jc)
+}
+
+/// [`load_file`] with the `.dbf` size above which attributes are read afterwards
+/// (see [`defers_attributes`]).
+pub fn load_file_deferring(
+    path: PathBuf,
+    options: ReadOptions,
+    replace: Option<LayerId>,
+    defer_above_bytes: u64,
+    jc: &JobContext,
+) -> JobOutput {
     jc.set_progress(0.05);
-    let attributes_pending = defers_attributes(&path, &options);
+    let attributes_pending = defers_attributes(&path, &options, defer_above_bytes);
     let read_options = ReadOptions {
         geometry_only: options.geometry_only || attributes_pending,
         ..options.clone()
@@ -241,6 +256,46 @@ pub fn load_attributes(
         layers,
         replaced_table,
         result,
+        from_project: false,
+    }
+}
+
+/// Read the layers `tables` of the project at `path` in full, for the attributes of
+/// `layers`, which were shown from their geometry when the project was opened (runs
+/// on a worker, on a connection of its own so reviews can be saved meanwhile).
+pub fn load_project_attributes(
+    path: PathBuf,
+    layers: Vec<LayerId>,
+    tables: Vec<String>,
+    jc: &JobContext,
+) -> JobOutput {
+    jc.set_progress(0.05);
+    let result = Project::open(&path)
+        .and_then(|p| {
+            let n = tables.len().max(1);
+            tables
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    jc.set_progress(i as f32 / n as f32);
+                    p.load_layer(t)
+                })
+                .collect::<Result<Vec<Layer>, _>>()
+        })
+        .map_err(|e| {
+            Problem::error(&path, e.to_string())
+                .with_hint("open the project again; if this repeats, re-import the layer")
+                .with_zh(
+                    format!("无法读取项目图层的属性：{e}"),
+                    Some("请重新打开项目；如仍出现，请重新导入该图层"),
+                )
+        });
+    JobOutput::Attributes {
+        path,
+        layers,
+        replaced_table: None,
+        result,
+        from_project: true,
     }
 }
 
@@ -404,10 +459,28 @@ pub struct OpenedProject {
     pub layers: Vec<(LoadedLayer, String)>,
     pub findings: Vec<FindingRow>,
     pub deadline: Option<String>,
+    /// Tables of the layers read without attributes (too many records to wait for):
+    /// the app reads them with [`load_project_attributes`].
+    pub attributes_pending: Vec<String>,
 }
+
+/// A project layer with more records than this is shown from its geometry first and
+/// its attributes read afterwards (as a large shapefile is). The app's default; see
+/// [`AppOptions`](super::app::AppOptions) to change it.
+pub const DEFER_PROJECT_ATTRIBUTES_ABOVE_RECORDS: u64 = 200_000;
 
 /// Open a project file and read its layers and ledger back (runs on a worker).
 pub fn open_project(path: PathBuf, jc: &JobContext) -> JobOutput {
+    open_project_deferring(path, DEFER_PROJECT_ATTRIBUTES_ABOVE_RECORDS, jc)
+}
+
+/// [`open_project`], reading layers of more than `defer_above_records` records
+/// without their attributes (listed in [`OpenedProject::attributes_pending`]).
+pub fn open_project_deferring(
+    path: PathBuf,
+    defer_above_records: u64,
+    jc: &JobContext,
+) -> JobOutput {
     let result = (|| {
         let project = Project::open(&path).map_err(|e| e.to_string())?;
         let findings = project.findings().map_err(|e| e.to_string())?;
@@ -415,14 +488,20 @@ pub fn open_project(path: PathBuf, jc: &JobContext) -> JobOutput {
         let entries = project.layers().map_err(|e| e.to_string())?;
         let n = entries.len().max(1);
         let mut out = Vec::new();
+        let mut attributes_pending = Vec::new();
         for (i, entry) in entries.iter().enumerate() {
             if jc.is_cancelled() {
                 break;
             }
             jc.set_progress(i as f32 / n as f32);
-            let layer = project
-                .load_layer(&entry.table_name)
-                .map_err(|e| e.to_string())?;
+            let deferred = entry.feature_count > defer_above_records;
+            let layer = if deferred {
+                attributes_pending.push(entry.table_name.clone());
+                project.load_layer_geometry(&entry.table_name)
+            } else {
+                project.load_layer(&entry.table_name)
+            }
+            .map_err(|e| e.to_string())?;
             let mut loaded = prepare_for_map(layer, jc);
             if let Some(role) = LayerRole::from_code(&entry.role) {
                 loaded.role = Some(role);
@@ -434,6 +513,7 @@ pub fn open_project(path: PathBuf, jc: &JobContext) -> JobOutput {
             layers: out,
             findings,
             deadline,
+            attributes_pending,
         }))
     })();
     JobOutput::Project { path, result }
@@ -448,6 +528,7 @@ pub fn create_project(path: PathBuf) -> JobOutput {
                 layers: Vec::new(),
                 findings: Vec::new(),
                 deadline: None,
+                attributes_pending: Vec::new(),
             })
         })
         .map_err(|e| e.to_string());
@@ -597,15 +678,22 @@ mod tests {
         let dbf = std::fs::File::create(dir.path().join("sites.dbf")).unwrap();
         dbf.set_len(1000).unwrap();
         let opts = ReadOptions::default();
-        assert!(!defers_attributes(&shp, &opts));
+        let limit = DEFER_ATTRIBUTES_ABOVE_BYTES;
+        assert!(!defers_attributes(&shp, &opts, limit));
+        // A lower limit (as tests set it) makes the same file large.
+        assert!(defers_attributes(&shp, &opts, 999));
         // A sparse file: large without using the disk.
-        dbf.set_len(DEFER_ATTRIBUTES_ABOVE_BYTES + 1).unwrap();
-        assert!(defers_attributes(&shp, &opts));
+        dbf.set_len(limit + 1).unwrap();
+        assert!(defers_attributes(&shp, &opts, limit));
         let geometry_only = ReadOptions {
             geometry_only: true,
             ..ReadOptions::default()
         };
-        assert!(!defers_attributes(&shp, &geometry_only));
-        assert!(!defers_attributes(&dir.path().join("sites.csv"), &opts));
+        assert!(!defers_attributes(&shp, &geometry_only, limit));
+        assert!(!defers_attributes(
+            &dir.path().join("sites.csv"),
+            &opts,
+            limit
+        ));
     }
 }

@@ -14,14 +14,24 @@ use qingling::gui::settings::Settings;
 /// The app with `settings`, no system fonts and no system file dialog, in a window
 /// of `size` points.
 pub fn harness(settings: Settings, size: [f32; 2]) -> Harness<'static, App> {
-    let app = App::new(
+    harness_with(
         settings,
-        None,
+        size,
         AppOptions {
             load_system_fonts: false,
             system_file_dialog: false,
+            ..AppOptions::default()
         },
-    );
+    )
+}
+
+/// The app with `settings` and `options` in a window of `size` points.
+pub fn harness_with(
+    settings: Settings,
+    size: [f32; 2],
+    options: AppOptions,
+) -> Harness<'static, App> {
+    let app = App::new(settings, None, options);
     Harness::builder()
         .with_size(size)
         .with_context_setup(fonts::install)

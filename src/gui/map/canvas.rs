@@ -5,7 +5,10 @@
 //! Drawing touches only what the R-tree says is in view, using shapes that were
 //! simplified and triangulated on a worker for the nearest detail level; a missing
 //! level is requested with [`Command::PrepareLevel`] and the nearest ready level is
-//! drawn meanwhile. Nothing here reads files or does heavy geometry work.
+//! drawn meanwhile. Layer meshes and label placement are cached per scale and moved
+//! while panning; for a new scale or past their margin they are rebuilt on the map's
+//! worker ([`super::rebuild`]) while the old ones are drawn scaled to the new view.
+//! Nothing here reads files or does heavy geometry work.
 
 use std::sync::Arc;
 
@@ -16,11 +19,13 @@ use geo_types::{Geometry, Point};
 
 use super::cache::DisplayLayer;
 use super::raster::raster_key;
+use super::rebuild::{FontSpec, MapWorker, Rebuild};
 use super::tessellate::LevelShapes;
 use super::view::{MapView, WorldPos, WorldRect, format_length, lonlat_from_world, nice_length_m};
 use crate::gui::commands::Command;
 use crate::gui::i18n::Tr;
-use crate::gui::state::{AppState, FeatureRef, MapLayer};
+use crate::gui::state::{AppState, FeatureRef, LayerStyle, MapLayer};
+use crate::model::Layer;
 
 /// Labels are drawn only closer than this many ground metres per screen point.
 const LABEL_MAX_METRES_PER_POINT: f64 = 60.0;
@@ -224,12 +229,13 @@ fn draw_shapes(
     rect: Rect,
     view: &MapView,
     l: &MapLayer,
-    d: &DisplayLayer,
+    d: &Arc<DisplayLayer>,
     shapes: &Arc<LevelShapes>,
     visible: WorldRect,
 ) {
     // The layer's mesh for this scale is built once over a margin around the view
-    // and then only moved while the map pans: a frame moves the visible tiles.
+    // (on the map's worker, unless the layer is small) and then only moved while the
+    // map pans: a frame moves the visible tiles.
     let ctx = painter.ctx();
     let key = MeshKey {
         layer: l.id.0,
@@ -241,16 +247,37 @@ fn draw_shapes(
         indexed: d.is_indexed(),
     };
     let id = egui::Id::unique(("qingling layer mesh", l.id.0));
-    paint_layer_mesh(painter, id, key, view, rect, visible, |covered, area| {
-        let mut tessellator = Tessellator::new(
-            ctx.pixels_per_point(),
-            ctx.tessellation_options(|o| *o),
-            [1, 1],
-            Vec::new(),
-        );
-        layer_mesh(rect, view, l, d, shapes, covered, area, &mut tessellator)
-    });
+    let small = d.features.len() <= BUILD_HERE_UP_TO_FEATURES;
+    let (d, shapes, style, at) = (d.clone(), shapes.clone(), l.style, *view);
+    let (ppp, options) = (ctx.pixels_per_point(), ctx.tessellation_options(|o| *o));
+    paint_layer_mesh(
+        painter,
+        id,
+        key,
+        view,
+        rect,
+        visible,
+        small,
+        move |covered, area| {
+            let mut tessellator = Tessellator::new(ppp, options, [1, 1], Vec::new());
+            layer_mesh(
+                rect,
+                &at,
+                style,
+                &d,
+                &shapes,
+                covered,
+                area,
+                &mut tessellator,
+            )
+        },
+    );
 }
+
+/// Layers with at most this many features have their meshes and labels made on the
+/// UI thread (quicker than handing them over, and shown in the same frame); larger
+/// ones on the map's worker (see [`super::rebuild`]).
+const BUILD_HERE_UP_TO_FEATURES: usize = 2_000;
 
 /// Paints a layer's mesh for this scale: the cached one under `id` if it was built
 /// for `key` and covers `visible`, else a new one from `build` (given the covered
@@ -258,6 +285,12 @@ fn draw_shapes(
 /// frames. The mesh is made of tiles; a frame moves in place and paints only the
 /// tiles that meet the screen, so panning costs a pass over the visible part, not a
 /// rebuild and not an allocation.
+///
+/// A new mesh is built on the map's worker unless `small`: until it arrives, the
+/// mesh built for an earlier view is drawn moved and scaled to this one (a zoom step
+/// or a jump past the margin never waits for a rebuild), and the worker's result is
+/// swapped in only if it was made for the view shown when it lands.
+#[allow(clippy::too_many_arguments)]
 fn paint_layer_mesh(
     painter: &egui::Painter,
     id: egui::Id,
@@ -265,46 +298,78 @@ fn paint_layer_mesh(
     view: &MapView,
     rect: Rect,
     visible: WorldRect,
-    build: impl FnOnce(WorldRect, Rect) -> Vec<MeshTile>,
+    small: bool,
+    build: impl FnOnce(WorldRect, Rect) -> Vec<MeshTile> + Send + 'static,
 ) {
     let ctx = painter.ctx();
-    let cached = ctx
-        .data_mut(|m| m.remove_temp::<Option<CachedMesh>>(id))
-        .flatten()
-        .filter(|c| c.key == key && c.covered.contains_rect(visible));
-    let mut cached = match cached {
-        Some(c) => c,
-        None => {
-            let covered = visible.expanded(MESH_MARGIN);
-            let area = Rect::from_two_pos(
-                view.screen_from_world(rect, covered.min),
-                view.screen_from_world(rect, covered.max),
-            );
-            CachedMesh {
-                key,
-                covered,
-                anchor: view.center,
-                anchor_screen: rect.center(),
-                tiles: build(covered, area),
-            }
+    let mut slot = ctx
+        .data_mut(|m| m.remove_temp::<Rebuild<CachedMesh>>(id))
+        .unwrap_or_default();
+    let fits = |c: &CachedMesh| c.key == key && c.covered.contains_rect(visible);
+    slot.receive(fits);
+    if !slot.shown().is_some_and(fits) {
+        let covered = visible.expanded(MESH_MARGIN);
+        let area = Rect::from_two_pos(
+            view.screen_from_world(rect, covered.min),
+            view.screen_from_world(rect, covered.max),
+        );
+        let (anchor, anchor_screen, points_per_metre) =
+            (view.center, rect.center(), view.points_per_metre);
+        let made = move |tiles| CachedMesh {
+            key,
+            covered,
+            anchor,
+            anchor_screen,
+            points_per_metre,
+            tiles,
+        };
+        if small {
+            slot.set_shown(made(build(covered, area)));
+        } else if let Some(delivery) = slot.request() {
+            let repaint = ctx.clone();
+            MapWorker::of(ctx).submit(Box::new(move |_| {
+                delivery.deliver(made(build(covered, area)));
+                repaint.request_repaint();
+            }));
         }
-    };
-    let offset = view.screen_from_world(rect, cached.anchor) - cached.anchor_screen;
-    for tile in &mut cached.tiles {
-        if !tile.bounds.translate(offset).intersects(rect) {
-            continue;
-        }
-        if tile.offset != offset {
-            let delta = offset - tile.offset;
-            // Not shared once last frame's shapes are tessellated, so no copy.
-            for v in &mut Arc::make_mut(&mut tile.mesh).vertices {
-                v.pos += delta;
-            }
-            tile.offset = offset;
-        }
-        painter.add(Shape::Mesh(tile.mesh.clone()));
     }
-    ctx.data_mut(|m| m.insert_temp(id, Some(cached)));
+    if let Some(cached) = slot.shown_mut() {
+        let (scale, offset) = placement(
+            view,
+            rect,
+            cached.anchor,
+            cached.anchor_screen,
+            cached.points_per_metre,
+        );
+        for tile in &mut cached.tiles {
+            if !tile.bounds_at(scale, offset).intersects(rect) {
+                continue;
+            }
+            tile.move_to(scale, offset);
+            painter.add(Shape::Mesh(tile.mesh.clone()));
+        }
+    }
+    ctx.data_mut(|m| m.insert_temp(id, slot));
+}
+
+/// How to take a point made on screen for another view to where `view` puts it:
+/// `p * scale + offset`, for a product built at `points_per_metre` with the world
+/// position `anchor` at `anchor_screen`.
+fn placement(
+    view: &MapView,
+    rect: Rect,
+    anchor: WorldPos,
+    anchor_screen: Pos2,
+    points_per_metre: f64,
+) -> (f32, Vec2) {
+    let scale = (view.points_per_metre / points_per_metre) as f32;
+    let offset = view.screen_from_world(rect, anchor).to_vec2() - anchor_screen.to_vec2() * scale;
+    (scale, offset)
+}
+
+/// `p` placed by [`placement`]'s `scale` and `offset`.
+fn placed(p: Pos2, scale: f32, offset: Vec2) -> Pos2 {
+    (p.to_vec2() * scale + offset).to_pos2()
 }
 
 /// Extra world around the view a layer mesh covers, as a share of the view's size
@@ -338,16 +403,53 @@ struct CachedMesh {
     /// The view centre when built, and where it was on screen.
     anchor: WorldPos,
     anchor_screen: Pos2,
+    /// The scale it was built for.
+    points_per_metre: f64,
     tiles: Vec<MeshTile>,
 }
 
-/// Part of a cached mesh and how far its vertices have been moved so far.
+/// Part of a cached mesh and how its vertices have been moved so far: each is at
+/// `built * scale + offset`.
 #[derive(Clone)]
 struct MeshTile {
     /// Bounds of the vertices as built.
     bounds: Rect,
+    scale: f32,
     offset: Vec2,
     mesh: Arc<Mesh>,
+}
+
+impl MeshTile {
+    /// The bounds of its vertices once placed by `scale` and `offset`.
+    fn bounds_at(&self, scale: f32, offset: Vec2) -> Rect {
+        Rect::from_min_max(
+            placed(self.bounds.min, scale, offset),
+            placed(self.bounds.max, scale, offset),
+        )
+    }
+
+    /// Move its vertices to `built * scale + offset` (a shift while panning, a
+    /// scale as well while a mesh built for another scale stands in).
+    fn move_to(&mut self, scale: f32, offset: Vec2) {
+        if self.scale == scale && self.offset == offset {
+            return;
+        }
+        // Not shared once last frame's shapes are tessellated, so no copy.
+        let mesh = Arc::make_mut(&mut self.mesh);
+        if self.scale == scale {
+            let delta = offset - self.offset;
+            for v in &mut mesh.vertices {
+                v.pos += delta;
+            }
+        } else {
+            let (ratio, from) = (scale / self.scale, self.offset);
+            for v in &mut mesh.vertices {
+                v.pos = ((v.pos.to_vec2() - from) * ratio + offset).to_pos2();
+            }
+        }
+        self.scale = scale;
+        self.offset = offset;
+    }
 }
 
 /// Meshes being built, one per cell of a [`MESH_TILES`]² grid over `area` (the
@@ -390,6 +492,7 @@ impl TileGrid {
             .filter(|m| !m.is_empty())
             .map(|mesh| MeshTile {
                 bounds: mesh.calc_bounds(),
+                scale: 1.0,
                 offset: Vec2::ZERO,
                 mesh: Arc::new(mesh),
             })
@@ -410,6 +513,7 @@ fn merge_small(tiles: Vec<MeshTile>) -> Vec<MeshTile> {
     }
     vec![MeshTile {
         bounds: mesh.calc_bounds(),
+        scale: 1.0,
         offset: Vec2::ZERO,
         mesh: Arc::new(mesh),
     }]
@@ -422,7 +526,7 @@ fn merge_small(tiles: Vec<MeshTile>) -> Vec<MeshTile> {
 fn layer_mesh(
     rect: Rect,
     view: &MapView,
-    l: &MapLayer,
+    style: LayerStyle,
     d: &DisplayLayer,
     shapes: &LevelShapes,
     covered: WorldRect,
@@ -430,11 +534,8 @@ fn layer_mesh(
     tessellator: &mut Tessellator,
 ) -> Vec<MeshTile> {
     let placer = Placer::new(rect, view, shapes.origin);
-    let fill = l
-        .style
-        .color
-        .gamma_multiply(l.style.opacity.clamp(0.0, 1.0));
-    let stroke = Stroke::new(1.2, l.style.color);
+    let fill = style.color.gamma_multiply(style.opacity.clamp(0.0, 1.0));
+    let stroke = Stroke::new(1.2, style.color);
     // Fills and outlines apart, so that every outline lies over every fill.
     let mut fills = TileGrid::new(area, egui::TextureId::default());
     let mut outlines = TileGrid::new(area, egui::TextureId::default());
@@ -454,7 +555,7 @@ fn layer_mesh(
             // Smaller than a point: one dot, so it does not vanish.
             fills
                 .at(at)
-                .add_colored_rect(Rect::from_center_size(at, vec2(1.5, 1.5)), l.style.color);
+                .add_colored_rect(Rect::from_center_size(at, vec2(1.5, 1.5)), style.color);
             continue;
         }
         if !s.indices.is_empty() {
@@ -476,8 +577,7 @@ fn layer_mesh(
         }
         for line in &s.lines {
             let pts: Vec<Pos2> = line.iter().map(|v| placer.place(*v)).collect();
-            tessellator
-                .tessellate_shape(Shape::line(pts, Stroke::new(1.8, l.style.color)), outline);
+            tessellator.tessellate_shape(Shape::line(pts, Stroke::new(1.8, style.color)), outline);
         }
     }
     let mut tiles = fills.into_tiles();
@@ -535,19 +635,33 @@ fn draw_points(
         indexed: d.is_indexed(),
     };
     let id = egui::Id::unique(("qingling point mesh", l.id.0));
-    paint_layer_mesh(painter, id, key, view, rect, visible, |covered, area| {
-        let mut grid = TileGrid::new(area, texture.id());
-        let uv = Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0));
-        let size = vec2(2.0, 2.0) * (SYMBOL_RADIUS + 1.0);
-        for f in d.in_rect(covered).filter_map(|s| d.features.get(s)) {
-            for p in &f.points {
-                let s = view.screen_from_world(rect, *p);
-                grid.at(s)
-                    .add_rect_with_uv(Rect::from_center_size(s, size), uv, Color32::WHITE);
+    let small = d.features.len() <= BUILD_HERE_UP_TO_FEATURES;
+    let (d, texture, at) = (d.clone(), texture.id(), *view);
+    paint_layer_mesh(
+        painter,
+        id,
+        key,
+        view,
+        rect,
+        visible,
+        small,
+        move |covered, area| {
+            let mut grid = TileGrid::new(area, texture);
+            let uv = Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0));
+            let size = vec2(2.0, 2.0) * (SYMBOL_RADIUS + 1.0);
+            for f in d.in_rect(covered).filter_map(|s| d.features.get(s)) {
+                for p in &f.points {
+                    let s = at.screen_from_world(rect, *p);
+                    grid.at(s).add_rect_with_uv(
+                        Rect::from_center_size(s, size),
+                        uv,
+                        Color32::WHITE,
+                    );
+                }
             }
-        }
-        merge_small(grid.into_tiles())
-    });
+            merge_small(grid.into_tiles())
+        },
+    );
 }
 
 /// The symbol of a site of `color`: an anti-aliased disc of that colour with a white
@@ -666,9 +780,11 @@ fn draw_selection(
 /// (tens of thousands of sites in view) get none: their names would be clutter.
 ///
 /// Placement is done once per scale over the view plus a margin (like the layer
-/// meshes) and then only moved while the map pans, so labels stay put and a frame
-/// only draws them; text that has not been laid out yet is laid out a few dozen
-/// labels a frame.
+/// meshes; on the map's worker, with its own copy of the fonts, unless few features
+/// have labels) and then only moved while the map pans, so labels stay put and a
+/// frame only draws them; text that has not been laid out yet is laid out a few
+/// dozen labels a frame. Until a new placement arrives the last one is drawn moved
+/// to the new view.
 fn draw_labels(
     painter: &egui::Painter,
     rect: Rect,
@@ -681,40 +797,69 @@ fn draw_labels(
     let font = egui::FontId::proportional(LABEL_FONT_SIZE);
     let key = label_key(state, view, ctx.pixels_per_point(), raster_mode);
     let id = egui::Id::unique("qingling labels");
-    let cached = ctx
-        .data_mut(|m| m.remove_temp::<Option<PlacedLabels>>(id))
-        .flatten()
-        .filter(|c| c.key == key && c.covered.contains_rect(visible));
-    let mut cached = match cached {
-        Some(c) => c,
-        None => {
-            let covered = visible.expanded(MESH_MARGIN);
-            let area = Rect::from_two_pos(
-                view.screen_from_world(rect, covered.min),
-                view.screen_from_world(rect, covered.max),
-            );
+    let mut slot = ctx
+        .data_mut(|m| m.remove_temp::<Rebuild<PlacedLabels>>(id))
+        .unwrap_or_default();
+    let fits = |c: &PlacedLabels| c.key == key && c.covered.contains_rect(visible);
+    slot.receive(fits);
+    if !slot.shown().is_some_and(fits) {
+        let covered = visible.expanded(MESH_MARGIN);
+        let area = Rect::from_two_pos(
+            view.screen_from_world(rect, covered.min),
+            view.screen_from_world(rect, covered.max),
+        );
+        let sources = label_sources(state, raster_mode);
+        let (anchor, anchor_screen, at) = (view.center, rect.center(), *view);
+        let made = move |labels| PlacedLabels {
+            key,
+            covered,
+            anchor,
+            anchor_screen,
+            points_per_metre: at.points_per_metre,
+            labels,
+        };
+        let features: usize = sources.iter().map(|s| s.display.features.len()).sum();
+        if features <= BUILD_HERE_UP_TO_FEATURES {
             let labels = ctx.fonts_mut(|fonts| {
                 let mut measure = |text: &str| {
                     let width: f32 = text.chars().map(|c| fonts.glyph_width(&font, c)).sum();
                     vec2(width, fonts.row_height(&font))
                 };
-                place_labels(state, view, rect, area, covered, raster_mode, &mut measure)
+                place_labels(&sources, &at, rect, area, covered, &mut measure)
             });
-            PlacedLabels {
-                key,
-                covered,
-                anchor: view.center,
-                anchor_screen: rect.center(),
-                labels,
-            }
+            slot.set_shown(made(labels));
+        } else if let Some(delivery) = slot.request() {
+            let spec = FontSpec::of(ctx, font.clone());
+            let repaint = ctx.clone();
+            MapWorker::of(ctx).submit(Box::new(move |fonts| {
+                let labels = fonts.measure_with(&spec, |measure| {
+                    place_labels(&sources, &at, rect, area, covered, measure)
+                });
+                delivery.deliver(made(labels));
+                repaint.request_repaint();
+            }));
         }
+    }
+    let Some(cached) = slot.shown_mut() else {
+        ctx.data_mut(|m| m.insert_temp(id, slot));
+        return;
     };
-    let offset = view.screen_from_world(rect, cached.anchor) - cached.anchor_screen;
+    let (scale, offset) = placement(
+        view,
+        rect,
+        cached.anchor,
+        cached.anchor_screen,
+        cached.points_per_metre,
+    );
     let mut new_text = 0;
     let mut waiting = false;
     let text_color = Color32::from_gray(20);
     for label in &mut cached.labels {
-        let r = label.rect.translate(offset);
+        // The box keeps its size; its middle goes where the view puts it.
+        let r = Rect::from_center_size(
+            placed(label.rect.center(), scale, offset),
+            label.rect.size(),
+        );
         if !r.intersects(rect) {
             label.shown = false;
             continue;
@@ -735,7 +880,7 @@ fn draw_labels(
     if waiting {
         ctx.request_repaint();
     }
-    ctx.data_mut(|m| m.insert_temp(id, Some(cached)));
+    ctx.data_mut(|m| m.insert_temp(id, slot));
 }
 
 /// Font size of map labels, points.
@@ -751,6 +896,8 @@ struct PlacedLabels {
     covered: WorldRect,
     anchor: WorldPos,
     anchor_screen: Pos2,
+    /// The scale they were placed for.
+    points_per_metre: f64,
     labels: Vec<PlacedLabel>,
 }
 
@@ -782,16 +929,42 @@ fn label_key(state: &AppState, view: &MapView, pixels_per_point: f32, raster_mod
     h.finish()
 }
 
-/// Greedy placement of labels over `covered` (on screen: `area`, in the current
-/// view): zones first (few, and their names matter), then top layer first; earlier
-/// labels win the space. `measure` gives the size of a text.
+/// A layer whose features get labels, as the placement (on a worker) reads it.
+struct LabelSource {
+    display: Arc<DisplayLayer>,
+    layer: Arc<Layer>,
+    /// The attribute shown.
+    field: usize,
+}
+
+/// The visible layers with a label field, zones first (few, and their names
+/// matter), then top layer first; point layers drawn as a raster have none.
+fn label_sources(state: &AppState, raster_mode: bool) -> Vec<LabelSource> {
+    let mut order: Vec<&MapLayer> = state.layers.iter().collect();
+    order.sort_by_key(|l| l.display.as_ref().is_some_and(|d| d.point_count > 0));
+    order
+        .into_iter()
+        .filter(|l| l.style.visible)
+        .filter_map(|l| {
+            let (d, field) = (l.display.as_ref()?, l.label_field?);
+            (!(raster_mode && d.point_count > 0)).then(|| LabelSource {
+                display: d.clone(),
+                layer: l.layer.clone(),
+                field,
+            })
+        })
+        .collect()
+}
+
+/// Greedy placement of labels of `sources` over `covered` (on screen: `area`, in
+/// `view`), in their order; earlier labels win the space. `measure` gives the size
+/// of a text.
 fn place_labels(
-    state: &AppState,
+    sources: &[LabelSource],
     view: &MapView,
     rect: Rect,
     area: Rect,
     covered: WorldRect,
-    raster_mode: bool,
     measure: &mut dyn FnMut(&str) -> egui::Vec2,
 ) -> Vec<PlacedLabel> {
     let cols = (area.width() / LABEL_CELL).ceil() as usize + 1;
@@ -806,15 +979,8 @@ fn place_labels(
         [covered.min.x, covered.min.y],
         [covered.max.x, covered.max.y],
     );
-    let mut order: Vec<&MapLayer> = state.layers.iter().collect();
-    order.sort_by_key(|l| l.display.as_ref().is_some_and(|d| d.point_count > 0));
-    for l in order {
-        let (Some(d), Some(field)) = (&l.display, l.label_field) else {
-            continue;
-        };
-        if !l.style.visible || (raster_mode && d.point_count > 0) {
-            continue;
-        }
+    for src in sources {
+        let (d, field) = (&src.display, src.field);
         let Some(tree) = d.tree() else { continue };
         for e in tree.locate_in_envelope_intersecting(&env) {
             if out.len() >= limit || examined >= LABEL_CANDIDATE_LIMIT {
@@ -853,7 +1019,7 @@ fn place_labels(
             let Some(text) = d
                 .features
                 .get(e.data)
-                .and_then(|f| l.layer.features.get(f.index))
+                .and_then(|f| src.layer.features.get(f.index))
                 .and_then(|src| src.attrs.get(field))
                 .and_then(|v| v.as_text())
             else {
@@ -984,6 +1150,54 @@ mod tests {
         assert_eq!(merged.len(), 1);
         assert_eq!(merged[0].mesh.vertices.len(), 12);
         assert_eq!(merged[0].mesh.indices.len(), 18);
+    }
+
+    #[test]
+    fn a_mesh_built_for_one_view_is_drawn_where_another_view_puts_it() {
+        let rect = Rect::from_min_size(pos2(0.0, 0.0), vec2(800.0, 600.0));
+        let built = MapView {
+            center: WorldPos {
+                x: 1000.0,
+                y: 2000.0,
+            },
+            points_per_metre: 0.5,
+        };
+        let w = WorldPos {
+            x: 1100.0,
+            y: 1900.0,
+        };
+        let mut mesh = Mesh::default();
+        mesh.colored_vertex(built.screen_from_world(rect, w), Color32::RED);
+        let mut tile = MeshTile {
+            bounds: mesh.calc_bounds(),
+            scale: 1.0,
+            offset: Vec2::ZERO,
+            mesh: Arc::new(mesh),
+        };
+        let at = |x: f64, y: f64, ppm: f64| MapView {
+            center: WorldPos { x, y },
+            points_per_metre: ppm,
+        };
+        // Panned, zoomed in around another point, zoomed out, and back.
+        for view in [
+            at(1040.0, 1990.0, 0.5),
+            at(1080.0, 1950.0, 1.3),
+            at(900.0, 2100.0, 0.2),
+            built,
+        ] {
+            let (scale, offset) = placement(
+                &view,
+                rect,
+                built.center,
+                rect.center(),
+                built.points_per_metre,
+            );
+            tile.move_to(scale, offset);
+            let want = view.screen_from_world(rect, w);
+            let got = tile.mesh.vertices[0].pos;
+            assert!((got - want).length() < 1e-3, "{got:?} != {want:?}");
+            assert!(tile.bounds_at(scale, offset).expand(1e-3).contains(want));
+        }
     }
 
     #[test]

@@ -59,5 +59,12 @@ pub fn identify_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>)
                     ui.end_row();
                 }
             });
+        // A large file is shown from its geometry first: its fields come later.
+        if state.attributes_pending(sel.layer) {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(t(Tr::AttributesLoading));
+            });
+        }
     });
 }

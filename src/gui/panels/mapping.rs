@@ -84,7 +84,14 @@ fn editor_ui(
     if let Some(e) = &ed.error {
         ui.colored_label(RULE_COLOR, e.as_str());
     }
-    if !ed.loaded && ed.error.is_none() {
+    // A large file is shown from its geometry first: no columns to map yet.
+    let columns_pending = state.attributes_pending(ed.layer);
+    if columns_pending {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label(t(Tr::MappingAttributesLoading));
+        });
+    } else if !ed.loaded && ed.error.is_none() {
         ui.horizontal(|ui| {
             ui.spinner();
             ui.label(t(Tr::MappingLoading));
@@ -116,7 +123,11 @@ fn editor_ui(
     egui::ScrollArea::vertical()
         .max_height((ui.available_height() - footer_h).max(120.0))
         .auto_shrink([false, true])
-        .show(ui, |ui| fields_grid_ui(ui, lang, ed, cmds));
+        .show(ui, |ui| {
+            if !columns_pending {
+                fields_grid_ui(ui, lang, ed, cmds);
+            }
+        });
     ui.separator();
     footer_ui(ui, lang, ed, state, cmds);
 }

@@ -120,6 +120,11 @@ pub fn status_bar_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command
         let msg = state.status.as_deref().unwrap_or(lang.tr(Tr::Ready));
         ui.label(msg);
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            // A check asked for while layers are still being read or saved.
+            if let Some(names) = state.check_waiting.as_ref().filter(|n| !n.is_empty()) {
+                ui.label(lang.trf(Tr::CheckWaiting, &[&names.join("、")]));
+                ui.spinner();
+            }
             for job in &state.jobs {
                 let cancel =
                     ui.add_enabled(!job.cancelling, egui::Button::new(lang.tr(Tr::Cancel)));
