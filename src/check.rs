@@ -205,8 +205,65 @@ pub fn run_check(
         out.sites_checked += rl.layer.features.len();
     }
     progress.stage("sorting findings", 1.0);
+    drop_repeated_sites(&input.layers, &mut out.findings, &mut out.problems);
     sort_findings(&mut out.findings);
     Ok(out)
+}
+
+/// Keeps one finding per id. Within a layer ids are unique (equal record keys are
+/// told apart), but a site ledger loaded twice, or two ledgers of one role that
+/// list the same site (same 统一社会信用代码, or same name and place), give the same
+/// finding twice: it is kept under the first layer and the repeats are reported,
+/// once per pair of layers, with the first example.
+fn drop_repeated_sites(
+    layers: &[RoleLayer],
+    findings: &mut Vec<Finding>,
+    problems: &mut Vec<Problem>,
+) {
+    use std::collections::HashMap;
+    use std::collections::hash_map::Entry;
+    let mut first: HashMap<String, (String, crate::model::Fid)> = HashMap::new();
+    // (repeating layer, first layer) → (count, example: repeating fid, first fid).
+    /// Layer pair → how many repeats, and the first one's record in each layer.
+    type Repeats = (usize, crate::model::Fid, crate::model::Fid);
+    let mut repeats: Vec<((String, String), Repeats)> = Vec::new();
+    findings.retain(|f| match first.entry(f.finding_id.clone()) {
+        Entry::Vacant(v) => {
+            v.insert((f.site_layer.clone(), f.site_fid));
+            true
+        }
+        Entry::Occupied(o) => {
+            let (layer, fid) = o.get();
+            let pair = (f.site_layer.clone(), layer.clone());
+            match repeats.iter_mut().find(|(p, _)| *p == pair) {
+                Some((_, (count, _, _))) => *count += 1,
+                None => repeats.push((pair, (1, f.site_fid, *fid))),
+            }
+            false
+        }
+    });
+    for ((layer, first_layer), (count, fid, first_fid)) in repeats {
+        let path = layers.iter().find(|l| l.layer.name == layer).map_or_else(
+            || std::path::PathBuf::from(&layer),
+            |l| l.layer.source.clone(),
+        );
+        problems.push(
+            Problem::warning(
+                &path,
+                format!(
+                    "{count} finding(s) of layer \"{layer}\" are for sites already in layer \"{first_layer}\" (the same credit code, or the same name and place; e.g. record {fid} repeats record {first_fid}); each is reported once, under \"{first_layer}\""
+                ),
+            )
+            .at_record(fid)
+            .with_hint("if the same ledger was loaded twice, remove one copy; otherwise correct the duplicated records")
+            .with_zh(
+                format!(
+                    "图层“{layer}”有 {count} 条问题与图层“{first_layer}”中的点位重复（统一社会信用代码相同，或名称与地点相同；如记录 {fid} 与记录 {first_fid}），每条只在“{first_layer}”下报告一次"
+                ),
+                Some("如同一台账加载了两次，请移除其中一份；否则请改正重复的记录"),
+            ),
+        );
+    }
 }
 
 /// Sorts findings by rule, site layer, site fid, zone layer, zone fid (names in
@@ -824,5 +881,44 @@ mod tests {
         });
         sort_findings(&mut findings);
         assert_eq!(findings, expected);
+    }
+
+    #[test]
+    fn a_ledger_loaded_twice_reports_each_site_once_and_says_so() {
+        let mut input = sample_input(false);
+        let copy = input
+            .layers
+            .iter()
+            .find(|l| l.layer.name == "散乱污企业")
+            .cloned()
+            .unwrap();
+        let single = run_check(&input, &|_: &str, _: f32| {}, &AtomicBool::new(false)).unwrap();
+        let mut copy = copy;
+        copy.layer.name = "散乱污企业(1)".into();
+        input.layers.push(copy);
+        let twice = run_check(&input, &|_: &str, _: f32| {}, &AtomicBool::new(false)).unwrap();
+        assert_eq!(twice.findings, single.findings);
+        let repeats: Vec<&Problem> = twice
+            .problems
+            .iter()
+            .filter(|p| p.message.contains("already in layer"))
+            .collect();
+        assert_eq!(repeats.len(), 1, "{repeats:?}");
+        let enterprise_findings = single
+            .findings
+            .iter()
+            .filter(|f| f.site_layer == "散乱污企业")
+            .count();
+        assert!(repeats[0].message.starts_with(&format!(
+            "{enterprise_findings} finding(s) of layer \"散乱污企业(1)\""
+        )));
+        assert!(
+            repeats[0]
+                .zh
+                .as_ref()
+                .unwrap()
+                .message
+                .contains("散乱污企业(1)")
+        );
     }
 }
