@@ -222,25 +222,42 @@ fn drop_repeated_sites(
 ) {
     use std::collections::HashMap;
     use std::collections::hash_map::Entry;
-    let mut first: HashMap<String, (String, crate::model::Fid)> = HashMap::new();
-    // (repeating layer, first layer) → (count, example: repeating fid, first fid).
+    // Ids are unique within a layer: with one site layer there is nothing to do.
+    if layers.iter().filter(|l| !l.role.is_zone()).count() < 2 {
+        return;
+    }
+    // Each repeated finding with the one it repeats, by position.
+    let mut first: HashMap<&str, usize> = HashMap::with_capacity(findings.len());
+    let mut repeated: Vec<(usize, usize)> = Vec::new();
+    for (i, f) in findings.iter().enumerate() {
+        match first.entry(f.finding_id.as_str()) {
+            Entry::Vacant(v) => {
+                v.insert(i);
+            }
+            Entry::Occupied(o) => repeated.push((i, *o.get())),
+        }
+    }
+    drop(first);
+    if repeated.is_empty() {
+        return;
+    }
     /// Layer pair → how many repeats, and the first one's record in each layer.
     type Repeats = (usize, crate::model::Fid, crate::model::Fid);
     let mut repeats: Vec<((String, String), Repeats)> = Vec::new();
-    findings.retain(|f| match first.entry(f.finding_id.clone()) {
-        Entry::Vacant(v) => {
-            v.insert((f.site_layer.clone(), f.site_fid));
-            true
+    let mut keep = vec![true; findings.len()];
+    for &(i, j) in &repeated {
+        keep[i] = false;
+        let (f, original) = (&findings[i], &findings[j]);
+        let pair = (f.site_layer.clone(), original.site_layer.clone());
+        match repeats.iter_mut().find(|(p, _)| *p == pair) {
+            Some((_, (count, _, _))) => *count += 1,
+            None => repeats.push((pair, (1, f.site_fid, original.site_fid))),
         }
-        Entry::Occupied(o) => {
-            let (layer, fid) = o.get();
-            let pair = (f.site_layer.clone(), layer.clone());
-            match repeats.iter_mut().find(|(p, _)| *p == pair) {
-                Some((_, (count, _, _))) => *count += 1,
-                None => repeats.push((pair, (1, f.site_fid, *fid))),
-            }
-            false
-        }
+    }
+    let mut position = 0;
+    findings.retain(|_| {
+        position += 1;
+        keep[position - 1]
     });
     for ((layer, first_layer), (count, fid, first_fid)) in repeats {
         let path = layers.iter().find(|l| l.layer.name == layer).map_or_else(
