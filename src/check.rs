@@ -133,7 +133,14 @@ impl<F: Fn(&str, f32) + Sync> CheckProgress for F {
 /// A zone layer ready for the rules: index plus per-zone canonical values and keys.
 struct ZoneLayer<'a> {
     source: &'a RoleLayer,
-    indexed: IndexedZones,
+    /// The layer's CRS (the engine refuses zones without one).
+    crs: Crs,
+    /// The check's boundary tolerance in CRS units.
+    tolerance: f64,
+    /// The zones indexed with the boundary tolerance, built when first asked for
+    /// ([`ZoneLayer::plain`]): point sites in a projected CRS are all located
+    /// through `near` when a rule measures distances, so it may never be needed.
+    plain: std::sync::OnceLock<ZoneIndex>,
     /// The same zones indexed with the `within_distance` reach as boundary tolerance
     /// (projected CRSs only): a point it locates is a candidate for a near hit, so
     /// exact distances are computed for the few zones a site is near, not for every
@@ -141,6 +148,30 @@ struct ZoneLayer<'a> {
     near: Option<IndexedZones>,
     values: Vec<CanonicalValues>,
     keys: Vec<RecordKey>,
+}
+
+impl ZoneLayer<'_> {
+    /// The zones indexed with the boundary tolerance.
+    fn plain(&self) -> &ZoneIndex {
+        self.plain.get_or_init(|| {
+            let geoms = self
+                .source
+                .layer
+                .features
+                .iter()
+                .map(|f| (f.fid, f.geometry.clone()))
+                .collect();
+            ZoneIndex::build(geoms, self.tolerance)
+        })
+    }
+
+    /// An index of every zone, numbered alike in both (the near one if built).
+    fn any_index(&self) -> &ZoneIndex {
+        match &self.near {
+            Some(near) => &near.index,
+            None => self.plain(),
+        }
+    }
 }
 
 /// Runs the check. `cancel` is polled between stages and layers.
@@ -169,24 +200,34 @@ pub fn run_check(
             out.problems.extend(v.problems.iter().cloned());
         }
         let keys = layer_keys(rl.layer.features.iter().map(|f| f.fid).zip(values.iter()));
-        let indexed = IndexedZones::build_ref(&rl.layer, input.tolerance_m)?;
-        out.zones_indexed += indexed.index.len();
+        let crs = rl
+            .layer
+            .crs
+            .crs
+            .clone()
+            .ok_or_else(|| JoinError::UnknownZoneCrs {
+                layer: rl.layer.source.display().to_string(),
+            })?;
         let near = match near_m {
             // A little wider than the reach, so that rounding never drops a zone the
             // exact distance would keep; the exact test follows.
-            Some(near) if !indexed.crs.is_geographic() => Some(IndexedZones::build_ref(
+            Some(near) if !crs.is_geographic() => Some(IndexedZones::build_ref(
                 &rl.layer,
                 near.max(input.tolerance_m) * (1.0 + 1e-6) + 1e-6,
             )?),
             _ => None,
         };
-        zones.push(ZoneLayer {
+        let zone_layer = ZoneLayer {
             source: rl,
-            indexed,
+            tolerance: input.tolerance_m / crs.metres_per_unit(),
+            crs,
+            plain: std::sync::OnceLock::new(),
             near,
             values,
             keys,
-        });
+        };
+        out.zones_indexed += zone_layer.any_index().len();
+        zones.push(zone_layer);
     }
 
     let site_layers: Vec<&RoleLayer> = input.layers.iter().filter(|l| !l.role.is_zone()).collect();
@@ -363,9 +404,9 @@ fn check_site_layer(
         .map(|z| {
             Ok(SitesIn {
                 zone: z,
-                geoms: sites_into(layer, declared, &z.indexed.crs)?,
-                geographic: z.indexed.crs.is_geographic(),
-                metres_per_unit: z.indexed.crs.metres_per_unit(),
+                geoms: sites_into(layer, declared, &z.crs)?,
+                geographic: z.crs.is_geographic(),
+                metres_per_unit: z.crs.metres_per_unit(),
             })
         })
         .collect::<Result<_, JoinError>>()?;
@@ -415,12 +456,9 @@ fn check_site_layer(
                         inside: Some(zone),
                         ..
                     }) => match per_zone[layer].geoms.get(i) {
-                        Some(Geometry::Point(p)) => -metric_distance(
-                            &per_zone[layer],
-                            &zones[layer].indexed.index,
-                            zone,
-                            p.0,
-                        ),
+                        Some(Geometry::Point(p)) => {
+                            -metric_distance(&per_zone[layer], zones[layer].any_index(), zone, p.0)
+                        }
                         _ => z.distance_m,
                     },
                     _ => z.distance_m,
@@ -629,10 +667,10 @@ fn zone_hits(
     buf: &mut SiteBuffers,
 ) {
     let z = s.zone;
-    let index: &ZoneIndex = &z.indexed.index;
     if let (Some(near), Geometry::Point(p), Some(wide)) = (near_m, g, &z.near) {
         return point_hits(s, zone_layer, p.0, near, &wide.index, parts, buf);
     }
+    let index: &ZoneIndex = z.plain();
     let matches = match (g, parts) {
         (Geometry::Point(p), Some(parts)) => {
             index.locate_point_in(p.0, parts, &mut buf.scratch);
@@ -691,7 +729,7 @@ fn point_hits(
     buf: &mut SiteBuffers,
 ) {
     let z = s.zone;
-    let tolerance = z.indexed.index.tolerance().max(0.0);
+    let tolerance = z.tolerance.max(0.0);
     let mut matches = std::mem::take(&mut buf.near);
     match parts {
         Some(parts) => wide.locate_point_near_in(p, tolerance, parts, &mut matches),
@@ -721,7 +759,7 @@ fn point_hits(
 fn point_index<'a>(s: &'a SitesIn, near_m: Option<f64>) -> &'a ZoneIndex {
     match (near_m, &s.zone.near) {
         (Some(_), Some(wide)) => &wide.index,
-        _ => &s.zone.indexed.index,
+        _ => s.zone.plain(),
     }
 }
 
@@ -759,7 +797,7 @@ fn metric_distance(s: &SitesIn, index: &ZoneIndex, zone: u32, p: Coord<f64>) -> 
     }
     let (_, q) = index.nearest_boundary(zone, p, p.y.to_radians().cos());
     let gk = Crs::gk3_for_lon(p.x);
-    match Transform::new(&s.zone.indexed.crs, &gk) {
+    match Transform::new(&s.zone.crs, &gk) {
         Ok(t) => match (t.apply(p.x, p.y), t.apply(q.x, q.y)) {
             (Ok(a), Ok(b)) => ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt(),
             _ => f64::NAN,
