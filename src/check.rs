@@ -328,7 +328,7 @@ fn drop_repeated_sites(
 /// text order, no zone first), keeping the order of equal ones. The names are
 /// ranked once, so the sort compares integers: a province's ledger can hold
 /// hundreds of thousands of findings.
-fn sort_findings(findings: &mut Vec<Finding>) {
+pub fn sort_findings(findings: &mut Vec<Finding>) {
     fn ranks<'f>(names: impl Iterator<Item = &'f str>) -> std::collections::HashMap<&'f str, u32> {
         let mut sorted: Vec<&str> = names.collect();
         sorted.sort_unstable();

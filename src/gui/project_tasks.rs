@@ -209,22 +209,7 @@ pub fn read_deadline(p: &Project) -> Option<String> {
 /// Write findings to `path` in the format its extension names (sorted like a check
 /// run's output so the file is the same for the same ledger).
 pub fn export(mut findings: Vec<Finding>, path: PathBuf) -> JobOutput {
-    findings.sort_by(|a, b| {
-        (
-            &a.rule_id,
-            &a.site_layer,
-            a.site_fid,
-            &a.zone_layer,
-            a.zone_fid,
-        )
-            .cmp(&(
-                &b.rule_id,
-                &b.site_layer,
-                b.site_fid,
-                &b.zone_layer,
-                b.zone_fid,
-            ))
-    });
+    crate::check::sort_findings(&mut findings);
     let n = findings.len();
     let result = crate::export::export_findings(&findings, &path)
         .map(|_| n)

@@ -279,6 +279,17 @@ fn draw_shapes(
 /// ones on the map's worker (see [`super::rebuild`]).
 const BUILD_HERE_UP_TO_FEATURES: usize = 2_000;
 
+/// What a cached mesh or label layout is built for: the visible world area with the
+/// cache margin around it, and that area on screen in the current view.
+fn margin_area(view: &MapView, rect: Rect, visible: WorldRect) -> (WorldRect, Rect) {
+    let covered = visible.expanded(MESH_MARGIN);
+    let area = Rect::from_two_pos(
+        view.screen_from_world(rect, covered.min),
+        view.screen_from_world(rect, covered.max),
+    );
+    (covered, area)
+}
+
 /// Paints a layer's mesh for this scale: the cached one under `id` if it was built
 /// for `key` and covers `visible`, else a new one from `build` (given the covered
 /// world and where it is on screen) over the view plus a margin, kept for the next
@@ -308,11 +319,7 @@ fn paint_layer_mesh(
     let fits = |c: &CachedMesh| c.key == key && c.covered.contains_rect(visible);
     slot.receive(fits);
     if !slot.shown().is_some_and(fits) {
-        let covered = visible.expanded(MESH_MARGIN);
-        let area = Rect::from_two_pos(
-            view.screen_from_world(rect, covered.min),
-            view.screen_from_world(rect, covered.max),
-        );
+        let (covered, area) = margin_area(view, rect, visible);
         let (anchor, anchor_screen, points_per_metre) =
             (view.center, rect.center(), view.points_per_metre);
         let made = move |tiles| CachedMesh {
@@ -803,11 +810,7 @@ fn draw_labels(
     let fits = |c: &PlacedLabels| c.key == key && c.covered.contains_rect(visible);
     slot.receive(fits);
     if !slot.shown().is_some_and(fits) {
-        let covered = visible.expanded(MESH_MARGIN);
-        let area = Rect::from_two_pos(
-            view.screen_from_world(rect, covered.min),
-            view.screen_from_world(rect, covered.max),
-        );
+        let (covered, area) = margin_area(view, rect, visible);
         let sources = label_sources(state, raster_mode);
         let (anchor, anchor_screen, at) = (view.center, rect.center(), *view);
         let made = move |labels| PlacedLabels {
