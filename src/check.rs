@@ -263,14 +263,28 @@ fn drop_repeated_sites(
 ) {
     use std::collections::HashMap;
     use std::collections::hash_map::Entry;
-    // Ids are unique within a layer: with one site layer there is nothing to do.
-    if layers.iter().filter(|l| !l.role.is_zone()).count() < 2 {
+    // Ids are unique within a layer, and scoped by role (or, for record numbers, by
+    // layer): only layers sharing their role with another site layer can repeat.
+    let sites = || layers.iter().filter(|l| !l.role.is_zone());
+    let shared: Vec<&str> = sites()
+        .filter(|l| {
+            sites()
+                .filter(|o| o.role == l.role || o.layer.name == l.layer.name)
+                .count()
+                > 1
+        })
+        .map(|l| l.layer.name.as_str())
+        .collect();
+    if shared.is_empty() {
         return;
     }
     // Each repeated finding with the one it repeats, by position.
-    let mut first: HashMap<&str, usize> = HashMap::with_capacity(findings.len());
+    let mut first: HashMap<&str, usize> = HashMap::new();
     let mut repeated: Vec<(usize, usize)> = Vec::new();
     for (i, f) in findings.iter().enumerate() {
+        if !shared.contains(&f.site_layer.as_str()) {
+            continue;
+        }
         match first.entry(f.finding_id.as_str()) {
             Entry::Vacant(v) => {
                 v.insert(i);
@@ -328,7 +342,7 @@ fn drop_repeated_sites(
 /// text order, no zone first), keeping the order of equal ones. The names are
 /// ranked once, so the sort compares integers: a province's ledger can hold
 /// hundreds of thousands of findings.
-pub fn sort_findings(findings: &mut Vec<Finding>) {
+pub fn sort_findings(findings: &mut [Finding]) {
     fn ranks<'f>(names: impl Iterator<Item = &'f str>) -> std::collections::HashMap<&'f str, u32> {
         let mut sorted: Vec<&str> = names.collect();
         sorted.sort_unstable();
@@ -366,11 +380,21 @@ pub fn sort_findings(findings: &mut Vec<Finding>) {
         })
         .collect();
     keys.par_sort_unstable();
-    let mut slots: Vec<Option<Finding>> = std::mem::take(findings).into_iter().map(Some).collect();
-    *findings = keys
-        .into_iter()
-        .filter_map(|(_, i)| slots[i as usize].take())
-        .collect();
+    // Position k takes the finding now at `from[k]`: the permutation is applied in
+    // place, one cycle at a time, so the findings are neither copied nor reallocated.
+    let mut from: Vec<u32> = keys.into_iter().map(|(_, i)| i).collect();
+    for start in 0..from.len() {
+        let mut k = start;
+        while from[k] as usize != k {
+            let src = from[k] as usize;
+            from[k] = k as u32;
+            if src == start {
+                break;
+            }
+            findings.swap(k, src);
+            k = src;
+        }
+    }
 }
 
 /// Sites of one layer in one zone layer's CRS.

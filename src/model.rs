@@ -402,6 +402,18 @@ pub trait DeferredAttributes: fmt::Debug + Send + Sync {
     /// empty): equal bytes give equal text, so readers can remember what a
     /// spelling reads as without decoding it again.
     fn text_bytes(&self, index: usize, col: usize) -> Option<&[u8]>;
+    /// Calls `each` with the characters of a text column's value, exactly those of
+    /// [`DeferredAttributes::text`], without building the string where the bytes
+    /// allow (hashing a million records' keys); `false` when `text` gives `None`.
+    fn text_chars(&self, index: usize, col: usize, each: &mut dyn FnMut(char)) -> bool {
+        match self.text(index, col) {
+            Some(t) => {
+                t.chars().for_each(each);
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 impl Layer {

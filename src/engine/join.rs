@@ -361,15 +361,103 @@ pub fn run_candidates(
 /// candidate lookup ([`ZoneIndex::parts_meeting`]). Sites without a (finite)
 /// geometry come last, in position order.
 pub fn z_order(sites: &SiteGeometries) -> Vec<u32> {
-    let visits = spatial_order(sites);
-    let mut seen = vec![false; sites.len()];
+    // The same order as `spatial_order`, sorted as 8-byte (Morton code, position)
+    // pairs rather than whole visits: a quarter of the memory to write and move.
+    let firsts: Vec<Option<Coord<f64>>> = (0..sites.len())
+        .into_par_iter()
+        .map(|i| first_coord(sites.get(i)?).map(|(at, _)| at))
+        .collect();
+    let grid = MortonGrid::over(firsts.iter().flatten().copied());
+    let mut keyed: Vec<u64> = firsts
+        .par_iter()
+        .enumerate()
+        .filter_map(|(i, at)| Some(u64::from(grid.key((*at)?)) << 32 | i as u64))
+        .collect();
+    radix_sort_high_halves(&mut keyed);
     let mut order: Vec<u32> = Vec::with_capacity(sites.len());
-    for v in &visits {
-        seen[v.site as usize] = true;
-        order.push(v.site);
-    }
-    order.extend((0..sites.len() as u32).filter(|&i| !seen[i as usize]));
+    order.extend(keyed.iter().map(|k| *k as u32));
+    order.extend(
+        firsts
+            .iter()
+            .zip(0u32..)
+            .filter(|(at, _)| at.is_none())
+            .map(|(_, i)| i),
+    );
     order
+}
+
+/// A site's first coordinate when finite, and whether the site is a point.
+fn first_coord(g: &Geometry<f64>) -> Option<(Coord<f64>, bool)> {
+    let (at, point) = match g {
+        Geometry::Point(p) => (p.0, true),
+        other => (geo::CoordsIter::coords_iter(other).next()?, false),
+    };
+    (at.x.is_finite() && at.y.is_finite()).then_some((at, point))
+}
+
+/// Morton codes of coordinates quantised to a 2^16 grid over an extent.
+struct MortonGrid {
+    min: Coord<f64>,
+    sx: f64,
+    sy: f64,
+}
+
+impl MortonGrid {
+    fn over(coords: impl Iterator<Item = Coord<f64>>) -> MortonGrid {
+        let (mut min, mut max) = (
+            Coord {
+                x: f64::MAX,
+                y: f64::MAX,
+            },
+            Coord {
+                x: f64::MIN,
+                y: f64::MIN,
+            },
+        );
+        for at in coords {
+            min.x = min.x.min(at.x);
+            min.y = min.y.min(at.y);
+            max.x = max.x.max(at.x);
+            max.y = max.y.max(at.y);
+        }
+        MortonGrid {
+            min,
+            sx: 65535.0 / (max.x - min.x).max(f64::MIN_POSITIVE),
+            sy: 65535.0 / (max.y - min.y).max(f64::MIN_POSITIVE),
+        }
+    }
+
+    fn key(&self, at: Coord<f64>) -> u32 {
+        let qx = ((at.x - self.min.x) * self.sx) as u32;
+        let qy = ((at.y - self.min.y) * self.sy) as u32;
+        spread_bits(qx) | (spread_bits(qy) << 1)
+    }
+}
+
+/// Sorts by the high 32 bits, keeping the order of equal ones (LSD radix sort).
+fn radix_sort_high_halves(keys: &mut Vec<u64>) {
+    const BITS: u32 = 11;
+    const BUCKETS: usize = 1 << BITS;
+    let mut other = vec![0u64; keys.len()];
+    for shift in (32..64).step_by(BITS as usize) {
+        let digit = |k: u64| ((k >> shift) as usize) & (BUCKETS - 1);
+        let mut starts = vec![0usize; BUCKETS + 1];
+        for &k in keys.iter() {
+            starts[digit(k) + 1] += 1;
+        }
+        if starts.contains(&keys.len()) {
+            continue; // every key has this digit: nothing moves
+        }
+        for b in 0..BUCKETS {
+            starts[b + 1] += starts[b];
+        }
+        for &k in keys.iter() {
+            let d = digit(k);
+            other[starts[d]] = k;
+            starts[d] += 1;
+        }
+        std::mem::swap(keys, &mut other);
+    }
 }
 
 /// One site in visiting order: its position, its first coordinate, and whether it is
@@ -389,11 +477,8 @@ fn spatial_order(sites: &SiteGeometries) -> Vec<Visit> {
     let mut visits: Vec<Visit> = (0..sites.len())
         .into_par_iter()
         .filter_map(|i| {
-            let (at, point) = match sites.get(i)? {
-                Geometry::Point(p) => (p.0, true),
-                other => (geo::CoordsIter::coords_iter(other).next()?, false),
-            };
-            (at.x.is_finite() && at.y.is_finite()).then_some(Visit {
+            let (at, point) = first_coord(sites.get(i)?)?;
+            Some(Visit {
                 key: 0,
                 site: i as u32,
                 point,
@@ -401,29 +486,8 @@ fn spatial_order(sites: &SiteGeometries) -> Vec<Visit> {
             })
         })
         .collect();
-    let (mut min, mut max) = (
-        Coord {
-            x: f64::MAX,
-            y: f64::MAX,
-        },
-        Coord {
-            x: f64::MIN,
-            y: f64::MIN,
-        },
-    );
-    for v in &visits {
-        min.x = min.x.min(v.at.x);
-        min.y = min.y.min(v.at.y);
-        max.x = max.x.max(v.at.x);
-        max.y = max.y.max(v.at.y);
-    }
-    let sx = 65535.0 / (max.x - min.x).max(f64::MIN_POSITIVE);
-    let sy = 65535.0 / (max.y - min.y).max(f64::MIN_POSITIVE);
-    visits.par_iter_mut().for_each(|v| {
-        let qx = ((v.at.x - min.x) * sx) as u32;
-        let qy = ((v.at.y - min.y) * sy) as u32;
-        v.key = spread_bits(qx) | (spread_bits(qy) << 1);
-    });
+    let grid = MortonGrid::over(visits.iter().map(|v| v.at));
+    visits.par_iter_mut().for_each(|v| v.key = grid.key(v.at));
     // Visits are in site order, so a stable sort by key orders them by (key, site).
     radix_sort_by_key(visits)
 }
@@ -471,6 +535,55 @@ mod tests {
 
     fn pairs(idx: &ZoneIndex, sites: &[Option<Geometry<f64>>], p: Predicate) -> Vec<(usize, Fid)> {
         join_index(idx, &SiteGeometries::Moved(sites.to_vec()), p)
+    }
+
+    #[test]
+    fn z_order_is_the_joins_visiting_order_then_sites_without_a_place() {
+        let mut seed = 7u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as f64 / f64::from(1u32 << 31)
+        };
+        let mut sites: Vec<Option<Geometry<f64>>> = (0..5000)
+            .map(|i| match i % 97 {
+                0 => None,
+                1 => Some(Point::new(f64::NAN, 1.0).into()),
+                // Repeated places: equal keys keep position order.
+                2..=5 => Some(Point::new(500.0, 300.0).into()),
+                6 => Some(
+                    line_string![(x: next() * 1000.0, y: next() * 600.0), (x: 1.0, y: 2.0)].into(),
+                ),
+                _ => Some(Point::new(next() * 1000.0, next() * 600.0).into()),
+            })
+            .collect();
+        sites.push(Some(Point::new(-3.0e6, 9.0e6).into()));
+        let sites = SiteGeometries::Moved(sites);
+        let visits: Vec<u32> = spatial_order(&sites).iter().map(|v| v.site).collect();
+        let order = z_order(&sites);
+        assert_eq!(order[..visits.len()], visits[..]);
+        let rest: Vec<u32> = (0..sites.len() as u32)
+            .filter(|i| !visits.contains(i))
+            .collect();
+        assert_eq!(order[visits.len()..], rest[..]);
+        assert!(rest.len() >= 2 * 5000 / 97, "{rest:?}");
+        // And the visiting order is by Morton code, then position.
+        let grid = MortonGrid::over(
+            visits
+                .iter()
+                .filter_map(|&i| Some(first_coord(sites.get(i as usize)?)?.0)),
+        );
+        let keys: Vec<(u32, u32)> = visits
+            .iter()
+            .map(|&i| {
+                (
+                    grid.key(first_coord(sites.get(i as usize).unwrap()).unwrap().0),
+                    i,
+                )
+            })
+            .collect();
+        assert!(keys.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]

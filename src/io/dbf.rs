@@ -748,6 +748,45 @@ impl crate::model::DeferredAttributes for DbfRecords {
         let t = trim_bytes(raw);
         (decodes_as_text(f) && !t.is_empty()).then_some(t)
     }
+    fn text_chars(&self, index: usize, col: usize, each: &mut dyn FnMut(char)) -> bool {
+        let Some(t) = self.text_bytes(index, col) else {
+            return false;
+        };
+        let enc = self.table.encoding.encoding;
+        if t.is_ascii() {
+            t.iter().for_each(|&b| each(char::from(b)));
+        } else if enc == UTF_8
+            && let Ok(s) = std::str::from_utf8(t)
+        {
+            s.chars().for_each(each);
+        } else if (enc == GBK || enc == GB18030) && is_plain_gbk(t) {
+            plain_gbk_chars(t, each);
+        } else {
+            decode_text(t, enc).0.chars().for_each(each);
+        }
+        true
+    }
+}
+
+/// The characters of text [`is_plain_gbk`] accepts, as [`decode_plain_gbk`] gives
+/// them.
+fn plain_gbk_chars(b: &[u8], each: &mut dyn FnMut(char)) {
+    let table = gbk_pairs();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c < 0x80 {
+            each(char::from(c));
+            i += 1;
+        } else {
+            let t = b.get(i + 1).copied().unwrap_or(0x40);
+            each(
+                table[usize::from(c.saturating_sub(0x81)) * 191
+                    + usize::from(t.saturating_sub(0x40))],
+            );
+            i += 2;
+        }
+    }
 }
 
 /// A `.dbf` whose header, fields and encoding have been read.
@@ -1465,6 +1504,18 @@ mod tests {
                     assert_eq!(
                         crate::model::DeferredAttributes::text_bytes(&records, i, col).is_some(),
                         !v.is_null()
+                    );
+                    let mut chars = String::new();
+                    let present = crate::model::DeferredAttributes::text_chars(
+                        &records,
+                        i,
+                        col,
+                        &mut |c| chars.push(c),
+                    );
+                    assert_eq!(
+                        present.then_some(chars.as_str()),
+                        records.text(i, col).as_deref(),
+                        "characters of record {i} column {col}"
                     );
                 } else {
                     assert_eq!(records.text(i, col), None);

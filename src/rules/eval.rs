@@ -6,9 +6,9 @@
 //! ([`rule_hits`], [`evaluate_site`]). Nothing here touches geometry.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use super::format::{
     Condition, Operand, PlaceScope, Rule, RuleSet, Test, WhenMissing, ZoneClause, ZonePredicate,
@@ -363,19 +363,20 @@ pub struct LayerValues<'a> {
     columns: Vec<Column>,
 }
 
-/// What the category columns of a layer read as, per distinct text: a county ledger
+/// What the category columns of a layer read as, per distinct text (hashed with
+/// rustc's Fx hash: a lookup per category cell of every record): a county ledger
 /// repeats a handful of fuel, status and level spellings over thousands of rows, so
 /// each is read once per memo (one memo per worker thread). Text columns are not
 /// memoised (their values are the text).
 #[derive(Default)]
 pub struct ReadMemo {
     /// Per column position: text → what it reads as.
-    columns: Vec<HashMap<Box<str>, Result<CanonValue, String>>>,
+    columns: Vec<FxHashMap<Box<str>, Result<CanonValue, String>>>,
     /// Per column position: a number value (kind, bits) → what its text reads as.
-    numbers: Vec<HashMap<(bool, u64), Result<CanonValue, String>>>,
+    numbers: Vec<FxHashMap<(bool, u64), Result<CanonValue, String>>>,
     /// Per column position: a deferred text value's stored bytes → what it reads
     /// as (`None`: no text once trimmed).
-    stored: Vec<HashMap<Box<[u8]>, Option<Read>>>,
+    stored: Vec<FxHashMap<Box<[u8]>, Option<Read>>>,
 }
 
 /// What a text reads as, or why it cannot be read.
@@ -394,7 +395,7 @@ impl ReadMemo {
         unit: Option<Unit>,
     ) -> Result<CanonValue, String> {
         if self.columns.len() <= column {
-            self.columns.resize_with(column + 1, HashMap::new);
+            self.columns.resize_with(column + 1, FxHashMap::default);
         }
         let memo = &mut self.columns[column];
         if let Some(read) = memo.get(text) {
@@ -426,7 +427,7 @@ impl ReadMemo {
             }
         };
         if self.numbers.len() <= column {
-            self.numbers.resize_with(column + 1, HashMap::new);
+            self.numbers.resize_with(column + 1, FxHashMap::default);
         }
         if let Some(read) = self.numbers[column].get(&key) {
             return Some(read.clone());
@@ -457,7 +458,7 @@ impl ReadMemo {
         text: impl FnOnce() -> Option<Cow<'t, str>>,
     ) -> Option<Result<CanonValue, String>> {
         if self.stored.len() <= column {
-            self.stored.resize_with(column + 1, HashMap::new);
+            self.stored.resize_with(column + 1, FxHashMap::default);
         }
         if let Some(read) = self.stored[column].get(bytes) {
             return read.clone();
@@ -654,6 +655,43 @@ impl<'a> LayerValues<'a> {
             let constant = self.mapping.constants.get(&field)?.trim();
             (!constant.is_empty()).then_some(Cow::Borrowed(constant))
         })
+    }
+}
+
+impl LayerValues<'_> {
+    /// Calls `each` with the characters of [`LayerValues::text_field`]'s text, in
+    /// order, building no string for a deferred text column (a million records'
+    /// keys are hashed this way); `false` when `text_field` gives `None`. The text
+    /// may keep surrounding whitespace that `text_field` trims, so callers must
+    /// ignore whitespace, as the key form does.
+    pub fn text_field_chars(
+        &self,
+        index: usize,
+        field: CanonicalField,
+        each: &mut dyn FnMut(char),
+    ) -> bool {
+        let mut columns = self.columns.iter().filter(|c| c.0 == field);
+        if let (Some(d), Some(only), None, ValueKind::Text) = (
+            &self.layer.deferred,
+            columns.next(),
+            columns.next(),
+            field.kind(),
+        ) && d.is_text_column(only.1)
+            && !self.mapping.constants.contains_key(&field)
+            && index < self.layer.features.len()
+        {
+            // One text column, no constant: the column's text or nothing. (A value
+            // of only non-ASCII whitespace counts as present here, which the key
+            // form, ignoring whitespace, cannot tell from absent.)
+            return d.text_chars(index, only.1, each);
+        }
+        match self.text_field(index, field) {
+            Some(t) => {
+                t.chars().for_each(each);
+                true
+            }
+            None => false,
+        }
     }
 }
 
@@ -933,6 +971,12 @@ pub fn may_fire(rules: &RuleSet, role: LayerRole, zones: &[ZoneHit]) -> bool {
 /// level-2 polygon). Disabled rules and other site roles give nothing.
 pub fn rule_hits<'z>(rule: &Rule, site: &SiteRecord, zones: &'z [ZoneHit]) -> Vec<RuleHit<'z>> {
     if !rule.enabled || !rule.site_roles.contains(&site.role) {
+        return Vec::new();
+    }
+    // The zone part first: it is cheap, and most sites are near no zone of the rule.
+    if let Some(clause) = &rule.zone
+        && !zones.iter().any(|z| zone_part_holds(clause, zones, z))
+    {
         return Vec::new();
     }
     if !site_matches_conditions(rule, site.canonical) {

@@ -20,7 +20,6 @@
 //! The hash is FNV-1a 64 over a versioned, separator-delimited text: fixed by this
 //! code, the same on every platform and Rust version (unlike `DefaultHasher`).
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
@@ -28,7 +27,7 @@ use rayon::prelude::*;
 
 use super::eval::{CanonicalValues, LayerValues, ReadMemo};
 use super::roles::{CanonicalField, LayerRole};
-use super::values::{ZoneLevel, compact, fold_each, is_caseless_ideograph};
+use super::values::{ZoneLevel, compact, fold_char, is_caseless_ideograph};
 use crate::model::Fid;
 
 /// What a record key is built from.
@@ -74,17 +73,23 @@ fn field_key(values: &CanonicalValues, field: CanonicalField) -> Option<String> 
 
 /// Where a record key's fields come from: a record's [`CanonicalValues`], or one
 /// record of a layer read on demand ([`LayerValues`]), whose key can then be hashed
-/// without building its values.
+/// without building its values or its texts.
 trait KeyFields {
-    /// The raw text of a text field (trimmed, not empty).
-    fn raw_text(&self, field: CanonicalField) -> Option<Cow<'_, str>>;
+    /// Appends the key form ([`write_field_key`]) of a text field to `out`; whether
+    /// it appended anything (a field that is absent, or has no key form, is not
+    /// part of the key).
+    fn push_key(&self, field: CanonicalField, out: &mut String) -> bool;
     /// The zone level (only asked for records keyed by zone identity).
     fn level(&self) -> Option<ZoneLevel>;
 }
 
 impl KeyFields for CanonicalValues {
-    fn raw_text(&self, field: CanonicalField) -> Option<Cow<'_, str>> {
-        self.raw(field).map(Cow::Borrowed)
+    fn push_key(&self, field: CanonicalField, out: &mut String) -> bool {
+        let start = out.len();
+        if let Some(t) = self.raw(field) {
+            write_field_key(out, t);
+        }
+        out.len() > start
     }
     fn level(&self) -> Option<ZoneLevel> {
         CanonicalValues::level(self)
@@ -98,8 +103,11 @@ struct LayerRecord<'r, 'a> {
 }
 
 impl KeyFields for LayerRecord<'_, '_> {
-    fn raw_text(&self, field: CanonicalField) -> Option<Cow<'_, str>> {
-        self.layer.text_field(self.index, field)
+    fn push_key(&self, field: CanonicalField, out: &mut String) -> bool {
+        let start = out.len();
+        self.layer
+            .text_field_chars(self.index, field, &mut |c| key_char(out, c));
+        out.len() > start
     }
     fn level(&self) -> Option<ZoneLevel> {
         self.layer
@@ -110,84 +118,80 @@ impl KeyFields for LayerRecord<'_, '_> {
 
 /// Writes the key form of a field's text: [`compact`] and upper case, as
 /// `field_key` builds it.
-fn write_field_key(out: &mut impl Write, text: &str) {
-    fold_each(text, false, |c| {
+fn write_field_key(out: &mut String, text: &str) {
+    text.chars().for_each(|c| key_char(out, c));
+}
+
+/// The key form of one character (none for whitespace): folding works character by
+/// character.
+#[inline]
+fn key_char(out: &mut String, c: char) {
+    fold_char(c, false, |c| {
         if c.is_ascii() {
-            let _ = out.write_char(c.to_ascii_uppercase());
+            out.push(c.to_ascii_uppercase());
         } else if is_caseless_ideograph(c) {
-            let _ = out.write_char(c);
+            out.push(c);
         } else {
-            for u in c.to_uppercase() {
-                let _ = out.write_char(u);
-            }
+            out.extend(c.to_uppercase());
         }
     });
 }
 
-/// Whether a text has a non-empty key form (looking no further than its first
-/// character that folds to something).
-fn has_key(text: &str) -> bool {
-    let mut buf = [0u8; 4];
-    text.chars().any(|c| {
-        let mut any = false;
-        fold_each(c.encode_utf8(&mut buf), false, |_| any = true);
-        any
-    })
-}
-
 /// Writes a record's key (see the module docs) and returns what it is built from.
 fn write_key<W: Write>(fields: &impl KeyFields, fid: Fid, out: &mut W) -> KeyBasis {
-    let field = |f: CanonicalField| fields.raw_text(f).filter(|t| has_key(t));
-    let number = field(CanonicalField::SiteCode);
-    let write_number = |out: &mut W| {
+    use CanonicalField as F;
+    // The key forms of the fields, side by side in one buffer.
+    let mut buf = String::with_capacity(64);
+    let part = |field: F, buf: &mut String| {
+        let start = buf.len();
+        fields.push_key(field, buf).then_some(start..buf.len())
+    };
+    let number = part(F::SiteCode, &mut buf);
+    let write_number = |out: &mut W, buf: &str| {
         if let Some(n) = &number {
             let _ = out.write_char('#');
-            write_field_key(out, n);
+            let _ = out.write_str(&buf[n.clone()]);
         }
     };
-    if let Some(cc) = field(CanonicalField::CreditCode) {
+    if let Some(cc) = part(F::CreditCode, &mut buf) {
         let _ = out.write_str("cc:");
-        write_field_key(out, &cc);
-        write_number(out);
+        let _ = out.write_str(&buf[cc]);
+        write_number(out, &buf);
         return KeyBasis::CreditCode;
     }
-    if let Some(name) = field(CanonicalField::SiteName) {
+    if let Some(name) = part(F::SiteName, &mut buf) {
         let _ = out.write_str("nm:");
-        write_field_key(out, &name);
+        let _ = out.write_str(&buf[name]);
         let _ = out.write_char('@');
-        let place = [
-            CanonicalField::County,
-            CanonicalField::CountyCode,
-            CanonicalField::City,
-        ]
-        .into_iter()
-        .find_map(field);
+        let place = [F::County, F::CountyCode, F::City]
+            .into_iter()
+            .find_map(|f| part(f, &mut buf));
         if let Some(place) = place {
-            write_field_key(out, &place);
+            let _ = out.write_str(&buf[place]);
         }
-        write_number(out);
+        write_number(out, &buf);
         return KeyBasis::NameAndPlace;
     }
-    let code = field(CanonicalField::SourceCode);
-    let zone_id = code
-        .clone()
-        .or_else(|| field(CanonicalField::SourceName))
-        .or_else(|| field(CanonicalField::ZoneName));
+    let code = part(F::SourceCode, &mut buf);
+    let zone_id = match &code {
+        Some(c) => Some(c.clone()),
+        None => part(F::SourceName, &mut buf).or_else(|| part(F::ZoneName, &mut buf)),
+    };
     if let Some(zone_id) = zone_id {
         let _ = out.write_str("zn:");
-        write_field_key(out, &zone_id);
+        let _ = out.write_str(&buf[zone_id]);
         let _ = out.write_char('|');
         // A code names the source; the zone name still tells polygons apart.
         if code.is_some()
-            && let Some(name) = field(CanonicalField::ZoneName)
+            && let Some(name) = part(F::ZoneName, &mut buf)
         {
-            write_field_key(out, &name);
+            let _ = out.write_str(&buf[name]);
         }
         let _ = out.write_char('|');
         let _ = out.write_str(fields.level().map(|l| l.code()).unwrap_or(""));
         let _ = out.write_char('|');
-        if let Some(part) = field(CanonicalField::ZonePart) {
-            write_field_key(out, &part);
+        if let Some(p) = part(F::ZonePart, &mut buf) {
+            let _ = out.write_str(&buf[p]);
         }
         return KeyBasis::ZoneIdentity;
     }

@@ -272,28 +272,35 @@ pub fn compact(s: &str) -> String {
 /// transform the characters further.
 pub fn fold_each(s: &str, keep_space: bool, mut push: impl FnMut(char)) {
     for c in s.chars() {
-        let c = match c {
-            '\u{3000}' => ' ',
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            '【' | '〔' => '[',
-            '】' | '〕' => ']',
-            _ => c,
-        };
-        match c {
-            'Ⅰ' | 'ⅰ' => push('i'),
-            'Ⅱ' | 'ⅱ' => "ii".chars().for_each(&mut push),
-            'Ⅲ' | 'ⅲ' => "iii".chars().for_each(&mut push),
-            _ if c.is_ascii() => {
-                if keep_space || !c.is_whitespace() {
-                    push(c.to_ascii_lowercase());
-                }
+        fold_char(c, keep_space, &mut push);
+    }
+}
+
+/// [`fold_each`] for one character: folding is character by character, so text
+/// decoded a character at a time folds the same.
+#[inline]
+pub fn fold_char(c: char, keep_space: bool, mut push: impl FnMut(char)) {
+    let c = match c {
+        '\u{3000}' => ' ',
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        '【' | '〔' => '[',
+        '】' | '〕' => ']',
+        _ => c,
+    };
+    match c {
+        'Ⅰ' | 'ⅰ' => push('i'),
+        'Ⅱ' | 'ⅱ' => "ii".chars().for_each(&mut push),
+        'Ⅲ' | 'ⅲ' => "iii".chars().for_each(&mut push),
+        _ if c.is_ascii() => {
+            if keep_space || !c.is_whitespace() {
+                push(c.to_ascii_lowercase());
             }
-            _ if is_caseless_ideograph(c) => push(c),
-            _ => c
-                .to_lowercase()
-                .filter(|l| keep_space || !l.is_whitespace())
-                .for_each(&mut push),
         }
+        _ if is_caseless_ideograph(c) => push(c),
+        _ => c
+            .to_lowercase()
+            .filter(|l| keep_space || !l.is_whitespace())
+            .for_each(&mut push),
     }
 }
 
