@@ -241,7 +241,11 @@ pub fn run_check(
         );
         out.problems.extend(check_mapping(&rl.layer, &rl.mapping));
         let findings = check_site_layer(rl, &zones, input, near_m, &mut out.problems)?;
-        out.findings.extend(findings);
+        if out.findings.is_empty() {
+            out.findings = findings;
+        } else {
+            out.findings.extend(findings);
+        }
         done += rl.layer.features.len();
         out.sites_checked += rl.layer.features.len();
     }
@@ -441,7 +445,13 @@ fn check_site_layer(
         .enabled()
         .any(|r| r.zone.is_none() && r.site_roles.contains(&rl.role));
 
-    let site_findings = |i: usize, buf: &mut SiteBuffers, run_parts: &RunParts| -> Vec<Finding> {
+    // A site's findings are pushed onto its run's list: a finding is a few hundred
+    // bytes, and a province can have hundreds of thousands, so each is moved as
+    // few times as possible.
+    let site_findings = |i: usize,
+                         buf: &mut SiteBuffers,
+                         run_parts: &RunParts,
+                         out: &mut Vec<Finding>| {
         buf.hits.clear();
         buf.refs.clear();
         for (zi, s) in per_zone.iter().enumerate() {
@@ -450,7 +460,7 @@ fn check_site_layer(
             }
         }
         if buf.hits.is_empty() && !attribute_rules || !may_fire(&input.rules, rl.role, &buf.hits) {
-            return Vec::new();
+            return;
         }
         let values = reader.values(i, &mut buf.memo);
         let (hits, refs) = (&buf.hits, &buf.refs);
@@ -462,86 +472,89 @@ fn check_site_layer(
         };
         let rule_hits = evaluate_site(&input.rules, &site, hits);
         if rule_hits.is_empty() {
-            return Vec::new();
+            return;
         }
         let (lon, lat) = lonlat.of(layer.features[i].geometry.as_ref());
         let site_key = keys.key(&reader, i);
-        rule_hits
-            .into_iter()
-            .map(|hit| {
-                let hit_ref = hit.zone.and_then(|z| {
-                    let k = hits.iter().position(|h| std::ptr::eq(h, z))?;
-                    Some(refs[k])
-                });
-                let zone_ref = hit_ref.map(|r| (&zones[r.layer], r.pos));
-                let distance_m = hit.zone.map(|z| match hit_ref {
-                    Some(HitRef {
-                        layer,
-                        inside: Some(zone),
-                        ..
-                    }) => match per_zone[layer].geoms.get(i) {
-                        Some(Geometry::Point(p)) => {
-                            -metric_distance(&per_zone[layer], zones[layer].any_index(), zone, p.0)
-                        }
-                        _ => z.distance_m,
-                    },
+        out.extend(rule_hits.into_iter().map(|hit| {
+            let hit_ref = hit.zone.and_then(|z| {
+                let k = hits.iter().position(|h| std::ptr::eq(h, z))?;
+                Some(refs[k])
+            });
+            let zone_ref = hit_ref.map(|r| (&zones[r.layer], r.pos));
+            let distance_m = hit.zone.map(|z| match hit_ref {
+                Some(HitRef {
+                    layer,
+                    inside: Some(zone),
+                    ..
+                }) => match per_zone[layer].geoms.get(i) {
+                    Some(Geometry::Point(p)) => {
+                        -metric_distance(&per_zone[layer], zones[layer].any_index(), zone, p.0)
+                    }
                     _ => z.distance_m,
-                });
-                let finding_id = finding_id_for(
-                    &hit.rule_id,
-                    (&layer.name, rl.role, &site_key),
-                    zone_ref.map(|(zl, pos)| {
-                        (zl.source.layer.name.as_str(), zl.source.role, &zl.keys[pos])
-                    }),
-                );
-                Finding {
-                    finding_id,
-                    rule_id: hit.rule_id.clone(),
-                    severity: hit.severity,
-                    site_layer: layer.name.clone(),
-                    site_fid: site.fid,
-                    site_name: values.name().unwrap_or_default().to_string(),
-                    zone_layer: hit.zone.map(|z| z.zone_layer.clone()),
-                    zone_fid: hit.zone.map(|z| z.zone_fid),
-                    zone_name: hit.zone.and_then(|z| z.zone_name.clone()),
-                    zone_level: hit.zone.and_then(|z| {
-                        zone_ref
-                            .and_then(|(zl, pos)| {
-                                zl.values[pos]
-                                    .raw(crate::rules::CanonicalField::ZoneLevel)
-                                    .map(str::to_string)
-                            })
-                            .or_else(|| z.level.map(|l| l.label_zh().to_string()))
-                    }),
-                    distance_m: distance_m.map(round_cm),
-                    lon,
-                    lat,
-                    county: values.county().map(str::to_string),
-                    status: ReviewStatus::Pending,
-                    note: String::new(),
-                }
-            })
-            .collect::<Vec<_>>()
+                },
+                _ => z.distance_m,
+            });
+            let finding_id = finding_id_for(
+                &hit.rule_id,
+                (&layer.name, rl.role, &site_key),
+                zone_ref.map(|(zl, pos)| {
+                    (zl.source.layer.name.as_str(), zl.source.role, &zl.keys[pos])
+                }),
+            );
+            Finding {
+                finding_id,
+                rule_id: hit.rule_id.clone(),
+                severity: hit.severity,
+                site_layer: layer.name.clone(),
+                site_fid: site.fid,
+                site_name: values.name().unwrap_or_default().to_string(),
+                zone_layer: hit.zone.map(|z| z.zone_layer.clone()),
+                zone_fid: hit.zone.map(|z| z.zone_fid),
+                zone_name: hit.zone.and_then(|z| z.zone_name.clone()),
+                zone_level: hit.zone.and_then(|z| {
+                    zone_ref
+                        .and_then(|(zl, pos)| {
+                            zl.values[pos]
+                                .raw(crate::rules::CanonicalField::ZoneLevel)
+                                .map(str::to_string)
+                        })
+                        .or_else(|| z.level.map(|l| l.label_zh().to_string()))
+                }),
+                distance_m: distance_m.map(round_cm),
+                lon,
+                lat,
+                county: values.county().map(str::to_string),
+                status: ReviewStatus::Pending,
+                note: String::new(),
+            }
+        }));
     };
     // Sites in Z-order, in runs that share one candidate lookup per zone layer.
     let order: Vec<u32> = match per_zone.first() {
         Some(s) => z_order(&s.geoms),
         None => (0..layer.features.len() as u32).collect(),
     };
-    let findings: Vec<Finding> = order
+    let findings = order
         .par_chunks(Z_RUN)
         .map_init(
             || (SiteBuffers::default(), RunParts::default()),
             |(buf, run_parts), run| {
                 run_parts.find(&per_zone, near_m, run);
-                run.iter()
-                    .flat_map(|&i| site_findings(i as usize, buf, run_parts))
-                    .collect::<Vec<_>>()
+                let mut out = Vec::new();
+                for &i in run {
+                    site_findings(i as usize, buf, run_parts, &mut out);
+                }
+                out
             },
         )
-        .flat_map_iter(|v| v)
-        .collect();
-    Ok(findings)
+        .filter(|v| !v.is_empty())
+        .collect::<Vec<Vec<Finding>>>();
+    let mut all = Vec::with_capacity(findings.iter().map(Vec::len).sum());
+    for run in findings {
+        all.extend(run);
+    }
+    Ok(all)
 }
 
 /// Per-thread buffers of the site loop, reused from site to site.

@@ -1506,12 +1506,10 @@ mod tests {
                         !v.is_null()
                     );
                     let mut chars = String::new();
-                    let present = crate::model::DeferredAttributes::text_chars(
-                        &records,
-                        i,
-                        col,
-                        &mut |c| chars.push(c),
-                    );
+                    let present =
+                        crate::model::DeferredAttributes::text_chars(&records, i, col, &mut |c| {
+                            chars.push(c)
+                        });
                     assert_eq!(
                         present.then_some(chars.as_str()),
                         records.text(i, col).as_deref(),

@@ -426,21 +426,65 @@ pub fn finding_id(
     zone_layer: Option<&str>,
     zone_key: Option<&str>,
 ) -> String {
-    let mut text = String::from("qingling-finding-v1");
-    for part in [
-        Some(rule_id),
-        Some(site_layer),
-        Some(site_key),
-        zone_layer,
+    id_of(
+        rule_id,
+        Scope::Text(site_layer),
+        site_key,
+        zone_layer.map(Scope::Text),
         zone_key,
-    ] {
-        text.push('\u{1f}');
-        match part {
-            Some(p) => text.push_str(p),
-            None => text.push('\u{1e}'),
+    )
+}
+
+/// The layer part of a finding id, as [`RecordKey::id_scope`] writes it.
+enum Scope<'a> {
+    Text(&'a str),
+    Role(LayerRole),
+}
+
+/// [`finding_id`], hashing the parts as they are (no text is built: a check can
+/// give hundreds of thousands of findings).
+fn id_of(
+    rule_id: &str,
+    site_scope: Scope,
+    site_key: &str,
+    zone_scope: Option<Scope>,
+    zone_key: Option<&str>,
+) -> String {
+    let mut h = FnvWriter::new();
+    let _ = h.write_str("qingling-finding-v1");
+    let mut part = |text: Option<&str>, scope: Option<&Scope>| {
+        let _ = h.write_char('\u{1f}');
+        match (text, scope) {
+            (Some(t), _) => {
+                let _ = h.write_str(t);
+            }
+            (None, Some(Scope::Text(t))) => {
+                let _ = h.write_str(t);
+            }
+            (None, Some(Scope::Role(role))) => {
+                let _ = h.write_str("role:");
+                let _ = h.write_str(role.code());
+            }
+            (None, None) => {
+                let _ = h.write_char('\u{1e}');
+            }
         }
+    };
+    part(Some(rule_id), None);
+    part(None, Some(&site_scope));
+    part(Some(site_key), None);
+    match &zone_scope {
+        Some(scope) => part(None, Some(scope)),
+        None => part(None, None),
     }
-    format!("F-{:016x}", fnv1a64(text.as_bytes()))
+    part(zone_key, None);
+    let mut id = String::with_capacity(18);
+    id.push_str("F-");
+    for shift in (0..16).rev() {
+        let digit = (h.0 >> (shift * 4)) & 0xF;
+        id.push(char::from(b"0123456789abcdef"[digit as usize]));
+    }
+    id
 }
 
 /// [`finding_id`] from record keys, with the scoping of [`RecordKey::id_scope`].
@@ -449,21 +493,76 @@ pub fn finding_id_for(
     site: (&str, LayerRole, &RecordKey),
     zone: Option<(&str, LayerRole, &RecordKey)>,
 ) -> String {
+    fn scope<'a>(layer: &'a str, role: LayerRole, key: &RecordKey) -> Scope<'a> {
+        match key.basis {
+            KeyBasis::RecordNumber => Scope::Text(layer),
+            _ => Scope::Role(role),
+        }
+    }
     let (site_layer, site_role, site_key) = site;
-    let site_scope = site_key.id_scope(site_layer, site_role);
-    let zone_scope = zone.map(|(layer, role, key)| (key.id_scope(layer, role), key.key.as_str()));
-    finding_id(
+    id_of(
         rule_id,
-        &site_scope,
+        scope(site_layer, site_role, site_key),
         &site_key.key,
-        zone_scope.as_ref().map(|(s, _)| s.as_str()),
-        zone_scope.as_ref().map(|(_, k)| *k),
+        zone.map(|(layer, role, key)| scope(layer, role, key)),
+        zone.map(|(_, _, key)| key.key.as_str()),
     )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The id as first defined: FNV-1a of the parts joined into one text.
+    fn finding_id_as_text(parts: [Option<&str>; 5]) -> String {
+        let mut text = String::from("qingling-finding-v1");
+        for part in parts {
+            text.push('\u{1f}');
+            match part {
+                Some(p) => text.push_str(p),
+                None => text.push('\u{1e}'),
+            }
+        }
+        format!("F-{:016x}", fnv1a64(text.as_bytes()))
+    }
+
+    #[test]
+    fn finding_ids_hash_the_parts_exactly_as_the_joined_text() {
+        let keys = [
+            RecordKey {
+                key: "nm:县医院@小店".into(),
+                basis: KeyBasis::NameAndPlace,
+            },
+            RecordKey {
+                key: "fid:7".into(),
+                basis: KeyBasis::RecordNumber,
+            },
+            RecordKey {
+                key: String::new(),
+                basis: KeyBasis::ZoneIdentity,
+            },
+        ];
+        for site in &keys {
+            for zone in [None, Some(&keys[0]), Some(&keys[1]), Some(&keys[2])] {
+                let zone = zone.map(|k| ("水源地", LayerRole::WaterZone, k));
+                let id = finding_id_for("water-level1", ("锅炉", LayerRole::Boiler, site), zone);
+                let site_scope = site.id_scope("锅炉", LayerRole::Boiler);
+                let zone_scope = zone.map(|(l, r, k)| k.id_scope(l, r));
+                let expected = finding_id_as_text([
+                    Some("water-level1"),
+                    Some(&site_scope),
+                    Some(&site.key),
+                    zone_scope.as_deref(),
+                    zone.map(|(_, _, k)| k.key.as_str()),
+                ]);
+                assert_eq!(id, expected);
+            }
+        }
+        assert_eq!(
+            finding_id("r", "", "k", None, Some("")),
+            finding_id_as_text([Some("r"), Some(""), Some("k"), None, Some("")])
+        );
+    }
     use crate::model::{
         CrsInfo, CrsSource, Feature, FieldDef, FieldKind, GeometryKind, Layer, SourceFormat, Value,
     };
