@@ -7,8 +7,8 @@
 
 use std::borrow::Cow;
 
+use foldhash::HashMap as FastMap;
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 
 use super::format::{
     Condition, Operand, PlaceScope, Rule, RuleSet, Test, WhenMissing, ZoneClause, ZonePredicate,
@@ -364,19 +364,19 @@ pub struct LayerValues<'a> {
 }
 
 /// What the category columns of a layer read as, per distinct text (hashed with
-/// rustc's Fx hash: a lookup per category cell of every record): a county ledger
+/// foldhash: a lookup per category cell of every record): a county ledger
 /// repeats a handful of fuel, status and level spellings over thousands of rows, so
 /// each is read once per memo (one memo per worker thread). Text columns are not
 /// memoised (their values are the text).
 #[derive(Default)]
 pub struct ReadMemo {
     /// Per column position: text → what it reads as.
-    columns: Vec<FxHashMap<Box<str>, Result<CanonValue, String>>>,
+    columns: Vec<FastMap<Box<str>, Result<CanonValue, String>>>,
     /// Per column position: a number value (kind, bits) → what its text reads as.
-    numbers: Vec<FxHashMap<(bool, u64), Result<CanonValue, String>>>,
+    numbers: Vec<FastMap<(bool, u64), Result<CanonValue, String>>>,
     /// Per column position: a deferred text value's stored bytes → what it reads
     /// as (`None`: no text once trimmed).
-    stored: Vec<FxHashMap<Box<[u8]>, Option<Read>>>,
+    stored: Vec<FastMap<Box<[u8]>, Option<Read>>>,
 }
 
 /// What a text reads as, or why it cannot be read.
@@ -395,7 +395,7 @@ impl ReadMemo {
         unit: Option<Unit>,
     ) -> Result<CanonValue, String> {
         if self.columns.len() <= column {
-            self.columns.resize_with(column + 1, FxHashMap::default);
+            self.columns.resize_with(column + 1, FastMap::default);
         }
         let memo = &mut self.columns[column];
         if let Some(read) = memo.get(text) {
@@ -427,7 +427,7 @@ impl ReadMemo {
             }
         };
         if self.numbers.len() <= column {
-            self.numbers.resize_with(column + 1, FxHashMap::default);
+            self.numbers.resize_with(column + 1, FastMap::default);
         }
         if let Some(read) = self.numbers[column].get(&key) {
             return Some(read.clone());
@@ -458,7 +458,7 @@ impl ReadMemo {
         text: impl FnOnce() -> Option<Cow<'t, str>>,
     ) -> Option<Result<CanonValue, String>> {
         if self.stored.len() <= column {
-            self.stored.resize_with(column + 1, FxHashMap::default);
+            self.stored.resize_with(column + 1, FastMap::default);
         }
         if let Some(read) = self.stored[column].get(bytes) {
             return read.clone();
@@ -692,6 +692,47 @@ impl LayerValues<'_> {
             }
             None => false,
         }
+    }
+}
+
+/// A text field of one record as stored, for hashing record keys straight from a
+/// ledger's bytes ([`LayerValues::stored_text_field`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoredText<'a> {
+    /// [`LayerValues::text_field`] gives `None`.
+    Absent,
+    /// The field is one deferred text column and this is its value as stored
+    /// (padding removed): `text_field` is this decoded and trimmed.
+    Bytes(&'a [u8]),
+    /// Anything else (several columns, a constant, values already read): read
+    /// `text_field`.
+    Other,
+}
+
+impl<'a> LayerValues<'a> {
+    /// The field as [`StoredText`].
+    pub fn stored_text_field(&self, index: usize, field: CanonicalField) -> StoredText<'a> {
+        if field.kind() != ValueKind::Text || index >= self.layer.features.len() {
+            return StoredText::Absent;
+        }
+        let layer: &'a Layer = self.layer;
+        let constant = self.mapping.constants.contains_key(&field);
+        let mut columns = self.columns.iter().filter(|c| c.0 == field);
+        match (columns.next(), columns.next(), &layer.deferred) {
+            (None, _, _) if !constant => StoredText::Absent,
+            (Some(only), None, Some(d)) if !constant && d.is_text_column(only.1) => {
+                match d.text_bytes(index, only.1) {
+                    Some(bytes) => StoredText::Bytes(bytes),
+                    None => StoredText::Absent,
+                }
+            }
+            _ => StoredText::Other,
+        }
+    }
+
+    /// The encoding the layer's text was read with, when known.
+    pub fn encoding(&self) -> Option<&'static encoding_rs::Encoding> {
+        self.layer.encoding.as_ref().map(|e| e.encoding)
     }
 }
 

@@ -25,7 +25,7 @@ use std::fmt::Write;
 
 use rayon::prelude::*;
 
-use super::eval::{CanonicalValues, LayerValues, ReadMemo};
+use super::eval::{CanonicalValues, LayerValues, ReadMemo, StoredText};
 use super::roles::{CanonicalField, LayerRole};
 use super::values::{ZoneLevel, compact, fold_char, is_caseless_ideograph};
 use crate::model::Fid;
@@ -281,13 +281,10 @@ impl LayerKeys {
     pub fn new(layer: &LayerValues) -> LayerKeys {
         let n = layer.len();
         let base = |i: usize| record_key_of(layer, i);
+        let hasher = KeyHasher::for_layer(layer);
         let mut hashes: Vec<(u64, usize)> = (0..n)
             .into_par_iter()
-            .map(|i| {
-                let mut h = FnvWriter::new();
-                write_key(&LayerRecord { layer, index: i }, layer.fid(i), &mut h);
-                (h.0, i)
-            })
+            .map(|i| (hasher.of_record(layer, i), i))
             .collect();
         hashes.par_sort_unstable();
         let same_hash: Vec<usize> = hashes
@@ -330,10 +327,9 @@ impl LayerKeys {
         for &i in &first {
             let key = &told_apart[&i].key;
             by_key.entry(key.clone()).or_default().push(i);
-            let mut h = FnvWriter::new();
-            let _ = h.write_str(key);
-            let lo = hashes.partition_point(|&(x, _)| x < h.0);
-            for &(_, j) in hashes[lo..].iter().take_while(|&&(x, _)| x == h.0) {
+            let h = hasher.of_text(key);
+            let lo = hashes.partition_point(|&(x, _)| x < h);
+            for &(_, j) in hashes[lo..].iter().take_while(|&&(x, _)| x == h) {
                 if told_apart.contains_key(&j) {
                     continue;
                 }
@@ -383,6 +379,156 @@ impl LayerKeys {
             None => record_key_of(layer, index),
         }
     }
+}
+
+/// How [`LayerKeys`] hashes a record key: FNV-1a of the key text in the layer's
+/// encoding (GBK for GBK and GB18030 layers, else UTF-8). Equal texts give equal
+/// hashes either way; in GBK, a key whose fields are stored as ideographs and ASCII
+/// (nearly every ledger row) is hashed straight from the stored bytes, with no text
+/// decoded, folded or encoded.
+struct KeyHasher {
+    gbk: bool,
+}
+
+impl KeyHasher {
+    fn for_layer(layer: &LayerValues) -> KeyHasher {
+        KeyHasher {
+            gbk: layer
+                .encoding()
+                .is_some_and(|e| e == encoding_rs::GBK || e == encoding_rs::GB18030),
+        }
+    }
+
+    /// The hash of a key text.
+    fn of_text(&self, key: &str) -> u64 {
+        if self.gbk && !key.is_ascii() {
+            let (bytes, _, _) = encoding_rs::GBK.encode(key);
+            fnv1a64(&bytes)
+        } else {
+            fnv1a64(key.as_bytes())
+        }
+    }
+
+    /// The hash of the base key of record `index`: [`KeyHasher::of_text`] of
+    /// [`record_key_of`]'s text.
+    fn of_record(&self, layer: &LayerValues, index: usize) -> u64 {
+        if self.gbk {
+            if let Some(h) = stored_key_hash(layer, index) {
+                return h;
+            }
+            return self.of_text(&record_key_of(layer, index).key);
+        }
+        let mut h = FnvWriter::new();
+        write_key(&LayerRecord { layer, index }, layer.fid(index), &mut h);
+        h.0
+    }
+}
+
+/// For GBK text, [`KeyHasher::of_text`] of a credit-code or name-and-place key,
+/// hashed from the fields' stored bytes; `None` when a field is not stored plainly
+/// (see [`push_stored_key`]) or the record has neither key (zones, record numbers).
+fn stored_key_hash(layer: &LayerValues, index: usize) -> Option<u64> {
+    use CanonicalField as F;
+    let mut buf: Vec<u8> = Vec::with_capacity(64);
+    // `Some(range)`: the field's key form in `buf`; `Some(None)`: no key form.
+    let part = |field: F, buf: &mut Vec<u8>| -> Option<Option<std::ops::Range<usize>>> {
+        match layer.stored_text_field(index, field) {
+            StoredText::Absent => Some(None),
+            StoredText::Bytes(bytes) => {
+                let start = buf.len();
+                push_stored_key(bytes, buf)?;
+                Some((buf.len() > start).then_some(start..buf.len()))
+            }
+            StoredText::Other => None,
+        }
+    };
+    let number = part(F::SiteCode, &mut buf)?;
+    let mut h = FnvWriter::new();
+    let mut write = |bytes: &[u8]| {
+        for &b in bytes {
+            h.0 ^= u64::from(b);
+            h.0 = h.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    if let Some(cc) = part(F::CreditCode, &mut buf)? {
+        write(b"cc:");
+        write(&buf[cc]);
+    } else if let Some(name) = part(F::SiteName, &mut buf)? {
+        write(b"nm:");
+        write(&buf[name]);
+        write(b"@");
+        for field in [F::County, F::CountyCode, F::City] {
+            if let Some(place) = part(field, &mut buf)? {
+                write(&buf[place]);
+                break;
+            }
+        }
+    } else {
+        return None;
+    }
+    if let Some(n) = number {
+        write(b"#");
+        write(&buf[n]);
+    }
+    Some(h.0)
+}
+
+/// Appends the GBK bytes of the key form ([`write_field_key`]) of stored GBK text
+/// made only of ASCII and two-byte ideographs whose key form is themselves (their
+/// bytes as they are, ASCII upper-cased, whitespace left out); `None`, with `out`
+/// partly written, for anything else.
+fn push_stored_key(bytes: &[u8], out: &mut Vec<u8>) -> Option<()> {
+    let plain = plain_gbk_ideographs();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c < 0x80 {
+            if !char::from(c).is_whitespace() {
+                out.push(c.to_ascii_uppercase());
+            }
+            i += 1;
+            continue;
+        }
+        let t = *bytes.get(i + 1)?;
+        if !(0x81..=0xFE).contains(&c) || !(0x40..=0xFE).contains(&t) {
+            return None;
+        }
+        if !plain[usize::from(c - 0x81) * 191 + usize::from(t - 0x40)] {
+            return None;
+        }
+        out.extend_from_slice(&[c, t]);
+        i += 2;
+    }
+    Some(())
+}
+
+/// Per two-byte GBK pair (`(lead - 0x81) * 191 + (trail - 0x40)`): whether it
+/// decodes to one CJK ideograph that encodes back to the same pair. Such a
+/// character's key form is itself, so its key bytes are its stored bytes.
+fn plain_gbk_ideographs() -> &'static [bool] {
+    static TABLE: std::sync::OnceLock<Box<[bool]>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut table = vec![false; 126 * 191];
+        for lead in 0x81u8..=0xFE {
+            for trail in 0x40u8..=0xFE {
+                let pair = [lead, trail];
+                let Some(text) =
+                    encoding_rs::GBK.decode_without_bom_handling_and_without_replacement(&pair)
+                else {
+                    continue;
+                };
+                let mut chars = text.chars();
+                let (Some(c), None) = (chars.next(), chars.next()) else {
+                    continue;
+                };
+                let (back, _, unmappable) = encoding_rs::GBK.encode(&text);
+                if is_caseless_ideograph(c) && !unmappable && back[..] == pair {
+                    table[usize::from(lead - 0x81) * 191 + usize::from(trail - 0x40)] = true;
+                }
+            }
+        }
+        table.into_boxed_slice()
+    })
 }
 
 /// The base key of one record of a layer read on demand.
@@ -662,6 +808,146 @@ mod tests {
         assert_eq!(lazy, reference);
         assert!(reference.iter().any(|k| k.key.contains('~')));
         assert!(reference.iter().any(|k| k.key.contains('+')));
+    }
+
+    /// A GBK `.dbf` of text columns (name, width) with these rows, read deferred
+    /// into a layer.
+    fn gbk_ledger(columns: &[(&str, u8)], rows: &[Vec<&str>]) -> Layer {
+        use encoding_rs::GBK;
+        let record_len: usize = 1 + columns.iter().map(|c| usize::from(c.1)).sum::<usize>();
+        let header_len = 32 + 32 * columns.len() + 1;
+        let mut bytes = vec![0u8; 32];
+        bytes[0] = 0x03;
+        bytes[4..8].copy_from_slice(&(rows.len() as u32).to_le_bytes());
+        bytes[8..10].copy_from_slice(&(header_len as u16).to_le_bytes());
+        bytes[10..12].copy_from_slice(&(record_len as u16).to_le_bytes());
+        bytes[29] = 0x4D;
+        for (name, width) in columns {
+            let mut d = [0u8; 32];
+            let name = GBK.encode(name).0;
+            d[..name.len()].copy_from_slice(&name);
+            d[11] = b'C';
+            d[16] = *width;
+            bytes.extend_from_slice(&d);
+        }
+        bytes.push(0x0D);
+        for row in rows {
+            bytes.push(b' ');
+            for ((_, width), value) in columns.iter().zip(row) {
+                let mut cell = match value.strip_prefix("raw:") {
+                    // Bytes as given (hex pairs), for sequences text cannot carry.
+                    Some(hex) => (0..hex.len())
+                        .step_by(2)
+                        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+                        .collect(),
+                    None => GBK.encode(value).0.into_owned(),
+                };
+                cell.resize(usize::from(*width), b' ');
+                bytes.extend_from_slice(&cell);
+            }
+        }
+        bytes.push(0x1A);
+        let mut problems = vec![];
+        let (records, encoding) = crate::io::dbf::read_dbf_deferred(
+            std::path::Path::new("台账.dbf"),
+            bytes,
+            None,
+            None,
+            &mut problems,
+        )
+        .unwrap();
+        Layer {
+            name: "台账".into(),
+            source: "台账.shp".into(),
+            format: SourceFormat::Shapefile,
+            geometry_kind: GeometryKind::Point,
+            has_z: false,
+            crs: CrsInfo {
+                crs: None,
+                source: CrsSource::FormatDefault,
+            },
+            encoding: Some(encoding),
+            fields: records.fields().to_vec(),
+            features: (0..rows.len())
+                .map(|i| Feature {
+                    fid: i as u64,
+                    geometry: None,
+                    attrs: vec![],
+                })
+                .collect(),
+            problems,
+            deferred: Some(std::sync::Arc::new(records)),
+        }
+    }
+
+    #[test]
+    fn gbk_keys_hashed_from_stored_bytes_equal_the_hash_of_their_text() {
+        let columns = [
+            ("单位名称", 24),
+            ("县区", 12),
+            ("信用代码", 20),
+            ("编号", 8),
+        ];
+        let rows: Vec<Vec<&str>> = vec![
+            vec!["甲厂", "小店区", "", ""],
+            // Full width, case and spaces: the same key as the next two, one of them
+            // read from its bytes and one not.
+            vec!["ＡＢ厂", "小店区", "", ""],
+            vec!["ab 厂", "小店区", "", ""],
+            vec!["AB厂", " 小店区", "", ""],
+            // Credit codes, in either case, with and without a site number.
+            vec!["乙厂", "迎泽区", "91140100ma0k", "1号"],
+            vec!["乙厂", "迎泽区", "91140100MA0K", "1号"],
+            vec!["丙厂", "", "", "2"],
+            // Punctuation that folds (（ → (), a four-byte GB18030 sequence, a
+            // stray lead byte.
+            vec!["丁（厂）", "小店区", "", ""],
+            vec!["raw:8130863341", "小店区", "", ""],
+            vec!["raw:b6a181", "小店区", "", ""],
+            // No name and no code: the record number.
+            vec!["", "小店区", "", ""],
+        ];
+        let layer = gbk_ledger(&columns, &rows);
+        let mut mapping = FieldMapping::default();
+        mapping.set_user(CanonicalField::SiteName, "单位名称", None);
+        mapping.set_user(CanonicalField::County, "县区", None);
+        let reader = LayerValues::new(&layer, &mapping);
+        let hasher = KeyHasher::for_layer(&reader);
+        assert!(hasher.gbk);
+        let mut from_bytes = 0;
+        for i in 0..rows.len() {
+            let text = record_key_of(&reader, i).key;
+            assert_eq!(
+                hasher.of_record(&reader, i),
+                hasher.of_text(&text),
+                "{text}"
+            );
+            if stored_key_hash(&reader, i).is_some() {
+                from_bytes += 1;
+            }
+        }
+        assert_eq!(from_bytes, 6);
+        // With the credit code and site number mapped too; and the keys, told apart,
+        // equal those of the whole layer read into values.
+        mapping.set_user(CanonicalField::CreditCode, "信用代码", None);
+        mapping.set_user(CanonicalField::SiteCode, "编号", None);
+        let reader = LayerValues::new(&layer, &mapping);
+        for i in 0..rows.len() {
+            let text = record_key_of(&reader, i).key;
+            assert_eq!(
+                hasher.of_record(&reader, i),
+                hasher.of_text(&text),
+                "{text}"
+            );
+        }
+        let mut whole = layer.clone();
+        whole.materialize_attributes();
+        let (lazy, reference) = both_ways(&whole, &mapping);
+        assert_eq!(lazy, reference);
+        let keys = LayerKeys::new(&reader);
+        let deferred: Vec<RecordKey> = (0..rows.len()).map(|i| keys.key(&reader, i)).collect();
+        assert_eq!(deferred, reference);
+        assert!(reference.iter().filter(|k| k.key.contains('~')).count() >= 5);
     }
 
     #[test]
