@@ -46,8 +46,17 @@ pub(super) fn csv_cells(f: &Finding) -> [Cow<'_, str>; 16] {
 const ROWS_PER_BLOCK: usize = 8192;
 
 /// The whole CSV file as bytes (BOM, header, one row per finding, CRLF endings).
-/// Blocks of rows are written side by side, each as the one writer would.
+#[cfg(test)]
 pub(super) fn findings_csv(findings: &[Finding], out: &Path) -> Result<Vec<u8>, ExportError> {
+    Ok(findings_csv_parts(findings, out)?.concat())
+}
+
+/// The CSV file in parts to be written one after another: the BOM and header, then
+/// blocks of rows, written side by side, each as the one writer would.
+pub(super) fn findings_csv_parts(
+    findings: &[Finding],
+    out: &Path,
+) -> Result<Vec<Vec<u8>>, ExportError> {
     let fail = |e: ::csv::Error| ExportError::write(out, format!("CSV: {e}"));
     let writer = |capacity: usize| {
         ::csv::WriterBuilder::new()
@@ -58,27 +67,25 @@ pub(super) fn findings_csv(findings: &[Finding], out: &Path) -> Result<Vec<u8>, 
         w.into_inner()
             .map_err(|e| ExportError::write(out, format!("CSV: {}", e.error())))
     };
-    let mut head = writer(256);
+    let mut head = ::csv::WriterBuilder::new()
+        .terminator(::csv::Terminator::CRLF)
+        .from_writer(b"\xEF\xBB\xBF".to_vec());
     head.write_record(Finding::COLUMNS).map_err(fail)?;
-    let blocks: Vec<Vec<u8>> = findings
-        .par_chunks(ROWS_PER_BLOCK)
-        .map(|block| {
-            let mut w = writer(block.len() * 160);
-            for f in block {
-                w.write_record(csv_cells(f).iter().map(|c| c.as_bytes()))
-                    .map_err(fail)?;
-            }
-            finish(w)
-        })
-        .collect::<Result<_, _>>()?;
-    let head = finish(head)?;
-    let mut buf = Vec::with_capacity(3 + head.len() + blocks.iter().map(Vec::len).sum::<usize>());
-    buf.extend_from_slice(b"\xEF\xBB\xBF");
-    buf.extend_from_slice(&head);
-    for block in &blocks {
-        buf.extend_from_slice(block);
-    }
-    Ok(buf)
+    let mut parts = vec![finish(head)?];
+    parts.extend(
+        findings
+            .par_chunks(ROWS_PER_BLOCK)
+            .map(|block| {
+                let mut w = writer(block.len() * 160);
+                for f in block {
+                    w.write_record(csv_cells(f).iter().map(|c| c.as_bytes()))
+                        .map_err(fail)?;
+                }
+                finish(w)
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+    );
+    Ok(parts)
 }
 
 #[cfg(test)]

@@ -104,7 +104,7 @@ pub fn export_findings(findings: &[Finding], out: &Path) -> Result<(), ExportErr
         path: out.to_path_buf(),
     })?;
     match format {
-        ExportFormat::Csv => write_bytes_atomically(out, &csv::findings_csv(findings, out)?),
+        ExportFormat::Csv => write_parts_atomically(out, &csv::findings_csv_parts(findings, out)?),
         ExportFormat::Xlsx => write_bytes_atomically(out, &xlsx::findings_xlsx(findings, out)?),
         ExportFormat::GeoJson => write_bytes_atomically(out, &geojson::findings_geojson(findings)),
         ExportFormat::GeoPackage => {
@@ -228,9 +228,19 @@ pub fn write_atomically(
 }
 
 fn write_bytes_atomically(out: &Path, bytes: &[u8]) -> Result<(), ExportError> {
+    write_parts_atomically(out, std::slice::from_ref(&bytes))
+}
+
+/// [`write_bytes_atomically`] of the parts one after another (a large file made in
+/// blocks is not copied into one buffer first).
+fn write_parts_atomically(out: &Path, parts: &[impl AsRef<[u8]>]) -> Result<(), ExportError> {
     write_atomically(out, |tmp| {
         let mut f = std::fs::File::create(tmp).map_err(|e| ExportError::io(out, e))?;
-        f.write_all(bytes).map_err(|e| ExportError::io(out, e))
+        for part in parts {
+            f.write_all(part.as_ref())
+                .map_err(|e| ExportError::io(out, e))?;
+        }
+        Ok(())
     })
 }
 

@@ -91,7 +91,17 @@ impl CanonicalValues {
         text: &str,
         read: Result<CanonValue, String>,
     ) -> Result<(), String> {
-        self.raw.insert(field, text.to_string());
+        self.store_owned(field, text.to_string(), read)
+    }
+
+    /// [`CanonicalValues::store`] taking the raw text as it is.
+    fn store_owned(
+        &mut self,
+        field: CanonicalField,
+        text: String,
+        read: Result<CanonValue, String>,
+    ) -> Result<(), String> {
+        self.raw.insert(field, text);
         let result = read.map(|v| self.values.insert(field, v));
         self.derive();
         result
@@ -570,7 +580,9 @@ impl<'a> LayerValues<'a> {
                 ValueKind::Text => Ok(CanonValue::Text(text.to_string())),
                 _ => memo.read(pos, *field, &text, *unit),
             };
-            if let Err(why) = out.store(*field, &text, read) {
+            // The decoded text is kept as the raw value, not copied again.
+            if let Err(why) = out.store_owned(*field, text.into_owned(), read) {
+                let text = out.raw(*field).unwrap_or_default().to_string();
                 out.problems.push(unreadable(
                     layer,
                     feature.fid,
