@@ -362,18 +362,18 @@ pub fn run_candidates(
 /// geometry come last, in position order.
 pub fn z_order(sites: &SiteGeometries) -> Vec<u32> {
     // The same order as `spatial_order`, sorted as 8-byte (Morton code, position)
-    // pairs rather than whole visits: a quarter of the memory to write and move.
+    // keys rather than whole visits: a quarter of the memory to write and move.
     let firsts: Vec<Option<Coord<f64>>> = (0..sites.len())
         .into_par_iter()
         .map(|i| first_coord(sites.get(i)?).map(|(at, _)| at))
         .collect();
     let grid = MortonGrid::over(firsts.iter().flatten().copied());
-    let mut keyed: Vec<u64> = firsts
+    let keyed: Vec<u64> = firsts
         .par_iter()
         .enumerate()
         .filter_map(|(i, at)| Some(u64::from(grid.key((*at)?)) << 32 | i as u64))
         .collect();
-    radix_sort_high_halves(&mut keyed);
+    let keyed = radix_sort_by_key(keyed, |k| (k >> 32) as u32);
     let mut order: Vec<u32> = Vec::with_capacity(sites.len());
     order.extend(keyed.iter().map(|k| *k as u32));
     order.extend(
@@ -434,32 +434,6 @@ impl MortonGrid {
     }
 }
 
-/// Sorts by the high 32 bits, keeping the order of equal ones (LSD radix sort).
-fn radix_sort_high_halves(keys: &mut Vec<u64>) {
-    const BITS: u32 = 11;
-    const BUCKETS: usize = 1 << BITS;
-    let mut other = vec![0u64; keys.len()];
-    for shift in (32..64).step_by(BITS as usize) {
-        let digit = |k: u64| ((k >> shift) as usize) & (BUCKETS - 1);
-        let mut starts = vec![0usize; BUCKETS + 1];
-        for &k in keys.iter() {
-            starts[digit(k) + 1] += 1;
-        }
-        if starts.contains(&keys.len()) {
-            continue; // every key has this digit: nothing moves
-        }
-        for b in 0..BUCKETS {
-            starts[b + 1] += starts[b];
-        }
-        for &k in keys.iter() {
-            let d = digit(k);
-            other[starts[d]] = k;
-            starts[d] += 1;
-        }
-        std::mem::swap(keys, &mut other);
-    }
-}
-
 /// One site in visiting order: its position, its first coordinate, and whether it is
 /// a point (then the coordinate is all the join needs, and the site's own record is
 /// never touched again: Z-order visits would make those reads random).
@@ -489,34 +463,34 @@ fn spatial_order(sites: &SiteGeometries) -> Vec<Visit> {
     let grid = MortonGrid::over(visits.iter().map(|v| v.at));
     visits.par_iter_mut().for_each(|v| v.key = grid.key(v.at));
     // Visits are in site order, so a stable sort by key orders them by (key, site).
-    radix_sort_by_key(visits)
+    radix_sort_by_key(visits, |v| v.key)
 }
 
-/// Stable LSD radix sort of visits by their 32-bit key, 11 bits a pass.
-fn radix_sort_by_key(mut visits: Vec<Visit>) -> Vec<Visit> {
+/// Stable LSD radix sort by a 32-bit key, 11 bits a pass.
+fn radix_sort_by_key<T: Copy>(mut items: Vec<T>, key: impl Fn(&T) -> u32) -> Vec<T> {
     const BITS: u32 = 11;
     const BUCKETS: usize = 1 << BITS;
-    let mut other = visits.clone();
+    let mut other = items.clone();
     for shift in (0..32).step_by(BITS as usize) {
-        let digit = |v: &Visit| ((v.key >> shift) as usize) & (BUCKETS - 1);
+        let digit = |v: &T| ((key(v) >> shift) as usize) & (BUCKETS - 1);
         let mut starts = vec![0usize; BUCKETS + 1];
-        for v in &visits {
+        for v in &items {
             starts[digit(v) + 1] += 1;
         }
-        if starts.contains(&visits.len()) {
+        if starts.contains(&items.len()) {
             continue; // every key has this digit: nothing moves
         }
         for b in 0..BUCKETS {
             starts[b + 1] += starts[b];
         }
-        for v in &visits {
+        for v in &items {
             let d = digit(v);
             other[starts[d]] = *v;
             starts[d] += 1;
         }
-        std::mem::swap(&mut visits, &mut other);
+        std::mem::swap(&mut items, &mut other);
     }
-    visits
+    items
 }
 
 /// Spreads the low 16 bits of `v` to the even bit positions.
@@ -678,7 +652,7 @@ mod tests {
             .collect();
         let mut expected: Vec<(u32, u32)> = visits.iter().map(|v| (v.key, v.site)).collect();
         expected.sort_unstable();
-        let sorted: Vec<(u32, u32)> = radix_sort_by_key(visits)
+        let sorted: Vec<(u32, u32)> = radix_sort_by_key(visits, |v| v.key)
             .iter()
             .map(|v| (v.key, v.site))
             .collect();

@@ -670,43 +670,6 @@ impl<'a> LayerValues<'a> {
     }
 }
 
-impl LayerValues<'_> {
-    /// Calls `each` with the characters of [`LayerValues::text_field`]'s text, in
-    /// order, building no string for a deferred text column (a million records'
-    /// keys are hashed this way); `false` when `text_field` gives `None`. The text
-    /// may keep surrounding whitespace that `text_field` trims, so callers must
-    /// ignore whitespace, as the key form does.
-    pub fn text_field_chars(
-        &self,
-        index: usize,
-        field: CanonicalField,
-        each: &mut dyn FnMut(char),
-    ) -> bool {
-        let mut columns = self.columns.iter().filter(|c| c.0 == field);
-        if let (Some(d), Some(only), None, ValueKind::Text) = (
-            &self.layer.deferred,
-            columns.next(),
-            columns.next(),
-            field.kind(),
-        ) && d.is_text_column(only.1)
-            && !self.mapping.constants.contains_key(&field)
-            && index < self.layer.features.len()
-        {
-            // One text column, no constant: the column's text or nothing. (A value
-            // of only non-ASCII whitespace counts as present here, which the key
-            // form, ignoring whitespace, cannot tell from absent.)
-            return d.text_chars(index, only.1, each);
-        }
-        match self.text_field(index, field) {
-            Some(t) => {
-                t.chars().for_each(each);
-                true
-            }
-            None => false,
-        }
-    }
-}
-
 /// A text field of one record as stored, for hashing record keys straight from a
 /// ledger's bytes ([`LayerValues::stored_text_field`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -722,23 +685,71 @@ pub enum StoredText<'a> {
 }
 
 impl<'a> LayerValues<'a> {
+    /// The deferred text column that alone gives a text field (no other column and
+    /// no constant feed it), with the layer's deferred attributes.
+    fn sole_text_column(
+        &self,
+        field: CanonicalField,
+    ) -> Option<(&'a dyn crate::model::DeferredAttributes, usize)> {
+        let layer: &'a Layer = self.layer;
+        let d = layer.deferred.as_deref()?;
+        let mut columns = self.columns.iter().filter(|c| c.0 == field);
+        match (columns.next(), columns.next()) {
+            (Some(only), None)
+                if field.kind() == ValueKind::Text
+                    && d.is_text_column(only.1)
+                    && !self.mapping.constants.contains_key(&field) =>
+            {
+                Some((d, only.1))
+            }
+            _ => None,
+        }
+    }
+
+    /// Calls `each` with the characters of [`LayerValues::text_field`]'s text, in
+    /// order, building no string for a deferred text column (a million records'
+    /// keys are hashed this way); `false` when `text_field` gives `None`. The text
+    /// may keep surrounding whitespace that `text_field` trims, so callers must
+    /// ignore whitespace, as the key form does.
+    pub fn text_field_chars(
+        &self,
+        index: usize,
+        field: CanonicalField,
+        each: &mut dyn FnMut(char),
+    ) -> bool {
+        if index < self.layer.features.len()
+            && let Some((d, col)) = self.sole_text_column(field)
+        {
+            // The column's text or nothing. (A value of only non-ASCII whitespace
+            // counts as present here, which the key form, ignoring whitespace,
+            // cannot tell from absent.)
+            return d.text_chars(index, col, each);
+        }
+        match self.text_field(index, field) {
+            Some(t) => {
+                t.chars().for_each(each);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The field as [`StoredText`].
     pub fn stored_text_field(&self, index: usize, field: CanonicalField) -> StoredText<'a> {
         if field.kind() != ValueKind::Text || index >= self.layer.features.len() {
             return StoredText::Absent;
         }
-        let layer: &'a Layer = self.layer;
-        let constant = self.mapping.constants.contains_key(&field);
-        let mut columns = self.columns.iter().filter(|c| c.0 == field);
-        match (columns.next(), columns.next(), &layer.deferred) {
-            (None, _, _) if !constant => StoredText::Absent,
-            (Some(only), None, Some(d)) if !constant && d.is_text_column(only.1) => {
-                match d.text_bytes(index, only.1) {
-                    Some(bytes) => StoredText::Bytes(bytes),
-                    None => StoredText::Absent,
-                }
-            }
-            _ => StoredText::Other,
+        if let Some((d, col)) = self.sole_text_column(field) {
+            return match d.text_bytes(index, col) {
+                Some(bytes) => StoredText::Bytes(bytes),
+                None => StoredText::Absent,
+            };
+        }
+        let mapped = self.columns.iter().any(|c| c.0 == field);
+        if mapped || self.mapping.constants.contains_key(&field) {
+            StoredText::Other
+        } else {
+            StoredText::Absent
         }
     }
 

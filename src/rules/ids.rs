@@ -71,25 +71,29 @@ fn field_key(values: &CanonicalValues, field: CanonicalField) -> Option<String> 
         .filter(|t| !t.is_empty())
 }
 
-/// Where a record key's fields come from: a record's [`CanonicalValues`], or one
+/// Where a record key's fields come from: a record's [`CanonicalValues`], one
 /// record of a layer read on demand ([`LayerValues`]), whose key can then be hashed
-/// without building its values or its texts.
+/// without building its values or its texts, or such a record's stored GBK bytes
+/// ([`StoredGbk`]).
 trait KeyFields {
-    /// Appends the key form ([`write_field_key`]) of a text field to `out`; whether
-    /// it appended anything (a field that is absent, or has no key form, is not
-    /// part of the key).
-    fn push_key(&self, field: CanonicalField, out: &mut String) -> bool;
+    /// Why a field cannot be given here (`Infallible` for text sources).
+    type Miss;
+    /// Appends the key form ([`write_field_key`]) of a text field to `out`, as UTF-8
+    /// (or GBK, for [`StoredGbk`]); whether it appended anything (a field that is
+    /// absent, or has no key form, is not part of the key).
+    fn push_key(&self, field: CanonicalField, out: &mut Vec<u8>) -> Result<bool, Self::Miss>;
     /// The zone level (only asked for records keyed by zone identity).
     fn level(&self) -> Option<ZoneLevel>;
 }
 
 impl KeyFields for CanonicalValues {
-    fn push_key(&self, field: CanonicalField, out: &mut String) -> bool {
+    type Miss = std::convert::Infallible;
+    fn push_key(&self, field: CanonicalField, out: &mut Vec<u8>) -> Result<bool, Self::Miss> {
         let start = out.len();
         if let Some(t) = self.raw(field) {
             write_field_key(out, t);
         }
-        out.len() > start
+        Ok(out.len() > start)
     }
     fn level(&self) -> Option<ZoneLevel> {
         CanonicalValues::level(self)
@@ -103,103 +107,160 @@ struct LayerRecord<'r, 'a> {
 }
 
 impl KeyFields for LayerRecord<'_, '_> {
-    fn push_key(&self, field: CanonicalField, out: &mut String) -> bool {
+    type Miss = std::convert::Infallible;
+    fn push_key(&self, field: CanonicalField, out: &mut Vec<u8>) -> Result<bool, Self::Miss> {
         let start = out.len();
         self.layer
             .text_field_chars(self.index, field, &mut |c| key_char(out, c));
-        out.len() > start
+        Ok(out.len() > start)
     }
     fn level(&self) -> Option<ZoneLevel> {
-        self.layer
-            .values(self.index, &mut ReadMemo::default())
-            .level()
+        record_level(self.layer, self.index)
     }
+}
+
+/// One record of a GBK layer read on demand, its key fields taken as stored: a
+/// field stored as ASCII and plain ideographs ([`push_stored_key`]) gives the GBK
+/// bytes of its key form; any other field cannot be given.
+struct StoredGbk<'r, 'a> {
+    layer: &'r LayerValues<'a>,
+    index: usize,
+}
+
+impl KeyFields for StoredGbk<'_, '_> {
+    type Miss = ();
+    fn push_key(&self, field: CanonicalField, out: &mut Vec<u8>) -> Result<bool, ()> {
+        match self.layer.stored_text_field(self.index, field) {
+            StoredText::Absent => Ok(false),
+            StoredText::Bytes(bytes) => {
+                let start = out.len();
+                push_stored_key(bytes, out).ok_or(())?;
+                Ok(out.len() > start)
+            }
+            StoredText::Other => Err(()),
+        }
+    }
+    fn level(&self) -> Option<ZoneLevel> {
+        record_level(self.layer, self.index)
+    }
+}
+
+/// The zone level of one record of a layer read on demand.
+fn record_level(layer: &LayerValues, index: usize) -> Option<ZoneLevel> {
+    layer.values(index, &mut ReadMemo::default()).level()
 }
 
 /// Writes the key form of a field's text: [`compact`] and upper case, as
 /// `field_key` builds it.
-fn write_field_key(out: &mut String, text: &str) {
+fn write_field_key(out: &mut Vec<u8>, text: &str) {
     text.chars().for_each(|c| key_char(out, c));
 }
 
-/// The key form of one character (none for whitespace): folding works character by
-/// character.
+/// The key form of one character, as UTF-8 (none for whitespace): folding works
+/// character by character.
 #[inline]
-fn key_char(out: &mut String, c: char) {
+fn key_char(out: &mut Vec<u8>, c: char) {
+    let mut utf8 = [0u8; 4];
+    let mut push = |c: char| out.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
     fold_char(c, false, |c| {
         if c.is_ascii() {
-            out.push(c.to_ascii_uppercase());
+            push(c.to_ascii_uppercase());
         } else if is_caseless_ideograph(c) {
-            out.push(c);
+            push(c);
         } else {
-            out.extend(c.to_uppercase());
+            c.to_uppercase().for_each(&mut push);
         }
     });
 }
 
-/// Writes a record's key (see the module docs) and returns what it is built from.
-fn write_key<W: Write>(fields: &impl KeyFields, fid: Fid, out: &mut W) -> KeyBasis {
-    use CanonicalField as F;
-    // The key forms of the fields, side by side in one buffer.
-    let mut buf = String::with_capacity(64);
-    let part = |field: F, buf: &mut String| {
-        let start = buf.len();
-        fields.push_key(field, buf).then_some(start..buf.len())
-    };
-    let number = part(F::SiteCode, &mut buf);
-    let write_number = |out: &mut W, buf: &str| {
-        if let Some(n) = &number {
-            let _ = out.write_char('#');
-            let _ = out.write_str(&buf[n.clone()]);
-        }
-    };
-    if let Some(cc) = part(F::CreditCode, &mut buf) {
-        let _ = out.write_str("cc:");
-        let _ = out.write_str(&buf[cc]);
-        write_number(out, &buf);
-        return KeyBasis::CreditCode;
-    }
-    if let Some(name) = part(F::SiteName, &mut buf) {
-        let _ = out.write_str("nm:");
-        let _ = out.write_str(&buf[name]);
-        let _ = out.write_char('@');
-        let place = [F::County, F::CountyCode, F::City]
-            .into_iter()
-            .find_map(|f| part(f, &mut buf));
-        if let Some(place) = place {
-            let _ = out.write_str(&buf[place]);
-        }
-        write_number(out, &buf);
-        return KeyBasis::NameAndPlace;
-    }
-    let code = part(F::SourceCode, &mut buf);
-    let zone_id = match &code {
-        Some(c) => Some(c.clone()),
-        None => part(F::SourceName, &mut buf).or_else(|| part(F::ZoneName, &mut buf)),
-    };
-    if let Some(zone_id) = zone_id {
-        let _ = out.write_str("zn:");
-        let _ = out.write_str(&buf[zone_id]);
-        let _ = out.write_char('|');
-        // A code names the source; the zone name still tells polygons apart.
-        if code.is_some()
-            && let Some(name) = part(F::ZoneName, &mut buf)
-        {
-            let _ = out.write_str(&buf[name]);
-        }
-        let _ = out.write_char('|');
-        let _ = out.write_str(fields.level().map(|l| l.code()).unwrap_or(""));
-        let _ = out.write_char('|');
-        if let Some(p) = part(F::ZonePart, &mut buf) {
-            let _ = out.write_str(&buf[p]);
-        }
-        return KeyBasis::ZoneIdentity;
-    }
-    let _ = write!(out, "fid:{fid}");
-    KeyBasis::RecordNumber
+/// Where a key's bytes go: its text, or its hash.
+trait KeyOut {
+    fn put(&mut self, bytes: &[u8]);
 }
 
-/// FNV-1a 64 of the text written to it.
+impl KeyOut for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+/// Writes a record's key (see the module docs) and returns what it is built from;
+/// the first field `fields` cannot give ends it.
+fn write_key<F: KeyFields>(
+    fields: &F,
+    fid: Fid,
+    out: &mut impl KeyOut,
+) -> Result<KeyBasis, F::Miss> {
+    use CanonicalField as C;
+    // The key forms of the fields, side by side in one buffer.
+    let mut buf: Vec<u8> = Vec::with_capacity(64);
+    let part = |field: C, buf: &mut Vec<u8>| {
+        let start = buf.len();
+        Ok(fields.push_key(field, buf)?.then_some(start..buf.len()))
+    };
+    let number = part(C::SiteCode, &mut buf)?;
+    let write_number = |out: &mut dyn KeyOut, buf: &[u8]| {
+        if let Some(n) = &number {
+            out.put(b"#");
+            out.put(&buf[n.clone()]);
+        }
+    };
+    if let Some(cc) = part(C::CreditCode, &mut buf)? {
+        out.put(b"cc:");
+        out.put(&buf[cc]);
+        write_number(out, &buf);
+        return Ok(KeyBasis::CreditCode);
+    }
+    if let Some(name) = part(C::SiteName, &mut buf)? {
+        out.put(b"nm:");
+        out.put(&buf[name]);
+        out.put(b"@");
+        for field in [C::County, C::CountyCode, C::City] {
+            if let Some(place) = part(field, &mut buf)? {
+                out.put(&buf[place]);
+                break;
+            }
+        }
+        write_number(out, &buf);
+        return Ok(KeyBasis::NameAndPlace);
+    }
+    let code = part(C::SourceCode, &mut buf)?;
+    let zone_id = match &code {
+        Some(c) => Some(c.clone()),
+        None => match part(C::SourceName, &mut buf)? {
+            Some(name) => Some(name),
+            None => part(C::ZoneName, &mut buf)?,
+        },
+    };
+    if let Some(zone_id) = zone_id {
+        out.put(b"zn:");
+        out.put(&buf[zone_id]);
+        out.put(b"|");
+        // A code names the source; the zone name still tells polygons apart.
+        if code.is_some()
+            && let Some(name) = part(C::ZoneName, &mut buf)?
+        {
+            out.put(&buf[name]);
+        }
+        out.put(b"|");
+        out.put(fields.level().map(|l| l.code()).unwrap_or("").as_bytes());
+        out.put(b"|");
+        if let Some(p) = part(C::ZonePart, &mut buf)? {
+            out.put(&buf[p]);
+        }
+        return Ok(KeyBasis::ZoneIdentity);
+    }
+    out.put(b"fid:");
+    out.put(itoa::Buffer::new().format(fid).as_bytes());
+    Ok(KeyBasis::RecordNumber)
+}
+
+/// The key text written from text sources (always UTF-8).
+fn key_text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// FNV-1a 64 of the bytes (or text) written to it.
 struct FnvWriter(u64);
 
 impl FnvWriter {
@@ -208,21 +269,30 @@ impl FnvWriter {
     }
 }
 
-impl Write for FnvWriter {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        for b in s.bytes() {
+impl KeyOut for FnvWriter {
+    fn put(&mut self, bytes: &[u8]) {
+        for &b in bytes {
             self.0 ^= u64::from(b);
             self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
         }
+    }
+}
+
+impl Write for FnvWriter {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.put(s.as_bytes());
         Ok(())
     }
 }
 
 /// The key of one record, before duplicates in its layer are told apart.
 pub fn record_key(values: &CanonicalValues, fid: Fid) -> RecordKey {
-    let mut key = String::new();
-    let basis = write_key(values, fid, &mut key);
-    RecordKey { key, basis }
+    let mut key = Vec::new();
+    let Ok(basis) = write_key(values, fid, &mut key);
+    RecordKey {
+        key: key_text(key),
+        basis,
+    }
 }
 
 /// Keys for all records of one layer, unique within it. Records are given as
@@ -419,58 +489,21 @@ impl KeyHasher {
             return self.of_text(&record_key_of(layer, index).key);
         }
         let mut h = FnvWriter::new();
-        write_key(&LayerRecord { layer, index }, layer.fid(index), &mut h);
+        let Ok(_) = write_key(&LayerRecord { layer, index }, layer.fid(index), &mut h);
         h.0
     }
 }
 
 /// For GBK text, [`KeyHasher::of_text`] of a credit-code or name-and-place key,
-/// hashed from the fields' stored bytes; `None` when a field is not stored plainly
-/// (see [`push_stored_key`]) or the record has neither key (zones, record numbers).
+/// hashed from the fields' stored bytes ([`StoredGbk`]); `None` when a field is not
+/// stored plainly (see [`push_stored_key`]) or the record has neither key (zone and
+/// record-number keys are hashed from their text).
 fn stored_key_hash(layer: &LayerValues, index: usize) -> Option<u64> {
-    use CanonicalField as F;
-    let mut buf: Vec<u8> = Vec::with_capacity(64);
-    // `Some(range)`: the field's key form in `buf`; `Some(None)`: no key form.
-    let part = |field: F, buf: &mut Vec<u8>| -> Option<Option<std::ops::Range<usize>>> {
-        match layer.stored_text_field(index, field) {
-            StoredText::Absent => Some(None),
-            StoredText::Bytes(bytes) => {
-                let start = buf.len();
-                push_stored_key(bytes, buf)?;
-                Some((buf.len() > start).then_some(start..buf.len()))
-            }
-            StoredText::Other => None,
-        }
-    };
-    let number = part(F::SiteCode, &mut buf)?;
     let mut h = FnvWriter::new();
-    let mut write = |bytes: &[u8]| {
-        for &b in bytes {
-            h.0 ^= u64::from(b);
-            h.0 = h.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    };
-    if let Some(cc) = part(F::CreditCode, &mut buf)? {
-        write(b"cc:");
-        write(&buf[cc]);
-    } else if let Some(name) = part(F::SiteName, &mut buf)? {
-        write(b"nm:");
-        write(&buf[name]);
-        write(b"@");
-        for field in [F::County, F::CountyCode, F::City] {
-            if let Some(place) = part(field, &mut buf)? {
-                write(&buf[place]);
-                break;
-            }
-        }
-    } else {
-        return None;
+    match write_key(&StoredGbk { layer, index }, layer.fid(index), &mut h) {
+        Ok(KeyBasis::CreditCode | KeyBasis::NameAndPlace) => Some(h.0),
+        _ => None,
     }
-    if let Some(n) = number {
-        write(b"#");
-        write(&buf[n]);
-    }
-    Some(h.0)
 }
 
 /// Appends the GBK bytes of the key form ([`write_field_key`]) of stored GBK text
@@ -533,9 +566,12 @@ fn plain_gbk_ideographs() -> &'static [bool] {
 
 /// The base key of one record of a layer read on demand.
 fn record_key_of(layer: &LayerValues, index: usize) -> RecordKey {
-    let mut key = String::new();
-    let basis = write_key(&LayerRecord { layer, index }, layer.fid(index), &mut key);
-    RecordKey { key, basis }
+    let mut key = Vec::new();
+    let Ok(basis) = write_key(&LayerRecord { layer, index }, layer.fid(index), &mut key);
+    RecordKey {
+        key: key_text(key),
+        basis,
+    }
 }
 
 /// What the first tie-break appends to a duplicated key.
@@ -554,12 +590,9 @@ fn tie_break_extra(values: &CanonicalValues) -> String {
 
 /// FNV-1a, 64 bit.
 pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
+    let mut h = FnvWriter::new();
+    h.put(bytes);
+    h.0
 }
 
 /// The stable id of a finding, like `F-3a9c0d12e4b5f671`: a hash of the rule id, the
