@@ -13,9 +13,9 @@ use crate::engine::{
 };
 use crate::model::{Finding, Layer, Problem, ReviewStatus};
 use crate::rules::{
-    CanonicalValues, FieldMapping, LayerKeys, LayerRole, LayerValues, ReadMemo, RecordKey, RuleSet,
-    SiteRecord, ZoneHit, ZoneRelation, canonical_values_all, check_mapping, evaluate_site,
-    finding_id_for, layer_keys, may_fire, rules_needing_distance,
+    CanonicalValues, FieldMapping, FieldSet, LayerKeys, LayerRole, LayerValues, ReadMemo,
+    RecordKey, RuleSet, SiteRecord, ZoneHit, ZoneRelation, canonical_values_all, check_mapping,
+    evaluate_site, fields_evaluated, finding_id_for, layer_keys, may_fire, rules_needing_distance,
 };
 
 /// One input layer with its role and field mapping.
@@ -232,7 +232,10 @@ pub fn run_check(
 
     let site_layers: Vec<&RoleLayer> = input.layers.iter().filter(|l| !l.role.is_zone()).collect();
     let total_sites: usize = site_layers.iter().map(|l| l.layer.features.len()).sum();
+    let order = FindingOrder::new(&input.rules, &input.layers);
     let mut done = 0usize;
+    let mut sites: Vec<SiteLayer> = Vec::with_capacity(site_layers.len());
+    let mut pending: Vec<Pending> = Vec::new();
     for rl in site_layers {
         check_cancel()?;
         progress.stage(
@@ -240,29 +243,161 @@ pub fn run_check(
             done as f32 / total_sites.max(1) as f32,
         );
         out.problems.extend(check_mapping(&rl.layer, &rl.mapping));
-        let findings = check_site_layer(rl, &zones, input, near_m, &mut out.problems)?;
-        if out.findings.is_empty() {
-            out.findings = findings;
+        let site_layer = SiteLayer::new(rl, input, &mut out.problems)?;
+        let found = check_site_layer((sites.len(), &site_layer), &zones, input, near_m, &order)?;
+        if pending.is_empty() {
+            pending = found;
         } else {
-            out.findings.extend(findings);
+            pending.extend(found);
         }
+        sites.push(site_layer);
         done += rl.layer.features.len();
         out.sites_checked += rl.layer.features.len();
     }
+    check_cancel()?;
     progress.stage("sorting findings", 1.0);
-    drop_repeated_sites(&input.layers, &mut out.findings, &mut out.problems);
-    sort_findings(&mut out.findings);
+    // Sorted as compact records, then built in their final order: a province can
+    // have hundreds of thousands of findings of a few hundred bytes each.
+    for (seq, p) in pending.iter_mut().enumerate() {
+        p.seq = seq as u32;
+    }
+    pending.par_sort_unstable_by_key(|p| (p.key, p.seq));
+    let mut findings = Vec::new();
+    pending
+        .par_iter()
+        .map_init(ReadMemo::default, |memo, p| {
+            build_finding(p, &sites, &zones, &order, memo)
+        })
+        .collect_into_vec(&mut findings);
+    let seqs: Vec<u32> = pending.iter().map(|p| p.seq).collect();
+    drop(pending);
+    drop_repeated_sites(&input.layers, &mut findings, &seqs, &mut out.problems);
+    out.findings = findings;
     Ok(out)
+}
+
+/// Where findings go in the ledger: rules and layers ranked by name, so findings
+/// sort by rule, site layer, site fid, zone layer, zone fid as integers.
+struct FindingOrder<'r> {
+    /// The enabled rules with the rank of their id.
+    rules: Vec<(&'r str, u32)>,
+    /// Every layer name with its rank.
+    layers: std::collections::HashMap<&'r str, u32>,
+}
+
+impl<'r> FindingOrder<'r> {
+    fn new(rules: &'r RuleSet, layers: &'r [RoleLayer]) -> FindingOrder<'r> {
+        fn ranks<'n>(names: impl Iterator<Item = &'n str>) -> Vec<(&'n str, u32)> {
+            let mut sorted: Vec<&str> = names.collect();
+            sorted.sort_unstable();
+            sorted.dedup();
+            sorted.into_iter().zip(0u32..).collect()
+        }
+        FindingOrder {
+            rules: ranks(rules.enabled().map(|r| r.id.as_str())),
+            layers: ranks(layers.iter().map(|l| l.layer.name.as_str()))
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    fn rule(&self, id: &str) -> u32 {
+        self.rules
+            .iter()
+            .find(|(r, _)| *r == id)
+            .map_or(u32::MAX, |(_, rank)| *rank)
+    }
+
+    fn layer(&self, name: &str) -> u32 {
+        self.layers.get(name).copied().unwrap_or(u32::MAX)
+    }
+}
+
+/// A finding as the site loop records it; built into a [`Finding`] once all are
+/// found and sorted.
+#[derive(Clone, Copy, Debug)]
+struct Pending {
+    /// Rule rank, site layer rank, site fid, zone layer rank + 1 (0: none), zone
+    /// fid + 1 (0: none).
+    key: (u32, u32, u64, u32, u64),
+    /// Position in the order found (site layers in input order, sites in Z-order,
+    /// rules in rule order): equal keys keep it, and of repeated sites the first
+    /// found is kept.
+    seq: u32,
+    /// Position of the site layer among the check's site layers.
+    site_layer: u32,
+    /// Position of the site in its layer.
+    site: u32,
+    /// The rule's rank ([`FindingOrder::rules`]).
+    rule: u32,
+    severity: crate::model::Severity,
+    /// The zone (zone layer position, feature position), if the rule has a zone.
+    zone: Option<(u32, u32)>,
+    /// Metres to the zone boundary, unrounded.
+    distance_m: Option<f64>,
+}
+
+/// The site fields a finding shows: its name ([`CanonicalValues::name`]) and county.
+fn finding_fields() -> FieldSet {
+    use crate::rules::CanonicalField as C;
+    FieldSet::of([C::SiteName, C::ZoneName, C::SourceName, C::County])
+}
+
+/// Builds the finding a [`Pending`] records.
+fn build_finding(
+    p: &Pending,
+    sites: &[SiteLayer],
+    zones: &[ZoneLayer],
+    order: &FindingOrder,
+    memo: &mut ReadMemo,
+) -> Finding {
+    let s = &sites[p.site_layer as usize];
+    let (layer, i) = (&s.source.layer, p.site as usize);
+    let rule = order.rules[p.rule as usize].0;
+    let values = s.reader.values_of(i, memo, finding_fields());
+    let (lon, lat) = s.lonlat.of(layer.features[i].geometry.as_ref());
+    let site_key = s.keys.key(&s.reader, i);
+    let zone = p.zone.map(|(zl, pos)| (&zones[zl as usize], pos as usize));
+    let finding_id = finding_id_for(
+        rule,
+        (&layer.name, s.source.role, &site_key),
+        zone.map(|(zl, pos)| (zl.source.layer.name.as_str(), zl.source.role, &zl.keys[pos])),
+    );
+    Finding {
+        finding_id,
+        rule_id: rule.to_string(),
+        severity: p.severity,
+        site_layer: layer.name.clone(),
+        site_fid: layer.features[i].fid,
+        site_name: values.name().unwrap_or_default().to_string(),
+        zone_layer: zone.map(|(zl, _)| zl.source.layer.name.clone()),
+        zone_fid: zone.map(|(zl, pos)| zl.source.layer.features[pos].fid),
+        zone_name: zone.and_then(|(zl, pos)| zl.values[pos].name().map(str::to_string)),
+        zone_level: zone.and_then(|(zl, pos)| {
+            let v = &zl.values[pos];
+            v.raw(crate::rules::CanonicalField::ZoneLevel)
+                .map(str::to_string)
+                .or_else(|| v.level().map(|l| l.label_zh().to_string()))
+        }),
+        distance_m: p.distance_m.map(round_cm),
+        lon,
+        lat,
+        county: values.county().map(str::to_string),
+        status: ReviewStatus::Pending,
+        note: String::new(),
+    }
 }
 
 /// Keeps one finding per id. Within a layer ids are unique (equal record keys are
 /// told apart), but a site ledger loaded twice, or two ledgers of one role that
 /// list the same site (same 统一社会信用代码, or same name and place), give the same
 /// finding twice: it is kept under the first layer and the repeats are reported,
-/// once per pair of layers, with the first example.
+/// once per pair of layers, with the first example. `seqs` gives each finding's
+/// position in the order found (layers in input order); "first" is in that order.
 fn drop_repeated_sites(
     layers: &[RoleLayer],
     findings: &mut Vec<Finding>,
+    seqs: &[u32],
     problems: &mut Vec<Problem>,
 ) {
     use std::collections::HashMap;
@@ -282,13 +417,15 @@ fn drop_repeated_sites(
     if shared.is_empty() {
         return;
     }
+    let mut found_order: Vec<usize> = (0..findings.len())
+        .filter(|&i| shared.contains(&findings[i].site_layer.as_str()))
+        .collect();
+    found_order.sort_unstable_by_key(|&i| seqs[i]);
     // Each repeated finding with the one it repeats, by position.
     let mut first: HashMap<&str, usize> = HashMap::new();
     let mut repeated: Vec<(usize, usize)> = Vec::new();
-    for (i, f) in findings.iter().enumerate() {
-        if !shared.contains(&f.site_layer.as_str()) {
-            continue;
-        }
+    for i in found_order {
+        let f = &findings[i];
         match first.entry(f.finding_id.as_str()) {
             Entry::Vacant(v) => {
                 v.insert(i);
@@ -411,22 +548,52 @@ struct SitesIn<'a> {
     metres_per_unit: f64,
 }
 
+/// A site layer ready for the site loop and for building its findings.
+struct SiteLayer<'a> {
+    source: &'a RoleLayer,
+    /// A site's values are read when it is near a zone (or an attribute rule may
+    /// fire) and when it has a finding; its key when it has a finding.
+    reader: LayerValues<'a>,
+    /// The keys that need telling apart, found for every record up front.
+    keys: LayerKeys,
+    lonlat: LonLat,
+    /// The fields the rules read (the rest are read for findings only).
+    evaluated: FieldSet,
+}
+
+impl<'a> SiteLayer<'a> {
+    /// Reads the layer's value problems into `problems` and hashes its keys.
+    fn new(
+        rl: &'a RoleLayer,
+        input: &CheckInput,
+        problems: &mut Vec<Problem>,
+    ) -> Result<SiteLayer<'a>, CheckError> {
+        let reader = LayerValues::new(&rl.layer, &rl.mapping);
+        problems.extend(reader.problems());
+        let keys = LayerKeys::new(&reader);
+        let lonlat = LonLat::new(&rl.layer, input.sites_crs.as_ref())?;
+        Ok(SiteLayer {
+            source: rl,
+            reader,
+            keys,
+            lonlat,
+            evaluated: fields_evaluated(&input.rules, rl.role),
+        })
+    }
+}
+
+/// The findings of one site layer (at position `layer_pos` among the site layers)
+/// as [`Pending`] records, in the order found.
 fn check_site_layer(
-    rl: &RoleLayer,
+    (layer_pos, sl): (usize, &SiteLayer),
     zones: &[ZoneLayer],
     input: &CheckInput,
     near_m: Option<f64>,
-    problems: &mut Vec<Problem>,
-) -> Result<Vec<Finding>, CheckError> {
+    order: &FindingOrder,
+) -> Result<Vec<Pending>, CheckError> {
+    let rl = sl.source;
     let layer = &rl.layer;
-    // A site's values are read when it is near a zone (or an attribute rule may
-    // fire), its key when it has a finding; the layer's problems and the keys that
-    // need telling apart are found for every record up front.
-    let reader = LayerValues::new(layer, &rl.mapping);
-    problems.extend(reader.problems());
-    let keys = LayerKeys::new(&reader);
     let declared = input.sites_crs.as_ref();
-    let lonlat = LonLat::new(layer, declared)?;
     let per_zone: Vec<SitesIn> = zones
         .iter()
         .map(|z| {
@@ -444,14 +611,12 @@ fn check_site_layer(
         .rules
         .enabled()
         .any(|r| r.zone.is_none() && r.site_roles.contains(&rl.role));
+    let site_rank = order.layer(&layer.name);
 
-    // A site's findings are pushed onto its run's list: a finding is a few hundred
-    // bytes, and a province can have hundreds of thousands, so each is moved as
-    // few times as possible.
     let site_findings = |i: usize,
                          buf: &mut SiteBuffers,
                          run_parts: &RunParts,
-                         out: &mut Vec<Finding>| {
+                         out: &mut Vec<Pending>| {
         buf.hits.clear();
         buf.refs.clear();
         for (zi, s) in per_zone.iter().enumerate() {
@@ -462,7 +627,7 @@ fn check_site_layer(
         if buf.hits.is_empty() && !attribute_rules || !may_fire(&input.rules, rl.role, &buf.hits) {
             return;
         }
-        let values = reader.values(i, &mut buf.memo);
+        let values = sl.reader.values_of(i, &mut buf.memo, sl.evaluated);
         let (hits, refs) = (&buf.hits, &buf.refs);
         let site = SiteRecord {
             layer: &layer.name,
@@ -470,18 +635,11 @@ fn check_site_layer(
             role: rl.role,
             canonical: &values,
         };
-        let rule_hits = evaluate_site(&input.rules, &site, hits);
-        if rule_hits.is_empty() {
-            return;
-        }
-        let (lon, lat) = lonlat.of(layer.features[i].geometry.as_ref());
-        let site_key = keys.key(&reader, i);
-        out.extend(rule_hits.into_iter().map(|hit| {
+        for hit in evaluate_site(&input.rules, &site, hits) {
             let hit_ref = hit.zone.and_then(|z| {
                 let k = hits.iter().position(|h| std::ptr::eq(h, z))?;
                 Some(refs[k])
             });
-            let zone_ref = hit_ref.map(|r| (&zones[r.layer], r.pos));
             let distance_m = hit.zone.map(|z| match hit_ref {
                 Some(HitRef {
                     layer,
@@ -495,47 +653,29 @@ fn check_site_layer(
                 },
                 _ => z.distance_m,
             });
-            let finding_id = finding_id_for(
-                &hit.rule_id,
-                (&layer.name, rl.role, &site_key),
-                zone_ref.map(|(zl, pos)| {
-                    (zl.source.layer.name.as_str(), zl.source.role, &zl.keys[pos])
-                }),
-            );
-            Finding {
-                finding_id,
-                rule_id: hit.rule_id.clone(),
+            let zone_key = match (hit.zone, hit_ref) {
+                (Some(z), _) => (order.layer(&z.zone_layer) + 1, z.zone_fid + 1),
+                (None, _) => (0, 0),
+            };
+            let rule = order.rule(hit.rule_id);
+            out.push(Pending {
+                key: (rule, site_rank, site.fid, zone_key.0, zone_key.1),
+                seq: 0,
+                site_layer: layer_pos as u32,
+                site: i as u32,
+                rule,
                 severity: hit.severity,
-                site_layer: layer.name.clone(),
-                site_fid: site.fid,
-                site_name: values.name().unwrap_or_default().to_string(),
-                zone_layer: hit.zone.map(|z| z.zone_layer.clone()),
-                zone_fid: hit.zone.map(|z| z.zone_fid),
-                zone_name: hit.zone.and_then(|z| z.zone_name.clone()),
-                zone_level: hit.zone.and_then(|z| {
-                    zone_ref
-                        .and_then(|(zl, pos)| {
-                            zl.values[pos]
-                                .raw(crate::rules::CanonicalField::ZoneLevel)
-                                .map(str::to_string)
-                        })
-                        .or_else(|| z.level.map(|l| l.label_zh().to_string()))
-                }),
-                distance_m: distance_m.map(round_cm),
-                lon,
-                lat,
-                county: values.county().map(str::to_string),
-                status: ReviewStatus::Pending,
-                note: String::new(),
-            }
-        }));
+                zone: hit_ref.map(|r| (r.layer as u32, r.pos as u32)),
+                distance_m,
+            });
+        }
     };
     // Sites in Z-order, in runs that share one candidate lookup per zone layer.
-    let order: Vec<u32> = match per_zone.first() {
+    let z_ordered: Vec<u32> = match per_zone.first() {
         Some(s) => z_order(&s.geoms),
         None => (0..layer.features.len() as u32).collect(),
     };
-    let findings = order
+    let found = z_ordered
         .par_chunks(Z_RUN)
         .map_init(
             || (SiteBuffers::default(), RunParts::default()),
@@ -549,12 +689,8 @@ fn check_site_layer(
             },
         )
         .filter(|v| !v.is_empty())
-        .collect::<Vec<Vec<Finding>>>();
-    let mut all = Vec::with_capacity(findings.iter().map(Vec::len).sum());
-    for run in findings {
-        all.extend(run);
-    }
-    Ok(all)
+        .collect::<Vec<Vec<Pending>>>();
+    Ok(found.concat())
 }
 
 /// Per-thread buffers of the site loop, reused from site to site.
@@ -901,6 +1037,63 @@ mod tests {
         );
         assert_eq!(deferred.findings, whole.findings);
         assert_eq!(deferred.problems, whole.problems);
+    }
+
+    #[test]
+    fn rules_read_only_the_fields_they_evaluate() {
+        let input = sample_input(true);
+        let mut memo = ReadMemo::default();
+        // Every zone of the sample, as a hit inside it and as one 30 m outside.
+        let mut hits = Vec::new();
+        for rl in input.layers.iter().filter(|l| l.role.is_zone()) {
+            let values = canonical_values_all(&rl.layer, &rl.mapping);
+            for (f, v) in rl.layer.features.iter().zip(&values) {
+                for (location, d) in [(ZoneRelation::Inside, -5.0), (ZoneRelation::Outside, 30.0)] {
+                    hits.push(ZoneHit::from_zone_values(
+                        &rl.layer.name,
+                        f.fid,
+                        rl.role,
+                        v,
+                        location,
+                        d,
+                    ));
+                }
+            }
+        }
+        // And each without its city, so that rules scoped by place read the site's.
+        let cityless: Vec<ZoneHit> = hits
+            .iter()
+            .map(|h| ZoneHit {
+                zone_city: None,
+                ..h.clone()
+            })
+            .collect();
+        hits.extend(cityless);
+        let mut compared = 0;
+        for rl in input.layers.iter().filter(|l| !l.role.is_zone()) {
+            let reader = LayerValues::new(&rl.layer, &rl.mapping);
+            let fields = fields_evaluated(&input.rules, rl.role);
+            assert_ne!(fields, FieldSet::ALL);
+            for i in 0..rl.layer.features.len() {
+                let (all, some) = (
+                    reader.values(i, &mut memo),
+                    reader.values_of(i, &mut memo, fields),
+                );
+                let site = |canonical| SiteRecord {
+                    layer: &rl.layer.name,
+                    fid: rl.layer.features[i].fid,
+                    role: rl.role,
+                    canonical,
+                };
+                for zones in [&hits[..0], &hits[..]].into_iter().chain(hits.chunks(2)) {
+                    let a = evaluate_site(&input.rules, &site(&all), zones);
+                    let b = evaluate_site(&input.rules, &site(&some), zones);
+                    assert_eq!(a, b, "{} record {i}", rl.layer.name);
+                    compared += a.len();
+                }
+            }
+        }
+        assert!(compared > 100, "{compared}");
     }
 
     #[test]

@@ -702,7 +702,7 @@ fn nested_zones_report_the_strictest_level_only() {
     };
     let zones = [water(ZoneLevel::Level2), water(ZoneLevel::Level1)];
     let hits = evaluate_site(&set, &record, &zones);
-    let ids: Vec<&str> = hits.iter().map(|h| h.rule_id.as_str()).collect();
+    let ids: Vec<&str> = hits.iter().map(|h| h.rule_id).collect();
     assert_eq!(ids, vec!["water-level1"]);
     assert_eq!(hits[0].zone.and_then(|z| z.level), Some(ZoneLevel::Level1));
 }
@@ -928,7 +928,7 @@ conditions = [ { field = "status", op = "is_missing" } ]
         role: LayerRole::Boiler,
         canonical: &blank,
     };
-    let fired: Vec<String> = evaluate_site(&set, &rec, &[])
+    let fired: Vec<&str> = evaluate_site(&set, &rec, &[])
         .into_iter()
         .map(|h| h.rule_id)
         .collect();

@@ -110,6 +110,15 @@ impl CanonicalValues {
     /// Fills values that follow from others when they are missing: `capacity_tph`
     /// from `capacity_mw`, and a zone level from the zone's name (`某水源地一级保护区`).
     /// A value read later for the field itself replaces the derived one.
+    /// The fields [`CanonicalValues::derive`] may fill `field` from.
+    fn derived_from(field: CanonicalField) -> &'static [CanonicalField] {
+        match field {
+            CanonicalField::CapacityTph => &[CanonicalField::CapacityMw],
+            CanonicalField::ZoneLevel => &[CanonicalField::ZoneName, CanonicalField::SourceName],
+            _ => &[],
+        }
+    }
+
     fn derive(&mut self) {
         if !self.values.contains_key(CanonicalField::CapacityTph)
             && let Some(CanonValue::Number(mw)) = self.values.get(CanonicalField::CapacityMw)
@@ -551,6 +560,19 @@ impl<'a> LayerValues<'a> {
 
     /// The canonical values of the record at `index`, with its problems.
     pub fn values(&self, index: usize, memo: &mut ReadMemo) -> CanonicalValues {
+        self.values_of(index, memo, FieldSet::ALL)
+    }
+
+    /// The values of the fields in `fields` of the record at `index` (and of those
+    /// they are derived from, see [`FieldSet::with_sources`]): each the same as in
+    /// [`LayerValues::values`], the others missing.
+    pub fn values_of(
+        &self,
+        index: usize,
+        memo: &mut ReadMemo,
+        fields: FieldSet,
+    ) -> CanonicalValues {
+        let fields = fields.with_sources();
         let layer = self.layer;
         let mut out = CanonicalValues::new();
         let Some(feature) = layer.features.get(index) else {
@@ -573,6 +595,9 @@ impl<'a> LayerValues<'a> {
             return out;
         };
         for (pos, (field, col, unit, column_name)) in self.columns.iter().enumerate() {
+            if !fields.contains(*field) {
+                continue;
+            }
             let Some(text) = self.cell_text(index, *col) else {
                 continue;
             };
@@ -593,7 +618,7 @@ impl<'a> LayerValues<'a> {
             }
         }
         for (field, text) in &self.mapping.constants {
-            if !out.values.contains_key(*field) {
+            if fields.contains(*field) && !out.values.contains_key(*field) {
                 let _ = out.set_text(*field, text, None);
             }
         }
@@ -896,9 +921,9 @@ impl ZoneHit {
 
 /// A rule that fires for a site, against a zone or (attribute-only) none.
 #[derive(Clone, Debug, PartialEq)]
-pub struct RuleHit<'z> {
+pub struct RuleHit<'r, 'z> {
     /// The id of the rule that fired.
-    pub rule_id: String,
+    pub rule_id: &'r str,
     /// The rule's severity.
     pub severity: Severity,
     /// The zone the rule fired against; `None` for attribute-only rules.
@@ -1033,7 +1058,11 @@ pub fn may_fire(rules: &RuleSet, role: LayerRole, zones: &[ZoneHit]) -> bool {
 /// except when the site is already inside a zone of the same role at the same or
 /// a stricter level (a site inside level 1 is not "near" a neighbouring level-1 or
 /// level-2 polygon). Disabled rules and other site roles give nothing.
-pub fn rule_hits<'z>(rule: &Rule, site: &SiteRecord, zones: &'z [ZoneHit]) -> Vec<RuleHit<'z>> {
+pub fn rule_hits<'r, 'z>(
+    rule: &'r Rule,
+    site: &SiteRecord,
+    zones: &'z [ZoneHit],
+) -> Vec<RuleHit<'r, 'z>> {
     if !rule.enabled || !rule.site_roles.contains(&site.role) {
         return Vec::new();
     }
@@ -1052,7 +1081,7 @@ pub fn rule_hits<'z>(rule: &Rule, site: &SiteRecord, zones: &'z [ZoneHit]) -> Ve
             .is_none_or(|s| in_scope(s, site.canonical, zone))
     };
     let hit = |zone: Option<&'z ZoneHit>| RuleHit {
-        rule_id: rule.id.clone(),
+        rule_id: rule.id.as_str(),
         severity: rule.severity,
         zone,
     };
@@ -1090,12 +1119,12 @@ fn already_inside(zones: &[ZoneHit], near: &ZoneHit) -> bool {
 /// against the strictest level only: an "inside" hit on a zone is dropped when the
 /// site also has an "inside" hit on a zone of the same role at a strictly stricter
 /// level.
-pub fn evaluate_site<'z>(
-    rules: &RuleSet,
+pub fn evaluate_site<'r, 'z>(
+    rules: &'r RuleSet,
     site: &SiteRecord,
     zones: &'z [ZoneHit],
-) -> Vec<RuleHit<'z>> {
-    let hits: Vec<RuleHit<'z>> = rules
+) -> Vec<RuleHit<'r, 'z>> {
+    let hits: Vec<RuleHit<'r, 'z>> = rules
         .enabled()
         .flat_map(|r| rule_hits(r, site, zones))
         .collect();
@@ -1130,6 +1159,66 @@ pub fn rules_needing_distance(rules: &RuleSet) -> Option<f64> {
         .fold(None, |acc: Option<f64>, d| {
             Some(acc.map_or(d, |a| a.max(d)))
         })
+}
+
+/// A set of canonical fields: which values of a record to read
+/// ([`LayerValues::values_of`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldSet(u64);
+
+impl FieldSet {
+    /// Every field.
+    pub const ALL: FieldSet = FieldSet(u64::MAX);
+
+    /// The set of `fields`.
+    pub fn of(fields: impl IntoIterator<Item = CanonicalField>) -> FieldSet {
+        FieldSet(
+            fields
+                .into_iter()
+                .fold(0, |bits, f| bits | FieldSet::bit(f)),
+        )
+    }
+
+    fn bit(field: CanonicalField) -> u64 {
+        1u64 << (field as u32)
+    }
+
+    /// Whether `field` is in the set.
+    pub fn contains(self, field: CanonicalField) -> bool {
+        self.0 & FieldSet::bit(field) != 0
+    }
+
+    /// With the fields a value of the set may be derived from (a capacity in t/h
+    /// from one in MW, a zone level from the zone's name).
+    pub fn with_sources(self) -> FieldSet {
+        let mut bits = self.0;
+        for field in [CanonicalField::CapacityTph, CanonicalField::ZoneLevel] {
+            if self.contains(field) {
+                bits |= FieldSet::of(CanonicalValues::derived_from(field).iter().copied()).0;
+            }
+        }
+        FieldSet(bits)
+    }
+}
+
+/// The site fields that evaluating the enabled rules for sites of `role` reads:
+/// the fields of their conditions and, for rules scoped by place, the site's
+/// places. [`evaluate_site`] gives the same hits on values read for these fields
+/// ([`LayerValues::values_of`]) as on all of them.
+pub fn fields_evaluated(rules: &RuleSet, role: LayerRole) -> FieldSet {
+    let scoped = rules
+        .enabled()
+        .any(|r| r.site_roles.contains(&role) && r.scope.is_some());
+    let places = [
+        CanonicalField::City,
+        CanonicalField::County,
+        CanonicalField::CountyCode,
+    ];
+    FieldSet::of(
+        fields_used(rules, role)
+            .into_iter()
+            .chain(places.into_iter().filter(|_| scoped)),
+    )
 }
 
 /// The canonical fields the enabled rules test for sites of this role: what a

@@ -39,7 +39,7 @@
 //!     distance_m: -12.5,
 //! }];
 //! let hits = rules::evaluate_site(&rules, &site, &zones);
-//! let ids: Vec<&str> = hits.iter().map(|h| h.rule_id.as_str()).collect();
+//! let ids: Vec<&str> = hits.iter().map(|h| h.rule_id).collect();
 //! assert_eq!(ids, ["water-level2-coal-boiler"]);
 //! ```
 
@@ -54,9 +54,10 @@ pub mod values;
 
 pub use describe::Lang;
 pub use eval::{
-    CanonValue, CanonicalValues, LayerValues, ReadMemo, RuleHit, SiteRecord, StoredText, ZoneHit,
-    ZoneRelation, canonical_values, canonical_values_all, check_mapping, evaluate_site,
-    fields_used, may_fire, rule_hits, rules_needing_distance, site_matches_conditions,
+    CanonValue, CanonicalValues, FieldSet, LayerValues, ReadMemo, RuleHit, SiteRecord, StoredText,
+    ZoneHit, ZoneRelation, canonical_values, canonical_values_all, check_mapping, evaluate_site,
+    fields_evaluated, fields_used, may_fire, rule_hits, rules_needing_distance,
+    site_matches_conditions,
 };
 pub use format::{
     CompareOp, Condition, Operand, PlaceScope, Rule, RuleError, RuleIssue, RuleOrigin, RuleSet,
