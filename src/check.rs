@@ -243,8 +243,22 @@ pub fn run_check(
             done as f32 / total_sites.max(1) as f32,
         );
         out.problems.extend(check_mapping(&rl.layer, &rl.mapping));
-        let site_layer = SiteLayer::new(rl, input, &mut out.problems)?;
-        let found = check_site_layer((sites.len(), &site_layer), &zones, input, near_m, &order)?;
+        let reader = LayerValues::new(&rl.layer, &rl.mapping);
+        let lonlat = LonLat::new(&rl.layer, input.sites_crs.as_ref())?;
+        // The value problems and record keys of every record are not needed until
+        // findings are built: found side by side with the findings.
+        let ((layer_problems, keys), found) = rayon::join(
+            || (reader.problems(), LayerKeys::new(&reader)),
+            || check_site_layer((sites.len(), rl, &reader), &zones, input, near_m, &order),
+        );
+        out.problems.extend(layer_problems);
+        let found = found?;
+        let site_layer = SiteLayer {
+            source: rl,
+            reader,
+            keys,
+            lonlat,
+        };
         if pending.is_empty() {
             pending = found;
         } else {
@@ -548,51 +562,28 @@ struct SitesIn<'a> {
     metres_per_unit: f64,
 }
 
-/// A site layer ready for the site loop and for building its findings.
+/// A site layer ready for building its findings.
 struct SiteLayer<'a> {
     source: &'a RoleLayer,
-    /// A site's values are read when it is near a zone (or an attribute rule may
-    /// fire) and when it has a finding; its key when it has a finding.
     reader: LayerValues<'a>,
-    /// The keys that need telling apart, found for every record up front.
+    /// The keys that need telling apart, found for every record.
     keys: LayerKeys,
     lonlat: LonLat,
-    /// The fields the rules read (the rest are read for findings only).
-    evaluated: FieldSet,
-}
-
-impl<'a> SiteLayer<'a> {
-    /// Reads the layer's value problems into `problems` and hashes its keys.
-    fn new(
-        rl: &'a RoleLayer,
-        input: &CheckInput,
-        problems: &mut Vec<Problem>,
-    ) -> Result<SiteLayer<'a>, CheckError> {
-        let reader = LayerValues::new(&rl.layer, &rl.mapping);
-        problems.extend(reader.problems());
-        let keys = LayerKeys::new(&reader);
-        let lonlat = LonLat::new(&rl.layer, input.sites_crs.as_ref())?;
-        Ok(SiteLayer {
-            source: rl,
-            reader,
-            keys,
-            lonlat,
-            evaluated: fields_evaluated(&input.rules, rl.role),
-        })
-    }
 }
 
 /// The findings of one site layer (at position `layer_pos` among the site layers)
 /// as [`Pending`] records, in the order found.
 fn check_site_layer(
-    (layer_pos, sl): (usize, &SiteLayer),
+    (layer_pos, rl, reader): (usize, &RoleLayer, &LayerValues),
     zones: &[ZoneLayer],
     input: &CheckInput,
     near_m: Option<f64>,
     order: &FindingOrder,
 ) -> Result<Vec<Pending>, CheckError> {
-    let rl = sl.source;
     let layer = &rl.layer;
+    // A site's values are read, for the fields the rules read, when it is near a
+    // zone (or an attribute rule may fire); the rest when it has a finding.
+    let evaluated = fields_evaluated(&input.rules, rl.role);
     let declared = input.sites_crs.as_ref();
     let per_zone: Vec<SitesIn> = zones
         .iter()
@@ -627,7 +618,7 @@ fn check_site_layer(
         if buf.hits.is_empty() && !attribute_rules || !may_fire(&input.rules, rl.role, &buf.hits) {
             return;
         }
-        let values = sl.reader.values_of(i, &mut buf.memo, sl.evaluated);
+        let values = reader.values_of(i, &mut buf.memo, evaluated);
         let (hits, refs) = (&buf.hits, &buf.refs);
         let site = SiteRecord {
             layer: &layer.name,

@@ -544,7 +544,7 @@ fn gbk_pairs() -> &'static [char] {
 /// the GB18030 decoder, several times faster on the short values of a ledger.
 /// `None` for anything else (four-byte sequences, stray bytes), which is left to
 /// the decoder.
-fn decode_plain_gbk(b: &[u8]) -> Option<String> {
+pub(crate) fn decode_plain_gbk(b: &[u8]) -> Option<String> {
     let table = gbk_pairs();
     let mut out = String::with_capacity(b.len() + b.len() / 2);
     let mut i = 0;

@@ -380,6 +380,10 @@ pub struct LayerValues<'a> {
     layer: &'a Layer,
     mapping: &'a FieldMapping,
     columns: Vec<Column>,
+    /// The fields given by a sole deferred text column, with the column
+    /// ([`LayerValues::sole_text_column`]), found once: keys are hashed from them
+    /// for every record.
+    sole_text: Vec<(CanonicalField, usize)>,
 }
 
 /// What the category columns of a layer read as, per distinct text (hashed with
@@ -503,11 +507,18 @@ impl<'a> LayerValues<'a> {
                     .map(|i| (*field, i, m.unit, m.source_field.clone()))
             })
             .collect();
-        LayerValues {
+        let mut values = LayerValues {
             layer,
             mapping,
             columns,
-        }
+            sole_text: Vec::new(),
+        };
+        values.sole_text = values
+            .columns
+            .iter()
+            .filter_map(|c| Some((c.0, values.find_sole_text_column(c.0)?.1)))
+            .collect();
+        values
     }
 
     /// Number of records.
@@ -713,6 +724,17 @@ impl<'a> LayerValues<'a> {
     /// The deferred text column that alone gives a text field (no other column and
     /// no constant feed it), with the layer's deferred attributes.
     fn sole_text_column(
+        &self,
+        field: CanonicalField,
+    ) -> Option<(&'a dyn crate::model::DeferredAttributes, usize)> {
+        let layer: &'a Layer = self.layer;
+        let d = layer.deferred.as_deref()?;
+        let (_, col) = self.sole_text.iter().find(|(f, _)| *f == field)?;
+        Some((d, *col))
+    }
+
+    /// [`LayerValues::sole_text_column`], worked out.
+    fn find_sole_text_column(
         &self,
         field: CanonicalField,
     ) -> Option<(&'a dyn crate::model::DeferredAttributes, usize)> {

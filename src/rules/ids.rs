@@ -191,45 +191,64 @@ fn write_key<F: KeyFields>(
     fid: Fid,
     out: &mut impl KeyOut,
 ) -> Result<KeyBasis, F::Miss> {
+    thread_local! {
+        /// The buffer of [`write_key_in`], reused: a million keys are hashed at once.
+        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUF.with(|buf| match buf.try_borrow_mut() {
+        Ok(mut buf) => {
+            buf.clear();
+            write_key_in(fields, fid, out, &mut buf)
+        }
+        Err(_) => write_key_in(fields, fid, out, &mut Vec::new()),
+    })
+}
+
+/// [`write_key`], with `buf` (empty) to hold the key forms of the fields.
+fn write_key_in<F: KeyFields>(
+    fields: &F,
+    fid: Fid,
+    out: &mut impl KeyOut,
+    buf: &mut Vec<u8>,
+) -> Result<KeyBasis, F::Miss> {
     use CanonicalField as C;
     // The key forms of the fields, side by side in one buffer.
-    let mut buf: Vec<u8> = Vec::with_capacity(64);
     let part = |field: C, buf: &mut Vec<u8>| {
         let start = buf.len();
         Ok(fields.push_key(field, buf)?.then_some(start..buf.len()))
     };
-    let number = part(C::SiteCode, &mut buf)?;
+    let number = part(C::SiteCode, buf)?;
     let write_number = |out: &mut dyn KeyOut, buf: &[u8]| {
         if let Some(n) = &number {
             out.put(b"#");
             out.put(&buf[n.clone()]);
         }
     };
-    if let Some(cc) = part(C::CreditCode, &mut buf)? {
+    if let Some(cc) = part(C::CreditCode, buf)? {
         out.put(b"cc:");
         out.put(&buf[cc]);
-        write_number(out, &buf);
+        write_number(out, buf);
         return Ok(KeyBasis::CreditCode);
     }
-    if let Some(name) = part(C::SiteName, &mut buf)? {
+    if let Some(name) = part(C::SiteName, buf)? {
         out.put(b"nm:");
         out.put(&buf[name]);
         out.put(b"@");
         for field in [C::County, C::CountyCode, C::City] {
-            if let Some(place) = part(field, &mut buf)? {
+            if let Some(place) = part(field, buf)? {
                 out.put(&buf[place]);
                 break;
             }
         }
-        write_number(out, &buf);
+        write_number(out, buf);
         return Ok(KeyBasis::NameAndPlace);
     }
-    let code = part(C::SourceCode, &mut buf)?;
+    let code = part(C::SourceCode, buf)?;
     let zone_id = match &code {
         Some(c) => Some(c.clone()),
-        None => match part(C::SourceName, &mut buf)? {
+        None => match part(C::SourceName, buf)? {
             Some(name) => Some(name),
-            None => part(C::ZoneName, &mut buf)?,
+            None => part(C::ZoneName, buf)?,
         },
     };
     if let Some(zone_id) = zone_id {
@@ -238,14 +257,14 @@ fn write_key<F: KeyFields>(
         out.put(b"|");
         // A code names the source; the zone name still tells polygons apart.
         if code.is_some()
-            && let Some(name) = part(C::ZoneName, &mut buf)?
+            && let Some(name) = part(C::ZoneName, buf)?
         {
             out.put(&buf[name]);
         }
         out.put(b"|");
         out.put(fields.level().map(|l| l.code()).unwrap_or("").as_bytes());
         out.put(b"|");
-        if let Some(p) = part(C::ZonePart, &mut buf)? {
+        if let Some(p) = part(C::ZonePart, buf)? {
             out.put(&buf[p]);
         }
         return Ok(KeyBasis::ZoneIdentity);
@@ -463,9 +482,7 @@ struct KeyHasher {
 impl KeyHasher {
     fn for_layer(layer: &LayerValues) -> KeyHasher {
         KeyHasher {
-            gbk: layer
-                .encoding()
-                .is_some_and(|e| e == encoding_rs::GBK || e == encoding_rs::GB18030),
+            gbk: layer_is_gbk(layer),
         }
     }
 
@@ -486,7 +503,7 @@ impl KeyHasher {
             if let Some(h) = stored_key_hash(layer, index) {
                 return h;
             }
-            return self.of_text(&record_key_of(layer, index).key);
+            return self.of_text(&text_record_key(layer, index).key);
         }
         let mut h = FnvWriter::new();
         let Ok(_) = write_key(&LayerRecord { layer, index }, layer.fid(index), &mut h);
@@ -564,8 +581,40 @@ fn plain_gbk_ideographs() -> &'static [bool] {
     })
 }
 
-/// The base key of one record of a layer read on demand.
+/// The base key of one record of a layer read on demand: in a GBK layer, built from
+/// the fields' stored bytes when it can be ([`stored_record_key`]), else as text.
 fn record_key_of(layer: &LayerValues, index: usize) -> RecordKey {
+    if layer_is_gbk(layer)
+        && let Some(key) = stored_record_key(layer, index)
+    {
+        return key;
+    }
+    text_record_key(layer, index)
+}
+
+/// Whether a layer's text is GBK (or GB18030).
+fn layer_is_gbk(layer: &LayerValues) -> bool {
+    layer
+        .encoding()
+        .is_some_and(|e| e == encoding_rs::GBK || e == encoding_rs::GB18030)
+}
+
+/// For GBK text, a credit-code or name-and-place key built from the fields' stored
+/// bytes ([`StoredGbk`]) and decoded once: the GBK bytes of the key text, so the
+/// same text. `None` as for [`stored_key_hash`].
+fn stored_record_key(layer: &LayerValues, index: usize) -> Option<RecordKey> {
+    let mut bytes = Vec::with_capacity(64);
+    match write_key(&StoredGbk { layer, index }, layer.fid(index), &mut bytes) {
+        Ok(basis @ (KeyBasis::CreditCode | KeyBasis::NameAndPlace)) => Some(RecordKey {
+            key: crate::io::dbf::decode_plain_gbk(&bytes)?,
+            basis,
+        }),
+        _ => None,
+    }
+}
+
+/// The base key of one record of a layer read on demand, built as text.
+fn text_record_key(layer: &LayerValues, index: usize) -> RecordKey {
     let mut key = Vec::new();
     let Ok(basis) = write_key(&LayerRecord { layer, index }, layer.fid(index), &mut key);
     RecordKey {
@@ -949,14 +998,16 @@ mod tests {
         assert!(hasher.gbk);
         let mut from_bytes = 0;
         for i in 0..rows.len() {
-            let text = record_key_of(&reader, i).key;
+            let text = text_record_key(&reader, i).key;
             assert_eq!(
                 hasher.of_record(&reader, i),
                 hasher.of_text(&text),
                 "{text}"
             );
+            assert_eq!(record_key_of(&reader, i), text_record_key(&reader, i));
             if stored_key_hash(&reader, i).is_some() {
                 from_bytes += 1;
+                assert!(stored_record_key(&reader, i).is_some(), "{text}");
             }
         }
         assert_eq!(from_bytes, 6);
@@ -966,12 +1017,13 @@ mod tests {
         mapping.set_user(CanonicalField::SiteCode, "编号", None);
         let reader = LayerValues::new(&layer, &mapping);
         for i in 0..rows.len() {
-            let text = record_key_of(&reader, i).key;
+            let text = text_record_key(&reader, i).key;
             assert_eq!(
                 hasher.of_record(&reader, i),
                 hasher.of_text(&text),
                 "{text}"
             );
+            assert_eq!(record_key_of(&reader, i), text_record_key(&reader, i));
         }
         let mut whole = layer.clone();
         whole.materialize_attributes();
