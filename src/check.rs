@@ -2,6 +2,7 @@
 //! evaluated on canonical values, findings with stable ids. The CLI (`check`, `demo`)
 //! and the desktop app call [`run_check`].
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use geo_types::{Coord, Geometry};
@@ -13,9 +14,9 @@ use crate::engine::{
 };
 use crate::model::{Finding, Layer, Problem, ReviewStatus};
 use crate::rules::{
-    CanonicalValues, FieldMapping, FieldSet, LayerKeys, LayerRole, LayerValues, ReadMemo,
-    RecordKey, RuleSet, SiteRecord, ZoneHit, ZoneRelation, canonical_values_all, check_mapping,
-    evaluate_site, fields_evaluated, finding_id_for, layer_keys, may_fire, rules_needing_distance,
+    CanonicalValues, FieldMapping, LayerKeys, LayerRole, LayerValues, ReadMemo, RecordKey, RuleSet,
+    SiteRecord, ZoneHit, ZoneRelation, canonical_values_all, check_mapping, evaluate_site,
+    fields_evaluated, finding_id_for, layer_keys, may_fire, rules_needing_distance,
 };
 
 /// One input layer with its role and field mapping.
@@ -279,9 +280,7 @@ pub fn run_check(
     let mut findings = Vec::new();
     pending
         .par_iter()
-        .map_init(ReadMemo::default, |memo, p| {
-            build_finding(p, &sites, &zones, &order, memo)
-        })
+        .map(|p| build_finding(p, &sites, &zones, &order))
         .collect_into_vec(&mut findings);
     let seqs: Vec<u32> = pending.iter().map(|p| p.seq).collect();
     drop(pending);
@@ -351,24 +350,16 @@ struct Pending {
     distance_m: Option<f64>,
 }
 
-/// The site fields a finding shows: its name ([`CanonicalValues::name`]) and county.
-fn finding_fields() -> FieldSet {
-    use crate::rules::CanonicalField as C;
-    FieldSet::of([C::SiteName, C::ZoneName, C::SourceName, C::County])
-}
-
 /// Builds the finding a [`Pending`] records.
 fn build_finding(
     p: &Pending,
     sites: &[SiteLayer],
     zones: &[ZoneLayer],
     order: &FindingOrder,
-    memo: &mut ReadMemo,
 ) -> Finding {
     let s = &sites[p.site_layer as usize];
     let (layer, i) = (&s.source.layer, p.site as usize);
     let rule = order.rules[p.rule as usize].0;
-    let values = s.reader.values_of(i, memo, finding_fields());
     let (lon, lat) = s.lonlat.of(layer.features[i].geometry.as_ref());
     let site_key = s.keys.key(&s.reader, i);
     let zone = p.zone.map(|(zl, pos)| (&zones[zl as usize], pos as usize));
@@ -383,7 +374,7 @@ fn build_finding(
         severity: p.severity,
         site_layer: layer.name.clone(),
         site_fid: layer.features[i].fid,
-        site_name: values.name().unwrap_or_default().to_string(),
+        site_name: s.reader.name(i).map(Cow::into_owned).unwrap_or_default(),
         zone_layer: zone.map(|(zl, _)| zl.source.layer.name.clone()),
         zone_fid: zone.map(|(zl, pos)| zl.source.layer.features[pos].fid),
         zone_name: zone.and_then(|(zl, pos)| zl.values[pos].name().map(str::to_string)),
@@ -396,7 +387,10 @@ fn build_finding(
         distance_m: p.distance_m.map(round_cm),
         lon,
         lat,
-        county: values.county().map(str::to_string),
+        county: s
+            .reader
+            .text_field(i, crate::rules::CanonicalField::County)
+            .map(Cow::into_owned),
         status: ReviewStatus::Pending,
         note: String::new(),
     }
@@ -974,6 +968,7 @@ fn metric_distance(s: &SitesIn, index: &ZoneIndex, zone: u32, p: Coord<f64>) -> 
 mod tests {
     use super::*;
     use crate::io::{ReadOptions, read_path};
+    use crate::rules::FieldSet;
 
     /// The sample county's layers, site shapefiles read whole or on demand.
     fn sample_input(defer: bool) -> CheckInput {
@@ -1069,6 +1064,14 @@ mod tests {
                 let (all, some) = (
                     reader.values(i, &mut memo),
                     reader.values_of(i, &mut memo, fields),
+                );
+                // What a finding shows, read without the values.
+                assert_eq!(reader.name(i).as_deref(), all.name());
+                assert_eq!(
+                    reader
+                        .text_field(i, crate::rules::CanonicalField::County)
+                        .as_deref(),
+                    all.county()
                 );
                 let site = |canonical| SiteRecord {
                     layer: &rl.layer.name,

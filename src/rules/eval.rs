@@ -686,6 +686,18 @@ impl<'a> LayerValues<'a> {
             .collect()
     }
 
+    /// The name of the record at `index`, as [`CanonicalValues::name`] gives it in
+    /// its values.
+    pub fn name(&self, index: usize) -> Option<Cow<'_, str>> {
+        [
+            CanonicalField::SiteName,
+            CanonicalField::ZoneName,
+            CanonicalField::SourceName,
+        ]
+        .into_iter()
+        .find_map(|field| self.text_field(index, field))
+    }
+
     /// The raw text of a text field of the record at `index`, as
     /// [`CanonicalValues::raw`] gives it: the column's trimmed text, else the
     /// mapping's constant. `None` for other kinds of field (read the values).
