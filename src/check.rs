@@ -577,7 +577,7 @@ fn check_site_layer(
     let layer = &rl.layer;
     // A site's values are read, for the fields the rules read, when it is near a
     // zone (or an attribute rule may fire); the rest when it has a finding.
-    let evaluated = fields_evaluated(&input.rules, rl.role);
+    let evaluated = [false, true].map(|hits| fields_evaluated(&input.rules, rl.role, hits));
     let declared = input.sites_crs.as_ref();
     let per_zone: Vec<SitesIn> = zones
         .iter()
@@ -612,7 +612,11 @@ fn check_site_layer(
         if buf.hits.is_empty() && !attribute_rules || !may_fire(&input.rules, rl.role, &buf.hits) {
             return;
         }
-        let values = reader.values_of(i, &mut buf.memo, evaluated);
+        let values = reader.values_of(
+            i,
+            &mut buf.memo,
+            evaluated[usize::from(!buf.hits.is_empty())],
+        );
         let (hits, refs) = (&buf.hits, &buf.refs);
         let site = SiteRecord {
             layer: &layer.name,
@@ -1055,10 +1059,11 @@ mod tests {
             })
             .collect();
         hits.extend(cityless);
-        let mut compared = 0;
+        let (mut compared, mut attribute_hits) = (0, 0);
         for rl in input.layers.iter().filter(|l| !l.role.is_zone()) {
             let reader = LayerValues::new(&rl.layer, &rl.mapping);
-            let fields = fields_evaluated(&input.rules, rl.role);
+            let fields = fields_evaluated(&input.rules, rl.role, true);
+            let without_zones = fields_evaluated(&input.rules, rl.role, false);
             assert_ne!(fields, FieldSet::ALL);
             for i in 0..rl.layer.features.len() {
                 let (all, some) = (
@@ -1079,15 +1084,21 @@ mod tests {
                     role: rl.role,
                     canonical,
                 };
-                for zones in [&hits[..0], &hits[..]].into_iter().chain(hits.chunks(2)) {
+                for zones in [&hits[..]].into_iter().chain(hits.chunks(2)) {
                     let a = evaluate_site(&input.rules, &site(&all), zones);
                     let b = evaluate_site(&input.rules, &site(&some), zones);
                     assert_eq!(a, b, "{} record {i}", rl.layer.name);
                     compared += a.len();
                 }
+                // A site near no zone, read for the rules without a zone clause.
+                let fewer = reader.values_of(i, &mut memo, without_zones);
+                let a = evaluate_site(&input.rules, &site(&all), &[]);
+                assert_eq!(a, evaluate_site(&input.rules, &site(&fewer), &[]));
+                attribute_hits += a.len();
             }
         }
         assert!(compared > 100, "{compared}");
+        assert!(attribute_hits > 0);
     }
 
     #[test]

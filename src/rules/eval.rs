@@ -1237,20 +1237,25 @@ impl FieldSet {
 
 /// The site fields that evaluating the enabled rules for sites of `role` reads:
 /// the fields of their conditions and, for rules scoped by place, the site's
-/// places. [`evaluate_site`] gives the same hits on values read for these fields
-/// ([`LayerValues::values_of`]) as on all of them.
-pub fn fields_evaluated(rules: &RuleSet, role: LayerRole) -> FieldSet {
-    let scoped = rules
-        .enabled()
-        .any(|r| r.site_roles.contains(&role) && r.scope.is_some());
+/// places. With `zone_hits` false, for a site with no zone hits, only rules without
+/// a zone clause are asked (the others cannot fire). [`evaluate_site`] gives the
+/// same hits on values read for these fields ([`LayerValues::values_of`]) as on all
+/// of them.
+pub fn fields_evaluated(rules: &RuleSet, role: LayerRole, zone_hits: bool) -> FieldSet {
+    let asked = || {
+        rules
+            .enabled()
+            .filter(move |r| r.site_roles.contains(&role) && (zone_hits || r.zone.is_none()))
+    };
+    let scoped = asked().any(|r| r.scope.is_some());
     let places = [
         CanonicalField::City,
         CanonicalField::County,
         CanonicalField::CountyCode,
     ];
     FieldSet::of(
-        fields_used(rules, role)
-            .into_iter()
+        asked()
+            .flat_map(|r| r.conditions.iter().map(|c| c.field))
             .chain(places.into_iter().filter(|_| scoped)),
     )
 }
