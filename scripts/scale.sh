@@ -35,18 +35,33 @@ echo "pairs: $(($(wc -l < "$dir/pairs.csv") - 1))"
 "$bin" check --water-zones "$dir/zones.shp" --boilers "$dir/sites.shp" --out "$dir/findings.csv" --quiet
 echo "findings: $(($(wc -l < "$dir/findings.csv") - 1))"
 
+# The four commands in rounds, so that the machine's changing speed affects them alike.
+times=$(mktemp)
 timed() {
-  local label=$1
-  shift
-  for i in $(seq 1 "$runs"); do
-    /usr/bin/time -f "$label run $i: %e s wall, %U s user, %S s sys, %M KiB peak RSS" "$@"
-  done
+  local label=$1 i=$2
+  shift 2
+  /usr/bin/time -o "$times.one" -f "%e %U %S %M" "$@"
+  read -r wall user sys rss < "$times.one"
+  echo "$label run $i: $wall s wall, $user s user, $sys s sys, $rss KiB peak RSS"
+  echo "$label|$wall" >> "$times"
 }
-timed "join  (boilers)" "$bin" join --zones "$dir/zones.shp" --sites "$dir/sites.shp" \
-  --out "$dir/pairs.csv" --quiet
-timed "check (boilers)" "$bin" check --water-zones "$dir/zones.shp" --boilers "$dir/sites.shp" \
-  --out "$dir/findings.csv" --quiet
-timed "join  (mixed)" "$bin" join --zones "$mixed/zones.shp" \
-  --sites "$mixed/sites.shp" "$mixed/enterprises.shp" --out "$mixed/pairs.csv" --quiet
-timed "check (mixed)" "$bin" check --water-zones "$mixed/zones.shp" --boilers "$mixed/sites.shp" \
-  --enterprises "$mixed/enterprises.shp" --out "$mixed/findings.csv" --quiet
+for i in $(seq 1 "$runs"); do
+  timed "join  (boilers)" "$i" "$bin" join --zones "$dir/zones.shp" --sites "$dir/sites.shp" \
+    --out "$dir/pairs.csv" --quiet
+  timed "check (boilers)" "$i" "$bin" check --water-zones "$dir/zones.shp" --boilers "$dir/sites.shp" \
+    --out "$dir/findings.csv" --quiet
+  timed "join  (mixed)" "$i" "$bin" join --zones "$mixed/zones.shp" \
+    --sites "$mixed/sites.shp" "$mixed/enterprises.shp" --out "$mixed/pairs.csv" --quiet
+  timed "check (mixed)" "$i" "$bin" check --water-zones "$mixed/zones.shp" --boilers "$mixed/sites.shp" \
+    --enterprises "$mixed/enterprises.shp" --out "$mixed/findings.csv" --quiet
+done
+
+# Median and range of each, and check over join by medians.
+median() { grep -F "$1|" "$times" | cut -d'|' -f2 | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)], v[1], v[NR]}'; }
+echo
+for set in boilers mixed; do
+  read -r jm jlo jhi <<< "$(median "join  ($set)")"
+  read -r cm clo chi <<< "$(median "check ($set)")"
+  echo "$set: join median $jm s ($jlo–$jhi), check median $cm s ($clo–$chi), check/join $(echo "scale=2; $cm / $jm" | bc)"
+done
+rm -f "$times" "$times.one"
