@@ -5,7 +5,11 @@
 //!     cargo run --release --example scale_data -- --sites 1000000 --zones 2000 --out scale-data/1m-2k
 //!
 //! `--kind enterprise` writes an enterprise list (企业名称/县区/行业/是否散乱污/整治类型)
-//! to `enterprises.shp` instead of the boiler ledger `sites.shp`; `--seed` varies the
+//! to `enterprises.shp` instead of the boiler ledger `sites.shp`. Without
+//! `--open-percent` none of its 散乱污 enterprises is dealt with (a stress case: three
+//! in four get a finding); `--open-percent P` adds a 是否完成 column with P% of the
+//! enterprises not yet done (否), as a ledger reads part-way through a campaign.
+//! `--seed` varies the
 //! site positions (the zones are always drawn from seed 2019 so both files fit one
 //! `zones.shp`).
 
@@ -54,6 +58,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut out = PathBuf::from("scale-data");
     let mut seed = 2019u64;
     let mut kind = Kind::Boiler;
+    let mut open_percent: Option<u64> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let v = args.next().ok_or(format!("{a} needs a value"))?;
@@ -62,6 +67,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--zones" => zones = v.parse()?,
             "--out" => out = v.into(),
             "--seed" => seed = v.parse()?,
+            "--open-percent" => {
+                let p: u64 = v.parse()?;
+                if p > 100 {
+                    return Err(format!("--open-percent {v}: 0 to 100").into());
+                }
+                open_percent = Some(p);
+            }
             "--kind" => {
                 kind = match v.as_str() {
                     "boiler" => Kind::Boiler,
@@ -125,8 +137,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Kind::Boiler => ("sites.shp", boiler_fields(), boiler_rows(sites)),
         Kind::Enterprise => (
             "enterprises.shp",
-            enterprise_fields(),
-            enterprise_rows(sites),
+            enterprise_fields(open_percent.is_some()),
+            enterprise_rows(sites, open_percent),
         ),
     };
     write_shapefile(
@@ -186,23 +198,32 @@ fn boiler_rows(sites: usize) -> Vec<Vec<Value>> {
         .collect()
 }
 
-fn enterprise_fields() -> Vec<FieldDef> {
+fn enterprise_fields(done_column: bool) -> Vec<FieldDef> {
+    let done: &[&str] = if done_column { &["是否完成"] } else { &[] };
     ["企业名称", "县区", "行业", "是否散乱污", "整治类型"]
-        .into_iter()
-        .map(text_field)
+        .iter()
+        .chain(done)
+        .map(|name| text_field(name))
         .collect()
 }
 
-fn enterprise_rows(sites: usize) -> Vec<Vec<Value>> {
+/// Enterprise rows; with `open_percent`, a 是否完成 value: 否 for that share of rows
+/// (spread over the file), 是 for the rest.
+fn enterprise_rows(sites: usize, open_percent: Option<u64>) -> Vec<Vec<Value>> {
     (0..sites)
         .map(|i| {
-            vec![
+            let mut row = vec![
                 Value::Text(format!("第{i}号企业")),
                 Value::Text(COUNTIES[i % COUNTIES.len()].into()),
                 Value::Text(INDUSTRIES[i % INDUSTRIES.len()].into()),
                 Value::Text((if i % 4 == 0 { "否" } else { "是" }).into()),
                 Value::Text(REMEDIATION[i % REMEDIATION.len()].into()),
-            ]
+            ];
+            if let Some(p) = open_percent {
+                let open = (i as u64).wrapping_mul(7919) % 100 < p;
+                row.push(Value::Text((if open { "否" } else { "是" }).into()));
+            }
+            row
         })
         .collect()
 }
