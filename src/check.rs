@@ -300,15 +300,9 @@ struct FindingOrder<'r> {
 
 impl<'r> FindingOrder<'r> {
     fn new(rules: &'r RuleSet, layers: &'r [RoleLayer]) -> FindingOrder<'r> {
-        fn ranks<'n>(names: impl Iterator<Item = &'n str>) -> Vec<(&'n str, u32)> {
-            let mut sorted: Vec<&str> = names.collect();
-            sorted.sort_unstable();
-            sorted.dedup();
-            sorted.into_iter().zip(0u32..).collect()
-        }
         FindingOrder {
-            rules: ranks(rules.enabled().map(|r| r.id.as_str())),
-            layers: ranks(layers.iter().map(|l| l.layer.name.as_str()))
+            rules: name_ranks(rules.enabled().map(|r| r.id.as_str())),
+            layers: name_ranks(layers.iter().map(|l| l.layer.name.as_str()))
                 .into_iter()
                 .collect(),
         }
@@ -324,6 +318,14 @@ impl<'r> FindingOrder<'r> {
     fn layer(&self, name: &str) -> u32 {
         self.layers.get(name).copied().unwrap_or(u32::MAX)
     }
+}
+
+/// The distinct names, in text order, each with its rank.
+fn name_ranks<'n>(names: impl Iterator<Item = &'n str>) -> Vec<(&'n str, u32)> {
+    let mut sorted: Vec<&str> = names.collect();
+    sorted.sort_unstable();
+    sorted.dedup();
+    sorted.into_iter().zip(0u32..).collect()
 }
 
 /// A finding as the site loop records it; built into a [`Finding`] once all are
@@ -493,10 +495,7 @@ fn drop_repeated_sites(
 /// hundreds of thousands of findings.
 pub fn sort_findings(findings: &mut [Finding]) {
     fn ranks<'f>(names: impl Iterator<Item = &'f str>) -> std::collections::HashMap<&'f str, u32> {
-        let mut sorted: Vec<&str> = names.collect();
-        sorted.sort_unstable();
-        sorted.dedup();
-        sorted.into_iter().zip(0u32..).collect()
+        name_ranks(names).into_iter().collect()
     }
     let rules = ranks(findings.iter().map(|f| f.rule_id.as_str()));
     let layers = ranks(
@@ -642,10 +641,9 @@ fn check_site_layer(
                 },
                 _ => z.distance_m,
             });
-            let zone_key = match (hit.zone, hit_ref) {
-                (Some(z), _) => (order.layer(&z.zone_layer) + 1, z.zone_fid + 1),
-                (None, _) => (0, 0),
-            };
+            let zone_key = hit
+                .zone
+                .map_or((0, 0), |z| (order.layer(&z.zone_layer) + 1, z.zone_fid + 1));
             let rule = order.rule(hit.rule_id);
             out.push(Pending {
                 key: (rule, site_rank, site.fid, zone_key.0, zone_key.1),

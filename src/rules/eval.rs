@@ -40,6 +40,14 @@ pub enum CanonValue {
     Flag(bool),
 }
 
+/// The fields a record's name is taken from, first present first: a site's name,
+/// else a zone's, else its water source's.
+const NAME_FIELDS: [CanonicalField; 3] = [
+    CanonicalField::SiteName,
+    CanonicalField::ZoneName,
+    CanonicalField::SourceName,
+];
+
 /// The canonical values of one feature, with the text each came from and the
 /// problems met reading them. A value that could not be read is absent (missing)
 /// and has a problem.
@@ -156,9 +164,7 @@ impl CanonicalValues {
     }
     /// The site's name, or for a zone its zone or water-source name.
     pub fn name(&self) -> Option<&str> {
-        self.text(CanonicalField::SiteName)
-            .or_else(|| self.text(CanonicalField::ZoneName))
-            .or_else(|| self.text(CanonicalField::SourceName))
+        NAME_FIELDS.into_iter().find_map(|field| self.text(field))
     }
     /// The city (市) as written.
     pub fn city(&self) -> Option<&str> {
@@ -516,7 +522,7 @@ impl<'a> LayerValues<'a> {
         values.sole_text = values
             .columns
             .iter()
-            .filter_map(|c| Some((c.0, values.find_sole_text_column(c.0)?.1)))
+            .filter_map(|c| Some((c.0, values.find_sole_text_column(c.0)?)))
             .collect();
         values
     }
@@ -689,13 +695,9 @@ impl<'a> LayerValues<'a> {
     /// The name of the record at `index`, as [`CanonicalValues::name`] gives it in
     /// its values.
     pub fn name(&self, index: usize) -> Option<Cow<'_, str>> {
-        [
-            CanonicalField::SiteName,
-            CanonicalField::ZoneName,
-            CanonicalField::SourceName,
-        ]
-        .into_iter()
-        .find_map(|field| self.text_field(index, field))
+        NAME_FIELDS
+            .into_iter()
+            .find_map(|field| self.text_field(index, field))
     }
 
     /// The raw text of a text field of the record at `index`, as
@@ -745,13 +747,9 @@ impl<'a> LayerValues<'a> {
         Some((d, *col))
     }
 
-    /// [`LayerValues::sole_text_column`], worked out.
-    fn find_sole_text_column(
-        &self,
-        field: CanonicalField,
-    ) -> Option<(&'a dyn crate::model::DeferredAttributes, usize)> {
-        let layer: &'a Layer = self.layer;
-        let d = layer.deferred.as_deref()?;
+    /// The column of [`LayerValues::sole_text_column`], worked out.
+    fn find_sole_text_column(&self, field: CanonicalField) -> Option<usize> {
+        let d = self.layer.deferred.as_deref()?;
         let mut columns = self.columns.iter().filter(|c| c.0 == field);
         match (columns.next(), columns.next()) {
             (Some(only), None)
@@ -759,7 +757,7 @@ impl<'a> LayerValues<'a> {
                     && d.is_text_column(only.1)
                     && !self.mapping.constants.contains_key(&field) =>
             {
-                Some((d, only.1))
+                Some(only.1)
             }
             _ => None,
         }

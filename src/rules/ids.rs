@@ -191,28 +191,9 @@ fn write_key<F: KeyFields>(
     fid: Fid,
     out: &mut impl KeyOut,
 ) -> Result<KeyBasis, F::Miss> {
-    thread_local! {
-        /// The buffer of [`write_key_in`], reused: a million keys are hashed at once.
-        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
-    BUF.with(|buf| match buf.try_borrow_mut() {
-        Ok(mut buf) => {
-            buf.clear();
-            write_key_in(fields, fid, out, &mut buf)
-        }
-        Err(_) => write_key_in(fields, fid, out, &mut Vec::new()),
-    })
-}
-
-/// [`write_key`], with `buf` (empty) to hold the key forms of the fields.
-fn write_key_in<F: KeyFields>(
-    fields: &F,
-    fid: Fid,
-    out: &mut impl KeyOut,
-    buf: &mut Vec<u8>,
-) -> Result<KeyBasis, F::Miss> {
     use CanonicalField as C;
     // The key forms of the fields, side by side in one buffer.
+    let buf: &mut Vec<u8> = &mut Vec::with_capacity(64);
     let part = |field: C, buf: &mut Vec<u8>| {
         let start = buf.len();
         Ok(fields.push_key(field, buf)?.then_some(start..buf.len()))
@@ -517,8 +498,16 @@ impl KeyHasher {
 /// record-number keys are hashed from their text).
 fn stored_key_hash(layer: &LayerValues, index: usize) -> Option<u64> {
     let mut h = FnvWriter::new();
-    match write_key(&StoredGbk { layer, index }, layer.fid(index), &mut h) {
-        Ok(KeyBasis::CreditCode | KeyBasis::NameAndPlace) => Some(h.0),
+    write_stored_key(layer, index, &mut h)?;
+    Some(h.0)
+}
+
+/// Writes a GBK record's credit-code or name-and-place key from the fields' stored
+/// bytes ([`StoredGbk`]): the GBK bytes of its text. `None` (with `out` partly
+/// written) when a field is not stored plainly or the record has neither key.
+fn write_stored_key(layer: &LayerValues, index: usize, out: &mut impl KeyOut) -> Option<KeyBasis> {
+    match write_key(&StoredGbk { layer, index }, layer.fid(index), out) {
+        Ok(basis @ (KeyBasis::CreditCode | KeyBasis::NameAndPlace)) => Some(basis),
         _ => None,
     }
 }
@@ -604,13 +593,11 @@ fn layer_is_gbk(layer: &LayerValues) -> bool {
 /// same text. `None` as for [`stored_key_hash`].
 fn stored_record_key(layer: &LayerValues, index: usize) -> Option<RecordKey> {
     let mut bytes = Vec::with_capacity(64);
-    match write_key(&StoredGbk { layer, index }, layer.fid(index), &mut bytes) {
-        Ok(basis @ (KeyBasis::CreditCode | KeyBasis::NameAndPlace)) => Some(RecordKey {
-            key: crate::io::dbf::decode_plain_gbk(&bytes)?,
-            basis,
-        }),
-        _ => None,
-    }
+    let basis = write_stored_key(layer, index, &mut bytes)?;
+    Some(RecordKey {
+        key: crate::io::dbf::decode_plain_gbk(&bytes)?,
+        basis,
+    })
 }
 
 /// The base key of one record of a layer read on demand, built as text.
@@ -996,15 +983,16 @@ mod tests {
         let reader = LayerValues::new(&layer, &mapping);
         let hasher = KeyHasher::for_layer(&reader);
         assert!(hasher.gbk);
+        // Each record's hash and key, from its bytes or not, equal those of its text.
+        let same_as_text = |reader: &LayerValues, i: usize| {
+            let text = text_record_key(reader, i).key;
+            assert_eq!(hasher.of_record(reader, i), hasher.of_text(&text), "{text}");
+            assert_eq!(record_key_of(reader, i), text_record_key(reader, i));
+            text
+        };
         let mut from_bytes = 0;
         for i in 0..rows.len() {
-            let text = text_record_key(&reader, i).key;
-            assert_eq!(
-                hasher.of_record(&reader, i),
-                hasher.of_text(&text),
-                "{text}"
-            );
-            assert_eq!(record_key_of(&reader, i), text_record_key(&reader, i));
+            let text = same_as_text(&reader, i);
             if stored_key_hash(&reader, i).is_some() {
                 from_bytes += 1;
                 assert!(stored_record_key(&reader, i).is_some(), "{text}");
@@ -1017,13 +1005,7 @@ mod tests {
         mapping.set_user(CanonicalField::SiteCode, "编号", None);
         let reader = LayerValues::new(&layer, &mapping);
         for i in 0..rows.len() {
-            let text = text_record_key(&reader, i).key;
-            assert_eq!(
-                hasher.of_record(&reader, i),
-                hasher.of_text(&text),
-                "{text}"
-            );
-            assert_eq!(record_key_of(&reader, i), text_record_key(&reader, i));
+            same_as_text(&reader, i);
         }
         let mut whole = layer.clone();
         whole.materialize_attributes();
