@@ -1,5 +1,5 @@
 //! Times the per-record passes of a check over one site ledger (development aid):
-//! reading it with deferred attributes, the value-problem scan, record-key hashing
+//! reading it with deferred attributes (and with geometry only, as the join does), the value-problem scan, record-key hashing
 //! and the Z-order, each `QL_REPEAT` times (default 3).
 //!
 //!   cargo run --release --no-default-features --example check_phases -- SITES.shp [role]
@@ -22,7 +22,15 @@ fn main() {
         defer_attributes: true,
         ..Default::default()
     };
+    let geometry_only = ReadOptions {
+        geometry_only: true,
+        ..Default::default()
+    };
     for _ in 0..repeat {
+        let t = Instant::now();
+        let bare = read_path(std::path::Path::new(&path), &geometry_only).expect("read");
+        let geometry = t.elapsed();
+        drop(bare);
         let t = Instant::now();
         let layer = read_path(std::path::Path::new(&path), &opts)
             .expect("read")
@@ -42,7 +50,7 @@ fn main() {
         let order = z_order(&sites_into(&layer, None, &crs).expect("sites"));
         let zorder = t.elapsed();
         println!(
-            "read {read:?}, value problems {scan:?} ({}), keys {hashing:?}, z-order {zorder:?} ({} sites)",
+            "read {read:?} (geometry only {geometry:?}), value problems {scan:?} ({}), keys {hashing:?}, z-order {zorder:?} ({} sites)",
             problems.len(),
             order.len()
         );

@@ -402,6 +402,11 @@ pub trait DeferredAttributes: fmt::Debug + Send + Sync {
     /// empty): equal bytes give equal text, so readers can remember what a
     /// spelling reads as without decoding it again.
     fn text_bytes(&self, index: usize, col: usize) -> Option<&[u8]>;
+    /// The value of any column as stored (padding removed; `None` when empty, and
+    /// for a deleted record or past the end): equal bytes in one column give equal
+    /// values, so readers can remember what a value reads as without decoding or
+    /// parsing it again.
+    fn stored_bytes(&self, index: usize, col: usize) -> Option<&[u8]>;
     /// Calls `each` with the characters of a text column's value, exactly those of
     /// [`DeferredAttributes::text`], without building the string where the bytes
     /// allow (hashing a million records' keys); `false` when `text` gives `None`.

@@ -610,7 +610,7 @@ pub fn read_dbf_deferred(
     let ctx = opened.context(path);
     let extras: Vec<Option<Box<RowExtras>>> = (0..opened.records)
         .into_par_iter()
-        .map(|r| ctx.decode_row(r as u64, opened.record(&bytes, r), false).1)
+        .map(|r| ctx.check_row(r as u64, opened.record(&bytes, r)))
         .collect();
     report_extras(path, &opened, extras, problems);
     let encoding = opened.encoding.clone();
@@ -747,6 +747,11 @@ impl crate::model::DeferredAttributes for DbfRecords {
         let (f, raw) = self.raw(index, col)?;
         let t = trim_bytes(raw);
         (decodes_as_text(f) && !t.is_empty()).then_some(t)
+    }
+    fn stored_bytes(&self, index: usize, col: usize) -> Option<&[u8]> {
+        let (_, raw) = self.raw(index, col)?;
+        let t = trim_bytes(raw);
+        (!t.is_empty()).then_some(t)
     }
     fn text_chars(&self, index: usize, col: usize, each: &mut dyn FnMut(char)) -> bool {
         let Some(t) = self.text_bytes(index, col) else {
@@ -1060,6 +1065,58 @@ impl RowContext<'_> {
     }
 }
 
+impl RowContext<'_> {
+    /// The problems and replaced characters of one record, as [`RowContext::decode_row`]
+    /// finds them without building the record. A record whose cells all pass quick
+    /// tests that only accept clean values (text that decodes as it is, plain decimal
+    /// numbers) has none; any other goes through the full decoding.
+    fn check_row(&self, fid: u64, rec: &[u8]) -> Option<Box<RowExtras>> {
+        let clean = rec[0] != b'*'
+            && self.header.fields.iter().all(|f| {
+                let raw = &rec[f.offset..f.offset + f.length];
+                match f.type_code.to_ascii_uppercase() {
+                    b'N' | b'F' => is_plain_decimal(trim_bytes(raw)),
+                    _ if decodes_as_text(f) => !has_malformed_text(trim_bytes(raw), self.enc),
+                    _ => {
+                        let (mut problems, mut replaced) = (Vec::new(), 0);
+                        let at = (self.path, fid);
+                        decode_cell(
+                            f,
+                            "",
+                            raw,
+                            self.enc,
+                            at,
+                            &mut problems,
+                            &mut replaced,
+                            false,
+                        );
+                        problems.is_empty() && replaced == 0
+                    }
+                }
+            });
+        if clean {
+            return None;
+        }
+        self.decode_row(fid, rec, false).1
+    }
+}
+
+/// Whether trimmed number bytes are empty or a plain decimal (`-12`, `3.50`, `.5`),
+/// which [`parse_number`] reads without a problem.
+fn is_plain_decimal(t: &[u8]) -> bool {
+    let digits = t.strip_prefix(b"-").unwrap_or(t);
+    let mut seen_digit = false;
+    let mut seen_point = false;
+    for &c in digits {
+        match c {
+            b'0'..=b'9' => seen_digit = true,
+            b'.' if !seen_point => seen_point = true,
+            _ => return false,
+        }
+    }
+    seen_digit || t.is_empty()
+}
+
 /// Whether a field's values decode as text.
 fn decodes_as_text(f: &DbfField) -> bool {
     match f.type_code.to_ascii_uppercase() {
@@ -1120,8 +1177,8 @@ fn decode_cell(
     }
 }
 
-/// Whether `b` is ASCII and two-byte GBK pairs that GB18030 decodes (lead
-/// 0x81–0xFE, trail 0x40–0x7E or 0x80–0xFE, found in [`gbk_pairs`]); anything else
+/// Whether `b` is ASCII and two-byte GBK pairs, each of which GB18030 decodes (lead
+/// 0x81–0xFE, trail 0x40–0x7E or 0x80–0xFE); anything else
 /// (four-byte sequences, stray bytes) is left to the decoder.
 fn is_plain_gbk(b: &[u8]) -> bool {
     let mut i = 0;
@@ -1134,14 +1191,10 @@ fn is_plain_gbk(b: &[u8]) -> bool {
         if !(0x81..=0xFE).contains(&c) {
             return false;
         }
+        // Every such pair decodes to one character (see the test of the fast path),
+        // so no table is consulted.
         match b.get(i + 1) {
-            Some(&t)
-                if (0x40..=0xFE).contains(&t)
-                    && t != 0x7F
-                    && gbk_pairs()[usize::from(c - 0x81) * 191 + usize::from(t - 0x40)] != '\0' =>
-            {
-                i += 2
-            }
+            Some(&t) if (0x40..=0xFE).contains(&t) && t != 0x7F => i += 2,
             _ => return false,
         }
     }
@@ -1563,6 +1616,46 @@ mod tests {
             &[(b' ', vec!["建成区".as_bytes()]), (b' ', vec![b"  x "])],
         );
         assert_deferred_matches_whole(&utf8, None);
+    }
+
+    #[test]
+    fn numbers_the_quick_record_check_passes_parse_without_a_problem() {
+        let alphabet = b"09.-+e* ";
+        let mut passed = 0;
+        for len in 0..=4u32 {
+            for n in 0..alphabet.len().pow(len) {
+                let mut k = n;
+                let raw: Vec<u8> = (0..len)
+                    .map(|_| {
+                        let c = alphabet[k % alphabet.len()];
+                        k /= alphabet.len();
+                        c
+                    })
+                    .collect();
+                if !is_plain_decimal(trim_bytes(&raw)) {
+                    continue;
+                }
+                passed += 1;
+                for decimals in [0, 2] {
+                    let mut problems = Vec::new();
+                    parse_number(&raw, decimals, &p(), 0, "F", &mut problems);
+                    assert!(problems.is_empty(), "{:?}", String::from_utf8_lossy(&raw));
+                }
+            }
+        }
+        assert!(passed > 100, "{passed}");
+        for bad in [
+            &b"-"[..],
+            b".",
+            b"-.",
+            b"1.2.3",
+            b"1e3",
+            b"+1",
+            b"1 2",
+            b"**",
+        ] {
+            assert!(!is_plain_decimal(bad), "{:?}", String::from_utf8_lossy(bad));
+        }
     }
 
     #[test]

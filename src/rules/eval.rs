@@ -403,7 +403,7 @@ pub struct ReadMemo {
     columns: Vec<FastMap<Box<str>, Result<CanonValue, String>>>,
     /// Per column position: a number value (kind, bits) → what its text reads as.
     numbers: Vec<FastMap<(bool, u64), Result<CanonValue, String>>>,
-    /// Per column position: a deferred text value's stored bytes → what it reads
+    /// Per column position: a deferred value's stored bytes → what it reads
     /// as (`None`: no text once trimmed).
     stored: Vec<FastMap<Box<[u8]>, Option<Read>>>,
 }
@@ -475,8 +475,8 @@ impl ReadMemo {
 }
 
 impl ReadMemo {
-    /// What a deferred text value reads as, remembered by its stored bytes (equal
-    /// bytes decode to equal text), so a category column is decoded once per
+    /// What a deferred value reads as, remembered by its stored bytes (equal bytes
+    /// give equal values), so a category or number column is decoded once per
     /// spelling. `text` gives the value's trimmed text.
     fn read_stored<'t>(
         &mut self,
@@ -561,13 +561,14 @@ impl<'a> LayerValues<'a> {
         }
     }
 
-    /// A deferred text value's stored bytes (see [`ReadMemo::read_stored`]).
-    fn stored_text(&self, index: usize, col: usize) -> Option<&'a [u8]> {
+    /// A deferred value's stored bytes (see [`ReadMemo::read_stored`]): `None` when
+    /// the layer's attributes are not deferred, `Some(None)` for an empty value.
+    fn stored_cell(&self, index: usize, col: usize) -> Option<Option<&'a [u8]>> {
         let layer: &'a Layer = self.layer;
-        match &layer.deferred {
-            Some(d) if d.is_text_column(col) => d.text_bytes(index, col),
-            _ => None,
-        }
+        layer
+            .deferred
+            .as_deref()
+            .map(|d| d.stored_bytes(index, col))
     }
 
     /// The trimmed, non-empty text of a column's value in one record.
@@ -661,10 +662,11 @@ impl<'a> LayerValues<'a> {
                 let mut problems = Vec::new();
                 let fid = layer.features[index].fid;
                 for (pos, (field, col, unit, column_name)) in &category {
-                    let read = match self.stored_text(index, *col) {
-                        Some(bytes) => memo.read_stored(*pos, *field, bytes, *unit, || {
+                    let read = match self.stored_cell(index, *col) {
+                        Some(Some(bytes)) => memo.read_stored(*pos, *field, bytes, *unit, || {
                             self.cell_text(index, *col)
                         }),
+                        Some(None) => None,
                         None => match self.cell(index, *col) {
                             // Numbers by value: no text to print for each record.
                             Some(Cell::Value(v))

@@ -349,20 +349,27 @@ pub struct LayerKeys {
 impl LayerKeys {
     /// Hashes the keys of every record of `layer` and tells equal ones apart.
     pub fn new(layer: &LayerValues) -> LayerKeys {
-        let n = layer.len();
         let base = |i: usize| record_key_of(layer, i);
         let hasher = KeyHasher::for_layer(layer);
-        let mut hashes: Vec<(u64, usize)> = (0..n)
+        let by_record: Vec<u64> = (0..layer.len())
             .into_par_iter()
-            .map(|i| (hasher.of_record(layer, i), i))
+            .map_init(Vec::new, |buf, i| hasher.of_record(layer, i, buf))
             .collect();
-        hashes.par_sort_unstable();
-        let same_hash: Vec<usize> = hashes
-            .chunk_by(|a, b| a.0 == b.0)
+        // Equal hashes are found among the hashes alone; nearly every layer has none.
+        let mut sorted = by_record.clone();
+        sorted.par_sort_unstable();
+        let repeated: std::collections::HashSet<u64> = sorted
+            .chunk_by(|a, b| a == b)
             .filter(|run| run.len() > 1)
-            .flatten()
-            .map(|&(_, i)| i)
+            .map(|run| run[0])
             .collect();
+        let same_hash: Vec<usize> = if repeated.is_empty() {
+            Vec::new()
+        } else {
+            (0..by_record.len())
+                .filter(|&i| repeated.contains(&by_record[i]))
+                .collect()
+        };
         let mut told_apart = HashMap::new();
         if same_hash.is_empty() {
             return LayerKeys { told_apart };
@@ -398,8 +405,10 @@ impl LayerKeys {
             let key = &told_apart[&i].key;
             by_key.entry(key.clone()).or_default().push(i);
             let h = hasher.of_text(key);
-            let lo = hashes.partition_point(|&(x, _)| x < h);
-            for &(_, j) in hashes[lo..].iter().take_while(|&&(x, _)| x == h) {
+            if sorted.binary_search(&h).is_err() {
+                continue;
+            }
+            for j in (0..by_record.len()).filter(|&j| by_record[j] == h) {
                 if told_apart.contains_key(&j) {
                     continue;
                 }
@@ -451,11 +460,13 @@ impl LayerKeys {
     }
 }
 
-/// How [`LayerKeys`] hashes a record key: FNV-1a of the key text in the layer's
-/// encoding (GBK for GBK and GB18030 layers, else UTF-8). Equal texts give equal
-/// hashes either way; in GBK, a key whose fields are stored as ideographs and ASCII
-/// (nearly every ledger row) is hashed straight from the stored bytes, with no text
-/// decoded, folded or encoded.
+/// How [`LayerKeys`] hashes a record key: a fast hash (foldhash, fixed seed) of the
+/// key text in the layer's encoding (GBK for GBK and GB18030 layers, else UTF-8).
+/// Equal texts give equal hashes either way; in GBK, a key whose fields are stored
+/// as ideographs and ASCII (nearly every ledger row) is hashed straight from the
+/// stored bytes, with no text decoded, folded or encoded. The hashes only find
+/// candidates within one run (equal ones are compared as text), so they are not
+/// the stable FNV of [`finding_id`].
 struct KeyHasher {
     gbk: bool,
 }
@@ -467,39 +478,35 @@ impl KeyHasher {
         }
     }
 
+    /// The hash of a key's bytes.
+    fn of_bytes(bytes: &[u8]) -> u64 {
+        use std::hash::BuildHasher;
+        foldhash::fast::FixedState::with_seed(0x716c_6b65_7973).hash_one(bytes)
+    }
+
     /// The hash of a key text.
     fn of_text(&self, key: &str) -> u64 {
         if self.gbk && !key.is_ascii() {
             let (bytes, _, _) = encoding_rs::GBK.encode(key);
-            fnv1a64(&bytes)
+            KeyHasher::of_bytes(&bytes)
         } else {
-            fnv1a64(key.as_bytes())
+            KeyHasher::of_bytes(key.as_bytes())
         }
     }
 
     /// The hash of the base key of record `index`: [`KeyHasher::of_text`] of
-    /// [`record_key_of`]'s text.
-    fn of_record(&self, layer: &LayerValues, index: usize) -> u64 {
+    /// [`record_key_of`]'s text. `buf` is scratch space for the key's bytes.
+    fn of_record(&self, layer: &LayerValues, index: usize, buf: &mut Vec<u8>) -> u64 {
+        buf.clear();
         if self.gbk {
-            if let Some(h) = stored_key_hash(layer, index) {
-                return h;
+            if write_stored_key(layer, index, buf).is_some() {
+                return KeyHasher::of_bytes(buf);
             }
             return self.of_text(&text_record_key(layer, index).key);
         }
-        let mut h = FnvWriter::new();
-        let Ok(_) = write_key(&LayerRecord { layer, index }, layer.fid(index), &mut h);
-        h.0
+        let Ok(_) = write_key(&LayerRecord { layer, index }, layer.fid(index), buf);
+        KeyHasher::of_bytes(buf)
     }
-}
-
-/// For GBK text, [`KeyHasher::of_text`] of a credit-code or name-and-place key,
-/// hashed from the fields' stored bytes ([`StoredGbk`]); `None` when a field is not
-/// stored plainly (see [`push_stored_key`]) or the record has neither key (zone and
-/// record-number keys are hashed from their text).
-fn stored_key_hash(layer: &LayerValues, index: usize) -> Option<u64> {
-    let mut h = FnvWriter::new();
-    write_stored_key(layer, index, &mut h)?;
-    Some(h.0)
 }
 
 /// Writes a GBK record's credit-code or name-and-place key from the fields' stored
@@ -590,7 +597,8 @@ fn layer_is_gbk(layer: &LayerValues) -> bool {
 
 /// For GBK text, a credit-code or name-and-place key built from the fields' stored
 /// bytes ([`StoredGbk`]) and decoded once: the GBK bytes of the key text, so the
-/// same text. `None` as for [`stored_key_hash`].
+/// same text. `None` when a field is not stored plainly (see [`push_stored_key`])
+/// or the record has neither key (zone and record-number keys are built as text).
 fn stored_record_key(layer: &LayerValues, index: usize) -> Option<RecordKey> {
     let mut bytes = Vec::with_capacity(64);
     let basis = write_stored_key(layer, index, &mut bytes)?;
@@ -986,14 +994,18 @@ mod tests {
         // Each record's hash and key, from its bytes or not, equal those of its text.
         let same_as_text = |reader: &LayerValues, i: usize| {
             let text = text_record_key(reader, i).key;
-            assert_eq!(hasher.of_record(reader, i), hasher.of_text(&text), "{text}");
+            assert_eq!(
+                hasher.of_record(reader, i, &mut Vec::new()),
+                hasher.of_text(&text),
+                "{text}"
+            );
             assert_eq!(record_key_of(reader, i), text_record_key(reader, i));
             text
         };
         let mut from_bytes = 0;
         for i in 0..rows.len() {
             let text = same_as_text(&reader, i);
-            if stored_key_hash(&reader, i).is_some() {
+            if write_stored_key(&reader, i, &mut Vec::new()).is_some() {
                 from_bytes += 1;
                 assert!(stored_record_key(&reader, i).is_some(), "{text}");
             }
