@@ -390,6 +390,9 @@ pub struct LayerValues<'a> {
     /// ([`LayerValues::sole_text_column`]), found once: keys are hashed from them
     /// for every record.
     sole_text: Vec<(CanonicalField, usize)>,
+    /// The text fields given otherwise (by other columns, or by a constant), for
+    /// [`LayerValues::stored_text_field`].
+    other_text: FieldSet,
 }
 
 /// What the category columns of a layer read as, per distinct text (hashed with
@@ -518,12 +521,19 @@ impl<'a> LayerValues<'a> {
             mapping,
             columns,
             sole_text: Vec::new(),
+            other_text: FieldSet::of([]),
         };
         values.sole_text = values
             .columns
             .iter()
             .filter_map(|c| Some((c.0, values.find_sole_text_column(c.0)?)))
             .collect();
+        let sole = FieldSet::of(values.sole_text.iter().map(|(f, _)| *f));
+        values.other_text = FieldSet::of(
+            (values.columns.iter().map(|c| c.0))
+                .chain(mapping.constants.keys().copied())
+                .filter(|f| f.kind() == ValueKind::Text && !sole.contains(*f)),
+        );
         values
     }
 
@@ -737,6 +747,27 @@ pub enum StoredText<'a> {
 }
 
 impl<'a> LayerValues<'a> {
+    /// Where [`LayerValues::stored_text_field`] finds a field, the same for every
+    /// record: `Some(None)` when it is absent, `Some(Some(col))` for its sole
+    /// deferred text column (read with [`LayerValues::stored_text_in`]), `None`
+    /// otherwise.
+    pub fn stored_text_source(&self, field: CanonicalField) -> Option<Option<usize>> {
+        if field.kind() != ValueKind::Text {
+            return Some(None);
+        }
+        if let Some((_, col)) = self.sole_text_column(field) {
+            return Some(Some(col));
+        }
+        (!self.other_text.contains(field)).then_some(None)
+    }
+
+    /// The stored bytes of record `index` in a column from
+    /// [`LayerValues::stored_text_source`] (`None` when empty).
+    pub fn stored_text_in(&self, index: usize, col: usize) -> Option<&'a [u8]> {
+        let layer: &'a Layer = self.layer;
+        layer.deferred.as_deref()?.text_bytes(index, col)
+    }
+
     /// The deferred text column that alone gives a text field (no other column and
     /// no constant feed it), with the layer's deferred attributes.
     fn sole_text_column(
@@ -804,8 +835,7 @@ impl<'a> LayerValues<'a> {
                 None => StoredText::Absent,
             };
         }
-        let mapped = self.columns.iter().any(|c| c.0 == field);
-        if mapped || self.mapping.constants.contains_key(&field) {
+        if self.other_text.contains(field) {
             StoredText::Other
         } else {
             StoredText::Absent

@@ -469,12 +469,16 @@ impl LayerKeys {
 /// the stable FNV of [`finding_id`].
 struct KeyHasher {
     gbk: bool,
+    /// For a GBK layer whose key fields each come from one column (or none).
+    plan: Option<StoredKeyPlan>,
 }
 
 impl KeyHasher {
     fn for_layer(layer: &LayerValues) -> KeyHasher {
+        let gbk = layer_is_gbk(layer);
         KeyHasher {
-            gbk: layer_is_gbk(layer),
+            gbk,
+            plan: gbk.then(|| StoredKeyPlan::for_layer(layer)).flatten(),
         }
     }
 
@@ -498,6 +502,12 @@ impl KeyHasher {
     /// [`record_key_of`]'s text. `buf` is scratch space for the key's bytes.
     fn of_record(&self, layer: &LayerValues, index: usize, buf: &mut Vec<u8>) -> u64 {
         buf.clear();
+        if let Some(plan) = &self.plan {
+            if plan.write(layer, index, buf).is_some() {
+                return KeyHasher::of_bytes(buf);
+            }
+            buf.clear();
+        }
         if self.gbk {
             if write_stored_key(layer, index, buf).is_some() {
                 return KeyHasher::of_bytes(buf);
@@ -506,6 +516,69 @@ impl KeyHasher {
         }
         let Ok(_) = write_key(&LayerRecord { layer, index }, layer.fid(index), buf);
         KeyHasher::of_bytes(buf)
+    }
+}
+
+/// The columns a GBK layer's credit-code and name-and-place keys are read from,
+/// when each key field is absent or one deferred text column: what
+/// [`write_stored_key`] writes, without asking for each record's fields by name.
+#[derive(Debug)]
+struct StoredKeyPlan {
+    site_code: Option<usize>,
+    credit_code: Option<usize>,
+    name: Option<usize>,
+    /// The place columns in the order [`write_key`] tries them.
+    places: Vec<usize>,
+}
+
+impl StoredKeyPlan {
+    fn for_layer(layer: &LayerValues) -> Option<StoredKeyPlan> {
+        use CanonicalField as C;
+        let source = |field| layer.stored_text_source(field);
+        let places = [C::County, C::CountyCode, C::City]
+            .into_iter()
+            .map(source)
+            .collect::<Option<Vec<_>>>()?;
+        Some(StoredKeyPlan {
+            site_code: source(C::SiteCode)?,
+            credit_code: source(C::CreditCode)?,
+            name: source(C::SiteName)?,
+            places: places.into_iter().flatten().collect(),
+        })
+    }
+
+    /// [`write_stored_key`] of record `index` (`out` empty): `None` where it gives
+    /// `None`, with `out` partly written.
+    fn write(&self, layer: &LayerValues, index: usize, out: &mut Vec<u8>) -> Option<()> {
+        // Whether the column's key form is not empty; `None` if not stored plainly.
+        let push = |col: Option<usize>, out: &mut Vec<u8>| -> Option<bool> {
+            let Some(bytes) = col.and_then(|c| layer.stored_text_in(index, c)) else {
+                return Some(false);
+            };
+            let start = out.len();
+            push_stored_key(bytes, out)?;
+            Some(out.len() > start)
+        };
+        out.extend_from_slice(b"cc:");
+        if !push(self.credit_code, out)? {
+            out.clear();
+            out.extend_from_slice(b"nm:");
+            if !push(self.name, out)? {
+                return None;
+            }
+            out.push(b'@');
+            for &place in &self.places {
+                if push(Some(place), out)? {
+                    break;
+                }
+            }
+        }
+        let number = out.len();
+        out.push(b'#');
+        if !push(self.site_code, out)? {
+            out.truncate(number);
+        }
+        Some(())
     }
 }
 
@@ -525,6 +598,30 @@ fn write_stored_key(layer: &LayerValues, index: usize, out: &mut impl KeyOut) ->
 /// partly written, for anything else.
 fn push_stored_key(bytes: &[u8], out: &mut Vec<u8>) -> Option<()> {
     let plain = plain_gbk_ideographs();
+    // Checked first; nearly every value is then copied as it is.
+    let mut as_is = true;
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c < 0x80 {
+            as_is &= !(c.is_ascii_lowercase() || char::from(c).is_whitespace());
+            i += 1;
+            continue;
+        }
+        let t = *bytes.get(i + 1)?;
+        if !(0x81..=0xFE).contains(&c) || !(0x40..=0xFE).contains(&t) {
+            return None;
+        }
+        let k = usize::from(c - 0x81) * 191 + usize::from(t - 0x40);
+        if plain[k / 64] & (1 << (k % 64)) == 0 {
+            return None;
+        }
+        i += 2;
+    }
+    if as_is {
+        out.extend_from_slice(bytes);
+        return Some(());
+    }
     let mut i = 0;
     while i < bytes.len() {
         let c = bytes[i];
@@ -533,48 +630,60 @@ fn push_stored_key(bytes: &[u8], out: &mut Vec<u8>) -> Option<()> {
                 out.push(c.to_ascii_uppercase());
             }
             i += 1;
-            continue;
+        } else {
+            out.extend_from_slice(&bytes[i..i + 2]);
+            i += 2;
         }
-        let t = *bytes.get(i + 1)?;
-        if !(0x81..=0xFE).contains(&c) || !(0x40..=0xFE).contains(&t) {
-            return None;
-        }
-        if !plain[usize::from(c - 0x81) * 191 + usize::from(t - 0x40)] {
-            return None;
-        }
-        out.extend_from_slice(&[c, t]);
-        i += 2;
     }
     Some(())
 }
 
-/// Per two-byte GBK pair (`(lead - 0x81) * 191 + (trail - 0x40)`): whether it
-/// decodes to one CJK ideograph that encodes back to the same pair. Such a
+/// Per two-byte GBK pair (`(lead - 0x81) * 191 + (trail - 0x40)`), as bits: whether
+/// it decodes to one CJK ideograph that encodes back to the same pair. Such a
 /// character's key form is itself, so its key bytes are its stored bytes.
-fn plain_gbk_ideographs() -> &'static [bool] {
-    static TABLE: std::sync::OnceLock<Box<[bool]>> = std::sync::OnceLock::new();
+fn plain_gbk_ideographs() -> &'static [u64] {
+    static TABLE: std::sync::OnceLock<Box<[u64]>> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| {
-        let mut table = vec![false; 126 * 191];
-        for lead in 0x81u8..=0xFE {
-            for trail in 0x40u8..=0xFE {
-                let pair = [lead, trail];
-                let Some(text) =
-                    encoding_rs::GBK.decode_without_bom_handling_and_without_replacement(&pair)
-                else {
-                    continue;
-                };
-                let mut chars = text.chars();
-                let (Some(c), None) = (chars.next(), chars.next()) else {
-                    continue;
-                };
-                let (back, _, unmappable) = encoding_rs::GBK.encode(&text);
-                if is_caseless_ideograph(c) && !unmappable && back[..] == pair {
-                    table[usize::from(lead - 0x81) * 191 + usize::from(trail - 0x40)] = true;
-                }
-            }
+        // The encoder searches its tables character by character: asked only about
+        // characters that more than one pair decodes to. A character only one pair
+        // decodes to encodes back to that pair (tested against the encoder).
+        let decoded: Vec<Option<char>> = gbk_pairs().map(decode_pair).collect();
+        let mut pairs_of: HashMap<char, u32> = HashMap::new();
+        for c in decoded.iter().flatten() {
+            *pairs_of.entry(*c).or_insert(0) += 1;
         }
-        table.into_boxed_slice()
+        let mut bits = vec![0u64; decoded.len().div_ceil(64)];
+        for (k, (pair, c)) in gbk_pairs().zip(&decoded).enumerate() {
+            let plain = match c {
+                Some(c) if is_caseless_ideograph(*c) => pairs_of[c] == 1 || encodes_back(*c, pair),
+                _ => false,
+            };
+            bits[k / 64] |= u64::from(plain) << (k % 64);
+        }
+        bits.into_boxed_slice()
     })
+}
+
+/// Every two-byte GBK pair, in table order (`(lead - 0x81) * 191 + (trail - 0x40)`).
+fn gbk_pairs() -> impl Iterator<Item = [u8; 2]> {
+    (0x81u8..=0xFE).flat_map(|lead| (0x40u8..=0xFE).map(move |trail| [lead, trail]))
+}
+
+/// The one character a GBK pair decodes to.
+fn decode_pair(pair: [u8; 2]) -> Option<char> {
+    let text = encoding_rs::GBK.decode_without_bom_handling_and_without_replacement(&pair)?;
+    let mut chars = text.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) => Some(c),
+        _ => None,
+    }
+}
+
+/// Whether GBK encodes `c` as `pair`.
+fn encodes_back(c: char, pair: [u8; 2]) -> bool {
+    let mut utf8 = [0; 4];
+    let (back, _, unmappable) = encoding_rs::GBK.encode(c.encode_utf8(&mut utf8));
+    !unmappable && back[..] == pair
 }
 
 /// The base key of one record of a layer read on demand: in a GBK layer, built from
@@ -735,6 +844,20 @@ pub fn finding_id_for(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_ideographs_are_those_the_encoder_gives_back() {
+        let table = plain_gbk_ideographs();
+        let mut plain = 0;
+        for (k, pair) in gbk_pairs().enumerate() {
+            let expected = decode_pair(pair)
+                .is_some_and(|c| is_caseless_ideograph(c) && encodes_back(c, pair));
+            let bit = table[k / 64] & (1 << (k % 64)) != 0;
+            assert_eq!(bit, expected, "{:02X}{:02X}", pair[0], pair[1]);
+            plain += usize::from(expected);
+        }
+        assert!(plain > 20_000, "{plain}");
+    }
 
     /// The id as first defined: FNV-1a of the parts joined into one text.
     fn finding_id_as_text(parts: [Option<&str>; 5]) -> String {
@@ -989,11 +1112,19 @@ mod tests {
         mapping.set_user(CanonicalField::SiteName, "单位名称", None);
         mapping.set_user(CanonicalField::County, "县区", None);
         let reader = LayerValues::new(&layer, &mapping);
-        let hasher = KeyHasher::for_layer(&reader);
-        assert!(hasher.gbk);
-        // Each record's hash and key, from its bytes or not, equal those of its text.
+        // Each record's hash and key, from its bytes or not, equal those of its text;
+        // the planned columns write what the fields asked for by name write.
         let same_as_text = |reader: &LayerValues, i: usize| {
+            let hasher = KeyHasher::for_layer(reader);
+            assert!(hasher.gbk);
+            let plan = hasher.plan.as_ref().expect("every key field is one column");
             let text = text_record_key(reader, i).key;
+            let (mut planned, mut asked) = (Vec::new(), Vec::new());
+            assert_eq!(
+                plan.write(reader, i, &mut planned).map(|()| planned),
+                write_stored_key(reader, i, &mut asked).map(|_| asked),
+                "{text}"
+            );
             assert_eq!(
                 hasher.of_record(reader, i, &mut Vec::new()),
                 hasher.of_text(&text),
