@@ -1247,6 +1247,11 @@ impl FieldSet {
         1u64 << (field as u32)
     }
 
+    /// The fields in either set.
+    pub fn union(self, other: FieldSet) -> FieldSet {
+        FieldSet(self.0 | other.0)
+    }
+
     /// Whether `field` is in the set.
     pub fn contains(self, field: CanonicalField) -> bool {
         self.0 & FieldSet::bit(field) != 0
@@ -1265,29 +1270,59 @@ impl FieldSet {
     }
 }
 
-/// The site fields that evaluating the enabled rules for sites of `role` reads:
-/// the fields of their conditions and, for rules scoped by place, the site's
-/// places. With `zone_hits` false, for a site with no zone hits, only rules without
-/// a zone clause are asked (the others cannot fire). [`evaluate_site`] gives the
-/// same hits on values read for these fields ([`LayerValues::values_of`]) as on all
-/// of them.
-pub fn fields_evaluated(rules: &RuleSet, role: LayerRole, zone_hits: bool) -> FieldSet {
-    let asked = || {
-        rules
-            .enabled()
-            .filter(move |r| r.site_roles.contains(&role) && (zone_hits || r.zone.is_none()))
-    };
-    let scoped = asked().any(|r| r.scope.is_some());
-    let places = [
-        CanonicalField::City,
-        CanonicalField::County,
-        CanonicalField::CountyCode,
-    ];
-    FieldSet::of(
-        asked()
-            .flat_map(|r| r.conditions.iter().map(|c| c.field))
-            .chain(places.into_iter().filter(|_| scoped)),
-    )
+/// The site fields that evaluating the enabled rules for sites of one role reads,
+/// per rule: the fields of its conditions and, for a rule scoped by place, the
+/// site's places. [`FieldsEvaluated::for_hits`] gives them for one site's zone
+/// hits; [`evaluate_site`] gives the same hits on values read for those fields
+/// ([`LayerValues::values_of`]) as on all of them.
+#[derive(Clone, Debug)]
+pub struct FieldsEvaluated<'r> {
+    /// The rules with a zone clause, with their fields.
+    zoned: Vec<(&'r ZoneClause, FieldSet)>,
+    /// The fields of the rules without one (they can fire for any site), if any.
+    unzoned: Option<FieldSet>,
+}
+
+impl<'r> FieldsEvaluated<'r> {
+    /// The fields of the enabled rules for sites of `role`.
+    pub fn new(rules: &'r RuleSet, role: LayerRole) -> FieldsEvaluated<'r> {
+        let places = [
+            CanonicalField::City,
+            CanonicalField::County,
+            CanonicalField::CountyCode,
+        ];
+        let fields = |r: &Rule| {
+            let scoped = r.scope.is_some();
+            FieldSet::of(
+                (r.conditions.iter().map(|c| c.field)).chain(places.into_iter().filter(|_| scoped)),
+            )
+        };
+        let asked = || rules.enabled().filter(|r| r.site_roles.contains(&role));
+        FieldsEvaluated {
+            zoned: asked()
+                .filter_map(|r| Some((r.zone.as_ref()?, fields(r))))
+                .collect(),
+            unzoned: asked()
+                .filter(|r| r.zone.is_none())
+                .map(fields)
+                .reduce(FieldSet::union),
+        }
+    }
+
+    /// The fields the rules that may fire with these zone hits (judged on the zone
+    /// part alone, as [`may_fire`] judges) read; `None` when no rule may fire, so
+    /// nothing need be read.
+    pub fn for_hits(&self, hits: &[ZoneHit]) -> Option<FieldSet> {
+        if hits.is_empty() {
+            return self.unzoned;
+        }
+        self.zoned
+            .iter()
+            .filter(|(clause, _)| hits.iter().any(|z| zone_part_holds(clause, hits, z)))
+            .map(|(_, fields)| *fields)
+            .chain(self.unzoned)
+            .reduce(FieldSet::union)
+    }
 }
 
 /// The canonical fields the enabled rules test for sites of this role: what a

@@ -54,9 +54,9 @@ pub mod values;
 
 pub use describe::Lang;
 pub use eval::{
-    CanonValue, CanonicalValues, FieldSet, LayerValues, ReadMemo, RuleHit, SiteRecord, StoredText,
-    ZoneHit, ZoneRelation, canonical_values, canonical_values_all, check_mapping, evaluate_site,
-    fields_evaluated, fields_used, may_fire, rule_hits, rules_needing_distance,
+    CanonValue, CanonicalValues, FieldSet, FieldsEvaluated, LayerValues, ReadMemo, RuleHit,
+    SiteRecord, StoredText, ZoneHit, ZoneRelation, canonical_values, canonical_values_all,
+    check_mapping, evaluate_site, fields_used, may_fire, rule_hits, rules_needing_distance,
     site_matches_conditions,
 };
 pub use format::{
