@@ -591,74 +591,101 @@ fn check_site_layer(
         .collect::<Result<_, JoinError>>()?;
     let site_rank = order.layer(&layer.name);
 
-    let site_findings =
-        |i: usize, buf: &mut SiteBuffers, run_parts: &RunParts, out: &mut Vec<Pending>| {
-            buf.hits.clear();
-            buf.refs.clear();
-            for (zi, s) in per_zone.iter().enumerate() {
-                if let Some(g) = s.geoms.get(i) {
-                    zone_hits(s, zi, g, near_m, run_parts.of(zi), buf);
-                }
-            }
-            let Some(fields) = evaluated.for_hits(&buf.hits) else {
-                return;
-            };
-            let values = reader.values_of(i, &mut buf.memo, fields);
-            let (hits, refs) = (&buf.hits, &buf.refs);
-            let site = SiteRecord {
-                layer: &layer.name,
-                fid: layer.features[i].fid,
-                role: rl.role,
-                canonical: &values,
-            };
-            for hit in evaluate_site(&input.rules, &site, hits) {
-                let hit_ref = hit.zone.and_then(|z| {
-                    let k = hits.iter().position(|h| std::ptr::eq(h, z))?;
-                    Some(refs[k])
-                });
-                let distance_m = hit.zone.map(|z| match hit_ref {
-                    Some(HitRef {
-                        layer,
-                        inside: Some(zone),
-                        ..
-                    }) => match per_zone[layer].geoms.get(i) {
-                        Some(Geometry::Point(p)) => {
-                            -metric_distance(&per_zone[layer], zones[layer].any_index(), zone, p.0)
-                        }
-                        _ => z.distance_m,
-                    },
-                    _ => z.distance_m,
-                });
-                let zone_key = hit
-                    .zone
-                    .map_or((0, 0), |z| (order.layer(&z.zone_layer) + 1, z.zone_fid + 1));
-                let rule = order.rule(hit.rule_id);
-                out.push(Pending {
-                    key: (rule, site_rank, site.fid, zone_key.0, zone_key.1),
-                    seq: 0,
-                    site_layer: layer_pos as u32,
-                    site: i as u32,
-                    rule,
-                    severity: hit.severity,
-                    zone: hit_ref.map(|r| (r.layer as u32, r.pos as u32)),
-                    distance_m,
-                });
-            }
-        };
-    // Sites in Z-order, in runs that share one candidate lookup per zone layer.
+    // Sites in Z-order, in runs that share one candidate lookup per zone layer; point
+    // sites' coordinates in each zone layer's CRS gathered in that order, so the
+    // loop reads them in sequence rather than from a million scattered features.
     let z_ordered: Vec<u32> = match per_zone.first() {
         Some(s) => z_order(&s.geoms),
         None => (0..layer.features.len() as u32).collect(),
     };
+    let z_points: Vec<Vec<Coord<f64>>> = per_zone
+        .iter()
+        .map(|s| {
+            z_ordered
+                .par_iter()
+                .map(|&i| match s.geoms.get(i as usize) {
+                    Some(Geometry::Point(p)) => p.0,
+                    _ => NOT_A_POINT,
+                })
+                .collect()
+        })
+        .collect();
+
+    let site_findings = |(k, i): (usize, usize),
+                         buf: &mut SiteBuffers,
+                         run_parts: &RunParts,
+                         out: &mut Vec<Pending>| {
+        buf.hits.clear();
+        buf.refs.clear();
+        for (zi, s) in per_zone.iter().enumerate() {
+            let at = z_points[zi][k];
+            let shape = if at.x.is_nan() {
+                match s.geoms.get(i) {
+                    Some(g) => SiteShape::of(g),
+                    None => continue,
+                }
+            } else {
+                SiteShape::Point(at)
+            };
+            zone_hits(s, zi, shape, near_m, run_parts.of(zi), buf);
+        }
+        let Some(fields) = evaluated.for_hits(&buf.hits) else {
+            return;
+        };
+        let values = reader.values_of(i, &mut buf.memo, fields);
+        let (hits, refs) = (&buf.hits, &buf.refs);
+        let site = SiteRecord {
+            layer: &layer.name,
+            fid: layer.features[i].fid,
+            role: rl.role,
+            canonical: &values,
+        };
+        for hit in evaluate_site(&input.rules, &site, hits) {
+            let hit_ref = hit.zone.and_then(|z| {
+                let k = hits.iter().position(|h| std::ptr::eq(h, z))?;
+                Some(refs[k])
+            });
+            let distance_m = hit.zone.map(|z| match hit_ref {
+                Some(HitRef {
+                    layer,
+                    inside: Some(zone),
+                    ..
+                }) => match per_zone[layer].geoms.get(i) {
+                    Some(Geometry::Point(p)) => {
+                        -metric_distance(&per_zone[layer], zones[layer].any_index(), zone, p.0)
+                    }
+                    _ => z.distance_m,
+                },
+                _ => z.distance_m,
+            });
+            let zone_key = hit
+                .zone
+                .map_or((0, 0), |z| (order.layer(&z.zone_layer) + 1, z.zone_fid + 1));
+            let rule = order.rule(hit.rule_id);
+            out.push(Pending {
+                key: (rule, site_rank, site.fid, zone_key.0, zone_key.1),
+                seq: 0,
+                site_layer: layer_pos as u32,
+                site: i as u32,
+                rule,
+                severity: hit.severity,
+                zone: hit_ref.map(|r| (r.layer as u32, r.pos as u32)),
+                distance_m,
+            });
+        }
+    };
     let found = z_ordered
         .par_chunks(Z_RUN)
+        .enumerate()
         .map_init(
             || (SiteBuffers::default(), RunParts::default()),
-            |(buf, run_parts), run| {
-                run_parts.find(&per_zone, near_m, run);
+            |(buf, run_parts), (r, run)| {
+                let first = r * Z_RUN;
+                let points = z_points.iter().map(|p| &p[first..first + run.len()]);
+                run_parts.find(&per_zone, near_m, points);
                 let mut out = Vec::new();
-                for &i in run {
-                    site_findings(i as usize, buf, run_parts, &mut out);
+                for (k, &i) in (first..).zip(run) {
+                    site_findings((k, i as usize), buf, run_parts, &mut out);
                 }
                 out
             },
@@ -689,15 +716,19 @@ struct RunParts {
 }
 
 impl RunParts {
-    /// Looks up the candidates of the point sites among `run` in every zone layer.
-    fn find(&mut self, per_zone: &[SitesIn], near_m: Option<f64>, run: &[u32]) {
+    /// Looks up the candidates of a run's point sites in every zone layer, given their
+    /// coordinates in each layer's CRS ([`NOT_A_POINT`] for other sites).
+    fn find<'p>(
+        &mut self,
+        per_zone: &[SitesIn],
+        near_m: Option<f64>,
+        points: impl Iterator<Item = &'p [Coord<f64>]>,
+    ) {
         self.parts.resize_with(per_zone.len(), Vec::new);
         self.batched.clear();
-        for (s, parts) in per_zone.iter().zip(&mut self.parts) {
-            let points = run.iter().filter_map(|&i| match s.geoms.get(i as usize) {
-                Some(Geometry::Point(p)) => Some(p.0),
-                _ => None,
-            });
+        for ((s, parts), points) in per_zone.iter().zip(&mut self.parts).zip(points) {
+            // Non-finite coordinates are left out by `run_candidates`.
+            let points = points.iter().copied();
             let batched = run_candidates(point_index(s, near_m), points, parts);
             self.batched.push(batched);
         }
@@ -804,36 +835,62 @@ fn representative_lonlat(g: &Geometry<f64>) -> (f64, f64) {
         .unwrap_or((f64::NAN, f64::NAN))
 }
 
+/// What the loop gathers for a site that is not a point (or has no geometry): its
+/// geometry is read from the layer instead.
+const NOT_A_POINT: Coord<f64> = Coord {
+    x: f64::NAN,
+    y: f64::NAN,
+};
+
+/// A site as [`zone_hits`] takes it: a point's coordinates, or another geometry
+/// (both in the zone layer's CRS).
+#[derive(Clone, Copy)]
+enum SiteShape<'g> {
+    Point(Coord<f64>),
+    Other(&'g Geometry<f64>),
+}
+
+impl<'g> SiteShape<'g> {
+    fn of(g: &'g Geometry<f64>) -> SiteShape<'g> {
+        match g {
+            Geometry::Point(p) => SiteShape::Point(p.0),
+            other => SiteShape::Other(other),
+        }
+    }
+}
+
 /// The zones of one layer a site is in, on, or near (within `near_m` outside), pushed
 /// onto `buf.hits` and `buf.refs`.
 fn zone_hits(
     s: &SitesIn,
     zone_layer: usize,
-    g: &Geometry<f64>,
+    shape: SiteShape,
     near_m: Option<f64>,
     parts: Option<&[u32]>,
     buf: &mut SiteBuffers,
 ) {
     let z = s.zone;
-    if let (Some(near), Geometry::Point(p), Some(wide)) = (near_m, g, &z.near) {
-        return point_hits(s, zone_layer, p.0, near, &wide.index, parts, buf);
+    if let (Some(near), SiteShape::Point(p), Some(wide)) = (near_m, shape, &z.near) {
+        return point_hits(s, zone_layer, p, near, &wide.index, parts, buf);
     }
     let index: &ZoneIndex = z.plain();
-    let matches = match (g, parts) {
-        (Geometry::Point(p), Some(parts)) => {
-            index.locate_point_in(p.0, parts, &mut buf.scratch);
+    let intersects = crate::engine::Predicate::Intersects;
+    let matches = match (shape, parts) {
+        (SiteShape::Point(p), Some(parts)) => {
+            index.locate_point_in(p, parts, &mut buf.scratch);
             buf.scratch.clone()
         }
-        _ => crate::engine::matches_for_site(
-            index,
-            g,
-            crate::engine::Predicate::Intersects,
-            &mut buf.scratch,
-        ),
+        (SiteShape::Point(p), None) => {
+            let g = Geometry::Point(geo_types::Point(p));
+            crate::engine::matches_for_site(index, &g, intersects, &mut buf.scratch)
+        }
+        (SiteShape::Other(g), _) => {
+            crate::engine::matches_for_site(index, g, intersects, &mut buf.scratch)
+        }
     };
-    let probe = match g {
-        Geometry::Point(p) => Some(p.0),
-        _ => None,
+    let probe = match shape {
+        SiteShape::Point(p) => Some(p),
+        SiteShape::Other(_) => None,
     };
     let mut push = |fid, location, distance_m, inside| {
         push_hit(z, zone_layer, buf, (fid, location, distance_m, inside));
