@@ -608,9 +608,10 @@ pub fn read_dbf_deferred(
 ) -> Result<(DbfRecords, EncodingInfo), IoError> {
     let opened = open_table(path, &bytes, cpg, user_encoding, problems)?;
     let ctx = opened.context(path);
+    let quick = ctx.quick_checks();
     let extras: Vec<Option<Box<RowExtras>>> = (0..opened.records)
         .into_par_iter()
-        .map(|r| ctx.check_row(r as u64, opened.record(&bytes, r)))
+        .map(|r| ctx.check_row(&quick, r as u64, opened.record(&bytes, r)))
         .collect();
     report_extras(path, &opened, extras, problems);
     let encoding = opened.encoding.clone();
@@ -1069,15 +1070,19 @@ impl RowContext<'_> {
     /// The problems and replaced characters of one record, as [`RowContext::decode_row`]
     /// finds them without building the record. A record whose cells all pass quick
     /// tests that only accept clean values (text that decodes as it is, plain decimal
-    /// numbers) has none; any other goes through the full decoding.
-    fn check_row(&self, fid: u64, rec: &[u8]) -> Option<Box<RowExtras>> {
+    /// numbers) has none; any other goes through the full decoding. `quick` is
+    /// [`RowContext::quick_checks`].
+    fn check_row(&self, quick: &[QuickCheck], fid: u64, rec: &[u8]) -> Option<Box<RowExtras>> {
         let clean = rec[0] != b'*'
-            && self.header.fields.iter().all(|f| {
+            && self.header.fields.iter().zip(quick).all(|(f, quick)| {
                 let raw = &rec[f.offset..f.offset + f.length];
-                match f.type_code.to_ascii_uppercase() {
-                    b'N' | b'F' => is_plain_decimal(trim_bytes(raw)),
-                    _ if decodes_as_text(f) => !has_malformed_text(trim_bytes(raw), self.enc),
-                    _ => {
+                // Padding is ASCII, so text is plain (or valid UTF-8) with or without it.
+                match quick {
+                    QuickCheck::Number => is_plain_decimal(trim_bytes(raw)),
+                    QuickCheck::PlainGbk => is_plain_gbk(raw),
+                    QuickCheck::Utf8 => std::str::from_utf8(raw).is_ok(),
+                    QuickCheck::Text => !has_malformed_text(trim_bytes(raw), self.enc),
+                    QuickCheck::Decode => {
                         let (mut problems, mut replaced) = (Vec::new(), 0);
                         let at = (self.path, fid);
                         decode_cell(
@@ -1099,6 +1104,42 @@ impl RowContext<'_> {
         }
         self.decode_row(fid, rec, false).1
     }
+
+    /// How [`RowContext::check_row`] tests each field.
+    fn quick_checks(&self) -> Vec<QuickCheck> {
+        self.header
+            .fields
+            .iter()
+            .map(|f| match f.type_code.to_ascii_uppercase() {
+                b'N' | b'F' => QuickCheck::Number,
+                _ if decodes_as_text(f) => {
+                    if self.enc == GBK || self.enc == GB18030 {
+                        QuickCheck::PlainGbk
+                    } else if self.enc == UTF_8 {
+                        QuickCheck::Utf8
+                    } else {
+                        QuickCheck::Text
+                    }
+                }
+                _ => QuickCheck::Decode,
+            })
+            .collect()
+    }
+}
+
+/// The quick test of one field in [`RowContext::check_row`].
+#[derive(Clone, Copy, Debug)]
+enum QuickCheck {
+    /// A plain decimal (or empty).
+    Number,
+    /// GBK text of ASCII and two-byte pairs.
+    PlainGbk,
+    /// Valid UTF-8.
+    Utf8,
+    /// Text in another encoding, that decodes without replacement.
+    Text,
+    /// Decoded in full, without a problem.
+    Decode,
 }
 
 /// Whether trimmed number bytes are empty or a plain decimal (`-12`, `3.50`, `.5`),
