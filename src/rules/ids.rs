@@ -355,21 +355,8 @@ impl LayerKeys {
             .into_par_iter()
             .map_init(Vec::new, |buf, i| hasher.of_record(layer, i, buf))
             .collect();
-        // Equal hashes are found among the hashes alone; nearly every layer has none.
-        let mut sorted = by_record.clone();
-        sorted.par_sort_unstable();
-        let repeated: std::collections::HashSet<u64> = sorted
-            .chunk_by(|a, b| a == b)
-            .filter(|run| run.len() > 1)
-            .map(|run| run[0])
-            .collect();
-        let same_hash: Vec<usize> = if repeated.is_empty() {
-            Vec::new()
-        } else {
-            (0..by_record.len())
-                .filter(|&i| repeated.contains(&by_record[i]))
-                .collect()
-        };
+        let seen = HashBits::new(by_record.len());
+        let same_hash = equal_hashes(&by_record, &seen);
         let mut told_apart = HashMap::new();
         if same_hash.is_empty() {
             return LayerKeys { told_apart };
@@ -405,7 +392,7 @@ impl LayerKeys {
             let key = &told_apart[&i].key;
             by_key.entry(key.clone()).or_default().push(i);
             let h = hasher.of_text(key);
-            if sorted.binary_search(&h).is_err() {
+            if !seen.contains(h) {
                 continue;
             }
             for j in (0..by_record.len()).filter(|&j| by_record[j] == h) {
@@ -457,6 +444,76 @@ impl LayerKeys {
             Some(k) => k.clone(),
             None => record_key_of(layer, index),
         }
+    }
+}
+
+/// The positions of the hashes equal to another, in order, found through a bit set
+/// (`seen`, empty, is filled with them all): only the hashes whose bit another had
+/// set are compared in full.
+fn equal_hashes(hashes: &[u64], seen: &HashBits) -> Vec<usize> {
+    let clashes: Vec<u64> = hashes
+        .par_iter()
+        .filter(|&&h| seen.insert(h))
+        .copied()
+        .collect();
+    if clashes.is_empty() {
+        return Vec::new();
+    }
+    let suspect = HashBits::new(hashes.len());
+    clashes.par_iter().for_each(|&h| {
+        suspect.insert(h);
+    });
+    let mut suspects: Vec<(u64, usize)> = (0..hashes.len())
+        .into_par_iter()
+        .filter(|&i| suspect.contains(hashes[i]))
+        .map(|i| (hashes[i], i))
+        .collect();
+    suspects.par_sort_unstable();
+    let mut same: Vec<usize> = suspects
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|run| run.len() > 1)
+        .flatten()
+        .map(|&(_, i)| i)
+        .collect();
+    same.sort_unstable();
+    same
+}
+
+/// A set of 64-bit hashes as bits (about 32 per hash it is sized for), each hash
+/// by its top bits: a hash not in it was never inserted; one in it may have been
+/// (or may share its bit with another). Inserted into from several threads.
+struct HashBits {
+    words: Vec<std::sync::atomic::AtomicU64>,
+    /// `64 - log2(bits)`: a hash's bit is its top `log2(bits)` bits.
+    shift: u32,
+}
+
+impl HashBits {
+    fn new(hashes: usize) -> HashBits {
+        let bits = (hashes.max(64) * 32).next_power_of_two();
+        HashBits {
+            words: (0..bits / 64)
+                .map(|_| std::sync::atomic::AtomicU64::new(0))
+                .collect(),
+            shift: 64 - bits.trailing_zeros(),
+        }
+    }
+
+    fn bit(&self, h: u64) -> (usize, u64) {
+        let bit = (h >> self.shift) as usize;
+        (bit / 64, 1 << (bit % 64))
+    }
+
+    /// Sets `h`'s bit; whether it was set already.
+    fn insert(&self, h: u64) -> bool {
+        let (word, mask) = self.bit(h);
+        self.words[word].fetch_or(mask, std::sync::atomic::Ordering::Relaxed) & mask != 0
+    }
+
+    /// Whether `h`'s bit is set.
+    fn contains(&self, h: u64) -> bool {
+        let (word, mask) = self.bit(h);
+        self.words[word].load(std::sync::atomic::Ordering::Relaxed) & mask != 0
     }
 }
 
@@ -844,6 +901,36 @@ pub fn finding_id_for(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn equal_hashes_are_found_through_the_bit_set_as_by_sorting() {
+        // Hashes from a few thousand values (many equal, more sharing a bit), and
+        // hashes all different but for their low bits (every one shares its bit).
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let few: Vec<u64> = (0..20_000)
+            .map(|_| next() % 5_000 * 0x0001_0000_0000_0001)
+            .collect();
+        let low: Vec<u64> = (0..5_000u64).map(|i| 0xABCD_0000_0000_0000 | i).collect();
+        let none: Vec<u64> = (0..5_000).map(|_| next()).collect();
+        for hashes in [few, low, none] {
+            let mut counts: HashMap<u64, usize> = HashMap::new();
+            for &h in &hashes {
+                *counts.entry(h).or_insert(0) += 1;
+            }
+            let expected: Vec<usize> = (0..hashes.len())
+                .filter(|&i| counts[&hashes[i]] > 1)
+                .collect();
+            let seen = HashBits::new(hashes.len());
+            assert_eq!(equal_hashes(&hashes, &seen), expected);
+            assert!(hashes.iter().all(|&h| seen.contains(h)));
+        }
+    }
 
     #[test]
     fn plain_ideographs_are_those_the_encoder_gives_back() {
