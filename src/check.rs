@@ -12,7 +12,7 @@ use crate::crs::{Crs, SiteCrs, Transform};
 use crate::engine::{
     IndexedZones, JoinError, Location, Z_RUN, ZoneIndex, run_candidates, sites_into, z_order,
 };
-use crate::model::{Finding, Layer, Problem, ReviewStatus};
+use crate::model::{Finding, Layer, Problem, ReviewStatus, Severity};
 use crate::rules::{
     CanonicalValues, FieldMapping, FieldsEvaluated, LayerKeys, LayerRole, LayerValues, ReadMemo,
     RecordKey, RuleSet, SiteRecord, ZoneHit, ZoneRelation, canonical_values_all, check_mapping,
@@ -345,7 +345,7 @@ struct Pending {
     site: u32,
     /// The rule's rank ([`FindingOrder::rules`]).
     rule: u32,
-    severity: crate::model::Severity,
+    severity: Severity,
     /// The zone (zone layer position, feature position), if the rule has a zone.
     zone: Option<(u32, u32)>,
     /// Metres to the zone boundary, unrounded.
@@ -632,6 +632,49 @@ fn check_site_layer(
         let Some(fields) = evaluated.for_hits(&buf.hits) else {
             return;
         };
+        let fid = layer.features[i].fid;
+        // A site near no zone: only rules without a zone clause can fire, and what
+        // they find depends on the values of their fields alone, remembered by the
+        // stored bytes behind them (a ledger repeats a few flag and status values).
+        if buf.hits.is_empty() {
+            buf.key.clear();
+            if reader.stored_key(i, fields, &mut buf.key) {
+                let found = match buf.unzoned.get(&buf.key[..]) {
+                    Some(found) => found.clone(),
+                    None => {
+                        let values = reader.values_of(i, &mut buf.memo, fields);
+                        let site = SiteRecord {
+                            layer: &layer.name,
+                            fid,
+                            role: rl.role,
+                            canonical: &values,
+                        };
+                        let found: std::rc::Rc<[(u32, Severity)]> =
+                            evaluate_site(&input.rules, &site, &[])
+                                .iter()
+                                .map(|hit| (order.rule(hit.rule_id), hit.severity))
+                                .collect();
+                        if buf.unzoned.len() < UNZONED_MEMO_LIMIT {
+                            buf.unzoned.insert(buf.key.as_slice().into(), found.clone());
+                        }
+                        found
+                    }
+                };
+                for &(rule, severity) in found.iter() {
+                    out.push(Pending {
+                        key: (rule, site_rank, fid, 0, 0),
+                        seq: 0,
+                        site_layer: layer_pos as u32,
+                        site: i as u32,
+                        rule,
+                        severity,
+                        zone: None,
+                        distance_m: None,
+                    });
+                }
+                return;
+            }
+        }
         let values = reader.values_of(i, &mut buf.memo, fields);
         let (hits, refs) = (&buf.hits, &buf.refs);
         let site = SiteRecord {
@@ -705,7 +748,16 @@ struct SiteBuffers {
     refs: Vec<HitRef>,
     /// The site layer's category texts read so far.
     memo: ReadMemo,
+    /// What the rules without a zone clause find for a site near no zone (rule
+    /// rank, severity), by the stored values of their fields
+    /// ([`LayerValues::stored_key`]).
+    unzoned: foldhash::HashMap<Box<[u8]>, std::rc::Rc<[(u32, Severity)]>>,
+    /// The current site's key into `unzoned`.
+    key: Vec<u8>,
 }
+
+/// Distinct stored values remembered per thread in [`SiteBuffers::unzoned`].
+const UNZONED_MEMO_LIMIT: usize = 4096;
 
 /// Per zone layer, the candidate parts of the current run's points in the index
 /// [`point_index`] names, when one lookup served the run.
@@ -1070,6 +1122,59 @@ mod tests {
         );
         assert_eq!(deferred.findings, whole.findings);
         assert_eq!(deferred.problems, whole.problems);
+    }
+
+    #[test]
+    fn sites_near_no_zone_find_the_same_through_remembered_outcomes() {
+        // An enterprise ledger with no places: every site is near no zone, and its
+        // rows repeat a few flag values, so most are answered from what an earlier
+        // row with the same stored values found.
+        let columns = [
+            ("企业名称", 20),
+            ("是否散乱污", 4),
+            ("整治类型", 12),
+            ("是否完成", 4),
+        ];
+        let names: Vec<String> = (0..96).map(|i| format!("第{i}号企业")).collect();
+        let (flags, kinds, done) = (["是", "否"], ["关停取缔", "整合搬迁"], ["否", "是"]);
+        let rows: Vec<Vec<&str>> = (0..names.len())
+            .map(|i| {
+                vec![
+                    &names[i][..],
+                    flags[i % 2],
+                    kinds[i / 2 % 2],
+                    done[i / 4 % 2],
+                ]
+            })
+            .collect();
+        let mut deferred = crate::rules::ids::tests::gbk_ledger(&columns, &rows);
+        deferred.crs.crs = Some(Crs::wgs84());
+        let mut whole = deferred.clone();
+        whole.materialize_attributes();
+        let findings = |layer: Layer| {
+            let role = LayerRole::Enterprise;
+            let mapping = mapping_for(role, &layer);
+            let input = CheckInput {
+                layers: vec![RoleLayer {
+                    layer,
+                    role,
+                    mapping,
+                }],
+                rules: crate::rules::builtin(),
+                sites_crs: None,
+                tolerance_m: 0.5,
+            };
+            let quiet = |_: &str, _: f32| {};
+            run_check(&input, &quiet, &AtomicBool::new(false))
+                .unwrap()
+                .findings
+        };
+        let (on_demand, read_whole) = (findings(deferred), findings(whole));
+        // (Compared as text: the sites have no place, so their lon/lat are NaN.)
+        assert_eq!(format!("{on_demand:?}"), format!("{read_whole:?}"));
+        // Open 散乱污 enterprises (是, not done) in two spellings of 整治类型: many
+        // findings, each of two outcomes reused in every run of the loop.
+        assert_eq!(on_demand.len(), 24);
     }
 
     #[test]

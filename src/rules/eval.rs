@@ -761,6 +761,29 @@ impl<'a> LayerValues<'a> {
         (!self.other_text.contains(field)).then_some(None)
     }
 
+    /// Appends to `out` the stored bytes of the columns [`LayerValues::values_of`]
+    /// reads for `fields` of record `index`, each with its length: records with
+    /// equal keys have equal values for those fields. `false` (nothing appended)
+    /// when the layer's values are not deferred.
+    pub fn stored_key(&self, index: usize, fields: FieldSet, out: &mut Vec<u8>) -> bool {
+        let Some(d) = self.layer.deferred.as_deref() else {
+            return false;
+        };
+        let fields = fields.with_sources();
+        for (field, col, _, _) in &self.columns {
+            if fields.contains(*field) {
+                match d.stored_bytes(index, *col) {
+                    Some(bytes) => {
+                        out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+                        out.extend_from_slice(bytes);
+                    }
+                    None => out.extend_from_slice(&u32::MAX.to_le_bytes()),
+                }
+            }
+        }
+        true
+    }
+
     /// The stored bytes of record `index` in a column from
     /// [`LayerValues::stored_text_source`] (`None` when empty).
     pub fn stored_text_in(&self, index: usize, col: usize) -> Option<&'a [u8]> {

@@ -899,7 +899,7 @@ pub fn finding_id_for(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -1099,7 +1099,7 @@ mod tests {
 
     /// A GBK `.dbf` of text columns (name, width) with these rows, read deferred
     /// into a layer.
-    fn gbk_ledger(columns: &[(&str, u8)], rows: &[Vec<&str>]) -> Layer {
+    pub(crate) fn gbk_ledger(columns: &[(&str, u8)], rows: &[Vec<&str>]) -> Layer {
         use encoding_rs::GBK;
         let record_len: usize = 1 + columns.iter().map(|c| usize::from(c.1)).sum::<usize>();
         let header_len = 32 + 32 * columns.len() + 1;
