@@ -10,7 +10,8 @@ use rayon::prelude::*;
 
 use crate::crs::{Crs, SiteCrs, Transform};
 use crate::engine::{
-    IndexedZones, JoinError, Location, Z_RUN, ZoneIndex, run_candidates, sites_into, z_order,
+    IndexedZones, JoinError, Location, Z_RUN, ZoneIndex, run_candidates, sites_into,
+    z_order_with_points,
 };
 use crate::model::{Finding, Layer, Problem, ReviewStatus, Severity};
 use crate::rules::{
@@ -594,22 +595,22 @@ fn check_site_layer(
     // Sites in Z-order, in runs that share one candidate lookup per zone layer; point
     // sites' coordinates in each zone layer's CRS gathered in that order, so the
     // loop reads them in sequence rather than from a million scattered features.
-    let z_ordered: Vec<u32> = match per_zone.first() {
-        Some(s) => z_order(&s.geoms),
-        None => (0..layer.features.len() as u32).collect(),
+    let (z_ordered, mut z_points) = match per_zone.first() {
+        Some(s) => {
+            let (order, points) = z_order_with_points(&s.geoms);
+            (order, vec![points])
+        }
+        None => ((0..layer.features.len() as u32).collect(), Vec::new()),
     };
-    let z_points: Vec<Vec<Coord<f64>>> = per_zone
-        .iter()
-        .map(|s| {
-            z_ordered
-                .par_iter()
-                .map(|&i| match s.geoms.get(i as usize) {
-                    Some(Geometry::Point(p)) => p.0,
-                    _ => NOT_A_POINT,
-                })
-                .collect()
-        })
-        .collect();
+    z_points.extend(per_zone.iter().skip(1).map(|s| {
+        z_ordered
+            .par_iter()
+            .map(|&i| match s.geoms.get(i as usize) {
+                Some(Geometry::Point(p)) => p.0,
+                _ => NOT_A_POINT,
+            })
+            .collect::<Vec<_>>()
+    }));
 
     let site_findings = |(k, i): (usize, usize),
                          buf: &mut SiteBuffers,

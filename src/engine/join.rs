@@ -361,17 +361,23 @@ pub fn run_candidates(
 /// candidate lookup ([`ZoneIndex::parts_meeting`]). Sites without a (finite)
 /// geometry come last, in position order.
 pub fn z_order(sites: &SiteGeometries) -> Vec<u32> {
+    z_order_with_points(sites).0
+}
+
+/// [`z_order`], with the coordinates of the point sites in that order (NaN for the
+/// other sites): read from a dense array rather than from scattered features.
+pub fn z_order_with_points(sites: &SiteGeometries) -> (Vec<u32>, Vec<Coord<f64>>) {
     // The same order as `spatial_order`, sorted as 8-byte (Morton code, position)
     // keys rather than whole visits: a quarter of the memory to write and move.
-    let firsts: Vec<Option<Coord<f64>>> = (0..sites.len())
+    let firsts: Vec<Option<(Coord<f64>, bool)>> = (0..sites.len())
         .into_par_iter()
-        .map(|i| first_coord(sites.get(i)?).map(|(at, _)| at))
+        .map(|i| first_coord(sites.get(i)?))
         .collect();
-    let grid = MortonGrid::over(firsts.iter().flatten().copied());
+    let grid = MortonGrid::over(firsts.iter().flatten().map(|(at, _)| *at));
     let keyed: Vec<u64> = firsts
         .par_iter()
         .enumerate()
-        .filter_map(|(i, at)| Some(u64::from(grid.key((*at)?)) << 32 | i as u64))
+        .filter_map(|(i, first)| Some(u64::from(grid.key((*first)?.0)) << 32 | i as u64))
         .collect();
     let keyed = radix_sort_by_key(keyed, |k| (k >> 32) as u32);
     let mut order: Vec<u32> = Vec::with_capacity(sites.len());
@@ -380,10 +386,21 @@ pub fn z_order(sites: &SiteGeometries) -> Vec<u32> {
         firsts
             .iter()
             .zip(0u32..)
-            .filter(|(at, _)| at.is_none())
+            .filter(|(first, _)| first.is_none())
             .map(|(_, i)| i),
     );
-    order
+    let not_a_point = Coord {
+        x: f64::NAN,
+        y: f64::NAN,
+    };
+    let points = order
+        .par_iter()
+        .map(|&i| match firsts[i as usize] {
+            Some((at, true)) => at,
+            _ => not_a_point,
+        })
+        .collect();
+    (order, points)
 }
 
 /// A site's first coordinate when finite, and whether the site is a point.
@@ -536,6 +553,16 @@ mod tests {
         let sites = SiteGeometries::Moved(sites);
         let visits: Vec<u32> = spatial_order(&sites).iter().map(|v| v.site).collect();
         let order = z_order(&sites);
+        let (same, points) = z_order_with_points(&sites);
+        assert_eq!(same, order);
+        for (&i, p) in order.iter().zip(&points) {
+            match sites.get(i as usize) {
+                Some(Geometry::Point(q)) if q.x().is_finite() && q.y().is_finite() => {
+                    assert_eq!(*p, q.0)
+                }
+                _ => assert!(p.x.is_nan() && p.y.is_nan()),
+            }
+        }
         assert_eq!(order[..visits.len()], visits[..]);
         let rest: Vec<u32> = (0..sites.len() as u32)
             .filter(|i| !visits.contains(i))
