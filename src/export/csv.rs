@@ -4,11 +4,10 @@
 //! digits, empty cells for missing values, formula-like text neutralised.
 
 use std::borrow::Cow;
-use std::path::Path;
 
 use rayon::prelude::*;
 
-use super::{ExportError, format_decimal, neutralise_cell};
+use super::{format_decimal, neutralise_cell};
 use crate::model::Finding;
 
 /// The cells of one finding as CSV text, in [`Finding::COLUMNS`] order (text
@@ -47,45 +46,52 @@ const ROWS_PER_BLOCK: usize = 8192;
 
 /// The whole CSV file as bytes (BOM, header, one row per finding, CRLF endings).
 #[cfg(test)]
-pub(super) fn findings_csv(findings: &[Finding], out: &Path) -> Result<Vec<u8>, ExportError> {
-    Ok(findings_csv_parts(findings, out)?.concat())
+pub(super) fn findings_csv(findings: &[Finding]) -> Vec<u8> {
+    findings_csv_parts(findings).concat()
 }
 
 /// The CSV file in parts to be written one after another: the BOM and header, then
-/// blocks of rows, written side by side, each as the one writer would.
-pub(super) fn findings_csv_parts(
-    findings: &[Finding],
-    out: &Path,
-) -> Result<Vec<Vec<u8>>, ExportError> {
-    let fail = |e: ::csv::Error| ExportError::write(out, format!("CSV: {e}"));
-    let writer = |capacity: usize| {
-        ::csv::WriterBuilder::new()
-            .terminator(::csv::Terminator::CRLF)
-            .from_writer(Vec::with_capacity(capacity))
-    };
-    let finish = |w: ::csv::Writer<Vec<u8>>| {
-        w.into_inner()
-            .map_err(|e| ExportError::write(out, format!("CSV: {}", e.error())))
-    };
-    let mut head = ::csv::WriterBuilder::new()
-        .terminator(::csv::Terminator::CRLF)
-        .from_writer(b"\xEF\xBB\xBF".to_vec());
-    head.write_record(Finding::COLUMNS).map_err(fail)?;
-    let mut parts = vec![finish(head)?];
-    parts.extend(
-        findings
-            .par_chunks(ROWS_PER_BLOCK)
-            .map(|block| {
-                let mut w = writer(block.len() * 160);
-                for f in block {
-                    w.write_record(csv_cells(f).iter().map(|c| c.as_bytes()))
-                        .map_err(fail)?;
+/// blocks of rows, written side by side.
+pub(super) fn findings_csv_parts(findings: &[Finding]) -> Vec<Vec<u8>> {
+    let mut head = b"\xEF\xBB\xBF".to_vec();
+    write_row(&mut head, Finding::COLUMNS.iter().map(|c| c.as_bytes()));
+    let mut parts = vec![head];
+    parts.par_extend(findings.par_chunks(ROWS_PER_BLOCK).map(|block| {
+        let mut w = Vec::with_capacity(block.len() * 160);
+        for f in block {
+            write_row(&mut w, csv_cells(f).iter().map(|c| c.as_bytes()));
+        }
+        w
+    }));
+    parts
+}
+
+/// Appends one record as the `csv` crate's writer does by default: a field is
+/// quoted only when it holds a comma, a quote, CR or LF, with its quotes doubled;
+/// the record ends with CRLF. (Every record here has several fields, so the
+/// crate's quoting of a lone empty field does not arise.)
+fn write_row<'c>(out: &mut Vec<u8>, cells: impl IntoIterator<Item = &'c [u8]>) {
+    for (k, cell) in cells.into_iter().enumerate() {
+        if k > 0 {
+            out.push(b',');
+        }
+        if cell
+            .iter()
+            .any(|&b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
+        {
+            out.push(b'"');
+            for &b in cell {
+                if b == b'"' {
+                    out.push(b'"');
                 }
-                finish(w)
-            })
-            .collect::<Result<Vec<_>, _>>()?,
-    );
-    Ok(parts)
+                out.push(b);
+            }
+            out.push(b'"');
+        } else {
+            out.extend_from_slice(cell);
+        }
+    }
+    out.extend_from_slice(b"\r\n");
 }
 
 #[cfg(test)]
@@ -130,8 +136,30 @@ mod tests {
     }
 
     #[test]
+    fn records_are_written_as_the_csv_crate_writes_them() {
+        let alphabet = ["a", ",", "\"", "\r", "\n", " ", "点", "=", "'", ""];
+        let mut cells: Vec<String> = Vec::new();
+        for a in alphabet {
+            for b in alphabet {
+                for c in alphabet {
+                    cells.push(format!("{a}{b}{c}"));
+                }
+            }
+        }
+        for row in cells.chunks_exact(4) {
+            let mut ours = Vec::new();
+            write_row(&mut ours, row.iter().map(|c| c.as_bytes()));
+            let mut theirs = ::csv::WriterBuilder::new()
+                .terminator(::csv::Terminator::CRLF)
+                .from_writer(Vec::new());
+            theirs.write_record(row).unwrap();
+            assert_eq!(ours, theirs.into_inner().unwrap(), "{row:?}");
+        }
+    }
+
+    #[test]
     fn the_file_starts_with_a_bom_and_the_stable_header() {
-        let bytes = findings_csv(&[sample()], Path::new("x.csv")).unwrap();
+        let bytes = findings_csv(&[sample()]);
         assert!(bytes.starts_with(b"\xEF\xBB\xBFfinding_id,rule_id,severity,"));
         let text = String::from_utf8(bytes).unwrap();
         assert_eq!(text.lines().count(), 2);
@@ -153,7 +181,7 @@ mod tests {
                 ..sample()
             })
             .collect();
-        let bytes = findings_csv(&findings, Path::new("x.csv")).unwrap();
+        let bytes = findings_csv(&findings);
         let mut reader = ::csv::Reader::from_reader(&bytes[3..]);
         let rows: Vec<::csv::StringRecord> = reader.records().map(Result::unwrap).collect();
         assert_eq!(rows.len(), n);

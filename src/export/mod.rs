@@ -104,7 +104,7 @@ pub fn export_findings(findings: &[Finding], out: &Path) -> Result<(), ExportErr
         path: out.to_path_buf(),
     })?;
     match format {
-        ExportFormat::Csv => write_parts_atomically(out, &csv::findings_csv_parts(findings, out)?),
+        ExportFormat::Csv => write_parts_atomically(out, &csv::findings_csv_parts(findings)),
         ExportFormat::Xlsx => write_bytes_atomically(out, &xlsx::findings_xlsx(findings, out)?),
         ExportFormat::GeoJson => write_bytes_atomically(out, &geojson::findings_geojson(findings)),
         ExportFormat::GeoPackage => {
