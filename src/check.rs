@@ -851,6 +851,13 @@ impl LonLat {
         if !self.offset && self.transform.is_identity() {
             return representative_lonlat(g);
         }
+        if let Geometry::Point(p) = g {
+            let (x, y) = match self.offset {
+                true => self.source.correct(p.x(), p.y()),
+                false => (p.x(), p.y()),
+            };
+            return self.transform.apply(x, y).unwrap_or((f64::NAN, f64::NAN));
+        }
         let mut g = g.clone();
         if self.offset {
             geo::MapCoordsInPlace::map_coords_in_place(&mut g, |c| {
