@@ -650,11 +650,10 @@ fn check_site_layer(
                             role: rl.role,
                             canonical: &values,
                         };
-                        let found: std::rc::Rc<[(u32, Severity)]> =
-                            evaluate_site(&input.rules, &site, &[])
-                                .iter()
-                                .map(|hit| (order.rule(hit.rule_id), hit.severity))
-                                .collect();
+                        let found: Outcome = evaluate_site(&input.rules, &site, &[])
+                            .iter()
+                            .map(|hit| (order.rule(hit.rule_id), hit.severity))
+                            .collect();
                         if buf.unzoned.len() < UNZONED_MEMO_LIMIT {
                             buf.unzoned.insert(buf.key.as_slice().into(), found.clone());
                         }
@@ -752,10 +751,13 @@ struct SiteBuffers {
     /// What the rules without a zone clause find for a site near no zone (rule
     /// rank, severity), by the stored values of their fields
     /// ([`LayerValues::stored_key`]).
-    unzoned: foldhash::HashMap<Box<[u8]>, std::rc::Rc<[(u32, Severity)]>>,
+    unzoned: foldhash::HashMap<Box<[u8]>, Outcome>,
     /// The current site's key into `unzoned`.
     key: Vec<u8>,
 }
+
+/// What the rules found for one site: (rule rank, severity) per hit, in order.
+type Outcome = std::rc::Rc<[(u32, Severity)]>;
 
 /// Distinct stored values remembered per thread in [`SiteBuffers::unzoned`].
 const UNZONED_MEMO_LIMIT: usize = 4096;
