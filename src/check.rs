@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use crate::crs::{Crs, SiteCrs, Transform};
 use crate::engine::{
-    IndexedZones, JoinError, Location, Z_RUN, ZoneIndex, run_candidates, sites_into,
+    IndexedZones, JoinError, Location, NOT_A_POINT, Z_RUN, ZoneIndex, run_candidates, sites_into,
     z_order_with_points,
 };
 use crate::model::{Finding, Layer, Problem, ReviewStatus, Severity};
@@ -634,6 +634,25 @@ fn check_site_layer(
             return;
         };
         let fid = layer.features[i].fid;
+        // One finding of this site: (rule rank, severity), the zone hit, the zone
+        // record behind it, the distance.
+        let pending = |(rule, severity): (u32, Severity),
+                       zone: Option<&ZoneHit>,
+                       hit_ref: Option<HitRef>,
+                       distance_m: Option<f64>| {
+            let zone_key =
+                zone.map_or((0, 0), |z| (order.layer(&z.zone_layer) + 1, z.zone_fid + 1));
+            Pending {
+                key: (rule, site_rank, fid, zone_key.0, zone_key.1),
+                seq: 0,
+                site_layer: layer_pos as u32,
+                site: i as u32,
+                rule,
+                severity,
+                zone: hit_ref.map(|r| (r.layer as u32, r.pos as u32)),
+                distance_m,
+            }
+        };
         // A site near no zone: only rules without a zone clause can fire, and what
         // they find depends on the values of their fields alone, remembered by the
         // stored bytes behind them (a ledger repeats a few flag and status values).
@@ -661,16 +680,7 @@ fn check_site_layer(
                     }
                 };
                 for &(rule, severity) in found.iter() {
-                    out.push(Pending {
-                        key: (rule, site_rank, fid, 0, 0),
-                        seq: 0,
-                        site_layer: layer_pos as u32,
-                        site: i as u32,
-                        rule,
-                        severity,
-                        zone: None,
-                        distance_m: None,
-                    });
+                    out.push(pending((rule, severity), None, None, None));
                 }
                 return;
             }
@@ -701,20 +711,8 @@ fn check_site_layer(
                 },
                 _ => z.distance_m,
             });
-            let zone_key = hit
-                .zone
-                .map_or((0, 0), |z| (order.layer(&z.zone_layer) + 1, z.zone_fid + 1));
-            let rule = order.rule(hit.rule_id);
-            out.push(Pending {
-                key: (rule, site_rank, site.fid, zone_key.0, zone_key.1),
-                seq: 0,
-                site_layer: layer_pos as u32,
-                site: i as u32,
-                rule,
-                severity: hit.severity,
-                zone: hit_ref.map(|r| (r.layer as u32, r.pos as u32)),
-                distance_m,
-            });
+            let rule = (order.rule(hit.rule_id), hit.severity);
+            out.push(pending(rule, hit.zone, hit_ref, distance_m));
         }
     };
     let found = z_ordered
@@ -896,13 +894,6 @@ fn representative_lonlat(g: &Geometry<f64>) -> (f64, f64) {
         .map(|c| (c.x, c.y))
         .unwrap_or((f64::NAN, f64::NAN))
 }
-
-/// What the loop gathers for a site that is not a point (or has no geometry): its
-/// geometry is read from the layer instead.
-const NOT_A_POINT: Coord<f64> = Coord {
-    x: f64::NAN,
-    y: f64::NAN,
-};
 
 /// A site as [`zone_hits`] takes it: a point's coordinates, or another geometry
 /// (both in the zone layer's CRS).

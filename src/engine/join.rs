@@ -364,8 +364,16 @@ pub fn z_order(sites: &SiteGeometries) -> Vec<u32> {
     z_order_with_points(sites).0
 }
 
-/// [`z_order`], with the coordinates of the point sites in that order (NaN for the
-/// other sites): read from a dense array rather than from scattered features.
+/// What [`z_order_with_points`] gives for a site that is not a point with finite
+/// coordinates.
+pub const NOT_A_POINT: Coord<f64> = Coord {
+    x: f64::NAN,
+    y: f64::NAN,
+};
+
+/// [`z_order`], with the coordinates of the point sites in that order
+/// ([`NOT_A_POINT`] for the other sites): read from a dense array rather than from
+/// scattered features.
 pub fn z_order_with_points(sites: &SiteGeometries) -> (Vec<u32>, Vec<Coord<f64>>) {
     // The same order as `spatial_order`, sorted as 8-byte (Morton code, position)
     // keys rather than whole visits: a quarter of the memory to write and move.
@@ -389,15 +397,11 @@ pub fn z_order_with_points(sites: &SiteGeometries) -> (Vec<u32>, Vec<Coord<f64>>
             .filter(|(first, _)| first.is_none())
             .map(|(_, i)| i),
     );
-    let not_a_point = Coord {
-        x: f64::NAN,
-        y: f64::NAN,
-    };
     let points = order
         .par_iter()
         .map(|&i| match firsts[i as usize] {
             Some((at, true)) => at,
-            _ => not_a_point,
+            _ => NOT_A_POINT,
         })
         .collect();
     (order, points)

@@ -14,6 +14,6 @@ pub const DEFAULT_TOLERANCE_M: f64 = 1e-4;
 
 mod join;
 pub use join::{
-    IndexedZones, JoinError, MAX_RUN_CANDIDATES, Predicate, SiteGeometries, Z_RUN, join_index,
-    matches_for_site, run_candidates, sites_into, z_order, z_order_with_points,
+    IndexedZones, JoinError, MAX_RUN_CANDIDATES, NOT_A_POINT, Predicate, SiteGeometries, Z_RUN,
+    join_index, matches_for_site, run_candidates, sites_into, z_order, z_order_with_points,
 };

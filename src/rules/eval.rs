@@ -849,19 +849,15 @@ impl<'a> LayerValues<'a> {
 
     /// The field as [`StoredText`].
     pub fn stored_text_field(&self, index: usize, field: CanonicalField) -> StoredText<'a> {
-        if field.kind() != ValueKind::Text || index >= self.layer.features.len() {
+        if index >= self.layer.features.len() {
             return StoredText::Absent;
         }
-        if let Some((d, col)) = self.sole_text_column(field) {
-            return match d.text_bytes(index, col) {
-                Some(bytes) => StoredText::Bytes(bytes),
-                None => StoredText::Absent,
-            };
-        }
-        if self.other_text.contains(field) {
-            StoredText::Other
-        } else {
-            StoredText::Absent
+        match self.stored_text_source(field) {
+            Some(Some(col)) => self
+                .stored_text_in(index, col)
+                .map_or(StoredText::Absent, StoredText::Bytes),
+            Some(None) => StoredText::Absent,
+            None => StoredText::Other,
         }
     }
 

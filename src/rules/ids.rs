@@ -559,14 +559,14 @@ impl KeyHasher {
     /// [`record_key_of`]'s text. `buf` is scratch space for the key's bytes.
     fn of_record(&self, layer: &LayerValues, index: usize, buf: &mut Vec<u8>) -> u64 {
         buf.clear();
-        if let Some(plan) = &self.plan {
-            if plan.write(layer, index, buf).is_some() {
-                return KeyHasher::of_bytes(buf);
-            }
-            buf.clear();
-        }
         if self.gbk {
-            if write_stored_key(layer, index, buf).is_some() {
+            // With a plan, asking the fields by name would write the same: a record
+            // the plan cannot key goes straight to its text.
+            let stored = match &self.plan {
+                Some(plan) => plan.write(layer, index, buf),
+                None => write_stored_key(layer, index, buf).map(|_| ()),
+            };
+            if stored.is_some() {
                 return KeyHasher::of_bytes(buf);
             }
             return self.of_text(&text_record_key(layer, index).key);
