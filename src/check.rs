@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use crate::crs::{Crs, SiteCrs, Transform};
 use crate::engine::{
-    IndexedZones, JoinError, Location, NOT_A_POINT, Z_RUN, ZoneIndex, run_candidates, sites_into,
+    JoinError, Location, NOT_A_POINT, Z_RUN, ZoneIndex, run_candidates, sites_into,
     z_order_with_points,
 };
 use crate::model::{Finding, Layer, Problem, ReviewStatus, Severity};
@@ -137,43 +137,16 @@ struct ZoneLayer<'a> {
     source: &'a RoleLayer,
     /// The layer's CRS (the engine refuses zones without one).
     crs: Crs,
-    /// The check's boundary tolerance in CRS units.
-    tolerance: f64,
-    /// The zones indexed with the boundary tolerance, built when first asked for
-    /// ([`ZoneLayer::plain`]): point sites in a projected CRS are all located
-    /// through `near` when a rule measures distances, so it may never be needed.
-    plain: std::sync::OnceLock<ZoneIndex>,
-    /// The same zones indexed with the `within_distance` reach as boundary tolerance
-    /// (projected CRSs only): a point it locates is a candidate for a near hit, so
-    /// exact distances are computed for the few zones a site is near, not for every
-    /// zone whose bounding box it falls in.
-    near: Option<IndexedZones>,
+    /// The zones indexed with the boundary tolerance; in a projected CRS when a rule
+    /// measures distances, with the `within_distance` reach too
+    /// ([`ZoneIndex::build_reaching`]): a point it locates comes with the zones it is
+    /// near, so exact distances are computed for the few zones a site is near, not
+    /// for every zone whose bounding box it falls in.
+    index: ZoneIndex,
+    /// Whether `index` measures near distances (see above).
+    reaching: bool,
     values: Vec<CanonicalValues>,
     keys: Vec<RecordKey>,
-}
-
-impl ZoneLayer<'_> {
-    /// The zones indexed with the boundary tolerance.
-    fn plain(&self) -> &ZoneIndex {
-        self.plain.get_or_init(|| {
-            let geoms = self
-                .source
-                .layer
-                .features
-                .iter()
-                .map(|f| (f.fid, f.geometry.clone()))
-                .collect();
-            ZoneIndex::build(geoms, self.tolerance)
-        })
-    }
-
-    /// An index of every zone, numbered alike in both (the near one if built).
-    fn any_index(&self) -> &ZoneIndex {
-        match &self.near {
-            Some(near) => &near.index,
-            None => self.plain(),
-        }
-    }
 }
 
 /// Runs the check. `cancel` is polled between stages and layers.
@@ -210,25 +183,27 @@ pub fn run_check(
             .ok_or_else(|| JoinError::UnknownZoneCrs {
                 layer: rl.layer.source.display().to_string(),
             })?;
-        let near = match near_m {
-            // A little wider than the reach, so that rounding never drops a zone the
-            // exact distance would keep; the exact test follows.
-            Some(near) if !crs.is_geographic() => Some(IndexedZones::build_ref(
-                &rl.layer,
-                near.max(input.tolerance_m) * (1.0 + 1e-6) + 1e-6,
-            )?),
-            _ => None,
-        };
+        let tolerance = input.tolerance_m / crs.metres_per_unit();
+        // A little wider than the reach, so that rounding never drops a zone the
+        // exact distance would keep; the exact test follows.
+        let reach = near_m.filter(|_| !crs.is_geographic()).map(|near| {
+            (near.max(input.tolerance_m) * (1.0 + 1e-6) + 1e-6) / crs.metres_per_unit()
+        });
+        let geoms = rl
+            .layer
+            .features
+            .iter()
+            .map(|f| (f.fid, f.geometry.clone()))
+            .collect();
         let zone_layer = ZoneLayer {
             source: rl,
-            tolerance: input.tolerance_m / crs.metres_per_unit(),
             crs,
-            plain: std::sync::OnceLock::new(),
-            near,
+            index: ZoneIndex::build_reaching(geoms, tolerance, reach.unwrap_or(tolerance)),
+            reaching: reach.is_some(),
             values,
             keys,
         };
-        out.zones_indexed += zone_layer.any_index().len();
+        out.zones_indexed += zone_layer.index.len();
         zones.push(zone_layer);
     }
 
@@ -705,7 +680,7 @@ fn check_site_layer(
                     ..
                 }) => match per_zone[layer].geoms.get(i) {
                     Some(Geometry::Point(p)) => {
-                        -metric_distance(&per_zone[layer], zones[layer].any_index(), zone, p.0)
+                        -metric_distance(&per_zone[layer], &zones[layer].index, zone, p.0)
                     }
                     _ => z.distance_m,
                 },
@@ -723,7 +698,7 @@ fn check_site_layer(
             |(buf, run_parts), (r, run)| {
                 let first = r * Z_RUN;
                 let points = z_points.iter().map(|p| &p[first..first + run.len()]);
-                run_parts.find(&per_zone, near_m, points);
+                run_parts.find(&per_zone, points);
                 let mut out = Vec::new();
                 for (k, &i) in (first..).zip(run) {
                     site_findings((k, i as usize), buf, run_parts, &mut out);
@@ -760,8 +735,8 @@ type Outcome = std::rc::Rc<[(u32, Severity)]>;
 /// Distinct stored values remembered per thread in [`SiteBuffers::unzoned`].
 const UNZONED_MEMO_LIMIT: usize = 4096;
 
-/// Per zone layer, the candidate parts of the current run's points in the index
-/// [`point_index`] names, when one lookup served the run.
+/// Per zone layer, the candidate parts of the current run's points in the layer's
+/// index, when one lookup served the run.
 #[derive(Default)]
 struct RunParts {
     parts: Vec<Vec<u32>>,
@@ -771,18 +746,13 @@ struct RunParts {
 impl RunParts {
     /// Looks up the candidates of a run's point sites in every zone layer, given their
     /// coordinates in each layer's CRS ([`NOT_A_POINT`] for other sites).
-    fn find<'p>(
-        &mut self,
-        per_zone: &[SitesIn],
-        near_m: Option<f64>,
-        points: impl Iterator<Item = &'p [Coord<f64>]>,
-    ) {
+    fn find<'p>(&mut self, per_zone: &[SitesIn], points: impl Iterator<Item = &'p [Coord<f64>]>) {
         self.parts.resize_with(per_zone.len(), Vec::new);
         self.batched.clear();
         for ((s, parts), points) in per_zone.iter().zip(&mut self.parts).zip(points) {
             // Non-finite coordinates are left out by `run_candidates`.
             let points = points.iter().copied();
-            let batched = run_candidates(point_index(s, near_m), points, parts);
+            let batched = run_candidates(&s.zone.index, points, parts);
             self.batched.push(batched);
         }
     }
@@ -923,10 +893,10 @@ fn zone_hits(
     buf: &mut SiteBuffers,
 ) {
     let z = s.zone;
-    if let (Some(near), SiteShape::Point(p), Some(wide)) = (near_m, shape, &z.near) {
-        return point_hits(s, zone_layer, p, near, &wide.index, parts, buf);
+    if let (Some(near), SiteShape::Point(p), true) = (near_m, shape, z.reaching) {
+        return point_hits(s, zone_layer, p, near, parts, buf);
     }
-    let index: &ZoneIndex = z.plain();
+    let index: &ZoneIndex = &z.index;
     let intersects = crate::engine::Predicate::Intersects;
     let matches = match (shape, parts) {
         (SiteShape::Point(p), Some(parts)) => {
@@ -982,20 +952,19 @@ fn point_hits(
     zone_layer: usize,
     p: Coord<f64>,
     near: f64,
-    wide: &ZoneIndex,
     parts: Option<&[u32]>,
     buf: &mut SiteBuffers,
 ) {
     let z = s.zone;
-    let tolerance = z.tolerance.max(0.0);
+    let index = &z.index;
     let mut matches = std::mem::take(&mut buf.near);
     match parts {
-        Some(parts) => wide.locate_point_near_in(p, tolerance, parts, &mut matches),
-        None => wide.locate_point_near(p, tolerance, &mut matches),
+        Some(parts) => index.locate_point_near_in(p, parts, &mut matches),
+        None => index.locate_point_near(p, &mut matches),
     }
     // In or on first, then near, each in zone order.
     for m in matches.iter().filter(|m| m.location != Location::Outside) {
-        let fid = wide.zone_fid(m.zone);
+        let fid = index.zone_fid(m.zone);
         let hit = match m.location {
             Location::OnBoundary => (fid, ZoneRelation::OnBoundary, 0.0, None),
             _ => (fid, ZoneRelation::Inside, f64::NAN, Some(m.zone)),
@@ -1005,20 +974,11 @@ fn point_hits(
     for m in matches.iter().filter(|m| m.location == Location::Outside) {
         let d = m.distance2.sqrt() * s.metres_per_unit;
         if d <= near {
-            let fid = wide.zone_fid(m.zone);
+            let fid = index.zone_fid(m.zone);
             push_hit(z, zone_layer, buf, (fid, ZoneRelation::Outside, d, None));
         }
     }
     buf.near = matches;
-}
-
-/// The index point sites of `s` are located in: the one with the near-boundary
-/// reach when a rule measures distances and there is one, else the plain one.
-fn point_index<'a>(s: &'a SitesIn, near_m: Option<f64>) -> &'a ZoneIndex {
-    match (near_m, &s.zone.near) {
-        (Some(_), Some(wide)) => &wide.index,
-        _ => s.zone.plain(),
-    }
 }
 
 /// Pushes one zone hit `(zone fid, relation, distance in metres, zone index number

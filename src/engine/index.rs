@@ -36,8 +36,11 @@ pub struct ZoneIndex {
     /// `parts[zone_parts[z]..zone_parts[z + 1]]` are the parts of zone `z` (a zone's
     /// parts are consecutive).
     zone_parts: Vec<u32>,
+    /// The parts' boxes, widened by the larger of the tolerance and the reach.
     tree: RTree<PartEntry>,
     tolerance: f64,
+    /// How far outside a zone [`ZoneIndex::locate_point_near`] measures distances.
+    reach: f64,
     skipped: Vec<SkippedZone>,
 }
 
@@ -49,7 +52,7 @@ pub struct ZoneMatch {
     pub location: Location,
 }
 
-/// A zone a point is in, on, or near ([`ZoneIndex::locate_point_near`]).
+/// A zone a point is in, on, or within reach of ([`ZoneIndex::locate_point_near`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct NearMatch {
     /// Position of the zone in the index (see [`ZoneIndex::zone_fid`]).
@@ -66,6 +69,18 @@ impl ZoneIndex {
     /// other geometries (and unusable polygons) are listed in [`ZoneIndex::skipped`].
     /// `tolerance` is the boundary band in the CRS's units.
     pub fn build(zones: Vec<(Fid, Option<Geometry<f64>>)>, tolerance: f64) -> ZoneIndex {
+        Self::build_reaching(zones, tolerance, tolerance)
+    }
+
+    /// [`ZoneIndex::build`] for locating points and measuring, for the zones they are
+    /// outside of, distances up to `reach` ([`ZoneIndex::locate_point_near`]). The
+    /// parts are prepared with the boundary tolerance; only the R-tree boxes are
+    /// widened by the reach.
+    pub fn build_reaching(
+        zones: Vec<(Fid, Option<Geometry<f64>>)>,
+        tolerance: f64,
+        reach: f64,
+    ) -> ZoneIndex {
         let prepared: Vec<(Fid, Result<Vec<PreparedPolygon>, &'static str>)> = zones
             .into_par_iter()
             .map(|(fid, g)| (fid, prepare_zone(g, tolerance)))
@@ -94,7 +109,7 @@ impl ZoneIndex {
             .enumerate()
             .map(|(i, p)| {
                 let (min, max) = p.polygon.bounds();
-                let t = tolerance;
+                let t = tolerance.max(reach);
                 GeomWithData::new(
                     Rectangle::from_corners([min.x - t, min.y - t], [max.x + t, max.y + t]),
                     i as u32,
@@ -107,6 +122,7 @@ impl ZoneIndex {
             zone_parts,
             tree: RTree::bulk_load(entries),
             tolerance,
+            reach,
             skipped,
         }
     }
@@ -150,7 +166,7 @@ impl ZoneIndex {
         );
     }
 
-    /// The parts whose box (widened by the tolerance) meets the box `min..max`: the
+    /// The parts whose box (widened by the tolerance, or the reach) meets the box `min..max`: the
     /// candidates of every point in that box, so one R-tree query can serve a run of
     /// nearby points ([`ZoneIndex::locate_point_in`]). Ascending part order.
     pub fn parts_meeting(&self, min: Coord<f64>, max: Coord<f64>, out: &mut Vec<u32>) {
@@ -201,45 +217,33 @@ impl ZoneIndex {
         out.sort_unstable_by_key(|m| m.zone);
     }
 
-    /// [`ZoneIndex::locate_point`] with a boundary tolerance `tolerance` narrower than
-    /// the index's, which then is a reach: every zone whose closure (with
-    /// `tolerance`) holds `p` comes with its location, and every other zone with a
-    /// part within the index's tolerance of `p` as [`Location::Outside`] with its
-    /// distance (CRS units) to the nearest boundary, as
+    /// [`ZoneIndex::locate_point`], and every other zone with a part within the
+    /// index's reach ([`ZoneIndex::build_reaching`]) of `p` as [`Location::Outside`]
+    /// with its distance (CRS units) to the nearest boundary, as
     /// [`ZoneIndex::nearest_boundary`] gives it. One pass over the candidates finds
     /// both the zones a site is in and those it is near. Ascending zone order.
-    pub fn locate_point_near(&self, p: Coord<f64>, tolerance: f64, out: &mut Vec<NearMatch>) {
-        self.locate_point_near_among(
-            p,
-            tolerance,
-            self.tree.locate_all_at_point(&[p.x, p.y]).map(|e| e.data),
-            out,
-        );
+    pub fn locate_point_near(&self, p: Coord<f64>, out: &mut Vec<NearMatch>) {
+        // The R-tree's boxes are widened by the reach.
+        let parts = self.tree.locate_all_at_point(&[p.x, p.y]).map(|e| e.data);
+        self.locate_point_near_among(p, parts, out);
     }
 
     /// [`ZoneIndex::locate_point_near`] among `parts`, which must hold every part
     /// whose box meets `p` (see [`ZoneIndex::parts_meeting`]); the result is the same.
-    pub fn locate_point_near_in(
-        &self,
-        p: Coord<f64>,
-        tolerance: f64,
-        parts: &[u32],
-        out: &mut Vec<NearMatch>,
-    ) {
-        self.locate_point_near_among(p, tolerance, parts.iter().copied(), out);
+    pub fn locate_point_near_in(&self, p: Coord<f64>, parts: &[u32], out: &mut Vec<NearMatch>) {
+        self.locate_point_near_among(p, parts.iter().copied(), out);
     }
 
     fn locate_point_near_among(
         &self,
         p: Coord<f64>,
-        tolerance: f64,
         parts: impl Iterator<Item = u32>,
         out: &mut Vec<NearMatch>,
     ) {
         out.clear();
         for i in parts {
             let part = &self.parts[i as usize];
-            let (loc, d2) = part.polygon.locate_near(p, tolerance);
+            let (loc, d2) = part.polygon.locate_reach(p, self.reach);
             if loc == Location::Outside && d2 == f64::INFINITY {
                 continue;
             }
