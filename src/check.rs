@@ -587,110 +587,94 @@ fn check_site_layer(
             .collect::<Vec<_>>()
     }));
 
-    let site_findings = |(k, i): (usize, usize),
-                         buf: &mut SiteBuffers,
-                         run_parts: &RunParts,
-                         out: &mut Vec<Pending>| {
-        buf.hits.clear();
-        buf.refs.clear();
-        for (zi, s) in per_zone.iter().enumerate() {
-            let at = z_points[zi][k];
-            let shape = if at.x.is_nan() {
-                match s.geoms.get(i) {
-                    Some(g) => SiteShape::of(g),
-                    None => continue,
-                }
-            } else {
-                SiteShape::Point(at)
-            };
-            zone_hits(s, zi, shape, near_m, run_parts.of(zi), buf);
-        }
-        let Some(fields) = evaluated.for_hits(&buf.hits) else {
-            return;
-        };
-        let fid = layer.features[i].fid;
-        // One finding of this site: (rule rank, severity), the zone hit, the zone
-        // record behind it, the distance.
-        let pending = |(rule, severity): (u32, Severity),
-                       zone: Option<&ZoneHit>,
-                       hit_ref: Option<HitRef>,
-                       distance_m: Option<f64>| {
-            let zone_key =
-                zone.map_or((0, 0), |z| (order.layer(&z.zone_layer) + 1, z.zone_fid + 1));
-            Pending {
-                key: (rule, site_rank, fid, zone_key.0, zone_key.1),
-                seq: 0,
-                site_layer: layer_pos as u32,
-                site: i as u32,
+    // One finding of site `i`: (rule rank, severity), the zone hit, the zone record
+    // behind it, the distance.
+    let pending = |i: usize,
+                   (rule, severity): (u32, Severity),
+                   zone: Option<&ZoneHit>,
+                   hit_ref: Option<HitRef>,
+                   distance_m: Option<f64>| {
+        let zone_key = zone.map_or((0, 0), |z| (order.layer(&z.zone_layer) + 1, z.zone_fid + 1));
+        Pending {
+            key: (
                 rule,
-                severity,
-                zone: hit_ref.map(|r| (r.layer as u32, r.pos as u32)),
-                distance_m,
-            }
-        };
-        // A site near no zone: only rules without a zone clause can fire, and what
-        // they find depends on the values of their fields alone, remembered by the
-        // stored bytes behind them (a ledger repeats a few flag and status values).
-        if buf.hits.is_empty() {
-            buf.key.clear();
-            if reader.stored_key(i, fields, &mut buf.key) {
-                let found = match buf.unzoned.get(&buf.key[..]) {
-                    Some(found) => found.clone(),
-                    None => {
-                        let values = reader.values_of(i, &mut buf.memo, fields);
-                        let site = SiteRecord {
-                            layer: &layer.name,
-                            fid,
-                            role: rl.role,
-                            canonical: &values,
-                        };
-                        let found: Outcome = evaluate_site(&input.rules, &site, &[])
-                            .iter()
-                            .map(|hit| (order.rule(hit.rule_id), hit.severity))
-                            .collect();
-                        if buf.unzoned.len() < UNZONED_MEMO_LIMIT {
-                            buf.unzoned.insert(buf.key.as_slice().into(), found.clone());
-                        }
-                        found
+                site_rank,
+                layer.features[i].fid,
+                zone_key.0,
+                zone_key.1,
+            ),
+            seq: 0,
+            site_layer: layer_pos as u32,
+            site: i as u32,
+            rule,
+            severity,
+            zone: hit_ref.map(|r| (r.layer as u32, r.pos as u32)),
+            distance_m,
+        }
+    };
+    // The fields of the rules that may fire for a site near no zone, if any may.
+    let unzoned_fields = evaluated.for_hits(&[]);
+    // The findings of a site in, on or near a zone; a site near none is put aside in
+    // `unzoned` for `unzoned_findings`.
+    let site_findings =
+        |(k, i): (usize, usize),
+         buf: &mut SiteBuffers,
+         run_parts: &RunParts,
+         (out, unzoned): (&mut Vec<Pending>, &mut Vec<u32>)| {
+            buf.hits.clear();
+            buf.refs.clear();
+            for (zi, s) in per_zone.iter().enumerate() {
+                let at = z_points[zi][k];
+                let shape = if at.x.is_nan() {
+                    match s.geoms.get(i) {
+                        Some(g) => SiteShape::of(g),
+                        None => continue,
                     }
+                } else {
+                    SiteShape::Point(at)
                 };
-                for &(rule, severity) in found.iter() {
-                    out.push(pending((rule, severity), None, None, None));
+                zone_hits(s, zi, shape, near_m, run_parts.of(zi), buf);
+            }
+            if buf.hits.is_empty() {
+                if unzoned_fields.is_some() {
+                    unzoned.push(i as u32);
                 }
                 return;
             }
-        }
-        let values = reader.values_of(i, &mut buf.memo, fields);
-        let (hits, refs) = (&buf.hits, &buf.refs);
-        let site = SiteRecord {
-            layer: &layer.name,
-            fid: layer.features[i].fid,
-            role: rl.role,
-            canonical: &values,
-        };
-        for hit in evaluate_site(&input.rules, &site, hits) {
-            let hit_ref = hit.zone.and_then(|z| {
-                let k = hits.iter().position(|h| std::ptr::eq(h, z))?;
-                Some(refs[k])
-            });
-            let distance_m = hit.zone.map(|z| match hit_ref {
-                Some(HitRef {
-                    layer,
-                    inside: Some(zone),
-                    ..
-                }) => match per_zone[layer].geoms.get(i) {
-                    Some(Geometry::Point(p)) => {
-                        -metric_distance(&per_zone[layer], &zones[layer].index, zone, p.0)
-                    }
+            let Some(fields) = evaluated.for_hits(&buf.hits) else {
+                return;
+            };
+            let values = reader.values_of(i, &mut buf.memo, fields);
+            let (hits, refs) = (&buf.hits, &buf.refs);
+            let site = SiteRecord {
+                layer: &layer.name,
+                fid: layer.features[i].fid,
+                role: rl.role,
+                canonical: &values,
+            };
+            for hit in evaluate_site(&input.rules, &site, hits) {
+                let hit_ref = hit.zone.and_then(|z| {
+                    let k = hits.iter().position(|h| std::ptr::eq(h, z))?;
+                    Some(refs[k])
+                });
+                let distance_m = hit.zone.map(|z| match hit_ref {
+                    Some(HitRef {
+                        layer,
+                        inside: Some(zone),
+                        ..
+                    }) => match per_zone[layer].geoms.get(i) {
+                        Some(Geometry::Point(p)) => {
+                            -metric_distance(&per_zone[layer], &zones[layer].index, zone, p.0)
+                        }
+                        _ => z.distance_m,
+                    },
                     _ => z.distance_m,
-                },
-                _ => z.distance_m,
-            });
-            let rule = (order.rule(hit.rule_id), hit.severity);
-            out.push(pending(rule, hit.zone, hit_ref, distance_m));
-        }
-    };
-    let found = z_ordered
+                });
+                let rule = (order.rule(hit.rule_id), hit.severity);
+                out.push(pending(i, rule, hit.zone, hit_ref, distance_m));
+            }
+        };
+    let (mut found, unzoned): (Vec<Vec<Pending>>, Vec<Vec<u32>>) = z_ordered
         .par_chunks(Z_RUN)
         .enumerate()
         .map_init(
@@ -699,17 +683,72 @@ fn check_site_layer(
                 let first = r * Z_RUN;
                 let points = z_points.iter().map(|p| &p[first..first + run.len()]);
                 run_parts.find(&per_zone, points);
-                let mut out = Vec::new();
+                let (mut out, mut unzoned) = (Vec::new(), Vec::new());
                 for (k, &i) in (first..).zip(run) {
-                    site_findings((k, i as usize), buf, run_parts, &mut out);
+                    site_findings((k, i as usize), buf, run_parts, (&mut out, &mut unzoned));
                 }
-                out
+                (out, unzoned)
             },
         )
-        .filter(|v| !v.is_empty())
-        .collect::<Vec<Vec<Pending>>>();
+        .filter(|(out, unzoned)| !out.is_empty() || !unzoned.is_empty())
+        .unzip();
+    let Some(fields) = unzoned_fields else {
+        return Ok(found.concat());
+    };
+
+    // Sites near no zone, in file order (their records are read in sequence): only
+    // rules without a zone clause can fire, and what they find depends on the values
+    // of their fields alone, remembered by the stored bytes behind them (a ledger
+    // repeats a few flag and status values).
+    let unzoned_findings = |i: usize, buf: &mut SiteBuffers, out: &mut Vec<Pending>| {
+        buf.key.clear();
+        let stored = reader.stored_key(i, fields, &mut buf.key);
+        let remembered = if stored {
+            buf.unzoned.get(&buf.key[..]).cloned()
+        } else {
+            None
+        };
+        let found = remembered.unwrap_or_else(|| {
+            let values = reader.values_of(i, &mut buf.memo, fields);
+            let site = SiteRecord {
+                layer: &layer.name,
+                fid: layer.features[i].fid,
+                role: rl.role,
+                canonical: &values,
+            };
+            let found: Outcome = evaluate_site(&input.rules, &site, &[])
+                .iter()
+                .map(|hit| (order.rule(hit.rule_id), hit.severity))
+                .collect();
+            if stored && buf.unzoned.len() < UNZONED_MEMO_LIMIT {
+                buf.unzoned.insert(buf.key.as_slice().into(), found.clone());
+            }
+            found
+        });
+        for &rule in found.iter() {
+            out.push(pending(i, rule, None, None, None));
+        }
+    };
+    let mut unzoned: Vec<u32> = unzoned.concat();
+    unzoned.par_sort_unstable();
+    found.extend(
+        unzoned
+            .par_chunks(UNZONED_CHUNK)
+            .map_init(SiteBuffers::default, |buf, sites| {
+                let mut out = Vec::new();
+                for &i in sites {
+                    unzoned_findings(i as usize, buf, &mut out);
+                }
+                out
+            })
+            .filter(|v| !v.is_empty())
+            .collect::<Vec<Vec<Pending>>>(),
+    );
     Ok(found.concat())
 }
+
+/// Sites near no zone per task of the pass over them.
+const UNZONED_CHUNK: usize = 4096;
 
 /// Per-thread buffers of the site loop, reused from site to site.
 #[derive(Default)]
