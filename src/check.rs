@@ -208,42 +208,46 @@ pub fn run_check(
     }
 
     let site_layers: Vec<&RoleLayer> = input.layers.iter().filter(|l| !l.role.is_zone()).collect();
-    let total_sites: usize = site_layers.iter().map(|l| l.layer.features.len()).sum();
     let order = FindingOrder::new(&input.rules, &input.layers);
-    let mut done = 0usize;
+    check_cancel()?;
+    let names: Vec<&str> = site_layers.iter().map(|l| l.layer.name.as_str()).collect();
+    progress.stage(&format!("checking {}", names.join(", ")), 0.0);
+    // The site layers side by side, so that the end of one (its last runs, its sites
+    // near no zone) overlaps the others. Within a layer, the value problems and
+    // record keys of every record are not needed until findings are built: found
+    // side by side with the findings.
+    let checked: Vec<Result<_, CheckError>> = site_layers
+        .par_iter()
+        .enumerate()
+        .map(|(pos, &rl)| {
+            let mapping_problems = check_mapping(&rl.layer, &rl.mapping);
+            let reader = LayerValues::new(&rl.layer, &rl.mapping);
+            let lonlat = LonLat::new(&rl.layer, input.sites_crs.as_ref())?;
+            let ((layer_problems, keys), found) = rayon::join(
+                || (reader.problems(), LayerKeys::new(&reader)),
+                || check_site_layer((pos, rl, &reader), &zones, input, near_m, &order),
+            );
+            let site_layer = SiteLayer {
+                source: rl,
+                reader,
+                keys,
+                lonlat,
+            };
+            Ok((site_layer, [mapping_problems, layer_problems], found?))
+        })
+        .collect();
     let mut sites: Vec<SiteLayer> = Vec::with_capacity(site_layers.len());
     let mut pending: Vec<Pending> = Vec::new();
-    for rl in site_layers {
-        check_cancel()?;
-        progress.stage(
-            &format!("checking {}", rl.layer.name),
-            done as f32 / total_sites.max(1) as f32,
-        );
-        out.problems.extend(check_mapping(&rl.layer, &rl.mapping));
-        let reader = LayerValues::new(&rl.layer, &rl.mapping);
-        let lonlat = LonLat::new(&rl.layer, input.sites_crs.as_ref())?;
-        // The value problems and record keys of every record are not needed until
-        // findings are built: found side by side with the findings.
-        let ((layer_problems, keys), found) = rayon::join(
-            || (reader.problems(), LayerKeys::new(&reader)),
-            || check_site_layer((sites.len(), rl, &reader), &zones, input, near_m, &order),
-        );
-        out.problems.extend(layer_problems);
-        let found = found?;
-        let site_layer = SiteLayer {
-            source: rl,
-            reader,
-            keys,
-            lonlat,
-        };
+    for layer in checked {
+        let (site_layer, problems, found) = layer?;
+        out.problems.extend(problems.into_iter().flatten());
         if pending.is_empty() {
             pending = found;
         } else {
             pending.extend(found);
         }
+        out.sites_checked += site_layer.source.layer.features.len();
         sites.push(site_layer);
-        done += rl.layer.features.len();
-        out.sites_checked += rl.layer.features.len();
     }
     check_cancel()?;
     progress.stage("sorting findings", 1.0);
