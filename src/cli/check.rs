@@ -70,6 +70,10 @@ pub struct CheckArgs {
 /// What one check run produced.
 pub(crate) struct CheckRun {
     pub findings: Vec<Finding>,
+    /// The layers and rules checked, kept until the command ends: a province's
+    /// layers are millions of records, and freeing them before the findings are
+    /// written would only delay the writing.
+    _input: CheckInput,
 }
 
 pub fn run(args: CheckArgs) -> anyhow::Result<()> {
@@ -263,7 +267,10 @@ pub(crate) fn check(args: &CheckArgs, progress: &Progress) -> anyhow::Result<Che
         }
         None => output.findings,
     };
-    Ok(CheckRun { findings })
+    Ok(CheckRun {
+        findings,
+        _input: input,
+    })
 }
 
 fn field_names(layer: &Layer) -> Vec<String> {
