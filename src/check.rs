@@ -651,8 +651,6 @@ fn check_site_layer(
             let values = reader.values_of(i, &mut buf.memo, fields);
             let (hits, refs) = (&buf.hits, &buf.refs);
             let site = SiteRecord {
-                layer: &layer.name,
-                fid: layer.features[i].fid,
                 role: rl.role,
                 canonical: &values,
             };
@@ -666,9 +664,10 @@ fn check_site_layer(
                         layer,
                         inside: Some(zone),
                         ..
-                    }) => match per_zone[layer].geoms.get(i) {
-                        Some(Geometry::Point(p)) => {
-                            -metric_distance(&per_zone[layer], &zones[layer].index, zone, p.0)
+                    }) => match z_points[layer][k] {
+                        // A point site (gathered in Z-order: no scattered feature read).
+                        at if !at.x.is_nan() => {
+                            -metric_distance(&per_zone[layer], &zones[layer].index, zone, at)
                         }
                         _ => z.distance_m,
                     },
@@ -715,8 +714,6 @@ fn check_site_layer(
         let found = remembered.unwrap_or_else(|| {
             let values = reader.values_of(i, &mut buf.memo, fields);
             let site = SiteRecord {
-                layer: &layer.name,
-                fid: layer.features[i].fid,
                 role: rl.role,
                 canonical: &values,
             };
@@ -1226,8 +1223,6 @@ mod tests {
                     all.county()
                 );
                 let site = |canonical| SiteRecord {
-                    layer: &rl.layer.name,
-                    fid: rl.layer.features[i].fid,
                     role: rl.role,
                     canonical,
                 };

@@ -53,8 +53,6 @@ fn fires(rule_id: &str, role: LayerRole, site: &CanonicalValues, zones: &[ZoneHi
         .get(rule_id)
         .unwrap_or_else(|| panic!("no built-in rule {rule_id}"));
     let record = SiteRecord {
-        layer: "sites",
-        fid: 0,
         role,
         canonical: site,
     };
@@ -695,8 +693,6 @@ fn nested_zones_report_the_strictest_level_only() {
     let set = rules::builtin();
     let boiler = coal_boiler("4");
     let record = SiteRecord {
-        layer: "boilers",
-        fid: 0,
         role: LayerRole::Boiler,
         canonical: &boiler,
     };
@@ -753,8 +749,6 @@ fn a_user_file_replaces_same_ids_in_place_and_appends_new_ones() {
     );
     let boiler = coal_boiler("15");
     let rec = SiteRecord {
-        layer: "b",
-        fid: 0,
         role: LayerRole::Boiler,
         canonical: &boiler,
     };
@@ -923,8 +917,6 @@ conditions = [ { field = "status", op = "is_missing" } ]
     let set = parse_rules(text, "m.toml").unwrap();
     let blank = values(&[(F::SiteName, "某单位")]);
     let rec = SiteRecord {
-        layer: "b",
-        fid: 0,
         role: LayerRole::Boiler,
         canonical: &blank,
     };
@@ -953,8 +945,6 @@ distance_m = 200
     assert_eq!(rules_needing_distance(&set), None);
     let v = values(&[]);
     let rec = SiteRecord {
-        layer: "b",
-        fid: 0,
         role: LayerRole::Boiler,
         canonical: &v,
     };
@@ -1582,8 +1572,6 @@ fn sites_whose_zone_hits_no_rule_can_use_are_not_read() {
                     skipped += 1;
                     for site in &sites {
                         let record = SiteRecord {
-                            layer: "sites",
-                            fid: 0,
                             role,
                             canonical: site,
                         };

@@ -930,10 +930,6 @@ fn unreadable(
 /// A site as the rules see it.
 #[derive(Clone, Copy, Debug)]
 pub struct SiteRecord<'a> {
-    /// The site's layer name.
-    pub layer: &'a str,
-    /// The site's record number in its layer.
-    pub fid: Fid,
     /// The role of the site's layer.
     pub role: LayerRole,
     /// The site's attributes, read through its layer's mapping.

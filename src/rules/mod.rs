@@ -26,7 +26,7 @@
 //!     (F::Fuel, "燃煤"),
 //!     (F::CapacityTph, "4t/h"),
 //! ]);
-//! let site = SiteRecord { layer: "锅炉台账", fid: 0, role: LayerRole::Boiler, canonical: &boiler };
+//! let site = SiteRecord { role: LayerRole::Boiler, canonical: &boiler };
 //! // The engine found it inside a level-2 water zone.
 //! let zones = [ZoneHit {
 //!     zone_layer: "水源保护区".into(),
