@@ -387,9 +387,15 @@ impl PreparedPolygon {
             .chunks
             .get_or_init(|| EdgeRuns::new(&self.coords, &self.ring_starts));
         let scan = |c: &EdgeChunk, best: f64| {
-            (c.first as usize..c.end as usize).fold(best, |best, e| {
-                best.min(segment_nearest(p, self.coords[e], self.coords[e + 1], 1.0).0)
-            })
+            let vertices = &self.coords[c.first as usize..=c.end as usize];
+            // Every edge's distance first (the same arithmetic as `segment_nearest`,
+            // without branches, so the compiler can do several edges at once), then
+            // the smallest.
+            let mut d2 = [f64::INFINITY; EDGES_PER_CHUNK];
+            for (d2, ab) in d2.iter_mut().zip(vertices.windows(2)) {
+                *d2 = segment_distance2_branchless(p, ab[0], ab[1]);
+            }
+            d2.iter().fold(best, |best, &d| best.min(d))
         };
         let nearest = |boxes: &[EdgeChunk]| {
             boxes
@@ -571,6 +577,21 @@ fn box_distance2(p: Coord<f64>, min: Coord<f64>, max: Coord<f64>) -> f64 {
     let dx = (min.x - p.x).max(p.x - max.x).max(0.0);
     let dy = (min.y - p.y).max(p.y - max.y).max(0.0);
     dx * dx + dy * dy
+}
+
+/// [`segment_distance2`] computed without branches: a degenerate segment's 0/0
+/// parameter is NaN, which `max` turns into 0, as `segment_nearest` takes it.
+/// The same operations in the same order, so the same result to the bit.
+#[inline(always)]
+fn segment_distance2_branchless(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
+    let (dx, dy) = (b.x - a.x, b.y - a.y);
+    let len2 = dx * dx + dy * dy;
+    let t = (((p.x - a.x) * dx + (p.y - a.y) * dy) / len2)
+        .max(0.0)
+        .min(1.0);
+    let (qx, qy) = (a.x + t * dx, a.y + t * dy);
+    let (ex, ey) = (p.x - qx, p.y - qy);
+    ex * ex + ey * ey
 }
 
 /// Squared distance from `p` to segment `ab`.
