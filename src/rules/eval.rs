@@ -1033,10 +1033,23 @@ pub fn condition_holds(condition: &Condition, site: &CanonicalValues) -> bool {
         (Test::IsFalse, Some(v)) => *v == CanonValue::Flag(false),
         (Test::ContainsAny(needles), Some(CanonValue::Text(t))) => {
             let t = compact(t);
-            needles.iter().any(|n| t.contains(n.as_str()))
+            needles.iter().any(|n| contains_text(&t, n))
         }
         (Test::ContainsAny(_), Some(_)) => false,
     }
+}
+
+/// `hay.contains(needle)` for the short texts of a ledger cell: a byte scan on the
+/// needle's first byte, then a comparison of the rest. Many needles (an industry
+/// list) are tried on each cell, and setting up the general substring search for
+/// each costs more than the search.
+fn contains_text(hay: &str, needle: &str) -> bool {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    let Some((&first, rest)) = n.split_first() else {
+        return true;
+    };
+    h.len() >= n.len()
+        && (0..=h.len() - n.len()).any(|i| h[i] == first && &h[i + 1..i + n.len()] == rest)
 }
 
 fn same(v: &CanonValue, o: &Operand) -> bool {
@@ -1356,6 +1369,35 @@ pub fn fields_used(rules: &RuleSet, role: LayerRole) -> Vec<CanonicalField> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn contains_text_is_str_contains() {
+        let texts = [
+            "",
+            "煤",
+            "化工",
+            "煤炭经营部",
+            "精细化工制品",
+            "ab",
+            "aab",
+            "a",
+            "化学原料药制造",
+            "散煤销售",
+            "染整印染",
+            "ÿ化",
+            "化ÿ",
+            "x化工x",
+        ];
+        for hay in texts {
+            for needle in texts {
+                assert_eq!(
+                    contains_text(hay, needle),
+                    hay.contains(needle),
+                    "{hay:?} contains {needle:?}"
+                );
+            }
+        }
+    }
     use crate::model::Feature;
     use crate::rules::format::{CompareOp, parse_rules};
 
