@@ -344,6 +344,9 @@ fn duplicated(keys: &[RecordKey]) -> Vec<bool> {
 pub struct LayerKeys {
     /// Keys changed by the tie-breaks, by record position.
     told_apart: HashMap<usize, RecordKey>,
+    /// Where a GBK layer's key fields are stored, for building a record's key from
+    /// its stored bytes.
+    plan: Option<StoredKeyPlan>,
 }
 
 impl LayerKeys {
@@ -359,7 +362,10 @@ impl LayerKeys {
         let same_hash = equal_hashes(&by_record, &seen);
         let mut told_apart = HashMap::new();
         if same_hash.is_empty() {
-            return LayerKeys { told_apart };
+            return LayerKeys {
+                told_apart,
+                plan: hasher.plan,
+            };
         }
         // First tie-break, on the records whose base keys are equal.
         let mut base_keys: HashMap<usize, RecordKey> =
@@ -434,16 +440,28 @@ impl LayerKeys {
                 },
             );
         }
-        LayerKeys { told_apart }
+        LayerKeys {
+            told_apart,
+            plan: hasher.plan,
+        }
     }
 
     /// The key of the record at `index` of `layer` (the layer given to
     /// [`LayerKeys::new`]).
     pub fn key(&self, layer: &LayerValues, index: usize) -> RecordKey {
-        match self.told_apart.get(&index) {
-            Some(k) => k.clone(),
-            None => record_key_of(layer, index),
+        if let Some(k) = self.told_apart.get(&index) {
+            return k.clone();
         }
+        // With a plan, the stored bytes are what asking the fields by name gives.
+        let mut bytes = Vec::with_capacity(64);
+        let planned = self.plan.as_ref().and_then(|plan| {
+            let basis = plan.write(layer, index, &mut bytes)?;
+            Some(RecordKey {
+                key: crate::io::dbf::decode_plain_gbk(&bytes)?,
+                basis,
+            })
+        });
+        planned.unwrap_or_else(|| record_key_of(layer, index))
     }
 }
 
@@ -564,7 +582,7 @@ impl KeyHasher {
             // the plan cannot key goes straight to its text.
             let stored = match &self.plan {
                 Some(plan) => plan.write(layer, index, buf),
-                None => write_stored_key(layer, index, buf).map(|_| ()),
+                None => write_stored_key(layer, index, buf),
             };
             if stored.is_some() {
                 return KeyHasher::of_bytes(buf);
@@ -604,9 +622,9 @@ impl StoredKeyPlan {
         })
     }
 
-    /// [`write_stored_key`] of record `index` (`out` empty): `None` where it gives
-    /// `None`, with `out` partly written.
-    fn write(&self, layer: &LayerValues, index: usize, out: &mut Vec<u8>) -> Option<()> {
+    /// [`write_stored_key`] of record `index` (`out` empty), with the key's basis:
+    /// `None` where it gives `None`, with `out` partly written.
+    fn write(&self, layer: &LayerValues, index: usize, out: &mut Vec<u8>) -> Option<KeyBasis> {
         // Whether the column's key form is not empty; `None` if not stored plainly.
         let push = |col: Option<usize>, out: &mut Vec<u8>| -> Option<bool> {
             let Some(bytes) = col.and_then(|c| layer.stored_text_in(index, c)) else {
@@ -617,7 +635,9 @@ impl StoredKeyPlan {
             Some(out.len() > start)
         };
         out.extend_from_slice(b"cc:");
+        let mut basis = KeyBasis::CreditCode;
         if !push(self.credit_code, out)? {
+            basis = KeyBasis::NameAndPlace;
             out.clear();
             out.extend_from_slice(b"nm:");
             if !push(self.name, out)? {
@@ -635,7 +655,7 @@ impl StoredKeyPlan {
         if !push(self.site_code, out)? {
             out.truncate(number);
         }
-        Some(())
+        Some(basis)
     }
 }
 
@@ -1208,8 +1228,9 @@ pub(crate) mod tests {
             let text = text_record_key(reader, i).key;
             let (mut planned, mut asked) = (Vec::new(), Vec::new());
             assert_eq!(
-                plan.write(reader, i, &mut planned).map(|()| planned),
-                write_stored_key(reader, i, &mut asked).map(|_| asked),
+                plan.write(reader, i, &mut planned)
+                    .map(|basis| (basis, planned)),
+                write_stored_key(reader, i, &mut asked).map(|basis| (basis, asked)),
                 "{text}"
             );
             assert_eq!(
