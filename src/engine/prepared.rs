@@ -583,6 +583,7 @@ fn box_distance2(p: Coord<f64>, min: Coord<f64>, max: Coord<f64>) -> f64 {
 /// parameter is NaN, which `max` turns into 0, as `segment_nearest` takes it.
 /// The same operations in the same order, so the same result to the bit.
 #[inline(always)]
+#[allow(clippy::manual_clamp)] // clamp would keep the NaN
 fn segment_distance2_branchless(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
     let (dx, dy) = (b.x - a.x, b.y - a.y);
     let len2 = dx * dx + dy * dy;
