@@ -670,7 +670,6 @@ impl<'a> LayerValues<'a> {
             .into_par_iter()
             .map_init(ReadMemo::default, |memo, index| {
                 let mut problems = Vec::new();
-                let fid = layer.features[index].fid;
                 for (pos, (field, col, unit, column_name)) in &category {
                     let read = match self.stored_cell(index, *col) {
                         Some(Some(bytes)) => memo.read_stored(*pos, *field, bytes, *unit, || {
@@ -695,6 +694,7 @@ impl<'a> LayerValues<'a> {
                     if let Err(why) = read
                         && let Some(text) = self.cell_text(index, *col)
                     {
+                        let fid = layer.features[index].fid;
                         problems.push(unreadable(layer, fid, column_name, why, (*field, &text)));
                     }
                 }
