@@ -155,6 +155,37 @@ pub fn run_check(
     progress: &dyn CheckProgress,
     cancel: &AtomicBool,
 ) -> Result<CheckOutput, CheckError> {
+    check_and_build::<()>(input, progress, cancel, None).map(|(out, _)| out)
+}
+
+/// What a caller of [`run_check_blocks`] makes of one block of findings.
+pub type FindingsBlock<'e, T> = &'e (dyn Fn(&[Finding]) -> T + Sync);
+
+/// [`run_check`] for a caller that needs the findings only once, in order, as what
+/// it makes of each block of `block_len` of them (e.g. their rows of a CSV file):
+/// each block is built, handed to `each` on a worker thread and dropped, so a
+/// province's findings are never all held at once. Returns the output with no
+/// findings in it, and what `each` made of every block, in order. Where two site
+/// layers share a role (a site may be found twice and must be reported once, see
+/// [`run_check`]) the findings are built whole first, then handed over in blocks.
+pub fn run_check_blocks<T: Send>(
+    input: &CheckInput,
+    progress: &dyn CheckProgress,
+    cancel: &AtomicBool,
+    block_len: usize,
+    each: FindingsBlock<'_, T>,
+) -> Result<(CheckOutput, Vec<T>), CheckError> {
+    check_and_build(input, progress, cancel, Some((block_len.max(1), each)))
+}
+
+/// The check, its findings built whole into the output, or block by block for
+/// `blocks` (see [`run_check_blocks`]).
+fn check_and_build<T: Send>(
+    input: &CheckInput,
+    progress: &dyn CheckProgress,
+    cancel: &AtomicBool,
+    blocks: Option<(usize, FindingsBlock<'_, T>)>,
+) -> Result<(CheckOutput, Vec<T>), CheckError> {
     let mut out = CheckOutput::default();
     let near_m = rules_needing_distance(&input.rules);
     let check_cancel = || {
@@ -257,16 +288,49 @@ pub fn run_check(
         p.seq = seq as u32;
     }
     pending.par_sort_unstable_by_key(|p| (p.key, p.seq));
+    let build = |p: &Pending| build_finding(p, &sites, &zones, &order);
+    let repeats = !layers_sharing_a_role(&input.layers).is_empty();
+    if let (Some((block_len, each)), false) = (blocks, repeats) {
+        let made = pending
+            .par_chunks(block_len)
+            .map(|block| each(&block.iter().map(build).collect::<Vec<_>>()))
+            .collect();
+        return Ok((out, made));
+    }
     let mut findings = Vec::new();
     pending
         .par_iter()
-        .map(|p| build_finding(p, &sites, &zones, &order))
+        .map(build)
         .collect_into_vec(&mut findings);
     let seqs: Vec<u32> = pending.iter().map(|p| p.seq).collect();
     drop(pending);
     drop_repeated_sites(&input.layers, &mut findings, &seqs, &mut out.problems);
-    out.findings = findings;
-    Ok(out)
+    match blocks {
+        Some((block_len, each)) => {
+            let made = findings.par_chunks(block_len).map(each).collect();
+            Ok((out, made))
+        }
+        None => {
+            out.findings = findings;
+            Ok((out, Vec::new()))
+        }
+    }
+}
+
+/// The site layers that share their role (or name) with another site layer: only
+/// their findings can repeat a site (finding ids are unique within a layer and
+/// scoped by role, or for record numbers by layer).
+fn layers_sharing_a_role(layers: &[RoleLayer]) -> Vec<&str> {
+    let sites = || layers.iter().filter(|l| !l.role.is_zone());
+    sites()
+        .filter(|l| {
+            sites()
+                .filter(|o| o.role == l.role || o.layer.name == l.layer.name)
+                .count()
+                > 1
+        })
+        .map(|l| l.layer.name.as_str())
+        .collect()
 }
 
 /// Where findings go in the ledger: rules and layers ranked by name, so findings
@@ -392,18 +456,7 @@ fn drop_repeated_sites(
 ) {
     use std::collections::HashMap;
     use std::collections::hash_map::Entry;
-    // Ids are unique within a layer, and scoped by role (or, for record numbers, by
-    // layer): only layers sharing their role with another site layer can repeat.
-    let sites = || layers.iter().filter(|l| !l.role.is_zone());
-    let shared: Vec<&str> = sites()
-        .filter(|l| {
-            sites()
-                .filter(|o| o.role == l.role || o.layer.name == l.layer.name)
-                .count()
-                > 1
-        })
-        .map(|l| l.layer.name.as_str())
-        .collect();
+    let shared = layers_sharing_a_role(layers);
     if shared.is_empty() {
         return;
     }
@@ -1368,5 +1421,40 @@ mod tests {
                 .message
                 .contains("散乱污企业(1)")
         );
+    }
+
+    #[test]
+    fn findings_handed_over_in_blocks_are_the_findings_in_order() {
+        let quiet = |_: &str, _: f32| {};
+        let cancel = AtomicBool::new(false);
+        let mut input = sample_input(true);
+        let blocks = |input: &CheckInput, len| {
+            let copy = |block: &[Finding]| block.to_vec();
+            let (out, blocks) = run_check_blocks(input, &quiet, &cancel, len, &copy).unwrap();
+            assert!(out.findings.is_empty());
+            (out.problems, blocks)
+        };
+        for twice in [false, true] {
+            if twice {
+                // A ledger loaded twice: the repeats are dropped from the whole list
+                // before it is handed over.
+                let mut copy = input
+                    .layers
+                    .iter()
+                    .find(|l| l.layer.name == "散乱污企业")
+                    .cloned()
+                    .unwrap();
+                copy.layer.name = "散乱污企业(1)".into();
+                input.layers.push(copy);
+            }
+            let whole = run_check(&input, &quiet, &cancel).unwrap();
+            assert!(whole.findings.len() > 20);
+            for len in [1, 7, 4096] {
+                let (problems, made) = blocks(&input, len);
+                assert!(made.iter().all(|b| !b.is_empty() && b.len() <= len));
+                assert_eq!(made.concat(), whole.findings, "blocks of {len}");
+                assert_eq!(problems.len(), whole.problems.len());
+            }
+        }
     }
 }

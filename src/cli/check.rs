@@ -10,10 +10,10 @@ use rayon::prelude::*;
 
 use super::progress::Progress;
 use super::{ReadArgs, UsageError};
-use crate::check::{CheckInput, RoleLayer, run_check};
+use crate::check::{CheckInput, CheckOutput, RoleLayer, run_check, run_check_blocks};
 use crate::crs::SiteCrs;
 use crate::engine::DEFAULT_TOLERANCE_M;
-use crate::export::{ExportFormat, export_findings};
+use crate::export::{ExportFormat, export_csv_rows, export_findings, findings_csv_rows};
 use crate::model::{Finding, Layer, ProblemLevel};
 use crate::project::Project;
 use crate::rules::{self, FieldMapping, LayerRole, RuleSet};
@@ -70,6 +70,10 @@ pub struct CheckArgs {
 /// What one check run produced.
 pub(crate) struct CheckRun {
     pub findings: Vec<Finding>,
+    /// For a CSV ledger with no project, the findings as CSV rows, block by block,
+    /// and how many there are (`findings` is then empty): they are made as the
+    /// findings are built, and never all held as findings at once.
+    pub csv_rows: Option<(usize, Vec<Vec<u8>>)>,
     /// The layers and rules checked, kept until the command ends: a province's
     /// layers are millions of records, and freeing them before the findings are
     /// written would only delay the writing.
@@ -86,7 +90,12 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
     }
     let progress = Progress::new(args.quiet);
     let run = check(&args, &progress)?;
-    let written = write_findings(&run.findings, &args.out, &progress);
+    let written = match &run.csv_rows {
+        Some((count, rows)) => export_csv_rows(rows, &args.out)
+            .with_context(|| format!("exporting {}", args.out.display()))
+            .map(|()| progress.stage(format!("wrote {count} findings to {}", args.out.display()))),
+        None => write_findings(&run.findings, &args.out, &progress),
+    };
     // The command ends here: a province's findings are hundreds of thousands of
     // records of strings, and freeing them one by one only delays the exit.
     std::mem::forget(run);
@@ -216,7 +225,24 @@ pub(crate) fn check(args: &CheckArgs, progress: &Progress) -> anyhow::Result<Che
         tolerance_m: args.tolerance_m,
     };
     let report = |label: &str, _f: f32| progress.stage(label);
-    let output = run_check(&input, &report, &AtomicBool::new(false))?;
+    let cancel = AtomicBool::new(false);
+    // A CSV ledger with no project to record the run in: rows made as the findings
+    // are built.
+    let stream = project.is_none() && ExportFormat::from_path(&args.out) == Some(ExportFormat::Csv);
+    let (output, csv_rows): (CheckOutput, Option<(usize, Vec<Vec<u8>>)>) = if stream {
+        let rows = |block: &[Finding]| (block.len(), findings_csv_rows(block));
+        let (output, blocks) = run_check_blocks(&input, &report, &cancel, 4096, &rows)?;
+        let count = blocks.iter().map(|(n, _)| n).sum();
+        (
+            output,
+            Some((count, blocks.into_iter().map(|(_, r)| r).collect())),
+        )
+    } else {
+        (run_check(&input, &report, &cancel)?, None)
+    };
+    let found = csv_rows
+        .as_ref()
+        .map_or(output.findings.len(), |(count, _)| *count);
     let errors = output
         .problems
         .iter()
@@ -231,9 +257,7 @@ pub(crate) fn check(args: &CheckArgs, progress: &Progress) -> anyhow::Result<Che
     }
     progress.stage(format!(
         "{} sites against {} zones: {} findings",
-        output.sites_checked,
-        output.zones_indexed,
-        output.findings.len()
+        output.sites_checked, output.zones_indexed, found
     ));
 
     let findings = match project.as_mut() {
@@ -269,6 +293,7 @@ pub(crate) fn check(args: &CheckArgs, progress: &Progress) -> anyhow::Result<Che
     };
     Ok(CheckRun {
         findings,
+        csv_rows,
         _input: input,
     })
 }

@@ -53,17 +53,25 @@ pub(super) fn findings_csv(findings: &[Finding]) -> Vec<u8> {
 /// The CSV file in parts to be written one after another: the BOM and header, then
 /// blocks of rows, written side by side.
 pub(super) fn findings_csv_parts(findings: &[Finding]) -> Vec<Vec<u8>> {
+    let mut parts = vec![findings_csv_head()];
+    parts.par_extend(findings.par_chunks(ROWS_PER_BLOCK).map(findings_csv_rows));
+    parts
+}
+
+/// The start of a findings CSV file: the BOM and the header row.
+pub(super) fn findings_csv_head() -> Vec<u8> {
     let mut head = b"\xEF\xBB\xBF".to_vec();
     write_row(&mut head, Finding::COLUMNS.iter().map(|c| c.as_bytes()));
-    let mut parts = vec![head];
-    parts.par_extend(findings.par_chunks(ROWS_PER_BLOCK).map(|block| {
-        let mut w = Vec::with_capacity(block.len() * 160);
-        for f in block {
-            write_row(&mut w, csv_cells(f).iter().map(|c| c.as_bytes()));
-        }
-        w
-    }));
-    parts
+    head
+}
+
+/// The rows of `findings` in a findings CSV file.
+pub fn findings_csv_rows(findings: &[Finding]) -> Vec<u8> {
+    let mut w = Vec::with_capacity(findings.len() * 160);
+    for f in findings {
+        write_row(&mut w, csv_cells(f).iter().map(|c| c.as_bytes()));
+    }
+    w
 }
 
 /// Appends one record as the `csv` crate's writer does by default: a field is

@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 
 use crate::model::Finding;
 
+pub use csv::findings_csv_rows;
 pub use shp::SHP_FIELDS;
 pub use summary::{SummaryCounts, summary_counts};
 
@@ -113,6 +114,17 @@ pub fn export_findings(findings: &[Finding], out: &Path) -> Result<(), ExportErr
         // The shapefile writer writes each file of the set through its own temporary.
         ExportFormat::Shapefile => shp::write_findings_shp(findings, out),
     }
+}
+
+/// Writes a findings CSV file from its rows made block by block
+/// ([`findings_csv_rows`], e.g. through [`crate::check::run_check_blocks`]): the same
+/// file [`export_findings`] writes for all those findings.
+pub fn export_csv_rows(rows: &[Vec<u8>], out: &Path) -> Result<(), ExportError> {
+    let head = csv::findings_csv_head();
+    let parts: Vec<&[u8]> = std::iter::once(head.as_slice())
+        .chain(rows.iter().map(Vec::as_slice))
+        .collect();
+    write_parts_atomically(out, &parts)
 }
 
 /// `'` + text when the text starts with a character a spreadsheet would run as a
