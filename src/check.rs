@@ -353,9 +353,11 @@ impl<'r> FindingOrder<'r> {
     }
 
     fn rule(&self, id: &str) -> u32 {
+        // A rule hit's id is the rule's own text: found by address, else by text.
         self.rules
             .iter()
-            .find(|(r, _)| *r == id)
+            .find(|(r, _)| std::ptr::eq(*r, id))
+            .or_else(|| self.rules.iter().find(|(r, _)| *r == id))
             .map_or(u32::MAX, |(_, rank)| *rank)
     }
 
@@ -644,6 +646,11 @@ fn check_site_layer(
             .collect::<Vec<_>>()
     }));
 
+    // The rank of each zone layer's name, for the findings' sort keys.
+    let zone_ranks: Vec<u32> = zones
+        .iter()
+        .map(|z| order.layer(&z.source.layer.name))
+        .collect();
     // One finding of site `i`: (rule rank, severity), the zone hit, the zone record
     // behind it, the distance.
     let pending = |i: usize,
@@ -651,7 +658,11 @@ fn check_site_layer(
                    zone: Option<&ZoneHit>,
                    hit_ref: Option<HitRef>,
                    distance_m: Option<f64>| {
-        let zone_key = zone.map_or((0, 0), |z| (order.layer(&z.zone_layer) + 1, z.zone_fid + 1));
+        let zone_rank = |z: &ZoneHit| match hit_ref {
+            Some(r) => zone_ranks[r.layer],
+            None => order.layer(&z.zone_layer),
+        };
+        let zone_key = zone.map_or((0, 0), |z| (zone_rank(z) + 1, z.zone_fid + 1));
         Pending {
             key: (
                 rule,
