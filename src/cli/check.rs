@@ -67,13 +67,16 @@ pub struct CheckArgs {
     read: ReadArgs,
 }
 
+/// How many findings there are, and their CSV rows block by block.
+type CsvRows = (usize, Vec<Vec<u8>>);
+
 /// What one check run produced.
 pub(crate) struct CheckRun {
     pub findings: Vec<Finding>,
     /// For a CSV ledger with no project, the findings as CSV rows, block by block,
     /// and how many there are (`findings` is then empty): they are made as the
     /// findings are built, and never all held as findings at once.
-    pub csv_rows: Option<(usize, Vec<Vec<u8>>)>,
+    pub csv_rows: Option<CsvRows>,
     /// The layers and rules checked, kept until the command ends: a province's
     /// layers are millions of records, and freeing them before the findings are
     /// written would only delay the writing.
@@ -229,7 +232,7 @@ pub(crate) fn check(args: &CheckArgs, progress: &Progress) -> anyhow::Result<Che
     // A CSV ledger with no project to record the run in: rows made as the findings
     // are built.
     let stream = project.is_none() && ExportFormat::from_path(&args.out) == Some(ExportFormat::Csv);
-    let (output, csv_rows): (CheckOutput, Option<(usize, Vec<Vec<u8>>)>) = if stream {
+    let (output, csv_rows): (CheckOutput, Option<CsvRows>) = if stream {
         let rows = |block: &[Finding]| (block.len(), findings_csv_rows(block));
         let (output, blocks) = run_check_blocks(&input, &report, &cancel, 4096, &rows)?;
         let count = blocks.iter().map(|(n, _)| n).sum();
