@@ -712,18 +712,43 @@ fn check_site_layer(
             let Some(fields) = evaluated.for_hits(&buf.hits) else {
                 return;
             };
-            let values = reader.values_of(i, &mut buf.memo, fields);
-            let (hits, refs) = (&buf.hits, &buf.refs);
-            let site = SiteRecord {
-                role: rl.role,
-                canonical: &values,
+            // What the rules find depends on the site's values of `fields` and on
+            // what they read of each hit: remembered by both for sites in or on
+            // zones (a near hit's distance is the site's own).
+            buf.key.clear();
+            let keyed = hits_signature(&buf.hits, &mut buf.key)
+                && reader.stored_key(i, fields, &mut buf.key);
+            let remembered = if keyed {
+                buf.zoned.get(&buf.key[..]).cloned()
+            } else {
+                None
             };
-            for hit in evaluate_site(&input.rules, &site, hits) {
-                let hit_ref = hit.zone.and_then(|z| {
-                    let k = hits.iter().position(|h| std::ptr::eq(h, z))?;
-                    Some(refs[k])
-                });
-                let distance_m = hit.zone.map(|z| match hit_ref {
+            let found = remembered.unwrap_or_else(|| {
+                let values = reader.values_of(i, &mut buf.memo, fields);
+                let site = SiteRecord {
+                    role: rl.role,
+                    canonical: &values,
+                };
+                let hits = &buf.hits;
+                let found: ZonedOutcome = evaluate_site(&input.rules, &site, hits)
+                    .iter()
+                    .map(|hit| {
+                        let k = hit
+                            .zone
+                            .and_then(|z| hits.iter().position(|h| std::ptr::eq(h, z)));
+                        (order.rule(hit.rule_id), hit.severity, k.map(|k| k as u32))
+                    })
+                    .collect();
+                if keyed && buf.zoned.len() < UNZONED_MEMO_LIMIT {
+                    buf.zoned.insert(buf.key.as_slice().into(), found.clone());
+                }
+                found
+            });
+            let (hits, refs) = (&buf.hits, &buf.refs);
+            for &(rule, severity, hit) in found.iter() {
+                let zone = hit.map(|k| &hits[k as usize]);
+                let hit_ref = hit.map(|k| refs[k as usize]);
+                let distance_m = zone.map(|z| match hit_ref {
                     Some(HitRef {
                         layer,
                         inside: Some(zone),
@@ -737,8 +762,7 @@ fn check_site_layer(
                     },
                     _ => z.distance_m,
                 });
-                let rule = (order.rule(hit.rule_id), hit.severity);
-                out.push(pending(i, rule, hit.zone, hit_ref, distance_m));
+                out.push(pending(i, (rule, severity), zone, hit_ref, distance_m));
             }
         };
     let (mut found, unzoned): (Vec<Vec<Pending>>, Vec<Vec<u32>>) = z_ordered
@@ -829,8 +853,40 @@ struct SiteBuffers {
     /// rank, severity), by the stored values of their fields
     /// ([`LayerValues::stored_key`]).
     unzoned: foldhash::HashMap<Box<[u8]>, Outcome>,
-    /// The current site's key into `unzoned`.
+    /// What the rules find for a site in or on zones (rule rank, severity, the hit
+    /// it is for), by its hits' signature ([`hits_signature`]) and the stored
+    /// values of the fields the rules read.
+    zoned: foldhash::HashMap<Box<[u8]>, ZonedOutcome>,
+    /// The current site's key into `unzoned` or `zoned`.
     key: Vec<u8>,
+}
+
+/// What the rules found for a site in or on zones: (rule rank, severity, position
+/// of the zone hit) per finding, in order.
+type ZonedOutcome = std::rc::Rc<[(u32, Severity, Option<u32>)]>;
+
+/// Appends what the rules read of each zone hit (role, level, city, relation,
+/// distance), each hit in order and delimited; `false` (with `out` partly
+/// written) when a hit is outside its zone: its distance is the site's own, so
+/// remembering it would not serve another site.
+fn hits_signature(hits: &[ZoneHit], out: &mut Vec<u8>) -> bool {
+    out.extend_from_slice(&(hits.len() as u32).to_le_bytes());
+    for h in hits {
+        if h.location == ZoneRelation::Outside {
+            return false;
+        }
+        let level = h.level.map_or(0, |l| l as u8 + 1);
+        out.extend_from_slice(&[h.role as u8, level, h.location as u8]);
+        out.extend_from_slice(&h.distance_m.to_bits().to_le_bytes());
+        match &h.zone_city {
+            Some(city) => {
+                out.extend_from_slice(&(city.len() as u32).to_le_bytes());
+                out.extend_from_slice(city.as_bytes());
+            }
+            None => out.extend_from_slice(&u32::MAX.to_le_bytes()),
+        }
+    }
+    true
 }
 
 /// What the rules found for one site: (rule rank, severity) per hit, in order.
@@ -1240,6 +1296,91 @@ mod tests {
         // Open 散乱污 enterprises (是, not done) in two spellings of 整治类型: many
         // findings, each of two outcomes reused in every run of the loop.
         assert_eq!(on_demand.len(), 24);
+    }
+
+    #[test]
+    fn sites_in_zones_find_the_same_through_remembered_outcomes() {
+        // Enterprises in a level-1 zone, in a level-2 zone around it, and outside
+        // both, their rows repeating a few industries and flags: sites in zones
+        // with the same zone hits and stored values are answered from what an
+        // earlier one found; read whole, every site is evaluated.
+        let square = |x0: f64, y0: f64, r: f64| {
+            Geometry::Polygon(geo_types::Polygon::new(
+                geo_types::LineString::from(vec![
+                    (x0 - r, y0 - r),
+                    (x0 + r, y0 - r),
+                    (x0 + r, y0 + r),
+                    (x0 - r, y0 + r),
+                    (x0 - r, y0 - r),
+                ]),
+                vec![],
+            ))
+        };
+        let mut zones = crate::rules::ids::tests::gbk_ledger(
+            &[("保护区级别", 12), ("水源地名称", 20)],
+            &[vec!["一级保护区", "甲水库"], vec!["二级保护区", "甲水库"]],
+        );
+        zones.crs.crs = Some(Crs::wgs84());
+        zones.features[0].geometry = Some(square(112.5, 37.8, 0.01));
+        zones.features[1].geometry = Some(square(112.5, 37.8, 0.05));
+        zones.materialize_attributes();
+        let columns = [("企业名称", 20), ("行业", 16), ("是否散乱污", 4)];
+        let names: Vec<String> = (0..120).map(|i| format!("第{i}号企业")).collect();
+        let industries = ["化学原料制造", "食品加工", "印染"];
+        let rows: Vec<Vec<&str>> = (0..names.len())
+            .map(|i| {
+                vec![
+                    &names[i][..],
+                    industries[i / 3 % 3],
+                    ["是", "否"][i / 9 % 2],
+                ]
+            })
+            .collect();
+        let mut deferred = crate::rules::ids::tests::gbk_ledger(&columns, &rows);
+        deferred.crs.crs = Some(Crs::wgs84());
+        for (i, f) in deferred.features.iter_mut().enumerate() {
+            // In the level-1 zone, in the level-2 ring, or far outside.
+            let (dx, dy) = (0.0003 * (i % 7) as f64, 0.0002 * (i % 5) as f64);
+            let x = [112.5, 112.53, 112.7][i % 3] + dx;
+            f.geometry = Some(Geometry::Point(geo_types::Point::new(x, 37.8 + dy)));
+        }
+        let mut whole = deferred.clone();
+        whole.materialize_attributes();
+        let findings = |layer: Layer| {
+            let (zone_role, role) = (LayerRole::WaterZone, LayerRole::Enterprise);
+            let input = CheckInput {
+                layers: vec![
+                    RoleLayer {
+                        mapping: mapping_for(zone_role, &zones),
+                        layer: zones.clone(),
+                        role: zone_role,
+                    },
+                    RoleLayer {
+                        mapping: mapping_for(role, &layer),
+                        layer,
+                        role,
+                    },
+                ],
+                rules: crate::rules::builtin(),
+                sites_crs: None,
+                tolerance_m: 0.5,
+            };
+            let quiet = |_: &str, _: f32| {};
+            run_check(&input, &quiet, &AtomicBool::new(false))
+                .unwrap()
+                .findings
+        };
+        let (on_demand, read_whole) = (findings(deferred), findings(whole));
+        assert_eq!(on_demand, read_whole);
+        let in_zones = on_demand.iter().filter(|f| f.zone_fid.is_some()).count();
+        assert!(in_zones >= 80, "{in_zones} findings in zones");
+        // The level-1 zone's findings carry each site's own depth.
+        let depths: std::collections::HashSet<String> = on_demand
+            .iter()
+            .filter(|f| f.zone_fid == Some(0))
+            .filter_map(|f| f.distance_m.map(|d| d.to_string()))
+            .collect();
+        assert!(depths.len() > 5, "{depths:?}");
     }
 
     #[test]
