@@ -680,6 +680,39 @@ fn check_site_layer(
             distance_m,
         }
     };
+    // What the rules find for site `i` with the zone hits in `buf`, reading the
+    // values of `fields`: (rule rank, severity, position of the hit) per finding.
+    // It depends on those values and on what the rules read of each hit alone, so
+    // it is remembered per thread by the hits' signature and the stored bytes
+    // behind the values (a ledger repeats a few flag, category and status values).
+    let outcome = |i: usize, fields: crate::rules::FieldSet, buf: &mut SiteBuffers| -> Outcome {
+        buf.key.clear();
+        let keyed =
+            hits_signature(&buf.hits, &mut buf.key) && reader.stored_key(i, fields, &mut buf.key);
+        if keyed && let Some(found) = buf.outcomes.get(&buf.key[..]) {
+            return found.clone();
+        }
+        let values = reader.values_of(i, &mut buf.memo, fields);
+        let site = SiteRecord {
+            role: rl.role,
+            canonical: &values,
+        };
+        let hits = &buf.hits;
+        let found: Outcome = evaluate_site(&input.rules, &site, hits)
+            .iter()
+            .map(|hit| {
+                let k = hit
+                    .zone
+                    .and_then(|z| hits.iter().position(|h| std::ptr::eq(h, z)));
+                (order.rule(hit.rule_id), hit.severity, k.map(|k| k as u32))
+            })
+            .collect();
+        if keyed && buf.outcomes.len() < OUTCOME_MEMO_LIMIT {
+            buf.outcomes
+                .insert(buf.key.as_slice().into(), found.clone());
+        }
+        found
+    };
     // The fields of the rules that may fire for a site near no zone, if any may.
     let unzoned_fields = evaluated.for_hits(&[]);
     // The findings of a site in, on or near a zone; a site near none is put aside in
@@ -712,38 +745,7 @@ fn check_site_layer(
             let Some(fields) = evaluated.for_hits(&buf.hits) else {
                 return;
             };
-            // What the rules find depends on the site's values of `fields` and on
-            // what they read of each hit: remembered by both for sites in or on
-            // zones (a near hit's distance is the site's own).
-            buf.key.clear();
-            let keyed = hits_signature(&buf.hits, &mut buf.key)
-                && reader.stored_key(i, fields, &mut buf.key);
-            let remembered = if keyed {
-                buf.zoned.get(&buf.key[..]).cloned()
-            } else {
-                None
-            };
-            let found = remembered.unwrap_or_else(|| {
-                let values = reader.values_of(i, &mut buf.memo, fields);
-                let site = SiteRecord {
-                    role: rl.role,
-                    canonical: &values,
-                };
-                let hits = &buf.hits;
-                let found: ZonedOutcome = evaluate_site(&input.rules, &site, hits)
-                    .iter()
-                    .map(|hit| {
-                        let k = hit
-                            .zone
-                            .and_then(|z| hits.iter().position(|h| std::ptr::eq(h, z)));
-                        (order.rule(hit.rule_id), hit.severity, k.map(|k| k as u32))
-                    })
-                    .collect();
-                if keyed && buf.zoned.len() < UNZONED_MEMO_LIMIT {
-                    buf.zoned.insert(buf.key.as_slice().into(), found.clone());
-                }
-                found
-            });
+            let found = outcome(i, fields, buf);
             let (hits, refs) = (&buf.hits, &buf.refs);
             for &(rule, severity, hit) in found.iter() {
                 let zone = hit.map(|k| &hits[k as usize]);
@@ -788,34 +790,10 @@ fn check_site_layer(
     };
 
     // Sites near no zone, in file order (their records are read in sequence): only
-    // rules without a zone clause can fire, and what they find depends on the values
-    // of their fields alone, remembered by the stored bytes behind them (a ledger
-    // repeats a few flag and status values).
+    // rules without a zone clause can fire.
     let unzoned_findings = |i: usize, buf: &mut SiteBuffers, out: &mut Vec<Pending>| {
-        buf.key.clear();
-        let stored = reader.stored_key(i, fields, &mut buf.key);
-        let remembered = if stored {
-            buf.unzoned.get(&buf.key[..]).cloned()
-        } else {
-            None
-        };
-        let found = remembered.unwrap_or_else(|| {
-            let values = reader.values_of(i, &mut buf.memo, fields);
-            let site = SiteRecord {
-                role: rl.role,
-                canonical: &values,
-            };
-            let found: Outcome = evaluate_site(&input.rules, &site, &[])
-                .iter()
-                .map(|hit| (order.rule(hit.rule_id), hit.severity))
-                .collect();
-            if stored && buf.unzoned.len() < UNZONED_MEMO_LIMIT {
-                buf.unzoned.insert(buf.key.as_slice().into(), found.clone());
-            }
-            found
-        });
-        for &rule in found.iter() {
-            out.push(pending(i, rule, None, None, None));
+        for &(rule, severity, _) in outcome(i, fields, buf).iter() {
+            out.push(pending(i, (rule, severity), None, None, None));
         }
     };
     let mut unzoned: Vec<u32> = unzoned.concat();
@@ -849,21 +827,20 @@ struct SiteBuffers {
     refs: Vec<HitRef>,
     /// The site layer's category texts read so far.
     memo: ReadMemo,
-    /// What the rules without a zone clause find for a site near no zone (rule
-    /// rank, severity), by the stored values of their fields
+    /// What the rules find for a site ([`Outcome`]), by its hits' signature
+    /// ([`hits_signature`]) and the stored values of the fields the rules read
     /// ([`LayerValues::stored_key`]).
-    unzoned: foldhash::HashMap<Box<[u8]>, Outcome>,
-    /// What the rules find for a site in or on zones (rule rank, severity, the hit
-    /// it is for), by its hits' signature ([`hits_signature`]) and the stored
-    /// values of the fields the rules read.
-    zoned: foldhash::HashMap<Box<[u8]>, ZonedOutcome>,
-    /// The current site's key into `unzoned` or `zoned`.
+    outcomes: foldhash::HashMap<Box<[u8]>, Outcome>,
+    /// The current site's key into `outcomes`.
     key: Vec<u8>,
 }
 
-/// What the rules found for a site in or on zones: (rule rank, severity, position
-/// of the zone hit) per finding, in order.
-type ZonedOutcome = std::rc::Rc<[(u32, Severity, Option<u32>)]>;
+/// What the rules found for one site: (rule rank, severity, position of the zone
+/// hit, if any) per finding, in order.
+type Outcome = std::rc::Rc<[(u32, Severity, Option<u32>)]>;
+
+/// Outcomes remembered per thread in [`SiteBuffers::outcomes`].
+const OUTCOME_MEMO_LIMIT: usize = 4096;
 
 /// Appends what the rules read of each zone hit (role, level, city, relation,
 /// distance), each hit in order and delimited; `false` (with `out` partly
@@ -888,12 +865,6 @@ fn hits_signature(hits: &[ZoneHit], out: &mut Vec<u8>) -> bool {
     }
     true
 }
-
-/// What the rules found for one site: (rule rank, severity) per hit, in order.
-type Outcome = std::rc::Rc<[(u32, Severity)]>;
-
-/// Distinct stored values remembered per thread in [`SiteBuffers::unzoned`].
-const UNZONED_MEMO_LIMIT: usize = 4096;
 
 /// Per zone layer, the candidate parts of the current run's points in the layer's
 /// index, when one lookup served the run.
@@ -1245,6 +1216,27 @@ mod tests {
         assert_eq!(deferred.problems, whole.problems);
     }
 
+    /// The findings of the built-in rules on `layers`, each mapped for its role.
+    fn builtin_findings(layers: Vec<(Layer, LayerRole)>) -> Vec<Finding> {
+        let input = CheckInput {
+            layers: layers
+                .into_iter()
+                .map(|(layer, role)| RoleLayer {
+                    mapping: mapping_for(role, &layer),
+                    layer,
+                    role,
+                })
+                .collect(),
+            rules: crate::rules::builtin(),
+            sites_crs: None,
+            tolerance_m: 0.5,
+        };
+        let quiet = |_: &str, _: f32| {};
+        run_check(&input, &quiet, &AtomicBool::new(false))
+            .unwrap()
+            .findings
+    }
+
     #[test]
     fn sites_near_no_zone_find_the_same_through_remembered_outcomes() {
         // An enterprise ledger with no places: every site is near no zone, and its
@@ -1272,24 +1264,7 @@ mod tests {
         deferred.crs.crs = Some(Crs::wgs84());
         let mut whole = deferred.clone();
         whole.materialize_attributes();
-        let findings = |layer: Layer| {
-            let role = LayerRole::Enterprise;
-            let mapping = mapping_for(role, &layer);
-            let input = CheckInput {
-                layers: vec![RoleLayer {
-                    layer,
-                    role,
-                    mapping,
-                }],
-                rules: crate::rules::builtin(),
-                sites_crs: None,
-                tolerance_m: 0.5,
-            };
-            let quiet = |_: &str, _: f32| {};
-            run_check(&input, &quiet, &AtomicBool::new(false))
-                .unwrap()
-                .findings
-        };
+        let findings = |layer: Layer| builtin_findings(vec![(layer, LayerRole::Enterprise)]);
         let (on_demand, read_whole) = (findings(deferred), findings(whole));
         // (Compared as text: the sites have no place, so their lon/lat are NaN.)
         assert_eq!(format!("{on_demand:?}"), format!("{read_whole:?}"));
@@ -1347,28 +1322,10 @@ mod tests {
         let mut whole = deferred.clone();
         whole.materialize_attributes();
         let findings = |layer: Layer| {
-            let (zone_role, role) = (LayerRole::WaterZone, LayerRole::Enterprise);
-            let input = CheckInput {
-                layers: vec![
-                    RoleLayer {
-                        mapping: mapping_for(zone_role, &zones),
-                        layer: zones.clone(),
-                        role: zone_role,
-                    },
-                    RoleLayer {
-                        mapping: mapping_for(role, &layer),
-                        layer,
-                        role,
-                    },
-                ],
-                rules: crate::rules::builtin(),
-                sites_crs: None,
-                tolerance_m: 0.5,
-            };
-            let quiet = |_: &str, _: f32| {};
-            run_check(&input, &quiet, &AtomicBool::new(false))
-                .unwrap()
-                .findings
+            builtin_findings(vec![
+                (zones.clone(), LayerRole::WaterZone),
+                (layer, LayerRole::Enterprise),
+            ])
         };
         let (on_demand, read_whole) = (findings(deferred), findings(whole));
         assert_eq!(on_demand, read_whole);

@@ -352,7 +352,7 @@ pub struct LayerKeys {
 impl LayerKeys {
     /// Hashes the keys of every record of `layer` and tells equal ones apart.
     pub fn new(layer: &LayerValues) -> LayerKeys {
-        let base = |i: usize| record_key_of(layer, i);
+        let base = |i: usize| record_key_of(layer, i, None);
         let hasher = KeyHasher::for_layer(layer);
         let by_record: Vec<u64> = (0..layer.len())
             .into_par_iter()
@@ -452,16 +452,7 @@ impl LayerKeys {
         if let Some(k) = self.told_apart.get(&index) {
             return k.clone();
         }
-        // With a plan, the stored bytes are what asking the fields by name gives.
-        let mut bytes = Vec::with_capacity(64);
-        let planned = self.plan.as_ref().and_then(|plan| {
-            let basis = plan.write(layer, index, &mut bytes)?;
-            Some(RecordKey {
-                key: crate::io::dbf::decode_plain_gbk(&bytes)?,
-                basis,
-            })
-        });
-        planned.unwrap_or_else(|| record_key_of(layer, index))
+        record_key_of(layer, index, self.plan.as_ref())
     }
 }
 
@@ -578,13 +569,7 @@ impl KeyHasher {
     fn of_record(&self, layer: &LayerValues, index: usize, buf: &mut Vec<u8>) -> u64 {
         buf.clear();
         if self.gbk {
-            // With a plan, asking the fields by name would write the same: a record
-            // the plan cannot key goes straight to its text.
-            let stored = match &self.plan {
-                Some(plan) => plan.write(layer, index, buf),
-                None => write_stored_key(layer, index, buf),
-            };
-            if stored.is_some() {
+            if write_stored(layer, index, self.plan.as_ref(), buf).is_some() {
                 return KeyHasher::of_bytes(buf);
             }
             return self.of_text(&text_record_key(layer, index).key);
@@ -764,10 +749,11 @@ fn encodes_back(c: char, pair: [u8; 2]) -> bool {
 }
 
 /// The base key of one record of a layer read on demand: in a GBK layer, built from
-/// the fields' stored bytes when it can be ([`stored_record_key`]), else as text.
-fn record_key_of(layer: &LayerValues, index: usize) -> RecordKey {
+/// the fields' stored bytes when it can be ([`stored_record_key`], through the
+/// layer's `plan` if it has one), else as text.
+fn record_key_of(layer: &LayerValues, index: usize, plan: Option<&StoredKeyPlan>) -> RecordKey {
     if layer_is_gbk(layer)
-        && let Some(key) = stored_record_key(layer, index)
+        && let Some(key) = stored_record_key(layer, index, plan)
     {
         return key;
     }
@@ -785,13 +771,32 @@ fn layer_is_gbk(layer: &LayerValues) -> bool {
 /// bytes ([`StoredGbk`]) and decoded once: the GBK bytes of the key text, so the
 /// same text. `None` when a field is not stored plainly (see [`push_stored_key`])
 /// or the record has neither key (zone and record-number keys are built as text).
-fn stored_record_key(layer: &LayerValues, index: usize) -> Option<RecordKey> {
+fn stored_record_key(
+    layer: &LayerValues,
+    index: usize,
+    plan: Option<&StoredKeyPlan>,
+) -> Option<RecordKey> {
     let mut bytes = Vec::with_capacity(64);
-    let basis = write_stored_key(layer, index, &mut bytes)?;
+    let basis = write_stored(layer, index, plan, &mut bytes)?;
     Some(RecordKey {
         key: crate::io::dbf::decode_plain_gbk(&bytes)?,
         basis,
     })
+}
+
+/// [`write_stored_key`], through the layer's plan when it has one: with a plan,
+/// asking the fields by name would write the same, so a record the plan cannot key
+/// goes straight to its text.
+fn write_stored(
+    layer: &LayerValues,
+    index: usize,
+    plan: Option<&StoredKeyPlan>,
+    out: &mut Vec<u8>,
+) -> Option<KeyBasis> {
+    match plan {
+        Some(plan) => plan.write(layer, index, out),
+        None => write_stored_key(layer, index, out),
+    }
 }
 
 /// The base key of one record of a layer read on demand, built as text.
@@ -1238,7 +1243,7 @@ pub(crate) mod tests {
                 hasher.of_text(&text),
                 "{text}"
             );
-            assert_eq!(record_key_of(reader, i), text_record_key(reader, i));
+            assert_eq!(record_key_of(reader, i, None), text_record_key(reader, i));
             text
         };
         let mut from_bytes = 0;
@@ -1246,7 +1251,7 @@ pub(crate) mod tests {
             let text = same_as_text(&reader, i);
             if write_stored_key(&reader, i, &mut Vec::new()).is_some() {
                 from_bytes += 1;
-                assert!(stored_record_key(&reader, i).is_some(), "{text}");
+                assert!(stored_record_key(&reader, i, None).is_some(), "{text}");
             }
         }
         assert_eq!(from_bytes, 6);
