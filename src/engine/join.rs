@@ -376,35 +376,86 @@ pub const NOT_A_POINT: Coord<f64> = Coord {
 /// scattered features.
 pub fn z_order_with_points(sites: &SiteGeometries) -> (Vec<u32>, Vec<Coord<f64>>) {
     // The same order as `spatial_order`, sorted as 8-byte (Morton code, position)
-    // keys rather than whole visits: a quarter of the memory to write and move.
-    let firsts: Vec<Option<(Coord<f64>, bool)>> = (0..sites.len())
+    // keys rather than whole visits: a quarter of the memory to write and move. The
+    // point sites' coordinates are read once, in site order, into a dense array
+    // (`NOT_A_POINT` for the others, whose first coordinates are read where needed);
+    // the keys are written in place, a site without a first coordinate as `NO_KEY`.
+    const NO_KEY: u64 = u64::MAX;
+    let n = sites.len();
+    let mut at: Vec<Coord<f64>> = Vec::with_capacity(n);
+    (0..n)
         .into_par_iter()
-        .map(|i| first_coord(sites.get(i)?))
-        .collect();
-    let grid = MortonGrid::over(firsts.iter().flatten().map(|(at, _)| *at));
-    let keyed: Vec<u64> = firsts
-        .par_iter()
-        .enumerate()
-        .filter_map(|(i, first)| Some(u64::from(grid.key((*first)?.0)) << 32 | i as u64))
-        .collect();
-    let keyed = radix_sort_by_key(keyed, |k| (k >> 32) as u32);
-    let mut order: Vec<u32> = Vec::with_capacity(sites.len());
-    order.extend(keyed.iter().map(|k| *k as u32));
-    order.extend(
-        firsts
-            .iter()
-            .zip(0u32..)
-            .filter(|(first, _)| first.is_none())
-            .map(|(_, i)| i),
-    );
-    let points = order
-        .par_iter()
-        .map(|&i| match firsts[i as usize] {
-            Some((at, true)) => at,
+        .map(|i| match sites.get(i).and_then(first_coord) {
+            Some((p, true)) => p,
             _ => NOT_A_POINT,
         })
-        .collect();
+        .collect_into_vec(&mut at);
+    let first = |i: usize| match at[i] {
+        p if !p.x.is_nan() => Some(p),
+        _ => sites.get(i).and_then(first_coord).map(|(p, _)| p),
+    };
+    let (min, max) = (0..n)
+        .into_par_iter()
+        .filter_map(|i| first(i).map(|p| (p, p)))
+        .reduce(
+            || (coord_max(), coord_min()),
+            |(a_min, a_max), (b_min, b_max)| {
+                (
+                    Coord {
+                        x: a_min.x.min(b_min.x),
+                        y: a_min.y.min(b_min.y),
+                    },
+                    Coord {
+                        x: a_max.x.max(b_max.x),
+                        y: a_max.y.max(b_max.y),
+                    },
+                )
+            },
+        );
+    let grid = MortonGrid::spanning(min, max);
+    let mut keyed: Vec<u64> = Vec::with_capacity(n);
+    (0..n)
+        .into_par_iter()
+        .map(|i| match first(i) {
+            Some(p) => u64::from(grid.key(p)) << 32 | i as u64,
+            None => NO_KEY,
+        })
+        .collect_into_vec(&mut keyed);
+    // Positions are below `u32::MAX`, so no site's key is `NO_KEY`.
+    let mut missing: Vec<u32> = Vec::new();
+    if keyed.contains(&NO_KEY) {
+        missing.extend(
+            keyed
+                .iter()
+                .zip(0u32..)
+                .filter(|(k, _)| **k == NO_KEY)
+                .map(|(_, i)| i),
+        );
+        keyed.retain(|k| *k != NO_KEY);
+    }
+    let keyed = radix_sort_by_key(keyed, |k| (k >> 32) as u32);
+    let mut order: Vec<u32> = Vec::with_capacity(n);
+    order.extend(keyed.iter().map(|k| *k as u32));
+    drop(keyed);
+    order.extend(missing);
+    let points = order.par_iter().map(|&i| at[i as usize]).collect();
     (order, points)
+}
+
+/// The largest coordinate (the start of a minimum).
+fn coord_max() -> Coord<f64> {
+    Coord {
+        x: f64::MAX,
+        y: f64::MAX,
+    }
+}
+
+/// The smallest coordinate (the start of a maximum).
+fn coord_min() -> Coord<f64> {
+    Coord {
+        x: f64::MIN,
+        y: f64::MIN,
+    }
 }
 
 /// A site's first coordinate when finite, and whether the site is a point.
@@ -425,22 +476,18 @@ struct MortonGrid {
 
 impl MortonGrid {
     fn over(coords: impl Iterator<Item = Coord<f64>>) -> MortonGrid {
-        let (mut min, mut max) = (
-            Coord {
-                x: f64::MAX,
-                y: f64::MAX,
-            },
-            Coord {
-                x: f64::MIN,
-                y: f64::MIN,
-            },
-        );
+        let (mut min, mut max) = (coord_max(), coord_min());
         for at in coords {
             min.x = min.x.min(at.x);
             min.y = min.y.min(at.y);
             max.x = max.x.max(at.x);
             max.y = max.y.max(at.y);
         }
+        MortonGrid::spanning(min, max)
+    }
+
+    /// The grid over the extent `min`..`max`.
+    fn spanning(min: Coord<f64>, max: Coord<f64>) -> MortonGrid {
         MortonGrid {
             min,
             sx: 65535.0 / (max.x - min.x).max(f64::MIN_POSITIVE),
