@@ -646,6 +646,18 @@ fn check_site_layer(
             .collect::<Vec<_>>()
     }));
 
+    // Whether each site's fid is its position (as for every record of a shapefile):
+    // then a finding's sort key needs no read of its feature, which in Z-order is a
+    // read from anywhere in a million.
+    let fids_are_positions = layer
+        .features
+        .par_iter()
+        .enumerate()
+        .all(|(i, f)| f.fid == i as u64);
+    let fid_of = |i: usize| match fids_are_positions {
+        true => i as u64,
+        false => layer.features[i].fid,
+    };
     // The rank of each zone layer's name, for the findings' sort keys.
     let zone_ranks: Vec<u32> = zones
         .iter()
@@ -664,13 +676,7 @@ fn check_site_layer(
         };
         let zone_key = zone.map_or((0, 0), |z| (zone_rank(z) + 1, z.zone_fid + 1));
         Pending {
-            key: (
-                rule,
-                site_rank,
-                layer.features[i].fid,
-                zone_key.0,
-                zone_key.1,
-            ),
+            key: (rule, site_rank, fid_of(i), zone_key.0, zone_key.1),
             seq: 0,
             site_layer: layer_pos as u32,
             site: i as u32,
