@@ -158,16 +158,19 @@ pub fn run_check(
     check_and_build::<()>(input, progress, cancel, None).map(|(out, _)| out)
 }
 
-/// What a caller of [`run_check_blocks`] makes of one block of findings.
-pub type FindingsBlock<'e, T> = &'e (dyn Fn(&[Finding]) -> T + Sync);
+/// What a caller of [`run_check_blocks`] makes of one block of findings, given
+/// the block's number (from 0) and its findings.
+pub type FindingsBlock<'e, T> = &'e (dyn Fn(usize, &[Finding]) -> T + Sync);
 
 /// [`run_check`] for a caller that needs the findings only once, in order, as what
 /// it makes of each block of `block_len` of them (e.g. their rows of a CSV file):
 /// each block is built, handed to `each` on a worker thread and dropped, so a
-/// province's findings are never all held at once. Returns the output with no
-/// findings in it, and what `each` made of every block, in order. Where two site
-/// layers share a role (a site may be found twice and must be reported once, see
-/// [`run_check`]) the findings are built whole first, then handed over in blocks.
+/// province's findings are never all held at once. The blocks are taken up in
+/// order, so they are handed over nearly in order (a caller writing them out in
+/// order keeps few waiting). Returns the output with no findings in it, and what
+/// `each` made of every block, in order. Where two site layers share a role (a
+/// site may be found twice and must be reported once, see [`run_check`]) the
+/// findings are built whole first, then handed over in blocks.
 pub fn run_check_blocks<T: Send>(
     input: &CheckInput,
     progress: &dyn CheckProgress,
@@ -291,10 +294,9 @@ fn check_and_build<T: Send>(
     let build = |p: &Pending| build_finding(p, &sites, &zones, &order);
     let repeats = !layers_sharing_a_role(&input.layers).is_empty();
     if let (Some((block_len, each)), false) = (blocks, repeats) {
-        let made = pending
-            .par_chunks(block_len)
-            .map(|block| each(&block.iter().map(build).collect::<Vec<_>>()))
-            .collect();
+        let made = blocks_in_order(&pending, block_len, |k, block| {
+            each(k, &block.iter().map(build).collect::<Vec<_>>())
+        });
         return Ok((out, made));
     }
     let mut findings = Vec::new();
@@ -307,7 +309,7 @@ fn check_and_build<T: Send>(
     drop_repeated_sites(&input.layers, &mut findings, &seqs, &mut out.problems);
     match blocks {
         Some((block_len, each)) => {
-            let made = findings.par_chunks(block_len).map(each).collect();
+            let made = blocks_in_order(&findings, block_len, each);
             Ok((out, made))
         }
         None => {
@@ -315,6 +317,34 @@ fn check_and_build<T: Send>(
             Ok((out, Vec::new()))
         }
     }
+}
+
+/// What `each` makes of every block of `block_len` of `items` (the last may be
+/// shorter), in order. The worker threads take up the blocks one after another, so
+/// the blocks are also finished nearly in order.
+fn blocks_in_order<I: Sync, T: Send>(
+    items: &[I],
+    block_len: usize,
+    each: impl Fn(usize, &[I]) -> T + Sync,
+) -> Vec<T> {
+    let count = items.len().div_ceil(block_len);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut made: Vec<(usize, T)> = (0..rayon::current_num_threads())
+        .into_par_iter()
+        .flat_map_iter(|_| {
+            let mut mine = Vec::new();
+            loop {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                if k >= count {
+                    break mine;
+                }
+                let end = ((k + 1) * block_len).min(items.len());
+                mine.push((k, each(k, &items[k * block_len..end])));
+            }
+        })
+        .collect();
+    made.sort_unstable_by_key(|(k, _)| *k);
+    made.into_iter().map(|(_, t)| t).collect()
 }
 
 /// The site layers that share their role (or name) with another site layer: only
@@ -1544,10 +1574,24 @@ mod tests {
         let cancel = AtomicBool::new(false);
         let mut input = sample_input(true);
         let blocks = |input: &CheckInput, len| {
-            let copy = |block: &[Finding]| block.to_vec();
+            let next = std::sync::atomic::AtomicUsize::new(0);
+            let copy = |k: usize, block: &[Finding]| {
+                next.fetch_add(1, Ordering::Relaxed);
+                (k, block.to_vec())
+            };
             let (out, blocks) = run_check_blocks(input, &quiet, &cancel, len, &copy).unwrap();
             assert!(out.findings.is_empty());
-            (out.problems, blocks)
+            assert_eq!(
+                next.into_inner(),
+                blocks.len(),
+                "each block handed over once"
+            );
+            let numbers: Vec<usize> = blocks.iter().map(|(k, _)| *k).collect();
+            assert_eq!(numbers, (0..blocks.len()).collect::<Vec<_>>());
+            (
+                out.problems,
+                blocks.into_iter().map(|(_, b)| b).collect::<Vec<_>>(),
+            )
         };
         for twice in [false, true] {
             if twice {

@@ -13,7 +13,7 @@ use super::{ReadArgs, UsageError};
 use crate::check::{CheckInput, CheckOutput, RoleLayer, run_check, run_check_blocks};
 use crate::crs::SiteCrs;
 use crate::engine::DEFAULT_TOLERANCE_M;
-use crate::export::{ExportFormat, export_csv_rows, export_findings, findings_csv_rows};
+use crate::export::{CsvRowsWriter, ExportFormat, export_findings, findings_csv_rows};
 use crate::model::{Finding, Layer, ProblemLevel};
 use crate::project::Project;
 use crate::rules::{self, FieldMapping, LayerRole, RuleSet};
@@ -67,15 +67,16 @@ pub struct CheckArgs {
     read: ReadArgs,
 }
 
-/// How many findings there are, and their CSV rows block by block.
-type CsvRows = (usize, Vec<Vec<u8>>);
+/// A CSV ledger written as the findings were built: how many findings, in how
+/// many blocks, and the file to finish.
+type CsvRows = (usize, usize, CsvRowsWriter);
 
 /// What one check run produced.
 pub(crate) struct CheckRun {
     pub findings: Vec<Finding>,
-    /// For a CSV ledger with no project, the findings as CSV rows, block by block,
-    /// and how many there are (`findings` is then empty): they are made as the
-    /// findings are built, and never all held as findings at once.
+    /// For a CSV ledger with no project, the file its rows were written to as the
+    /// findings were built (`findings` is then empty; they were never all held at
+    /// once), to be finished, and how many findings there are.
     pub csv_rows: Option<CsvRows>,
     /// The layers and rules checked, kept until the command ends: a province's
     /// layers are millions of records, and freeing them before the findings are
@@ -92,9 +93,10 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
         .into());
     }
     let progress = Progress::new(args.quiet);
-    let run = check(&args, &progress)?;
-    let written = match &run.csv_rows {
-        Some((count, rows)) => export_csv_rows(rows, &args.out)
+    let mut run = check(&args, &progress)?;
+    let written = match run.csv_rows.take() {
+        Some((count, blocks, writer)) => writer
+            .finish(blocks)
             .with_context(|| format!("exporting {}", args.out.display()))
             .map(|()| progress.stage(format!("wrote {count} findings to {}", args.out.display()))),
         None => write_findings(&run.findings, &args.out, &progress),
@@ -233,19 +235,22 @@ pub(crate) fn check(args: &CheckArgs, progress: &Progress) -> anyhow::Result<Che
     // are built.
     let stream = project.is_none() && ExportFormat::from_path(&args.out) == Some(ExportFormat::Csv);
     let (output, csv_rows): (CheckOutput, Option<CsvRows>) = if stream {
-        let rows = |block: &[Finding]| (block.len(), findings_csv_rows(block));
+        // Each block of rows goes to the file as soon as the blocks before it have.
+        let writer = CsvRowsWriter::create(&args.out)
+            .with_context(|| format!("exporting {}", args.out.display()))?;
+        let rows = |k: usize, block: &[Finding]| {
+            writer.put(k, findings_csv_rows(block));
+            block.len()
+        };
         let (output, blocks) = run_check_blocks(&input, &report, &cancel, 4096, &rows)?;
-        let count = blocks.iter().map(|(n, _)| n).sum();
-        (
-            output,
-            Some((count, blocks.into_iter().map(|(_, r)| r).collect())),
-        )
+        let count = blocks.iter().sum();
+        (output, Some((count, blocks.len(), writer)))
     } else {
         (run_check(&input, &report, &cancel)?, None)
     };
     let found = csv_rows
         .as_ref()
-        .map_or(output.findings.len(), |(count, _)| *count);
+        .map_or(output.findings.len(), |(count, _, _)| *count);
     let errors = output
         .problems
         .iter()

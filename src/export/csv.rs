@@ -103,11 +103,11 @@ fn write_row<'c>(out: &mut Vec<u8>, cells: impl IntoIterator<Item = &'c [u8]>) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::model::{ReviewStatus, Severity};
 
-    fn sample() -> Finding {
+    pub(in crate::export) fn sample() -> Finding {
         Finding {
             finding_id: "f1".into(),
             rule_id: "coal_ban".into(),

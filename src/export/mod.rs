@@ -116,15 +116,126 @@ pub fn export_findings(findings: &[Finding], out: &Path) -> Result<(), ExportErr
     }
 }
 
-/// Writes a findings CSV file from its rows made block by block
-/// ([`findings_csv_rows`], e.g. through [`crate::check::run_check_blocks`]): the same
-/// file [`export_findings`] writes for all those findings.
-pub fn export_csv_rows(rows: &[Vec<u8>], out: &Path) -> Result<(), ExportError> {
-    let head = csv::findings_csv_head();
-    let parts: Vec<&[u8]> = std::iter::once(head.as_slice())
-        .chain(rows.iter().map(Vec::as_slice))
-        .collect();
-    write_parts_atomically(out, &parts)
+/// A findings CSV file written as its rows are made ([`findings_csv_rows`], e.g.
+/// through [`crate::check::run_check_blocks`]): block `k` of rows is written as soon
+/// as blocks `0..k` are, so the file fills while later blocks are still being made
+/// and no block waits long in memory. Like every export it is written under a
+/// temporary name and replaces `out` only when finished
+/// ([`CsvRowsWriter::finish`]); dropped unfinished (the check failed or was
+/// cancelled) it leaves `out` as it was. The file is the one [`export_findings`]
+/// writes for all those findings.
+///
+/// What is written is also synced to disk as it comes, on a thread of its own, so
+/// the sync before the file replaces `out` finds little left to write.
+#[derive(Debug)]
+pub struct CsvRowsWriter {
+    out: PathBuf,
+    replacement: crate::io::Replacement,
+    state: std::sync::Mutex<RowsState>,
+    syncer: std::thread::JoinHandle<()>,
+}
+
+#[derive(Debug)]
+struct RowsState {
+    file: std::fs::File,
+    /// The next block to write.
+    next: usize,
+    /// Blocks that came before their turn.
+    waiting: std::collections::BTreeMap<usize, Vec<u8>>,
+    /// The first write error (later blocks are dropped).
+    error: Option<std::io::Error>,
+    /// Bytes written since the syncing thread was last asked to sync.
+    unsynced: usize,
+    /// Asks the syncing thread to sync what has been written.
+    sync: std::sync::mpsc::Sender<()>,
+}
+
+/// Bytes of rows written between two requests to sync them.
+const SYNC_EVERY: usize = 4 << 20;
+
+impl CsvRowsWriter {
+    /// Starts the file: its temporary, with the BOM and header row.
+    pub fn create(out: &Path) -> Result<CsvRowsWriter, ExportError> {
+        let io = |e| ExportError::io(out, e);
+        let replacement = crate::io::Replacement::begin(out).map_err(io)?;
+        let mut file = std::fs::File::create(replacement.tmp()).map_err(io)?;
+        file.write_all(&csv::findings_csv_head()).map_err(io)?;
+        let to_sync = file.try_clone().map_err(io)?;
+        let (sync, requests) = std::sync::mpsc::channel::<()>();
+        // A failed sync here fails again, and is reported, when the file is finished.
+        let syncer = std::thread::spawn(move || {
+            while requests.recv().is_ok() {
+                while requests.try_recv().is_ok() {}
+                let _ = to_sync.sync_data();
+            }
+        });
+        Ok(CsvRowsWriter {
+            out: out.to_path_buf(),
+            replacement,
+            state: std::sync::Mutex::new(RowsState {
+                file,
+                next: 0,
+                waiting: Default::default(),
+                error: None,
+                unsynced: 0,
+                sync,
+            }),
+            syncer,
+        })
+    }
+
+    /// Takes block `index` (from 0) of the rows: written now if its turn has come,
+    /// with the blocks that were waiting on it; else kept until then.
+    pub fn put(&self, index: usize, rows: Vec<u8>) {
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        state.waiting.insert(index, rows);
+        loop {
+            let next = state.next;
+            let Some(rows) = state.waiting.remove(&next) else {
+                break;
+            };
+            if state.error.is_none() {
+                match state.file.write_all(&rows) {
+                    Ok(()) => state.unsynced += rows.len(),
+                    Err(e) => state.error = Some(e),
+                }
+            }
+            state.next += 1;
+        }
+        if state.unsynced >= SYNC_EVERY {
+            state.unsynced = 0;
+            let _ = state.sync.send(());
+        }
+    }
+
+    /// Ends the file after `blocks` blocks and puts it in place of `out`.
+    pub fn finish(self, blocks: usize) -> Result<(), ExportError> {
+        let state = self
+            .state
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        drop(state.sync);
+        let _ = self.syncer.join();
+        if let Some(e) = state.error {
+            return Err(ExportError::io(&self.out, e));
+        }
+        if state.next != blocks || !state.waiting.is_empty() {
+            return Err(ExportError::write(
+                &self.out,
+                format!(
+                    "{} of {blocks} blocks of rows were given in turn; the file was not replaced",
+                    state.next
+                ),
+            ));
+        }
+        drop(state.file);
+        self.replacement
+            .commit()
+            .map_err(|e| ExportError::io(&self.out, e))
+    }
 }
 
 /// `'` + text when the text starts with a character a spreadsheet would run as a
@@ -382,6 +493,46 @@ mod tests {
             assert!(!dead.exists());
         }
         assert!(ours.exists() && other.exists());
+    }
+
+    #[test]
+    fn rows_written_block_by_block_in_any_order_make_the_csv_export() {
+        let findings: Vec<Finding> = (0..23u64)
+            .map(|i| Finding {
+                site_fid: i,
+                site_name: format!("第{i}号锅炉, \"东\"厂"),
+                lon: 112.5 + i as f64 * 1e-3,
+                ..csv::tests::sample()
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let whole = dir.path().join("whole.csv");
+        export_findings(&findings, &whole).unwrap();
+        let out = dir.path().join("台账.csv");
+        std::fs::write(&out, "old").unwrap();
+        let blocks: Vec<Vec<u8>> = findings.chunks(5).map(findings_csv_rows).collect();
+        let writer = CsvRowsWriter::create(&out).unwrap();
+        for k in [2, 0, 4, 1, 3] {
+            writer.put(k, blocks[k].clone());
+        }
+        // Not in place until finished.
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "old");
+        writer.finish(blocks.len()).unwrap();
+        assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&whole).unwrap());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+
+        // A block missing, or the writer dropped (a failed check): the old file stays
+        // and no temporary is left.
+        let writer = CsvRowsWriter::create(&out).unwrap();
+        writer.put(1, blocks[1].clone());
+        writer.put(0, blocks[0].clone());
+        let e = writer.finish(3).unwrap_err();
+        assert!(e.to_string().contains("2 of 3 blocks"), "{e}");
+        let writer = CsvRowsWriter::create(&out).unwrap();
+        writer.put(0, blocks[0].clone());
+        drop(writer);
+        assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&whole).unwrap());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
     }
 
     #[test]

@@ -152,30 +152,67 @@ pub fn replace_file(
     path: &Path,
     write: impl FnOnce(&Path) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::other("not a file name; give a path to a file"))?
-        .to_string_lossy()
-        .into_owned();
-    if path.is_dir() {
-        return Err(std::io::Error::other("is a folder; give a file name"));
+    let replacement = Replacement::begin(path)?;
+    write(replacement.tmp())?;
+    replacement.commit()
+}
+
+/// A file being written under a temporary name in the folder of the file it is to
+/// replace ([`replace_file`] in steps, for content written over time):
+/// [`Replacement::commit`] syncs it and renames it over the real name; dropped
+/// without that, the temporary is removed and the real file left as it was.
+#[derive(Debug)]
+pub struct Replacement {
+    path: PathBuf,
+    tmp: PathBuf,
+    committed: bool,
+}
+
+impl Replacement {
+    /// Names the temporary for `path` (and removes ones a crashed run left).
+    pub fn begin(path: &Path) -> std::io::Result<Replacement> {
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let name = path
+            .file_name()
+            .ok_or_else(|| std::io::Error::other("not a file name; give a path to a file"))?
+            .to_string_lossy()
+            .into_owned();
+        if path.is_dir() {
+            return Err(std::io::Error::other("is a folder; give a file name"));
+        }
+        remove_stale_temporaries(path, &name);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(Replacement {
+            path: path.to_path_buf(),
+            tmp: path.with_file_name(format!(".{name}.{}-{n}.tmp", std::process::id())),
+            committed: false,
+        })
     }
-    remove_stale_temporaries(path, &name);
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = path.with_file_name(format!(".{name}.{}-{n}.tmp", std::process::id()));
-    let result = write(&tmp).and_then(|()| {
+
+    /// The temporary file's path, to write the content to.
+    pub fn tmp(&self) -> &Path {
+        &self.tmp
+    }
+
+    /// Syncs the temporary to disk and renames it over the real file.
+    pub fn commit(mut self) -> std::io::Result<()> {
         std::fs::File::options()
             .read(true)
             .write(true)
-            .open(&tmp)?
+            .open(&self.tmp)?
             .sync_all()?;
-        std::fs::rename(&tmp, path)
-    });
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+        std::fs::rename(&self.tmp, &self.path)?;
+        self.committed = true;
+        Ok(())
     }
-    result
+}
+
+impl Drop for Replacement {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 /// [`replace_file`] for content produced by a writer (buffered).
