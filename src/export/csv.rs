@@ -7,34 +7,42 @@ use std::borrow::Cow;
 
 use rayon::prelude::*;
 
-use super::{format_decimal, neutralise_cell};
+use super::{neutralise_cell, push_decimal};
 use crate::model::Finding;
 
 /// The cells of one finding as CSV text, in [`Finding::COLUMNS`] order (text
-/// borrowed from the finding unless it had to be neutralised).
-pub(super) fn csv_cells(f: &Finding) -> [Cow<'_, str>; 16] {
+/// borrowed from the finding unless it had to be neutralised; numbers written into
+/// `numbers`, reused from finding to finding).
+pub(super) fn csv_cells<'f>(f: &'f Finding, numbers: &'f mut [String; 5]) -> [Cow<'f, str>; 16] {
     fn opt(s: &Option<String>) -> Cow<'_, str> {
         s.as_deref().map_or(Cow::Borrowed(""), neutralise_cell)
     }
-    let number = |s: String| Cow::Owned(s);
+    numbers.iter_mut().for_each(String::clear);
+    let [site_fid, zone_fid, distance, lon, lat] = numbers;
+    site_fid.push_str(itoa::Buffer::new().format(f.site_fid));
+    if let Some(z) = f.zone_fid {
+        zone_fid.push_str(itoa::Buffer::new().format(z));
+    }
+    if let Some(d) = f.distance_m {
+        push_decimal(distance, d, 2);
+    }
+    push_decimal(lon, f.lon, 7);
+    push_decimal(lat, f.lat, 7);
+    let number = |s: &'f mut String| Cow::Borrowed(&**s);
     [
         neutralise_cell(&f.finding_id),
         neutralise_cell(&f.rule_id),
         Cow::Borrowed(f.severity.code()),
         neutralise_cell(&f.site_layer),
-        number(f.site_fid.to_string()),
+        number(site_fid),
         neutralise_cell(&f.site_name),
         opt(&f.zone_layer),
-        number(f.zone_fid.map(|z| z.to_string()).unwrap_or_default()),
+        number(zone_fid),
         opt(&f.zone_name),
         opt(&f.zone_level),
-        number(
-            f.distance_m
-                .map(|d| format_decimal(d, 2))
-                .unwrap_or_default(),
-        ),
-        number(format_decimal(f.lon, 7)),
-        number(format_decimal(f.lat, 7)),
+        number(distance),
+        number(lon),
+        number(lat),
         opt(&f.county),
         Cow::Borrowed(f.status.label_zh()),
         neutralise_cell(&f.note),
@@ -68,8 +76,12 @@ pub(super) fn findings_csv_head() -> Vec<u8> {
 /// The rows of `findings` in a findings CSV file.
 pub fn findings_csv_rows(findings: &[Finding]) -> Vec<u8> {
     let mut w = Vec::with_capacity(findings.len() * 160);
+    let mut numbers = Default::default();
     for f in findings {
-        write_row(&mut w, csv_cells(f).iter().map(|c| c.as_bytes()));
+        write_row(
+            &mut w,
+            csv_cells(f, &mut numbers).iter().map(|c| c.as_bytes()),
+        );
     }
     w
 }
@@ -131,7 +143,8 @@ pub(super) mod tests {
     #[test]
     fn cells_escape_text_but_not_numbers() {
         let finding = sample();
-        let c = csv_cells(&finding);
+        let mut numbers = Default::default();
+        let c = csv_cells(&finding, &mut numbers);
         assert_eq!(c[2], "task_pending");
         assert_eq!(c[5], "'=cmd|' /C calc'!A0");
         assert_eq!(c[6], "");
@@ -194,7 +207,8 @@ pub(super) mod tests {
         let rows: Vec<::csv::StringRecord> = reader.records().map(Result::unwrap).collect();
         assert_eq!(rows.len(), n);
         for (row, f) in rows.iter().zip(&findings) {
-            let expected = csv_cells(f);
+            let mut numbers = Default::default();
+            let expected = csv_cells(f, &mut numbers);
             assert_eq!(
                 row.iter().collect::<Vec<_>>(),
                 expected.iter().map(|c| c.as_ref()).collect::<Vec<_>>()

@@ -259,27 +259,53 @@ pub fn restore_cell(text: &str) -> &str {
 /// A number with at most `decimals` decimals and no needless trailing zeros
 /// (`-12.50` → `-12.5`, `3.00` → `3`, `-0.001` → `0`); empty for NaN/infinity.
 pub fn format_decimal(v: f64, decimals: usize) -> String {
-    if !v.is_finite() {
-        return String::new();
-    }
-    if let Some(s) = format_decimal_scaled(v, decimals) {
-        return s;
+    let mut out = String::new();
+    push_decimal(&mut out, v, decimals);
+    out
+}
+
+/// [`format_decimal`] appended to `out`.
+pub fn push_decimal(out: &mut String, v: f64, decimals: usize) {
+    if !v.is_finite() || push_decimal_scaled(out, v, decimals) {
+        return;
     }
     let s = format!("{v:.decimals$}");
     let s = if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
+        s.trim_end_matches('0').trim_end_matches('.')
     } else {
-        s
+        &s
     };
-    if s == "-0" { "0".to_string() } else { s }
+    out.push_str(if s == "-0" { "0" } else { s });
 }
 
 /// [`format_decimal`] through an integer: `v` scaled by 10^decimals and rounded.
 /// Several times faster than formatting with a precision (each finding has three
 /// such numbers). `None` when the scaled value is out of range or too near a
 /// rounding tie for the scaling's own rounding error to be ruled out; the caller
-/// then formats exactly.
-fn format_decimal_scaled(v: f64, decimals: usize) -> Option<String> {
+/// then formats exactly. Appended to `out`; `false` (nothing appended) for `None`.
+fn push_decimal_scaled(out: &mut String, v: f64, decimals: usize) -> bool {
+    match decimal_scaled(v, decimals) {
+        Some((negative, whole, frac, digits)) => {
+            if negative {
+                out.push('-');
+            }
+            out.push_str(itoa::Buffer::new().format(whole));
+            if frac > 0 {
+                let mut text = itoa::Buffer::new();
+                let text = text.format(frac);
+                out.push('.');
+                out.extend(std::iter::repeat_n('0', digits - text.len()));
+                out.push_str(text);
+            }
+            true
+        }
+        None => false,
+    }
+}
+
+/// The parts of [`push_decimal_scaled`]'s number: sign, whole part, fraction
+/// digits without trailing zeros, and how many decimals they stand for.
+fn decimal_scaled(v: f64, decimals: usize) -> Option<(bool, u64, u64, usize)> {
     const POW10: [u64; 10] = [
         1,
         10,
@@ -304,28 +330,15 @@ fn format_decimal_scaled(v: f64, decimals: usize) -> Option<String> {
     }
     let rounded = scaled.abs().round() as u64;
     if rounded == 0 {
-        return Some("0".into());
+        return Some((false, 0, 0, 0));
     }
-    let mut out = String::with_capacity(24);
-    if scaled < 0.0 {
-        out.push('-');
-    }
-    let mut whole = itoa::Buffer::new();
-    out.push_str(whole.format(rounded / unit));
     let mut frac = rounded % unit;
-    if frac > 0 {
-        let mut digits = decimals;
-        while frac.is_multiple_of(10) {
-            frac /= 10;
-            digits -= 1;
-        }
-        let mut text = itoa::Buffer::new();
-        let text = text.format(frac);
-        out.push('.');
-        out.extend(std::iter::repeat_n('0', digits - text.len()));
-        out.push_str(text);
+    let mut digits = decimals;
+    while frac > 0 && frac.is_multiple_of(10) {
+        frac /= 10;
+        digits -= 1;
     }
-    Some(out)
+    Some((scaled < 0.0, rounded / unit, frac, digits))
 }
 
 /// Write through a temporary file in `out`'s folder ([`crate::io::replace_file`]):
@@ -442,7 +455,8 @@ mod tests {
                 _ => f64::from_bits(next() | 0x3FF0_0000_0000_0000 & !(1 << 63)) - 1.5,
             };
             for d in [0, 2, 7] {
-                if let Some(s) = format_decimal_scaled(v, d) {
+                let mut s = String::new();
+                if push_decimal_scaled(&mut s, v, d) {
                     fast += 1;
                     assert_eq!(s, exact(v, d), "{v:e} to {d} decimals");
                 }
