@@ -223,16 +223,16 @@ fn check_and_build<T: Send>(
         let reach = near_m.filter(|_| !crs.is_geographic()).map(|near| {
             (near.max(input.tolerance_m) * (1.0 + 1e-6) + 1e-6) / crs.metres_per_unit()
         });
-        let geoms = rl
+        let geoms: Vec<_> = rl
             .layer
             .features
             .iter()
-            .map(|f| (f.fid, f.geometry.clone()))
+            .map(|f| (f.fid, f.geometry.as_ref()))
             .collect();
         let zone_layer = ZoneLayer {
             source: rl,
             crs,
-            index: ZoneIndex::build_reaching(geoms, tolerance, reach.unwrap_or(tolerance)),
+            index: ZoneIndex::build_reaching_copies(&geoms, tolerance, reach.unwrap_or(tolerance)),
             reaching: reach.is_some(),
             values,
             keys,

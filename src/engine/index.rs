@@ -81,10 +81,32 @@ impl ZoneIndex {
         tolerance: f64,
         reach: f64,
     ) -> ZoneIndex {
-        let prepared: Vec<(Fid, Result<Vec<PreparedPolygon>, &'static str>)> = zones
+        let prepared = zones
             .into_par_iter()
             .map(|(fid, g)| (fid, prepare_zone(g, tolerance)))
             .collect();
+        Self::from_prepared(prepared, tolerance, reach)
+    }
+
+    /// [`ZoneIndex::build_reaching`] of zone geometries that stay in use: each ring
+    /// is copied once, straight into the index (no copy of the geometries first).
+    pub fn build_reaching_copies(
+        zones: &[(Fid, Option<&Geometry<f64>>)],
+        tolerance: f64,
+        reach: f64,
+    ) -> ZoneIndex {
+        let prepared = zones
+            .par_iter()
+            .map(|&(fid, g)| (fid, prepare_zone_copy(g, tolerance)))
+            .collect();
+        Self::from_prepared(prepared, tolerance, reach)
+    }
+
+    fn from_prepared(
+        prepared: Vec<(Fid, Result<Vec<PreparedPolygon>, &'static str>)>,
+        tolerance: f64,
+        reach: f64,
+    ) -> ZoneIndex {
         let mut parts = Vec::new();
         let mut zone_fids = Vec::new();
         let mut zone_parts = vec![0u32];
@@ -361,6 +383,20 @@ fn prepare_zone(
         .into_iter()
         .filter_map(|p| PreparedPolygon::from_owned(p, tolerance))
         .collect())
+}
+
+/// [`prepare_zone`] of a geometry that stays in use.
+fn prepare_zone_copy(
+    g: Option<&Geometry<f64>>,
+    tolerance: f64,
+) -> Result<Vec<PreparedPolygon>, &'static str> {
+    let prepare = |p| PreparedPolygon::new(p, tolerance);
+    match g {
+        Some(Geometry::Polygon(p)) => Ok(prepare(p).into_iter().collect()),
+        Some(Geometry::MultiPolygon(mp)) => Ok(mp.0.iter().filter_map(prepare).collect()),
+        // Rectangles and triangles are small; the rest are no zones.
+        other => prepare_zone(other.cloned(), tolerance),
+    }
 }
 
 #[cfg(test)]

@@ -84,7 +84,7 @@ impl IndexedZones {
 }
 
 impl IndexedZones {
-    /// Indexes a zone layer that stays in use (its geometries are copied).
+    /// Indexes a zone layer that stays in use (its rings are copied into the index).
     pub fn build_ref(layer: &Layer, tolerance_m: f64) -> Result<IndexedZones, JoinError> {
         let crs = layer
             .crs
@@ -94,14 +94,14 @@ impl IndexedZones {
                 layer: layer.source.display().to_string(),
             })?;
         let tolerance = tolerance_m / crs.metres_per_unit();
-        let geoms = layer
+        let geoms: Vec<_> = layer
             .features
             .iter()
-            .map(|f| (f.fid, f.geometry.clone()))
+            .map(|f| (f.fid, f.geometry.as_ref()))
             .collect();
         Ok(IndexedZones {
             name: layer.name.clone(),
-            index: ZoneIndex::build(geoms, tolerance),
+            index: ZoneIndex::build_reaching_copies(&geoms, tolerance, tolerance),
             crs,
         })
     }

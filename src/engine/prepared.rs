@@ -83,8 +83,12 @@ impl PreparedPolygon {
     /// Prepares a polygon. Rings with fewer than 3 distinct vertices add no area and
     /// are ignored; open rings are closed. Returns `None` for a polygon with no usable
     /// exterior or with non-finite coordinates.
+    /// The rings are copied once, into the prepared coordinates.
     pub fn new(polygon: &Polygon<f64>, tolerance: f64) -> Option<PreparedPolygon> {
-        Self::from_owned(polygon.clone(), tolerance)
+        let rings = || std::iter::once(polygon.exterior()).chain(polygon.interiors());
+        let mut coords = Vec::with_capacity(rings().map(|r| r.0.len() + 1).sum());
+        coords.extend_from_slice(&polygon.exterior().0);
+        Self::from_rings(coords, polygon.interiors(), tolerance)
     }
 
     /// [`PreparedPolygon::new`] for a polygon that is no longer needed: the exterior
@@ -92,7 +96,16 @@ impl PreparedPolygon {
     /// copied once more.
     pub fn from_owned(polygon: Polygon<f64>, tolerance: f64) -> Option<PreparedPolygon> {
         let (exterior, interiors) = polygon.into_inner();
-        let mut coords = exterior.0;
+        Self::from_rings(exterior.0, &interiors, tolerance)
+    }
+
+    /// Prepares the exterior ring `coords` (the buffer the prepared coordinates are
+    /// built in) with the holes `interiors`.
+    fn from_rings(
+        mut coords: Vec<Coord<f64>>,
+        interiors: &[LineString<f64>],
+        tolerance: f64,
+    ) -> Option<PreparedPolygon> {
         if coords.iter().any(|c| !c.x.is_finite() || !c.y.is_finite()) {
             return None;
         }
@@ -111,7 +124,7 @@ impl PreparedPolygon {
         let mut ring_starts = Vec::with_capacity(interiors.len() + 2);
         ring_starts.push(0);
         coords.reserve(interiors.iter().map(|r| r.0.len() + 1).sum());
-        for ring in &interiors {
+        for ring in interiors {
             push_ring(&mut coords, &mut ring_starts, ring)?;
         }
         if u32::try_from(coords.len()).is_err() {
