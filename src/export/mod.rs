@@ -129,10 +129,24 @@ pub fn export_findings(findings: &[Finding], out: &Path) -> Result<(), ExportErr
 /// the sync before the file replaces `out` finds little left to write.
 #[derive(Debug)]
 pub struct CsvRowsWriter {
-    out: PathBuf,
-    replacement: crate::io::Replacement,
+    // Dropped in this order: the file and the sync requests, then the syncing
+    // thread (waited for, so it holds the file no more), then the temporary.
     state: std::sync::Mutex<RowsState>,
-    syncer: std::thread::JoinHandle<()>,
+    syncer: Syncer,
+    replacement: crate::io::Replacement,
+    out: PathBuf,
+}
+
+/// The thread that syncs a [`CsvRowsWriter`]'s file, waited for when dropped.
+#[derive(Debug)]
+struct Syncer(Option<std::thread::JoinHandle<()>>);
+
+impl Drop for Syncer {
+    fn drop(&mut self) {
+        if let Some(thread) = self.0.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -170,8 +184,6 @@ impl CsvRowsWriter {
             }
         });
         Ok(CsvRowsWriter {
-            out: out.to_path_buf(),
-            replacement,
             state: std::sync::Mutex::new(RowsState {
                 file,
                 next: 0,
@@ -180,7 +192,9 @@ impl CsvRowsWriter {
                 unsynced: 0,
                 sync,
             }),
-            syncer,
+            syncer: Syncer(Some(syncer)),
+            replacement,
+            out: out.to_path_buf(),
         })
     }
 
@@ -213,28 +227,37 @@ impl CsvRowsWriter {
 
     /// Ends the file after `blocks` blocks and puts it in place of `out`.
     pub fn finish(self, blocks: usize) -> Result<(), ExportError> {
-        let state = self
-            .state
+        let CsvRowsWriter {
+            state,
+            syncer,
+            replacement,
+            out,
+        } = self;
+        let state = state
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        drop(state.sync);
-        let _ = self.syncer.join();
-        if let Some(e) = state.error {
-            return Err(ExportError::io(&self.out, e));
+        let RowsState {
+            file,
+            next,
+            waiting,
+            error,
+            sync,
+            ..
+        } = state;
+        drop((file, sync));
+        drop(syncer);
+        if let Some(e) = error {
+            return Err(ExportError::io(&out, e));
         }
-        if state.next != blocks || !state.waiting.is_empty() {
+        if next != blocks || !waiting.is_empty() {
             return Err(ExportError::write(
-                &self.out,
+                &out,
                 format!(
-                    "{} of {blocks} blocks of rows were given in turn; the file was not replaced",
-                    state.next
+                    "{next} of {blocks} blocks of rows were given in turn; the file was not replaced"
                 ),
             ));
         }
-        drop(state.file);
-        self.replacement
-            .commit()
-            .map_err(|e| ExportError::io(&self.out, e))
+        replacement.commit().map_err(|e| ExportError::io(&out, e))
     }
 }
 
