@@ -409,7 +409,23 @@ pub struct ReadMemo {
     /// Per column position: a deferred value's stored bytes → what it reads
     /// as (`None`: no text once trimmed).
     stored: Vec<FastMap<Box<[u8]>, Option<Read>>>,
+    /// Per column position, the last values of up to 8 stored bytes read, by the
+    /// bytes as a number, one per slot: most category cells (是, 燃煤, 在用,
+    /// 关停取缔) are found there without hashing and comparing byte strings.
+    short: Vec<Box<[ShortRead]>>,
 }
+
+/// One slot of [`ReadMemo::short`]: stored bytes (up to 8, as a little-endian
+/// number, with their count) and what they read as.
+#[derive(Clone, Default)]
+struct ShortRead {
+    bytes: u64,
+    len: u8,
+    read: Option<Option<Read>>,
+}
+
+/// Slots per column of [`ReadMemo::short`].
+const SHORT_SLOTS: usize = 64;
 
 /// What a text reads as, or why it cannot be read.
 type Read = Result<CanonValue, String>;
@@ -491,13 +507,42 @@ impl ReadMemo {
     ) -> Option<Result<CanonValue, String>> {
         if self.stored.len() <= column {
             self.stored.resize_with(column + 1, FastMap::default);
+            self.short.resize_with(column + 1, || {
+                vec![ShortRead::default(); SHORT_SLOTS].into_boxed_slice()
+            });
         }
-        if let Some(read) = self.stored[column].get(bytes) {
-            return read.clone();
+        let short = (bytes.len() <= 8).then(|| {
+            let mut word = [0u8; 8];
+            word[..bytes.len()].copy_from_slice(bytes);
+            let number = u64::from_le_bytes(word);
+            let slot = (number.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize;
+            (number, bytes.len() as u8, slot)
+        });
+        if let Some((number, len, slot)) = short {
+            let s = &self.short[column][slot];
+            if s.bytes == number
+                && s.len == len
+                && let Some(read) = &s.read
+            {
+                return read.clone();
+            }
         }
-        let read = text().map(|t| read_text(field, &t, unit));
-        if self.stored[column].len() < MEMO_LIMIT {
-            self.stored[column].insert(bytes.into(), read.clone());
+        let read = match self.stored[column].get(bytes) {
+            Some(read) => read.clone(),
+            None => {
+                let read = text().map(|t| read_text(field, &t, unit));
+                if self.stored[column].len() < MEMO_LIMIT {
+                    self.stored[column].insert(bytes.into(), read.clone());
+                }
+                read
+            }
+        };
+        if let Some((bytes, len, slot)) = short {
+            self.short[column][slot] = ShortRead {
+                bytes,
+                len,
+                read: Some(read.clone()),
+            };
         }
         read
     }
@@ -1458,6 +1503,59 @@ mod tests {
                 reader.values(i, &mut memo),
                 canonical_values(&layer, &mapping, i)
             );
+        }
+    }
+
+    #[test]
+    fn stored_values_read_through_the_memo_are_those_read_afresh() {
+        // More distinct short values than the memo has slots (many share a slot and
+        // push each other out), values of 8 and 9 bytes, and values that differ
+        // only in their length once padded.
+        let mut texts: Vec<String> = (0..300).map(|i| format!("{}t/h", i % 150)).collect();
+        texts.extend(
+            [
+                "12345678",
+                "123456789",
+                "燃煤",
+                "燃煤 ",
+                "是",
+                "天然气",
+                "1",
+                "10",
+            ]
+            .map(String::from),
+        );
+        let mut memo = ReadMemo::default();
+        for round in 0..3 {
+            for (k, text) in texts.iter().enumerate() {
+                let bytes = text.trim_end().as_bytes();
+                let field = if k % 2 == 0 {
+                    CanonicalField::CapacityTph
+                } else {
+                    CanonicalField::Fuel
+                };
+                let column = k % 2;
+                let read = memo.read_stored(column, field, bytes, None, || {
+                    Some(Cow::Borrowed(text.trim_end()))
+                });
+                assert_eq!(
+                    read,
+                    Some(read_text(field, text.trim_end(), None)),
+                    "{text:?} in round {round}"
+                );
+            }
+        }
+        // The same bytes as a number, told apart by their count.
+        for text in ["7", "7\0", "7", "7\0"] {
+            let read = memo.read_stored(
+                0,
+                CanonicalField::CapacityTph,
+                text.as_bytes(),
+                None,
+                || Some(Cow::Borrowed(text)),
+            );
+            let fresh = read_text(CanonicalField::CapacityTph, text, None);
+            assert_eq!(read, Some(fresh), "{text:?}");
         }
     }
 
