@@ -1,6 +1,7 @@
 //! Check benchmark on synthetic real-shaped data (no file IO): `run_check` with the
 //! built-in rules over 200k boilers and 200k enterprises against 2k water zones, all
-//! in EPSG:4546 with attributes like the county ledgers'. The whole-process figures
+//! in EPSG:4546 with attributes like the county ledgers', and the CSV rows of the first
+//! 50k findings it finds. The whole-process figures
 //! (reading files, writing findings) come from `scripts/scale.sh`.
 
 use std::path::PathBuf;
@@ -144,6 +145,12 @@ fn bench_check(c: &mut Criterion) {
     g.sample_size(10);
     g.bench_function("built-in rules, 2 x 200k sites x 2k zones", |b| {
         b.iter(|| run_check(&input, &quiet, &cancel))
+    });
+    // The CSV ledger rows of those findings, on one thread.
+    let findings = run_check(&input, &quiet, &cancel).unwrap().findings;
+    let first = &findings[..findings.len().min(50_000)];
+    g.bench_function(format!("CSV rows of {} findings", first.len()), |b| {
+        b.iter(|| qingling::export::findings_csv_rows(first))
     });
     g.finish();
 }

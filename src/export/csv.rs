@@ -3,16 +3,20 @@
 //! Chinese label, `distance_m` to 0.01 m and lon/lat to 7 decimals without needless
 //! digits, empty cells for missing values, formula-like text neutralised.
 
+#[cfg(test)]
 use std::borrow::Cow;
 
 use rayon::prelude::*;
 
-use super::{neutralise_cell, push_decimal};
+#[cfg(test)]
+use super::neutralise_cell;
+use super::{is_formula_like, push_decimal};
 use crate::model::Finding;
 
 /// The cells of one finding as CSV text, in [`Finding::COLUMNS`] order (text
 /// borrowed from the finding unless it had to be neutralised; numbers written into
-/// `numbers`, reused from finding to finding).
+/// `numbers`): what [`write_finding_row`] writes, cell by cell, for the tests.
+#[cfg(test)]
 pub(super) fn csv_cells<'f>(f: &'f Finding, numbers: &'f mut [String; 5]) -> [Cow<'f, str>; 16] {
     fn opt(s: &Option<String>) -> Cow<'_, str> {
         s.as_deref().map_or(Cow::Borrowed(""), neutralise_cell)
@@ -75,15 +79,67 @@ pub(super) fn findings_csv_head() -> Vec<u8> {
 
 /// The rows of `findings` in a findings CSV file.
 pub fn findings_csv_rows(findings: &[Finding]) -> Vec<u8> {
-    let mut w = Vec::with_capacity(findings.len() * 160);
-    let mut numbers = Default::default();
+    // Rows run to about 160–200 bytes; room for 208 each spares a regrowth (a copy
+    // of the whole block) in nearly every block.
+    let mut w = Vec::with_capacity(findings.len() * 208);
+    let mut number = String::new();
     for f in findings {
-        write_row(
-            &mut w,
-            csv_cells(f, &mut numbers).iter().map(|c| c.as_bytes()),
-        );
+        write_finding_row(&mut w, f, &mut number);
     }
     w
+}
+
+/// Appends the row of one finding: the cells of [`Finding::COLUMNS`] written
+/// straight into `out` as [`write_row`] writes them, text that a spreadsheet would
+/// run as a formula neutralised ([`super::neutralise_cell`]). `number` is scratch
+/// space for the decimals.
+fn write_finding_row(out: &mut Vec<u8>, f: &Finding, number: &mut String) {
+    let text = |out: &mut Vec<u8>, t: &str| write_cell(out, is_formula_like(t), t.as_bytes());
+    let opt = |out: &mut Vec<u8>, t: &Option<String>| text(out, t.as_deref().unwrap_or(""));
+    let integer = |out: &mut Vec<u8>, n: u64| {
+        out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+    };
+    let mut decimal = |out: &mut Vec<u8>, v: f64, decimals: usize| {
+        number.clear();
+        push_decimal(number, v, decimals);
+        out.extend_from_slice(number.as_bytes());
+    };
+    text(out, &f.finding_id);
+    out.push(b',');
+    text(out, &f.rule_id);
+    out.push(b',');
+    write_cell(out, false, f.severity.code().as_bytes());
+    out.push(b',');
+    text(out, &f.site_layer);
+    out.push(b',');
+    integer(out, f.site_fid);
+    out.push(b',');
+    text(out, &f.site_name);
+    out.push(b',');
+    opt(out, &f.zone_layer);
+    out.push(b',');
+    if let Some(z) = f.zone_fid {
+        integer(out, z);
+    }
+    out.push(b',');
+    opt(out, &f.zone_name);
+    out.push(b',');
+    opt(out, &f.zone_level);
+    out.push(b',');
+    if let Some(d) = f.distance_m {
+        decimal(out, d, 2);
+    }
+    out.push(b',');
+    decimal(out, f.lon, 7);
+    out.push(b',');
+    decimal(out, f.lat, 7);
+    out.push(b',');
+    opt(out, &f.county);
+    out.push(b',');
+    write_cell(out, false, f.status.label_zh().as_bytes());
+    out.push(b',');
+    text(out, &f.note);
+    out.extend_from_slice(b"\r\n");
 }
 
 /// Appends one record as the `csv` crate's writer does by default: a field is
@@ -95,23 +151,53 @@ fn write_row<'c>(out: &mut Vec<u8>, cells: impl IntoIterator<Item = &'c [u8]>) {
         if k > 0 {
             out.push(b',');
         }
-        if cell
-            .iter()
-            .any(|&b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
-        {
-            out.push(b'"');
-            for &b in cell {
-                if b == b'"' {
-                    out.push(b'"');
-                }
-                out.push(b);
-            }
-            out.push(b'"');
-        } else {
-            out.extend_from_slice(cell);
-        }
+        write_cell(out, false, cell);
     }
     out.extend_from_slice(b"\r\n");
+}
+
+/// Appends one cell as [`write_row`] writes it, after a `'` when `neutralise`.
+fn write_cell(out: &mut Vec<u8>, neutralise: bool, cell: &[u8]) {
+    let quoted = needs_quotes(cell);
+    if quoted {
+        out.push(b'"');
+    }
+    if neutralise {
+        out.push(b'\'');
+    }
+    if quoted {
+        for &b in cell {
+            if b == b'"' {
+                out.push(b'"');
+            }
+            out.push(b);
+        }
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(cell);
+    }
+}
+
+/// Whether a cell holds a comma, a quote, CR or LF: eight bytes at a time.
+fn needs_quotes(cell: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Whether any byte of `w` is `b` (exact: the classic test for a zero byte).
+    let has = |w: u64, b: u8| {
+        let x = w ^ (ONES * u64::from(b));
+        x.wrapping_sub(ONES) & !x & HIGHS != 0
+    };
+    let mut words = cell.chunks_exact(8);
+    for word in &mut words {
+        let w = u64::from_le_bytes(word.try_into().unwrap_or_default());
+        if has(w, b',') || has(w, b'"') || has(w, b'\r') || has(w, b'\n') {
+            return true;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .any(|&b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
 }
 
 #[cfg(test)]
@@ -193,12 +279,15 @@ pub(super) mod tests {
         let findings: Vec<Finding> = (0..n)
             .map(|i| Finding {
                 site_fid: i as u64,
-                site_name: match i % 4 {
+                site_name: match i % 5 {
                     0 => format!("点位{i}"),
                     1 => format!("a,\"b\"\n第{i}行"),
                     2 => format!("=SUM({i})"),
+                    3 => format!("=HYPERLINK(\"x\",{i})"),
                     _ => String::new(),
                 },
+                zone_name: (i % 3 == 0).then(|| format!("-{i},\"准\"")),
+                zone_fid: (i % 3 == 0).then_some(i as u64),
                 ..sample()
             })
             .collect();

@@ -264,17 +264,23 @@ impl CsvRowsWriter {
 /// `'` + text when the text starts with a character a spreadsheet would run as a
 /// formula (`=`, `+`, `-`, `@`, TAB, CR); the text otherwise.
 pub fn neutralise_cell(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if is_formula_like(text) {
         std::borrow::Cow::Owned(format!("'{text}"))
     } else {
         std::borrow::Cow::Borrowed(text)
     }
 }
 
+/// Whether text starts with a character a spreadsheet would run as a formula
+/// (what [`neutralise_cell`] escapes).
+fn is_formula_like(text: &str) -> bool {
+    text.starts_with(['=', '+', '-', '@', '\t', '\r'])
+}
+
 /// The inverse of [`neutralise_cell`], for reading an exported ledger back.
 pub fn restore_cell(text: &str) -> &str {
     match text.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        Some(rest) if is_formula_like(rest) => rest,
         _ => text,
     }
 }
