@@ -276,4 +276,16 @@ fn a_project_file_opens_and_a_broken_one_is_reported() {
         Some(good.as_path()),
         "the open project stays"
     );
+    // Said in Chinese in the status line and the problems list (the English
+    // message stays the problem's own).
+    let status = s.status.clone().unwrap_or_default();
+    assert!(status.starts_with("无法打开项目：不是清零项目"), "{status}");
+    let problem = &s.load_problems[0];
+    assert!(
+        problem.message.contains("not a qingling project"),
+        "{}",
+        problem.message
+    );
+    let zh = &problem.zh.as_ref().unwrap().message;
+    assert!(zh.contains("不是清零项目") && !zh.contains("not a"), "{zh}");
 }

@@ -501,6 +501,7 @@ fn opening_something_that_is_not_a_project_says_what_it_is() {
     let missing = dir.path().join("missing.gpkg");
     let err = Project::open(&missing).unwrap_err();
     assert!(matches!(err, ProjectError::NotFound { .. }));
+    assert!(err.zh().starts_with("找不到该项目文件"), "{}", err.zh());
 
     let text = dir.path().join("notes.gpkg");
     std::fs::write(&text, "这不是数据库").unwrap();
@@ -511,6 +512,7 @@ fn opening_something_that_is_not_a_project_says_what_it_is() {
         msg.contains("notes.gpkg") && msg.contains("not a qingling project"),
         "{msg}"
     );
+    assert!(err.zh().starts_with("不是清零项目"), "{}", err.zh());
 
     let plain = dir.path().join("plain.sqlite");
     Connection::open(&plain)
@@ -520,6 +522,7 @@ fn opening_something_that_is_not_a_project_says_what_it_is() {
     let err = Project::open(&plain).unwrap_err();
     assert!(matches!(err, ProjectError::NotGeoPackage { .. }), "{err}");
     assert!(err.to_string().contains("plain.sqlite"));
+    assert!(err.zh().contains("不是 GeoPackage"), "{}", err.zh());
 
     let gpkg = dir.path().join("other.gpkg");
     let conn = Connection::open(&gpkg).unwrap();
@@ -528,6 +531,7 @@ fn opening_something_that_is_not_a_project_says_what_it_is() {
     let err = Project::open(&gpkg).unwrap_err();
     assert!(matches!(err, ProjectError::NotProject { .. }), "{err}");
     assert!(err.to_string().contains("create a new project"));
+    assert!(err.zh().contains("请新建项目"), "{}", err.zh());
 }
 
 #[test]

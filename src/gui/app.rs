@@ -612,12 +612,16 @@ impl App {
                     self.state.project = Some(path);
                     self.update_title(ctx);
                 }
-                Err(message) => {
-                    self.state.status = Some(lang.trf(Tr::ProjectFailed, &[&message]));
-                    let zh = Language::Zh.trf(Tr::ProjectFailed, &[&message]);
+                Err(failure) => {
+                    let said = match lang {
+                        Language::Zh => &failure.zh,
+                        Language::En => &failure.message,
+                    };
+                    self.state.status = Some(lang.trf(Tr::ProjectFailed, &[said]));
+                    let zh = Language::Zh.trf(Tr::ProjectFailed, &[&failure.zh]);
                     self.state
                         .load_problems
-                        .push(Problem::error(&path, message).with_zh(zh, None));
+                        .push(Problem::error(&path, failure.message).with_zh(zh, None));
                 }
             },
             JobOutput::ProjectPicked {

@@ -80,7 +80,7 @@ pub enum JobOutput {
     /// A project opened or created, with its layers (or the error's sentence).
     Project {
         path: PathBuf,
-        result: Result<Box<OpenedProject>, String>,
+        result: Result<Box<OpenedProject>, ProjectFailure>,
     },
     /// A check run merged into the ledger.
     Checked(Result<Box<CheckDone>, String>),
@@ -469,6 +469,23 @@ pub struct OpenedProject {
 /// [`AppOptions`](super::app::AppOptions) to change it.
 pub const DEFER_PROJECT_ATTRIBUTES_ABOVE_RECORDS: u64 = 200_000;
 
+/// Why a project could not be opened or created: the message in English and in
+/// Chinese ([`crate::project::ProjectError::zh`]).
+#[derive(Debug)]
+pub struct ProjectFailure {
+    pub message: String,
+    pub zh: String,
+}
+
+impl From<crate::project::ProjectError> for ProjectFailure {
+    fn from(e: crate::project::ProjectError) -> ProjectFailure {
+        ProjectFailure {
+            message: e.to_string(),
+            zh: e.zh(),
+        }
+    }
+}
+
 /// Open a project file and read its layers and ledger back (runs on a worker).
 pub fn open_project(path: PathBuf, jc: &JobContext) -> JobOutput {
     open_project_deferring(path, DEFER_PROJECT_ATTRIBUTES_ABOVE_RECORDS, jc)
@@ -482,10 +499,10 @@ pub fn open_project_deferring(
     jc: &JobContext,
 ) -> JobOutput {
     let result = (|| {
-        let project = Project::open(&path).map_err(|e| e.to_string())?;
-        let findings = project.findings().map_err(|e| e.to_string())?;
+        let project = Project::open(&path)?;
+        let findings = project.findings()?;
         let deadline = read_deadline(&project);
-        let entries = project.layers().map_err(|e| e.to_string())?;
+        let entries = project.layers()?;
         let n = entries.len().max(1);
         let mut out = Vec::new();
         let mut attributes_pending = Vec::new();
@@ -500,22 +517,22 @@ pub fn open_project_deferring(
                 project.load_layer_geometry(&entry.table_name)
             } else {
                 project.load_layer(&entry.table_name)
-            }
-            .map_err(|e| e.to_string())?;
+            }?;
             let mut loaded = prepare_for_map(layer, jc);
             if let Some(role) = LayerRole::from_code(&entry.role) {
                 loaded.role = Some(role);
             }
             out.push((loaded, entry.table_name.clone()));
         }
-        Ok(Box::new(OpenedProject {
+        Ok::<_, crate::project::ProjectError>(Box::new(OpenedProject {
             project,
             layers: out,
             findings,
             deadline,
             attributes_pending,
         }))
-    })();
+    })()
+    .map_err(ProjectFailure::from);
     JobOutput::Project { path, result }
 }
 
@@ -531,7 +548,7 @@ pub fn create_project(path: PathBuf) -> JobOutput {
                 attributes_pending: Vec::new(),
             })
         })
-        .map_err(|e| e.to_string());
+        .map_err(ProjectFailure::from);
     JobOutput::Project { path, result }
 }
 

@@ -112,6 +112,63 @@ pub enum ProjectError {
     },
 }
 
+impl ProjectError {
+    /// The error in Chinese, without the file name, for the app's status line and
+    /// problems list. The detail of a lower-level error (the system's, SQLite's) is
+    /// quoted as it is.
+    pub fn zh(&self) -> String {
+        use ProjectError as E;
+        match self {
+            E::NotFound { .. } => "找不到该项目文件；请检查路径，或新建项目".to_owned(),
+            E::Io { source, .. } => match source.kind() {
+                std::io::ErrorKind::NotFound => "找不到该文件".to_owned(),
+                std::io::ErrorKind::PermissionDenied => "没有读写该文件的权限".to_owned(),
+                _ => format!("读写文件时出错（{source}）"),
+            },
+            E::NotSqlite { .. } => "不是清零项目（不是 SQLite/GeoPackage 文件）；\
+                 请打开清零创建的 .gpkg 项目，或新建项目"
+                .to_owned(),
+            E::NotGeoPackage { application_id, .. } => format!(
+                "是 SQLite 数据库但不是 GeoPackage（application_id {application_id:#x}）；\
+                 请打开清零创建的 .gpkg 项目，或新建项目"
+            ),
+            E::NotProject { .. } => {
+                "是 GeoPackage 但不是清零项目（没有 qingling_meta 表）；请新建项目并导入其中的图层"
+                    .to_owned()
+            }
+            E::NewerSchema {
+                found, supported, ..
+            } => format!("项目结构版本 {found} 比本程序支持的版本（{supported}）新；请更新清零"),
+            E::AlreadyAProject { .. } => {
+                "该文件已存在且是清零项目；请直接打开它，或另选文件名".to_owned()
+            }
+            E::WouldOverwrite { .. } => {
+                "该文件已存在且不是清零项目，清零不会覆盖它；请另选文件名".to_owned()
+            }
+            E::Sqlite { source, .. } => format!("数据库出错（{source}）"),
+            E::Gpkg {
+                context, source, ..
+            } => format!("GeoPackage 出错（{context}：{source}）"),
+            E::BadSettingJson { key, message, .. } => {
+                format!("设置“{key}”不是有效的 JSON（{message}）；请填写 JSON 值")
+            }
+            E::UnknownLayer { table, .. } => {
+                format!("项目中没有图层表“{table}”；请从图层列表中选择")
+            }
+            E::UnknownFinding { finding_id, .. } => {
+                format!("台账中没有问题“{finding_id}”；请重新运行检查或重新载入台账")
+            }
+            E::Invalid { message, .. } => format!("项目内容无效：{message}"),
+            E::Corrupt {
+                table,
+                row,
+                message,
+                ..
+            } => format!("表 {table} 第 {row} 行：{message}；请修正或删除该值（例如在 QGIS 中）"),
+        }
+    }
+}
+
 /// Attach the project path to lower-level errors.
 trait WithPath<T> {
     fn at(self, path: &Path) -> Result<T, ProjectError>;
