@@ -85,6 +85,22 @@ pub enum ExportError {
 }
 
 impl ExportError {
+    /// The error in Chinese, without the file name, for the app's status line.
+    pub fn zh(&self) -> String {
+        match self {
+            ExportError::UnknownFormat { .. } => {
+                "未知的导出格式；请将文件命名为 .csv、.xlsx、.geojson、.json、.shp 或 .gpkg"
+                    .to_owned()
+            }
+            ExportError::Io { source, .. } => match source.kind() {
+                std::io::ErrorKind::NotFound => "找不到要写入的文件夹".to_owned(),
+                std::io::ErrorKind::PermissionDenied => "没有写入该文件的权限".to_owned(),
+                _ => format!("无法写入该文件（{source}）"),
+            },
+            ExportError::Write { message, .. } => format!("写入出错：{message}"),
+        }
+    }
+
     fn io(path: &Path, source: std::io::Error) -> ExportError {
         ExportError::Io {
             path: path.to_path_buf(),
@@ -583,5 +599,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let e = export_findings(&[], &dir.path().join("f.txt")).unwrap_err();
         assert!(e.to_string().contains(".xlsx"));
+        assert!(e.zh().starts_with("未知的导出格式") && e.zh().contains(".xlsx"));
+        let e = export_findings(&[], &dir.path().join("无此文件夹").join("台账.csv")).unwrap_err();
+        assert!(e.to_string().contains("cannot write"), "{e}");
+        assert_eq!(e.zh(), "找不到要写入的文件夹");
     }
 }

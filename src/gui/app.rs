@@ -613,11 +613,7 @@ impl App {
                     self.update_title(ctx);
                 }
                 Err(failure) => {
-                    let said = match lang {
-                        Language::Zh => &failure.zh,
-                        Language::En => &failure.message,
-                    };
-                    self.state.status = Some(lang.trf(Tr::ProjectFailed, &[said]));
+                    self.state.status = Some(lang.trf(Tr::ProjectFailed, &[&failure.said(lang)]));
                     let zh = Language::Zh.trf(Tr::ProjectFailed, &[&failure.zh]);
                     self.state
                         .load_problems
@@ -716,7 +712,8 @@ impl App {
                             self.request_history(finding_id);
                         }
                     }
-                    Err(message) => {
+                    Err(failure) => {
+                        let message = failure.said(lang).to_owned();
                         self.state.status = Some(lang.trf(Tr::SaveFailed, &[&message]));
                         self.state
                             .findings
@@ -749,14 +746,16 @@ impl App {
                             self.commands.push(Command::Mapping(open));
                         }
                     }
-                    Err(message) => {
-                        self.state.status = Some(lang.trf(Tr::ProjectWriteFailed, &[&message]));
+                    Err(failure) => {
+                        let said = failure.said(lang);
+                        self.state.status = Some(lang.trf(Tr::ProjectWriteFailed, &[&said]));
                     }
                 }
             }
             JobOutput::ProjectWritten(result) => {
-                if let Err(message) = result {
-                    self.state.status = Some(lang.trf(Tr::ProjectWriteFailed, &[&message]));
+                if let Err(failure) = result {
+                    let said = failure.said(lang);
+                    self.state.status = Some(lang.trf(Tr::ProjectWriteFailed, &[&said]));
                 }
             }
             JobOutput::DeadlineSaved { date, result } => match result {
@@ -764,8 +763,9 @@ impl App {
                     self.state.findings.deadline_draft = date.clone().unwrap_or_default();
                     self.state.findings.deadline = date;
                 }
-                Err(message) => {
-                    self.state.status = Some(lang.trf(Tr::ProjectWriteFailed, &[&message]));
+                Err(failure) => {
+                    let said = failure.said(lang);
+                    self.state.status = Some(lang.trf(Tr::ProjectWriteFailed, &[&said]));
                 }
             },
             JobOutput::Exported { path, result } => {
@@ -778,7 +778,7 @@ impl App {
                         lang.trf(Tr::ExportedMap, &[&path.display()])
                     }
                     Ok(n) => lang.trf(Tr::Exported, &[&n, &path.display()]),
-                    Err(message) => lang.trf(Tr::ExportFailed, &[&message]),
+                    Err(failure) => lang.trf(Tr::ExportFailed, &[&failure.said(lang)]),
                 });
             }
             JobOutput::ExportPicked { path, elapsed } => match path {

@@ -14,7 +14,7 @@ use eframe::egui::ColorImage;
 
 use super::i18n::{Language, Tr};
 use super::jobs::JobContext;
-use super::tasks::JobOutput;
+use super::tasks::{Failure, JobOutput};
 use crate::check::{CheckError, CheckInput, mapping_for, project_layers, project_rules, run_check};
 use crate::engine::DEFAULT_TOLERANCE_M;
 use crate::model::{Finding, Layer, Problem, ReviewStatus};
@@ -97,11 +97,13 @@ pub fn review(db: SharedProject, action: ReviewAction) -> JobOutput {
     let finding_id = action.finding_id.clone();
     let result = (|| {
         let mut p = lock(&db);
-        p.review(&action).map_err(|e| e.to_string())?;
-        p.finding(&action.finding_id)
-            .map_err(|e| e.to_string())?
+        p.review(&action)?;
+        p.finding(&action.finding_id)?
             .map(Box::new)
-            .ok_or_else(|| format!("{}: not in the ledger after saving", action.finding_id))
+            .ok_or_else(|| Failure {
+                message: format!("{}: not in the ledger after saving", action.finding_id),
+                zh: format!("{}：保存后不在台账中", action.finding_id),
+            })
     })();
     JobOutput::Reviewed { finding_id, result }
 }
@@ -137,11 +139,10 @@ pub fn save_layer(
             .as_deref()
             .and_then(|old| mapping_to_keep(&p, old, role, &layer));
         if let Some(old) = replaces {
-            p.remove_layer(&old).map_err(|e| e.to_string())?;
+            p.remove_layer(&old)?;
         }
         let (code, guessed) = role_and_mapping(role, &layer);
-        p.save_layer(&layer, &code, &kept.unwrap_or(guessed))
-            .map_err(|e| e.to_string())
+        Ok(p.save_layer(&layer, &code, &kept.unwrap_or(guessed))?)
     })();
     JobOutput::LayerSaved { layer: id, result }
 }
@@ -179,13 +180,13 @@ pub fn set_role(
     let (code, mapping) = role_and_mapping(role, layer);
     let result = lock(&db)
         .set_layer_role(&table, &code, &mapping)
-        .map_err(|e| e.to_string());
+        .map_err(Failure::from);
     JobOutput::ProjectWritten(result)
 }
 
 /// Remove a layer's table from the project.
 pub fn remove_layer(db: SharedProject, table: String) -> JobOutput {
-    JobOutput::ProjectWritten(lock(&db).remove_layer(&table).map_err(|e| e.to_string()))
+    JobOutput::ProjectWritten(lock(&db).remove_layer(&table).map_err(Failure::from))
 }
 
 /// Save (or clear, with an empty text) the campaign deadline.
@@ -196,7 +197,7 @@ pub fn set_deadline(db: SharedProject, date: Option<String>) -> JobOutput {
     };
     let result = lock(&db)
         .set_setting(DEADLINE_SETTING, &json)
-        .map_err(|e| e.to_string());
+        .map_err(Failure::from);
     JobOutput::DeadlineSaved { date, result }
 }
 
@@ -213,7 +214,7 @@ pub fn export(mut findings: Vec<Finding>, path: PathBuf) -> JobOutput {
     let n = findings.len();
     let result = crate::export::export_findings(&findings, &path)
         .map(|_| n)
-        .map_err(|e| e.to_string());
+        .map_err(Failure::from);
     JobOutput::Exported { path, result }
 }
 
@@ -240,15 +241,18 @@ pub fn pick_export(start_dir: Option<PathBuf>, lang: Language) -> JobOutput {
 }
 
 /// Crop a screenshot to `rect_px` (pixels: x, y, width, height) and write it as PNG.
-pub fn save_png(image: &ColorImage, rect_px: [usize; 4], path: &Path) -> Result<(), String> {
+pub fn save_png(image: &ColorImage, rect_px: [usize; 4], path: &Path) -> Result<(), Failure> {
     let [x, y, w, h] = rect_px;
     let [iw, ih] = image.size;
     let (w, h) = (w.min(iw.saturating_sub(x)), h.min(ih.saturating_sub(y)));
     if w == 0 || h == 0 {
-        return Err(format!(
-            "{}: the map is not visible; nothing to save",
-            path.display()
-        ));
+        return Err(Failure {
+            message: format!(
+                "{}: the map is not visible; nothing to save",
+                path.display()
+            ),
+            zh: "地图不可见，没有可保存的内容".to_owned(),
+        });
     }
     let mut rgba = Vec::with_capacity(w * h * 4);
     for row in y..y + h {
@@ -256,12 +260,18 @@ pub fn save_png(image: &ColorImage, rect_px: [usize; 4], path: &Path) -> Result<
             rgba.extend_from_slice(&c.to_srgba_unmultiplied());
         }
     }
-    let io = |e: std::io::Error| format!("{}: cannot write the file: {e}", path.display());
+    let io = |e: std::io::Error| Failure {
+        message: format!("{}: cannot write the file: {e}", path.display()),
+        zh: format!("无法写入该文件（{e}）"),
+    };
     let file = std::fs::File::create(path).map_err(io)?;
     let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w as u32, h as u32);
     enc.set_color(png::ColorType::Rgba);
     enc.set_depth(png::BitDepth::Eight);
-    let png_err = |e: png::EncodingError| format!("{}: cannot write the PNG: {e}", path.display());
+    let png_err = |e: png::EncodingError| Failure {
+        message: format!("{}: cannot write the PNG: {e}", path.display()),
+        zh: format!("无法写入 PNG 图片（{e}）"),
+    };
     let mut writer = enc.write_header().map_err(png_err)?;
     writer.write_image_data(&rgba).map_err(png_err)?;
     writer.finish().map_err(png_err)?;

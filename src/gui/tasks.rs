@@ -80,7 +80,7 @@ pub enum JobOutput {
     /// A project opened or created, with its layers (or the error's sentence).
     Project {
         path: PathBuf,
-        result: Result<Box<OpenedProject>, ProjectFailure>,
+        result: Result<Box<OpenedProject>, Failure>,
     },
     /// A check run merged into the ledger.
     Checked(Result<Box<CheckDone>, String>),
@@ -88,7 +88,7 @@ pub enum JobOutput {
     Reviewed {
         finding_id: String,
         /// Boxed: a row is large and passes once per action.
-        result: Result<Box<FindingRow>, String>,
+        result: Result<Box<FindingRow>, Failure>,
     },
     History {
         finding_id: String,
@@ -97,18 +97,18 @@ pub enum JobOutput {
     /// A layer read in the app imported into the project (its table name).
     LayerSaved {
         layer: LayerId,
-        result: Result<String, String>,
+        result: Result<String, Failure>,
     },
     /// A role change or layer removal written to the project.
-    ProjectWritten(Result<(), String>),
+    ProjectWritten(Result<(), Failure>),
     DeadlineSaved {
         date: Option<String>,
-        result: Result<(), String>,
+        result: Result<(), Failure>,
     },
     /// Findings (count) or the map picture (0) written to `path`.
     Exported {
         path: PathBuf,
-        result: Result<usize, String>,
+        result: Result<usize, Failure>,
     },
     /// The system save dialog's answer for an export.
     ExportPicked {
@@ -469,17 +469,36 @@ pub struct OpenedProject {
 /// [`AppOptions`](super::app::AppOptions) to change it.
 pub const DEFER_PROJECT_ATTRIBUTES_ABOVE_RECORDS: u64 = 200_000;
 
-/// Why a project could not be opened or created: the message in English and in
-/// Chinese ([`crate::project::ProjectError::zh`]).
-#[derive(Debug)]
-pub struct ProjectFailure {
+/// Why a job on the project or an export failed: the message in English and in
+/// Chinese ([`crate::project::ProjectError::zh`], [`crate::export::ExportError::zh`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Failure {
     pub message: String,
     pub zh: String,
 }
 
-impl From<crate::project::ProjectError> for ProjectFailure {
-    fn from(e: crate::project::ProjectError) -> ProjectFailure {
-        ProjectFailure {
+impl Failure {
+    /// The message in `lang`.
+    pub fn said(&self, lang: Language) -> &str {
+        match lang {
+            Language::Zh => &self.zh,
+            Language::En => &self.message,
+        }
+    }
+}
+
+impl From<crate::project::ProjectError> for Failure {
+    fn from(e: crate::project::ProjectError) -> Failure {
+        Failure {
+            message: e.to_string(),
+            zh: e.zh(),
+        }
+    }
+}
+
+impl From<crate::export::ExportError> for Failure {
+    fn from(e: crate::export::ExportError) -> Failure {
+        Failure {
             message: e.to_string(),
             zh: e.zh(),
         }
@@ -532,7 +551,7 @@ pub fn open_project_deferring(
             attributes_pending,
         }))
     })()
-    .map_err(ProjectFailure::from);
+    .map_err(Failure::from);
     JobOutput::Project { path, result }
 }
 
@@ -548,7 +567,7 @@ pub fn create_project(path: PathBuf) -> JobOutput {
                 attributes_pending: Vec::new(),
             })
         })
-        .map_err(ProjectFailure::from);
+        .map_err(Failure::from);
     JobOutput::Project { path, result }
 }
 
