@@ -394,25 +394,7 @@ pub fn z_order_with_points(sites: &SiteGeometries) -> (Vec<u32>, Vec<Coord<f64>>
         p if !p.x.is_nan() => Some(p),
         _ => sites.get(i).and_then(first_coord).map(|(p, _)| p),
     };
-    let (min, max) = (0..n)
-        .into_par_iter()
-        .filter_map(|i| first(i).map(|p| (p, p)))
-        .reduce(
-            || (coord_max(), coord_min()),
-            |(a_min, a_max), (b_min, b_max)| {
-                (
-                    Coord {
-                        x: a_min.x.min(b_min.x),
-                        y: a_min.y.min(b_min.y),
-                    },
-                    Coord {
-                        x: a_max.x.max(b_max.x),
-                        y: a_max.y.max(b_max.y),
-                    },
-                )
-            },
-        );
-    let grid = MortonGrid::spanning(min, max);
+    let grid = MortonGrid::over((0..n).filter_map(first));
     let mut keyed: Vec<u64> = Vec::with_capacity(n);
     (0..n)
         .into_par_iter()
@@ -442,22 +424,6 @@ pub fn z_order_with_points(sites: &SiteGeometries) -> (Vec<u32>, Vec<Coord<f64>>
     (order, points)
 }
 
-/// The largest coordinate (the start of a minimum).
-fn coord_max() -> Coord<f64> {
-    Coord {
-        x: f64::MAX,
-        y: f64::MAX,
-    }
-}
-
-/// The smallest coordinate (the start of a maximum).
-fn coord_min() -> Coord<f64> {
-    Coord {
-        x: f64::MIN,
-        y: f64::MIN,
-    }
-}
-
 /// A site's first coordinate when finite, and whether the site is a point.
 fn first_coord(g: &Geometry<f64>) -> Option<(Coord<f64>, bool)> {
     let (at, point) = match g {
@@ -476,18 +442,22 @@ struct MortonGrid {
 
 impl MortonGrid {
     fn over(coords: impl Iterator<Item = Coord<f64>>) -> MortonGrid {
-        let (mut min, mut max) = (coord_max(), coord_min());
+        let (mut min, mut max) = (
+            Coord {
+                x: f64::MAX,
+                y: f64::MAX,
+            },
+            Coord {
+                x: f64::MIN,
+                y: f64::MIN,
+            },
+        );
         for at in coords {
             min.x = min.x.min(at.x);
             min.y = min.y.min(at.y);
             max.x = max.x.max(at.x);
             max.y = max.y.max(at.y);
         }
-        MortonGrid::spanning(min, max)
-    }
-
-    /// The grid over the extent `min`..`max`.
-    fn spanning(min: Coord<f64>, max: Coord<f64>) -> MortonGrid {
         MortonGrid {
             min,
             sx: 65535.0 / (max.x - min.x).max(f64::MIN_POSITIVE),

@@ -82,8 +82,8 @@ const CHUNKS_PER_GROUP: usize = 16;
 impl PreparedPolygon {
     /// Prepares a polygon. Rings with fewer than 3 distinct vertices add no area and
     /// are ignored; open rings are closed. Returns `None` for a polygon with no usable
-    /// exterior or with non-finite coordinates.
-    /// The rings are copied once, into the prepared coordinates.
+    /// exterior or with non-finite coordinates. The rings are copied once, into the
+    /// prepared coordinates.
     pub fn new(polygon: &Polygon<f64>, tolerance: f64) -> Option<PreparedPolygon> {
         let rings = || std::iter::once(polygon.exterior()).chain(polygon.interiors());
         let mut coords = Vec::with_capacity(rings().map(|r| r.0.len() + 1).sum());
