@@ -419,6 +419,92 @@ pub trait DeferredAttributes: fmt::Debug + Send + Sync {
             None => false,
         }
     }
+    /// Column `col` as stored, when the values are kept as fixed-width records: the
+    /// values of [`DeferredAttributes::stored_bytes`] (and, for a text column, of
+    /// [`DeferredAttributes::text_bytes`]) without a call through the trait for
+    /// each, for passes over every record. `None` when not kept so.
+    fn stored_column(&self, col: usize) -> Option<StoredColumn<'_>> {
+        let _ = col;
+        None
+    }
+}
+
+/// One column of a table of fixed-width records kept as bytes (a `.dbf`), read
+/// value by value in place ([`DeferredAttributes::stored_column`]).
+#[derive(Clone, Copy, Debug)]
+pub struct StoredColumn<'a> {
+    /// The records, back to back; a record whose first byte is `*` is deleted.
+    records: &'a [u8],
+    record_len: usize,
+    /// Where the column's bytes are in a record, and how many.
+    start: usize,
+    len: usize,
+    /// Whether the column holds text.
+    text: bool,
+}
+
+impl<'a> StoredColumn<'a> {
+    /// The column at `start..start + len` of each of the `record_len`-byte records
+    /// in `records`; `None` when it does not fit in a record.
+    pub fn new(
+        records: &'a [u8],
+        record_len: usize,
+        (start, len): (usize, usize),
+        text: bool,
+    ) -> Option<StoredColumn<'a>> {
+        (start >= 1 && start.checked_add(len)? <= record_len).then_some(StoredColumn {
+            records,
+            record_len,
+            start,
+            len,
+            text,
+        })
+    }
+
+    /// The value of record `index` as stored, padding removed: `None` when empty,
+    /// for a deleted record, and past the end.
+    #[inline]
+    pub fn get(&self, index: usize) -> Option<&'a [u8]> {
+        let at = index.checked_mul(self.record_len)?;
+        let record = self.records.get(at..at.checked_add(self.record_len)?)?;
+        if record[0] == b'*' {
+            return None;
+        }
+        let t = trim_padding(&record[self.start..self.start + self.len]);
+        (!t.is_empty()).then_some(t)
+    }
+
+    /// Whether the column holds text ([`DeferredAttributes::text_bytes`] gives
+    /// its values; otherwise that gives `None`).
+    pub fn is_text(&self) -> bool {
+        self.text
+    }
+
+    /// The bytes of record `index` in the column as they are (padding and the
+    /// deletion flag not looked at), as a little-endian number, for a column of
+    /// up to 16 bytes: equal numbers are equal values. `None` for a wider column,
+    /// past the end, and for the last bytes of the table.
+    #[inline]
+    pub fn raw_word(&self, index: usize) -> Option<u128> {
+        if self.len > 16 {
+            return None;
+        }
+        let at = index.checked_mul(self.record_len)? + self.start;
+        let bytes: [u8; 16] = self.records.get(at..at.checked_add(16)?)?.try_into().ok()?;
+        let mask = match self.len {
+            16 => u128::MAX,
+            len => (1u128 << (8 * len)) - 1,
+        };
+        Some(u128::from_le_bytes(bytes) & mask)
+    }
+}
+
+/// A stored value without the padding (spaces and NULs) on either side.
+pub fn trim_padding(b: &[u8]) -> &[u8] {
+    let is_pad = |c: &u8| *c == b' ' || *c == 0;
+    let start = b.iter().position(|c| !is_pad(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|c| !is_pad(c)).map_or(start, |e| e + 1);
+    &b[start..end]
 }
 
 impl Layer {

@@ -279,12 +279,7 @@ pub fn parse_header(path: &Path, bytes: &[u8]) -> Result<DbfHeader, IoError> {
     })
 }
 
-fn trim_bytes(b: &[u8]) -> &[u8] {
-    let is_pad = |c: &u8| *c == b' ' || *c == 0;
-    let start = b.iter().position(|c| !is_pad(c)).unwrap_or(b.len());
-    let end = b.iter().rposition(|c| !is_pad(c)).map_or(start, |e| e + 1);
-    &b[start..end]
-}
+use crate::model::trim_padding as trim_bytes;
 
 /// Scan of all text bytes: are they UTF-8, and is there anything beyond ASCII?
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -753,6 +748,19 @@ impl crate::model::DeferredAttributes for DbfRecords {
         let (_, raw) = self.raw(index, col)?;
         let t = trim_bytes(raw);
         (!t.is_empty()).then_some(t)
+    }
+    fn stored_column(&self, col: usize) -> Option<crate::model::StoredColumn<'_>> {
+        let f = self.table.header.fields.get(col)?;
+        let (start, record_len) = (self.table.header.header_len, self.table.header.record_len);
+        let records = self
+            .bytes
+            .get(start..start + self.table.records.checked_mul(record_len)?)?;
+        crate::model::StoredColumn::new(
+            records,
+            record_len,
+            (f.offset, f.length),
+            decodes_as_text(f),
+        )
     }
     fn text_chars(&self, index: usize, col: usize, each: &mut dyn FnMut(char)) -> bool {
         let Some(t) = self.text_bytes(index, col) else {
@@ -1419,12 +1427,18 @@ pub(crate) fn valid_date(y: u32, m: u32, d: u32) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::path::PathBuf;
 
     /// Builds a minimal DBF by hand: fields (name bytes, type, len, dec), rows of raw cells.
-    fn dbf(ldid: u8, fields: &[(&[u8], u8, u8, u8)], rows: &[(u8, Vec<&[u8]>)]) -> Vec<u8> {
+    /// A `.dbf` with these fields (name, type, length, decimals) and records
+    /// (deletion flag, cells padded with spaces).
+    pub(crate) fn dbf(
+        ldid: u8,
+        fields: &[(&[u8], u8, u8, u8)],
+        rows: &[(u8, Vec<&[u8]>)],
+    ) -> Vec<u8> {
         let header_len = 32 + 32 * fields.len() + 1;
         let record_len = 1 + fields.iter().map(|f| f.2 as usize).sum::<usize>();
         let mut b = vec![0u8; 32];
@@ -1458,7 +1472,7 @@ mod tests {
         PathBuf::from("t.dbf")
     }
 
-    fn gbk(s: &str) -> Vec<u8> {
+    pub(crate) fn gbk(s: &str) -> Vec<u8> {
         GBK.encode(s).0.into_owned()
     }
 
@@ -1615,6 +1629,33 @@ mod tests {
             }
         }
         assert_eq!(records.value(whole.rows.len(), 0), Value::Null);
+        // Each column read in place gives the stored bytes of every record, and
+        // its raw words are equal exactly when the records' bytes are.
+        use crate::model::DeferredAttributes;
+        for col in 0..records.fields().len() {
+            let column = records.stored_column(col).expect("a column in place");
+            assert_eq!(
+                column.is_text(),
+                records.is_text_column(col),
+                "column {col}"
+            );
+            let f = &records.table.header.fields[col];
+            let raw = |i: usize| &records.table.record(&records.bytes, i)[f.offset..][..f.length];
+            for i in 0..=records.len() {
+                assert_eq!(
+                    column.get(i),
+                    records.stored_bytes(i, col),
+                    "record {i} column {col}"
+                );
+                for j in 0..records.len() {
+                    if let (Some(a), Some(b), true) =
+                        (column.raw_word(i), column.raw_word(j), i < records.len())
+                    {
+                        assert_eq!(a == b, raw(i) == raw(j), "records {i}, {j} column {col}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -19,7 +19,7 @@ use super::values::{
     normalise_remediation, normalise_status, parse_capacity_tph, parse_done_flag, parse_flag,
     parse_scattered_flag, round_1e9,
 };
-use crate::model::{Fid, Layer, Problem, Severity, Value};
+use crate::model::{Fid, Layer, Problem, Severity, StoredColumn, Value};
 
 /// One canonical value, read the way its field is read.
 #[derive(Clone, Debug, PartialEq)]
@@ -393,6 +393,10 @@ pub struct LayerValues<'a> {
     /// The text fields given otherwise (by other columns, or by a constant), for
     /// [`LayerValues::stored_text_field`].
     other_text: FieldSet,
+    /// Per column of the layer, its deferred values as stored, when kept as
+    /// fixed-width records: read in place, the passes over every record make no
+    /// call through [`DeferredAttributes`](crate::model::DeferredAttributes) per value.
+    stored: Vec<Option<StoredColumn<'a>>>,
 }
 
 /// What the category columns of a layer read as, per distinct text (hashed with
@@ -426,6 +430,38 @@ struct ShortRead {
 
 /// Slots per column of [`ReadMemo::short`].
 const SHORT_SLOTS: usize = 64;
+
+/// The values of one fixed-width column last found to read without a problem,
+/// their bytes as they are stored ([`StoredColumn::raw_word`]) one per slot: the
+/// value-problem pass finds most cells of a category column here with one load and
+/// one comparison.
+#[derive(Clone, Default)]
+struct ReadWell {
+    words: Vec<u128>,
+    /// Which slots are filled.
+    filled: u64,
+}
+
+impl ReadWell {
+    fn slot(word: u128) -> usize {
+        let folded = (word as u64) ^ ((word >> 64) as u64).rotate_left(29);
+        (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize
+    }
+
+    fn contains(&self, word: u128) -> bool {
+        let slot = ReadWell::slot(word);
+        self.filled >> slot & 1 == 1 && self.words[slot] == word
+    }
+
+    fn insert(&mut self, word: u128) {
+        if self.words.is_empty() {
+            self.words = vec![0; SHORT_SLOTS];
+        }
+        let slot = ReadWell::slot(word);
+        self.words[slot] = word;
+        self.filled |= 1 << slot;
+    }
+}
 
 /// What a text reads as, or why it cannot be read.
 type Read = Result<CanonValue, String>;
@@ -561,12 +597,19 @@ impl<'a> LayerValues<'a> {
                     .map(|i| (*field, i, m.unit, m.source_field.clone()))
             })
             .collect();
+        let stored = match layer.deferred.as_deref() {
+            Some(d) => (0..layer.fields.len())
+                .map(|c| d.stored_column(c))
+                .collect(),
+            None => Vec::new(),
+        };
         let mut values = LayerValues {
             layer,
             mapping,
             columns,
             sole_text: Vec::new(),
             other_text: FieldSet::of([]),
+            stored,
         };
         values.sole_text = values
             .columns
@@ -619,6 +662,9 @@ impl<'a> LayerValues<'a> {
     /// A deferred value's stored bytes (see [`ReadMemo::read_stored`]): `None` when
     /// the layer's attributes are not deferred, `Some(None)` for an empty value.
     fn stored_cell(&self, index: usize, col: usize) -> Option<Option<&'a [u8]>> {
+        if let Some(Some(column)) = self.stored.get(col) {
+            return Some(column.get(index));
+        }
         let layer: &'a Layer = self.layer;
         layer
             .deferred
@@ -711,11 +757,24 @@ impl<'a> LayerValues<'a> {
         if category.is_empty() {
             return Vec::new();
         }
+        let fresh = || {
+            (
+                ReadMemo::default(),
+                vec![ReadWell::default(); self.columns.len()],
+            )
+        };
         (0..layer.features.len())
             .into_par_iter()
-            .map_init(ReadMemo::default, |memo, index| {
+            .map_init(fresh, |(memo, read_well), index| {
                 let mut problems = Vec::new();
                 for (pos, (field, col, unit, column_name)) in &category {
+                    let word = match self.stored.get(*col) {
+                        Some(Some(column)) => column.raw_word(index),
+                        _ => None,
+                    };
+                    if word.is_some_and(|w| read_well[*pos].contains(w)) {
+                        continue;
+                    }
                     let read = match self.stored_cell(index, *col) {
                         Some(Some(bytes)) => memo.read_stored(*pos, *field, bytes, *unit, || {
                             self.cell_text(index, *col)
@@ -733,14 +792,13 @@ impl<'a> LayerValues<'a> {
                                 .map(|text| memo.read(*pos, *field, &text, *unit)),
                         },
                     };
-                    let Some(read) = read else {
-                        continue;
-                    };
-                    if let Err(why) = read
+                    if let Some(Err(why)) = read
                         && let Some(text) = self.cell_text(index, *col)
                     {
                         let fid = layer.features[index].fid;
                         problems.push(unreadable(layer, fid, column_name, why, (*field, &text)));
+                    } else if let Some(w) = word {
+                        read_well[*pos].insert(w);
                     }
                 }
                 problems
@@ -811,13 +869,13 @@ impl<'a> LayerValues<'a> {
     /// equal keys have equal values for those fields. `false` (nothing appended)
     /// when the layer's values are not deferred.
     pub fn stored_key(&self, index: usize, fields: FieldSet, out: &mut Vec<u8>) -> bool {
-        let Some(d) = self.layer.deferred.as_deref() else {
+        if self.layer.deferred.is_none() {
             return false;
-        };
+        }
         let fields = fields.with_sources();
         for (field, col, _, _) in &self.columns {
             if fields.contains(*field) {
-                match d.stored_bytes(index, *col) {
+                match self.stored_cell(index, *col).flatten() {
                     Some(bytes) => {
                         out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
                         out.extend_from_slice(bytes);
@@ -832,6 +890,9 @@ impl<'a> LayerValues<'a> {
     /// The stored bytes of record `index` in a column from
     /// [`LayerValues::stored_text_source`] (`None` when empty).
     pub fn stored_text_in(&self, index: usize, col: usize) -> Option<&'a [u8]> {
+        if let Some(Some(column)) = self.stored.get(col) {
+            return column.get(index).filter(|_| column.is_text());
+        }
         let layer: &'a Layer = self.layer;
         layer.deferred.as_deref()?.text_bytes(index, col)
     }
@@ -1504,6 +1565,87 @@ mod tests {
                 canonical_values(&layer, &mapping, i)
             );
         }
+    }
+
+    #[test]
+    fn problems_of_values_read_in_place_are_those_of_each_record() {
+        // Good and bad values repeated and interleaved (the pass remembers values
+        // that read well by their bytes), a deleted record with a bad value, and a
+        // column wider than a remembered word.
+        use crate::io::dbf::tests::{dbf, gbk};
+        use crate::model::{CrsInfo, CrsSource, GeometryKind, SourceFormat};
+        let (coal, gas, bad, wide_bad) = (
+            gbk("燃煤"),
+            gbk("天然气"),
+            gbk("？？"),
+            gbk("大约四吨左右吧"),
+        );
+        let fields: &[(&[u8], u8, u8, u8)] = &[
+            (b"FUEL", b'C', 8, 0),
+            (b"CAP", b'C', 20, 0),
+            (b"N", b'N', 6, 1),
+        ];
+        let mut rows: Vec<(u8, Vec<&[u8]>)> = Vec::new();
+        // Enough records that each worker's part repeats values.
+        for k in 0..3000 {
+            let fuel: &[u8] = match k % 5 {
+                0 | 3 => &coal,
+                1 => &bad,
+                2 => &gas,
+                _ => b"",
+            };
+            let cap: &[u8] = match k % 3 {
+                0 => b"4",
+                1 => &wide_bad,
+                _ => b" 2x4t/h",
+            };
+            let n: &[u8] = match k % 4 {
+                0 => b"  4.0",
+                1 => b"-1.0",
+                2 => b"",
+                _ => b"  4.0",
+            };
+            rows.push((if k == 7 { b'*' } else { b' ' }, vec![fuel, cap, n]));
+        }
+        let bytes = dbf(0x4D, fields, &rows);
+        let path = std::path::Path::new("锅炉.dbf");
+        let (records, encoding) =
+            crate::io::dbf::read_dbf_deferred(path, bytes, None, None, &mut Vec::new()).unwrap();
+        let defs = records.fields().to_vec();
+        let deferred = Layer {
+            name: "锅炉".into(),
+            source: path.into(),
+            format: SourceFormat::Shapefile,
+            geometry_kind: GeometryKind::Point,
+            has_z: false,
+            crs: CrsInfo {
+                crs: None,
+                source: CrsSource::FormatDefault,
+            },
+            encoding: Some(encoding),
+            fields: defs,
+            features: (0..rows.len() as u64)
+                .map(|fid| Feature {
+                    fid,
+                    geometry: None,
+                    attrs: vec![],
+                })
+                .collect(),
+            problems: vec![],
+            deferred: Some(std::sync::Arc::new(records)),
+        };
+        let mut whole = deferred.clone();
+        whole.materialize_attributes();
+        let mut mapping = FieldMapping::default();
+        mapping.set_user(CanonicalField::Fuel, "FUEL", None);
+        mapping.set_user(CanonicalField::CapacityTph, "CAP", None);
+        mapping.set_user(CanonicalField::CapacityMw, "N", None);
+        let each: Vec<Problem> = canonical_values_all(&whole, &mapping)
+            .into_iter()
+            .flat_map(|v| v.problems)
+            .collect();
+        assert!(each.len() > 2000, "{}", each.len());
+        assert_eq!(LayerValues::new(&deferred, &mapping).problems(), each);
     }
 
     #[test]
