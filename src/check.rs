@@ -13,11 +13,11 @@ use crate::engine::{
     JoinError, Location, NOT_A_POINT, Z_RUN, ZoneIndex, run_candidates, sites_into,
     z_order_with_points,
 };
-use crate::model::{Finding, Layer, Problem, ReviewStatus, Severity};
+use crate::model::{Finding, FindingView, Layer, Problem, ReviewStatus, Severity};
 use crate::rules::{
-    CanonicalValues, FieldMapping, FieldsEvaluated, LayerKeys, LayerRole, LayerValues, ReadMemo,
-    RecordKey, RuleSet, SiteRecord, ZoneHit, ZoneRelation, canonical_values_all, check_mapping,
-    evaluate_site, finding_id_for, layer_keys, rules_needing_distance,
+    CanonicalValues, FieldMapping, FieldsEvaluated, FindingIdStart, LayerKeys, LayerRole,
+    LayerValues, ReadMemo, RecordKey, RuleSet, SiteRecord, ZoneHit, ZoneRelation,
+    canonical_values_all, check_mapping, evaluate_site, layer_keys, rules_needing_distance,
 };
 
 /// One input layer with its role and field mapping.
@@ -160,7 +160,7 @@ pub fn run_check(
 
 /// What a caller of [`run_check_blocks`] makes of one block of findings, given
 /// the block's number (from 0) and its findings.
-pub type FindingsBlock<'e, T> = &'e (dyn Fn(usize, &[Finding]) -> T + Sync);
+pub type FindingsBlock<'e, T> = &'e (dyn Fn(usize, &[FindingView]) -> T + Sync);
 
 /// [`run_check`] for a caller that needs the findings only once, in order, as what
 /// it makes of each block of `block_len` of them (e.g. their rows of a CSV file):
@@ -261,11 +261,15 @@ fn check_and_build<T: Send>(
                 || (reader.problems(), LayerKeys::new(&reader)),
                 || check_site_layer((pos, rl, &reader), &zones, input, near_m, &order),
             );
+            let id_starts = (order.rules.iter())
+                .map(|(rule, _)| FindingIdStart::new(rule, &rl.layer.name, rl.role))
+                .collect();
             let site_layer = SiteLayer {
                 source: rl,
                 reader,
                 keys,
                 lonlat,
+                id_starts,
             };
             Ok((site_layer, [mapping_problems, layer_problems], found?))
         })
@@ -302,14 +306,16 @@ fn check_and_build<T: Send>(
     let mut findings = Vec::new();
     pending
         .par_iter()
-        .map(build)
+        .map(|p| build(p).into_finding())
         .collect_into_vec(&mut findings);
     let seqs: Vec<u32> = pending.iter().map(|p| p.seq).collect();
     drop(pending);
     drop_repeated_sites(&input.layers, &mut findings, &seqs, &mut out.problems);
     match blocks {
         Some((block_len, each)) => {
-            let made = blocks_in_order(&findings, block_len, each);
+            let made = blocks_in_order(&findings, block_len, |k, block| {
+                each(k, &block.iter().map(Finding::view).collect::<Vec<_>>())
+            });
             Ok((out, made))
         }
         None => {
@@ -428,49 +434,45 @@ struct Pending {
     distance_m: Option<f64>,
 }
 
-/// Builds the finding a [`Pending`] records.
-fn build_finding(
+/// Builds the finding a [`Pending`] records, its text borrowed from the rules, the
+/// layers and their records where it can be.
+fn build_finding<'s>(
     p: &Pending,
-    sites: &[SiteLayer],
-    zones: &[ZoneLayer],
-    order: &FindingOrder,
-) -> Finding {
+    sites: &'s [SiteLayer],
+    zones: &'s [ZoneLayer],
+    order: &'s FindingOrder,
+) -> FindingView<'s> {
     let s = &sites[p.site_layer as usize];
     let (layer, i) = (&s.source.layer, p.site as usize);
     let rule = order.rules[p.rule as usize].0;
     let (lon, lat) = s.lonlat.of(layer.features[i].geometry.as_ref());
     let site_key = s.keys.key(&s.reader, i);
     let zone = p.zone.map(|(zl, pos)| (&zones[zl as usize], pos as usize));
-    let finding_id = finding_id_for(
-        rule,
-        (&layer.name, s.source.role, &site_key),
+    let finding_id = s.id_starts[p.rule as usize].finding_id(
+        &site_key,
         zone.map(|(zl, pos)| (zl.source.layer.name.as_str(), zl.source.role, &zl.keys[pos])),
     );
-    Finding {
-        finding_id,
-        rule_id: rule.to_string(),
+    FindingView {
+        finding_id: Cow::Owned(finding_id),
+        rule_id: rule,
         severity: p.severity,
-        site_layer: layer.name.clone(),
+        site_layer: &layer.name,
         site_fid: layer.features[i].fid,
-        site_name: s.reader.name(i).map(Cow::into_owned).unwrap_or_default(),
-        zone_layer: zone.map(|(zl, _)| zl.source.layer.name.clone()),
+        site_name: s.reader.name(i).unwrap_or_default(),
+        zone_layer: zone.map(|(zl, _)| zl.source.layer.name.as_str()),
         zone_fid: zone.map(|(zl, pos)| zl.source.layer.features[pos].fid),
-        zone_name: zone.and_then(|(zl, pos)| zl.values[pos].name().map(str::to_string)),
+        zone_name: zone.and_then(|(zl, pos)| zl.values[pos].name()),
         zone_level: zone.and_then(|(zl, pos)| {
             let v = &zl.values[pos];
             v.raw(crate::rules::CanonicalField::ZoneLevel)
-                .map(str::to_string)
-                .or_else(|| v.level().map(|l| l.label_zh().to_string()))
+                .or_else(|| v.level().map(|l| l.label_zh()))
         }),
         distance_m: p.distance_m.map(round_cm),
         lon,
         lat,
-        county: s
-            .reader
-            .text_field(i, crate::rules::CanonicalField::County)
-            .map(Cow::into_owned),
+        county: s.reader.text_field(i, crate::rules::CanonicalField::County),
         status: ReviewStatus::Pending,
-        note: String::new(),
+        note: "",
     }
 }
 
@@ -627,6 +629,8 @@ struct SiteLayer<'a> {
     /// The keys that need telling apart, found for every record.
     keys: LayerKeys,
     lonlat: LonLat,
+    /// Per rule (by rank), what the ids of its findings on this layer share.
+    id_starts: Vec<FindingIdStart>,
 }
 
 /// The findings of one site layer (at position `layer_pos` among the site layers)
@@ -1575,9 +1579,16 @@ mod tests {
         let mut input = sample_input(true);
         let blocks = |input: &CheckInput, len| {
             let next = std::sync::atomic::AtomicUsize::new(0);
-            let copy = |k: usize, block: &[Finding]| {
+            let copy = |k: usize, block: &[FindingView]| {
                 next.fetch_add(1, Ordering::Relaxed);
-                (k, block.to_vec())
+                (
+                    k,
+                    block
+                        .iter()
+                        .cloned()
+                        .map(FindingView::into_finding)
+                        .collect::<Vec<_>>(),
+                )
             };
             let (out, blocks) = run_check_blocks(input, &quiet, &cancel, len, &copy).unwrap();
             assert!(out.findings.is_empty());

@@ -481,21 +481,66 @@ impl<'a> StoredColumn<'a> {
     }
 
     /// The bytes of record `index` in the column as they are (padding and the
-    /// deletion flag not looked at), as a little-endian number, for a column of
-    /// up to 16 bytes: equal numbers are equal values. `None` for a wider column,
-    /// past the end, and for the last bytes of the table.
+    /// deletion flag not looked at) as a number ([`word_at`]): equal numbers are
+    /// equal values. `None` for a column wider than 16 bytes, past the end, and for
+    /// the last bytes of the table.
     #[inline]
     pub fn raw_word(&self, index: usize) -> Option<u128> {
-        if self.len > 16 {
-            return None;
+        let at = index
+            .checked_mul(self.record_len)?
+            .checked_add(self.start)?;
+        word_at(self.records, at, self.len)
+    }
+}
+
+/// The `len` bytes at `at` of `bytes` as a little-endian number, for up to 16 bytes:
+/// equal numbers are equal bytes. `None` for more, and where fewer than 16 bytes
+/// follow `at` (the number is read as one load).
+#[inline]
+pub fn word_at(bytes: &[u8], at: usize, len: usize) -> Option<u128> {
+    if len > 16 {
+        return None;
+    }
+    let loaded: [u8; 16] = bytes.get(at..at.checked_add(16)?)?.try_into().ok()?;
+    let mask = match len {
+        16 => u128::MAX,
+        len => (1u128 << (8 * len)) - 1,
+    };
+    Some(u128::from_le_bytes(loaded) & mask)
+}
+
+/// Numbers from [`word_at`] one per slot (64 slots, a newer number taking an older
+/// one's slot): the values of a category column last found good, looked up with
+/// one load and one comparison, as passes over every record of a million-row
+/// ledger do for each cell.
+#[derive(Clone, Default)]
+pub struct KnownWords {
+    words: Vec<u128>,
+    /// Which slots are filled.
+    filled: u64,
+}
+
+impl KnownWords {
+    fn slot(word: u128) -> usize {
+        let folded = (word as u64) ^ ((word >> 64) as u64).rotate_left(29);
+        (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize
+    }
+
+    /// Whether `word` is in its slot.
+    #[inline]
+    pub fn contains(&self, word: u128) -> bool {
+        let slot = KnownWords::slot(word);
+        self.filled >> slot & 1 == 1 && self.words[slot] == word
+    }
+
+    /// Puts `word` in its slot.
+    pub fn insert(&mut self, word: u128) {
+        if self.words.is_empty() {
+            self.words = vec![0; 64];
         }
-        let at = index.checked_mul(self.record_len)? + self.start;
-        let bytes: [u8; 16] = self.records.get(at..at.checked_add(16)?)?.try_into().ok()?;
-        let mask = match self.len {
-            16 => u128::MAX,
-            len => (1u128 << (8 * len)) - 1,
-        };
-        Some(u128::from_le_bytes(bytes) & mask)
+        let slot = KnownWords::slot(word);
+        self.words[slot] = word;
+        self.filled |= 1 << slot;
     }
 }
 
@@ -723,4 +768,76 @@ impl Finding {
         "状态",
         "备注",
     ];
+
+    /// The finding as a [`FindingView`] of its text.
+    pub fn view(&self) -> FindingView<'_> {
+        use std::borrow::Cow::Borrowed;
+        FindingView {
+            finding_id: Borrowed(&self.finding_id),
+            rule_id: &self.rule_id,
+            severity: self.severity,
+            site_layer: &self.site_layer,
+            site_fid: self.site_fid,
+            site_name: Borrowed(&self.site_name),
+            zone_layer: self.zone_layer.as_deref(),
+            zone_fid: self.zone_fid,
+            zone_name: self.zone_name.as_deref(),
+            zone_level: self.zone_level.as_deref(),
+            distance_m: self.distance_m,
+            lon: self.lon,
+            lat: self.lat,
+            county: self.county.as_deref().map(Borrowed),
+            status: self.status,
+            note: &self.note,
+        }
+    }
+}
+
+/// A [`Finding`] whose text is borrowed where it can be (from its rule, its layers
+/// and their records): what a check hands over when the findings are only written
+/// out, so that a province's findings are not each copied into strings first.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FindingView<'a> {
+    pub finding_id: std::borrow::Cow<'a, str>,
+    pub rule_id: &'a str,
+    pub severity: Severity,
+    pub site_layer: &'a str,
+    pub site_fid: Fid,
+    pub site_name: std::borrow::Cow<'a, str>,
+    pub zone_layer: Option<&'a str>,
+    pub zone_fid: Option<Fid>,
+    pub zone_name: Option<&'a str>,
+    pub zone_level: Option<&'a str>,
+    pub distance_m: Option<f64>,
+    pub lon: f64,
+    pub lat: f64,
+    pub county: Option<std::borrow::Cow<'a, str>>,
+    pub status: ReviewStatus,
+    pub note: &'a str,
+}
+
+impl FindingView<'_> {
+    /// The finding with its own copy of the text (the strings the view owns are
+    /// moved, not copied).
+    pub fn into_finding(self) -> Finding {
+        use std::borrow::Cow;
+        Finding {
+            finding_id: self.finding_id.into_owned(),
+            rule_id: self.rule_id.to_string(),
+            severity: self.severity,
+            site_layer: self.site_layer.to_string(),
+            site_fid: self.site_fid,
+            site_name: self.site_name.into_owned(),
+            zone_layer: self.zone_layer.map(str::to_string),
+            zone_fid: self.zone_fid,
+            zone_name: self.zone_name.map(str::to_string),
+            zone_level: self.zone_level.map(str::to_string),
+            distance_m: self.distance_m,
+            lon: self.lon,
+            lat: self.lat,
+            county: self.county.map(Cow::into_owned),
+            status: self.status,
+            note: self.note.to_string(),
+        }
+    }
 }

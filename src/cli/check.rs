@@ -13,8 +13,8 @@ use super::{ReadArgs, UsageError};
 use crate::check::{CheckInput, CheckOutput, RoleLayer, run_check, run_check_blocks};
 use crate::crs::SiteCrs;
 use crate::engine::DEFAULT_TOLERANCE_M;
-use crate::export::{CsvRowsWriter, ExportFormat, export_findings, findings_csv_rows};
-use crate::model::{Finding, Layer, ProblemLevel};
+use crate::export::{CsvRowsWriter, ExportFormat, export_findings, finding_views_csv_rows};
+use crate::model::{Finding, FindingView, Layer, ProblemLevel};
 use crate::project::Project;
 use crate::rules::{self, FieldMapping, LayerRole, RuleSet};
 
@@ -238,8 +238,8 @@ pub(crate) fn check(args: &CheckArgs, progress: &Progress) -> anyhow::Result<Che
         // Each block of rows goes to the file as soon as the blocks before it have.
         let writer = CsvRowsWriter::create(&args.out)
             .with_context(|| format!("exporting {}", args.out.display()))?;
-        let rows = |k: usize, block: &[Finding]| {
-            writer.put(k, findings_csv_rows(block));
+        let rows = |k: usize, block: &[FindingView]| {
+            writer.put(k, finding_views_csv_rows(block));
             block.len()
         };
         let (output, blocks) = run_check_blocks(&input, &report, &cancel, 4096, &rows)?;

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 #[cfg(test)]
 use super::neutralise_cell;
 use super::{is_formula_like, push_decimal};
-use crate::model::Finding;
+use crate::model::{Finding, FindingView};
 
 /// The cells of one finding as CSV text, in [`Finding::COLUMNS`] order (text
 /// borrowed from the finding unless it had to be neutralised; numbers written into
@@ -79,23 +79,36 @@ pub(super) fn findings_csv_head() -> Vec<u8> {
 
 /// The rows of `findings` in a findings CSV file.
 pub fn findings_csv_rows(findings: &[Finding]) -> Vec<u8> {
-    // Rows run to about 160–200 bytes; room for 208 each spares a regrowth (a copy
-    // of the whole block) in nearly every block.
-    let mut w = Vec::with_capacity(findings.len() * 208);
-    let mut number = String::new();
+    let (mut w, mut number) = (rows_buffer(findings.len()), String::new());
+    for f in findings {
+        write_finding_row(&mut w, &f.view(), &mut number);
+    }
+    w
+}
+
+/// [`findings_csv_rows`] of findings as views of their text (as
+/// [`crate::check::run_check_blocks`] hands them over).
+pub fn finding_views_csv_rows(findings: &[FindingView]) -> Vec<u8> {
+    let (mut w, mut number) = (rows_buffer(findings.len()), String::new());
     for f in findings {
         write_finding_row(&mut w, f, &mut number);
     }
     w
 }
 
+/// Room for `rows` rows: they run to about 160–200 bytes; room for 208 each spares
+/// a regrowth (a copy of the whole block) in nearly every block.
+fn rows_buffer(rows: usize) -> Vec<u8> {
+    Vec::with_capacity(rows * 208)
+}
+
 /// Appends the row of one finding: the cells of [`Finding::COLUMNS`] written
 /// straight into `out` as [`write_row`] writes them, text that a spreadsheet would
 /// run as a formula neutralised ([`super::neutralise_cell`]). `number` is scratch
 /// space for the decimals.
-fn write_finding_row(out: &mut Vec<u8>, f: &Finding, number: &mut String) {
+fn write_finding_row(out: &mut Vec<u8>, f: &FindingView, number: &mut String) {
     let text = |out: &mut Vec<u8>, t: &str| write_cell(out, is_formula_like(t), t.as_bytes());
-    let opt = |out: &mut Vec<u8>, t: &Option<String>| text(out, t.as_deref().unwrap_or(""));
+    let opt = |out: &mut Vec<u8>, t: Option<&str>| text(out, t.unwrap_or(""));
     let integer = |out: &mut Vec<u8>, n: u64| {
         out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
     };
@@ -106,25 +119,25 @@ fn write_finding_row(out: &mut Vec<u8>, f: &Finding, number: &mut String) {
     };
     text(out, &f.finding_id);
     out.push(b',');
-    text(out, &f.rule_id);
+    text(out, f.rule_id);
     out.push(b',');
     write_cell(out, false, f.severity.code().as_bytes());
     out.push(b',');
-    text(out, &f.site_layer);
+    text(out, f.site_layer);
     out.push(b',');
     integer(out, f.site_fid);
     out.push(b',');
     text(out, &f.site_name);
     out.push(b',');
-    opt(out, &f.zone_layer);
+    opt(out, f.zone_layer);
     out.push(b',');
     if let Some(z) = f.zone_fid {
         integer(out, z);
     }
     out.push(b',');
-    opt(out, &f.zone_name);
+    opt(out, f.zone_name);
     out.push(b',');
-    opt(out, &f.zone_level);
+    opt(out, f.zone_level);
     out.push(b',');
     if let Some(d) = f.distance_m {
         decimal(out, d, 2);
@@ -134,11 +147,11 @@ fn write_finding_row(out: &mut Vec<u8>, f: &Finding, number: &mut String) {
     out.push(b',');
     decimal(out, f.lat, 7);
     out.push(b',');
-    opt(out, &f.county);
+    opt(out, f.county.as_deref());
     out.push(b',');
     write_cell(out, false, f.status.label_zh().as_bytes());
     out.push(b',');
-    text(out, &f.note);
+    text(out, f.note);
     out.extend_from_slice(b"\r\n");
 }
 

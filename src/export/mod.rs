@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 
 use crate::model::Finding;
 
-pub use csv::findings_csv_rows;
+pub use csv::{finding_views_csv_rows, findings_csv_rows};
 pub use shp::SHP_FIELDS;
 pub use summary::{SummaryCounts, summary_counts};
 

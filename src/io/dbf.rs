@@ -280,6 +280,7 @@ pub fn parse_header(path: &Path, bytes: &[u8]) -> Result<DbfHeader, IoError> {
 }
 
 use crate::model::trim_padding as trim_bytes;
+use crate::model::{KnownWords, word_at};
 
 /// Scan of all text bytes: are they UTF-8, and is there anything beyond ASCII?
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -582,6 +583,7 @@ pub fn read_dbf(
         .into_par_iter()
         .map(|r| ctx.decode_row(r as u64, opened.record(bytes, r), true))
         .unzip();
+    let extras = (extras.into_iter().enumerate()).filter_map(|(r, e)| Some((r, e?)));
     report_extras(path, &opened, extras, problems);
     Ok(DbfTable {
         fields: opened.fields,
@@ -604,9 +606,15 @@ pub fn read_dbf_deferred(
     let opened = open_table(path, &bytes, cpg, user_encoding, problems)?;
     let ctx = opened.context(path);
     let quick = ctx.quick_checks();
-    let extras: Vec<Option<Box<RowExtras>>> = (0..opened.records)
+    let fresh = || vec![KnownWords::default(); quick.len()];
+    let header = &opened.header;
+    let extras: Vec<(usize, Box<RowExtras>)> = (0..opened.records)
         .into_par_iter()
-        .map(|r| ctx.check_row(&quick, r as u64, opened.record(&bytes, r)))
+        .map_init(fresh, |known, r| {
+            let at = (&bytes[..], header.header_len + r * header.record_len);
+            ctx.check_row(&quick, known, r as u64, at).map(|e| (r, e))
+        })
+        .flatten()
         .collect();
     report_extras(path, &opened, extras, problems);
     let encoding = opened.encoding.clone();
@@ -954,19 +962,19 @@ fn open_table(
     })
 }
 
-/// Reports the per-record problems and, once, the replaced characters.
+/// Reports the per-record problems and, once, the replaced characters, from the
+/// records that have any (record number, what it has), in order.
 fn report_extras(
     path: &Path,
     opened: &OpenedTable,
-    extras: Vec<Option<Box<RowExtras>>>,
+    extras: impl IntoIterator<Item = (usize, Box<RowExtras>)>,
     problems: &mut Vec<Problem>,
 ) {
     let enc = opened.encoding.encoding;
     let names_replaced = opened.names_replaced;
     let mut replaced_first: Option<(Option<u64>, usize)> =
         (names_replaced > 0).then_some((None, names_replaced));
-    for (r, extra) in extras.into_iter().enumerate() {
-        let Some(extra) = extra else { continue };
+    for (r, extra) in extras {
         problems.extend(extra.problems);
         if extra.replaced > 0 {
             match &mut replaced_first {
@@ -1079,13 +1087,26 @@ impl RowContext<'_> {
     /// finds them without building the record. A record whose cells all pass quick
     /// tests that only accept clean values (text that decodes as it is, plain decimal
     /// numbers) has none; any other goes through the full decoding. `quick` is
-    /// [`RowContext::quick_checks`].
-    fn check_row(&self, quick: &[QuickCheck], fid: u64, rec: &[u8]) -> Option<Box<RowExtras>> {
+    /// [`RowContext::quick_checks`]. The record is at `start` in `bytes`; `known`
+    /// holds per field the cells (up to 16 bytes) last found clean, as numbers
+    /// ([`word_at`]): a category column's cells are mostly found there.
+    fn check_row(
+        &self,
+        quick: &[QuickCheck],
+        known: &mut [KnownWords],
+        fid: u64,
+        (bytes, start): (&[u8], usize),
+    ) -> Option<Box<RowExtras>> {
+        let rec = &bytes[start..start + self.header.record_len];
         let clean = rec[0] != b'*'
-            && self.header.fields.iter().zip(quick).all(|(f, quick)| {
+            && (self.header.fields.iter().zip(quick).zip(known)).all(|((f, quick), known)| {
+                let word = word_at(bytes, start + f.offset, f.length);
+                if word.is_some_and(|w| known.contains(w)) {
+                    return true;
+                }
                 let raw = &rec[f.offset..f.offset + f.length];
                 // Padding is ASCII, so text is plain (or valid UTF-8) with or without it.
-                match quick {
+                let clean = match quick {
                     QuickCheck::Number => is_plain_decimal(trim_bytes(raw)),
                     QuickCheck::PlainGbk => is_plain_gbk(raw),
                     QuickCheck::Utf8 => std::str::from_utf8(raw).is_ok(),
@@ -1105,7 +1126,11 @@ impl RowContext<'_> {
                         );
                         problems.is_empty() && replaced == 0
                     }
+                };
+                if let (true, Some(w)) = (clean, word) {
+                    known.insert(w);
                 }
+                clean
             });
         if clean {
             return None;

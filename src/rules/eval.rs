@@ -19,7 +19,7 @@ use super::values::{
     normalise_remediation, normalise_status, parse_capacity_tph, parse_done_flag, parse_flag,
     parse_scattered_flag, round_1e9,
 };
-use crate::model::{Fid, Layer, Problem, Severity, StoredColumn, Value};
+use crate::model::{Fid, KnownWords, Layer, Problem, Severity, StoredColumn, Value};
 
 /// One canonical value, read the way its field is read.
 #[derive(Clone, Debug, PartialEq)]
@@ -431,38 +431,6 @@ struct ShortRead {
 /// Slots per column of [`ReadMemo::short`].
 const SHORT_SLOTS: usize = 64;
 
-/// The values of one fixed-width column last found to read without a problem,
-/// their bytes as they are stored ([`StoredColumn::raw_word`]) one per slot: the
-/// value-problem pass finds most cells of a category column here with one load and
-/// one comparison.
-#[derive(Clone, Default)]
-struct ReadWell {
-    words: Vec<u128>,
-    /// Which slots are filled.
-    filled: u64,
-}
-
-impl ReadWell {
-    fn slot(word: u128) -> usize {
-        let folded = (word as u64) ^ ((word >> 64) as u64).rotate_left(29);
-        (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize
-    }
-
-    fn contains(&self, word: u128) -> bool {
-        let slot = ReadWell::slot(word);
-        self.filled >> slot & 1 == 1 && self.words[slot] == word
-    }
-
-    fn insert(&mut self, word: u128) {
-        if self.words.is_empty() {
-            self.words = vec![0; SHORT_SLOTS];
-        }
-        let slot = ReadWell::slot(word);
-        self.words[slot] = word;
-        self.filled |= 1 << slot;
-    }
-}
-
 /// What a text reads as, or why it cannot be read.
 type Read = Result<CanonValue, String>;
 
@@ -760,7 +728,7 @@ impl<'a> LayerValues<'a> {
         let fresh = || {
             (
                 ReadMemo::default(),
-                vec![ReadWell::default(); self.columns.len()],
+                vec![KnownWords::default(); self.columns.len()],
             )
         };
         (0..layer.features.len())

@@ -261,6 +261,7 @@ fn key_text(bytes: Vec<u8>) -> String {
 }
 
 /// FNV-1a 64 of the bytes (or text) written to it.
+#[derive(Clone, Copy, Debug)]
 struct FnvWriter(u64);
 
 impl FnvWriter {
@@ -863,34 +864,38 @@ fn id_of(
     zone_scope: Option<Scope>,
     zone_key: Option<&str>,
 ) -> String {
+    id_after(
+        id_start(rule_id, &site_scope),
+        site_key,
+        zone_scope,
+        zone_key,
+    )
+}
+
+/// The hash of a finding id's parts before its site key: the rule and the site
+/// layer's scope.
+fn id_start(rule_id: &str, site_scope: &Scope) -> FnvWriter {
     let mut h = FnvWriter::new();
-    let _ = h.write_str("qingling-finding-v1");
-    let mut part = |text: Option<&str>, scope: Option<&Scope>| {
-        let _ = h.write_char('\u{1f}');
-        match (text, scope) {
-            (Some(t), _) => {
-                let _ = h.write_str(t);
-            }
-            (None, Some(Scope::Text(t))) => {
-                let _ = h.write_str(t);
-            }
-            (None, Some(Scope::Role(role))) => {
-                let _ = h.write_str("role:");
-                let _ = h.write_str(role.code());
-            }
-            (None, None) => {
-                let _ = h.write_char('\u{1e}');
-            }
-        }
-    };
-    part(Some(rule_id), None);
-    part(None, Some(&site_scope));
-    part(Some(site_key), None);
+    h.put(b"qingling-finding-v1");
+    id_part(&mut h, Some(rule_id), None);
+    id_part(&mut h, None, Some(site_scope));
+    h
+}
+
+/// The id from the hash `h` of its parts before the site key ([`id_start`]) and the
+/// rest of its parts.
+fn id_after(
+    mut h: FnvWriter,
+    site_key: &str,
+    zone_scope: Option<Scope>,
+    zone_key: Option<&str>,
+) -> String {
+    id_part(&mut h, Some(site_key), None);
     match &zone_scope {
-        Some(scope) => part(None, Some(scope)),
-        None => part(None, None),
+        Some(scope) => id_part(&mut h, None, Some(scope)),
+        None => id_part(&mut h, None, None),
     }
-    part(zone_key, None);
+    id_part(&mut h, zone_key, None);
     let mut id = String::with_capacity(18);
     id.push_str("F-");
     for shift in (0..16).rev() {
@@ -900,26 +905,76 @@ fn id_of(
     id
 }
 
+/// Hashes one part of a finding id after its separator: `text` if given, else the
+/// scope, else the mark of an absent part.
+fn id_part(h: &mut FnvWriter, text: Option<&str>, scope: Option<&Scope>) {
+    h.put(b"\x1f");
+    match (text, scope) {
+        (Some(t), _) => h.put(t.as_bytes()),
+        (None, Some(Scope::Text(t))) => h.put(t.as_bytes()),
+        (None, Some(Scope::Role(role))) => {
+            h.put(b"role:");
+            h.put(role.code().as_bytes());
+        }
+        (None, None) => h.put(b"\x1e"),
+    }
+}
+
+/// The layer part of a finding id for a record with this key: the layer itself
+/// for record-number keys, else its role ([`RecordKey::id_scope`]).
+fn key_scope<'a>(layer: &'a str, role: LayerRole, key: &RecordKey) -> Scope<'a> {
+    match key.basis {
+        KeyBasis::RecordNumber => Scope::Text(layer),
+        _ => Scope::Role(role),
+    }
+}
+
 /// [`finding_id`] from record keys, with the scoping of [`RecordKey::id_scope`].
 pub fn finding_id_for(
     rule_id: &str,
     site: (&str, LayerRole, &RecordKey),
     zone: Option<(&str, LayerRole, &RecordKey)>,
 ) -> String {
-    fn scope<'a>(layer: &'a str, role: LayerRole, key: &RecordKey) -> Scope<'a> {
-        match key.basis {
-            KeyBasis::RecordNumber => Scope::Text(layer),
-            _ => Scope::Role(role),
+    let (site_layer, site_role, site_key) = site;
+    FindingIdStart::new(rule_id, site_layer, site_role).finding_id(site_key, zone)
+}
+
+/// What the ids of one rule's findings on one site layer share ([`finding_id_for`]),
+/// hashed once for all of them.
+#[derive(Clone, Copy, Debug)]
+pub struct FindingIdStart {
+    /// For sites whose key gives the layer's role as the scope.
+    by_role: FnvWriter,
+    /// For sites keyed by record number, scoped by the layer itself.
+    by_layer: FnvWriter,
+}
+
+impl FindingIdStart {
+    /// The start for `rule_id` on the layer `site_layer` of role `site_role`.
+    pub fn new(rule_id: &str, site_layer: &str, site_role: LayerRole) -> FindingIdStart {
+        FindingIdStart {
+            by_role: id_start(rule_id, &Scope::Role(site_role)),
+            by_layer: id_start(rule_id, &Scope::Text(site_layer)),
         }
     }
-    let (site_layer, site_role, site_key) = site;
-    id_of(
-        rule_id,
-        scope(site_layer, site_role, site_key),
-        &site_key.key,
-        zone.map(|(layer, role, key)| scope(layer, role, key)),
-        zone.map(|(_, _, key)| key.key.as_str()),
-    )
+
+    /// [`finding_id_for`] of the rule and site layer this was made for.
+    pub fn finding_id(
+        &self,
+        site_key: &RecordKey,
+        zone: Option<(&str, LayerRole, &RecordKey)>,
+    ) -> String {
+        let start = match site_key.basis {
+            KeyBasis::RecordNumber => self.by_layer,
+            _ => self.by_role,
+        };
+        id_after(
+            start,
+            &site_key.key,
+            zone.map(|(layer, role, key)| key_scope(layer, role, key)),
+            zone.map(|(_, _, key)| key.key.as_str()),
+        )
+    }
 }
 
 #[cfg(test)]

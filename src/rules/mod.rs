@@ -63,7 +63,10 @@ pub use format::{
     CompareOp, Condition, Operand, PlaceScope, Rule, RuleError, RuleIssue, RuleOrigin, RuleSet,
     Test, WhenMissing, ZoneClause, ZonePredicate, parse_rules,
 };
-pub use ids::{KeyBasis, LayerKeys, RecordKey, finding_id, finding_id_for, layer_keys, record_key};
+pub use ids::{
+    FindingIdStart, KeyBasis, LayerKeys, RecordKey, finding_id, finding_id_for, layer_keys,
+    record_key,
+};
 pub use roles::{
     CanonicalField, FieldMapping, LayerRole, MapHow, MappedField, MatchKind, ValueKind,
     guess_mapping, guess_mapping_for_layer, guess_role,
