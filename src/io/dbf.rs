@@ -280,7 +280,6 @@ pub fn parse_header(path: &Path, bytes: &[u8]) -> Result<DbfHeader, IoError> {
 }
 
 use crate::model::trim_padding as trim_bytes;
-use crate::model::{KnownWords, word_at};
 
 /// Scan of all text bytes: are they UTF-8, and is there anything beyond ASCII?
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -606,15 +605,13 @@ pub fn read_dbf_deferred(
     let opened = open_table(path, &bytes, cpg, user_encoding, problems)?;
     let ctx = opened.context(path);
     let quick = ctx.quick_checks();
-    let fresh = || vec![KnownWords::default(); quick.len()];
-    let header = &opened.header;
+    // Only the records with problems are kept.
     let extras: Vec<(usize, Box<RowExtras>)> = (0..opened.records)
         .into_par_iter()
-        .map_init(fresh, |known, r| {
-            let at = (&bytes[..], header.header_len + r * header.record_len);
-            ctx.check_row(&quick, known, r as u64, at).map(|e| (r, e))
+        .filter_map(|r| {
+            let record = opened.record(&bytes, r);
+            Some((r, ctx.check_row(&quick, r as u64, record)?))
         })
-        .flatten()
         .collect();
     report_extras(path, &opened, extras, problems);
     let encoding = opened.encoding.clone();
@@ -1087,26 +1084,13 @@ impl RowContext<'_> {
     /// finds them without building the record. A record whose cells all pass quick
     /// tests that only accept clean values (text that decodes as it is, plain decimal
     /// numbers) has none; any other goes through the full decoding. `quick` is
-    /// [`RowContext::quick_checks`]. The record is at `start` in `bytes`; `known`
-    /// holds per field the cells (up to 16 bytes) last found clean, as numbers
-    /// ([`word_at`]): a category column's cells are mostly found there.
-    fn check_row(
-        &self,
-        quick: &[QuickCheck],
-        known: &mut [KnownWords],
-        fid: u64,
-        (bytes, start): (&[u8], usize),
-    ) -> Option<Box<RowExtras>> {
-        let rec = &bytes[start..start + self.header.record_len];
+    /// [`RowContext::quick_checks`].
+    fn check_row(&self, quick: &[QuickCheck], fid: u64, rec: &[u8]) -> Option<Box<RowExtras>> {
         let clean = rec[0] != b'*'
-            && (self.header.fields.iter().zip(quick).zip(known)).all(|((f, quick), known)| {
-                let word = word_at(bytes, start + f.offset, f.length);
-                if word.is_some_and(|w| known.contains(w)) {
-                    return true;
-                }
+            && self.header.fields.iter().zip(quick).all(|(f, quick)| {
                 let raw = &rec[f.offset..f.offset + f.length];
                 // Padding is ASCII, so text is plain (or valid UTF-8) with or without it.
-                let clean = match quick {
+                match quick {
                     QuickCheck::Number => is_plain_decimal(trim_bytes(raw)),
                     QuickCheck::PlainGbk => is_plain_gbk(raw),
                     QuickCheck::Utf8 => std::str::from_utf8(raw).is_ok(),
@@ -1126,11 +1110,7 @@ impl RowContext<'_> {
                         );
                         problems.is_empty() && replaced == 0
                     }
-                };
-                if let (true, Some(w)) = (clean, word) {
-                    known.insert(w);
                 }
-                clean
             });
         if clean {
             return None;
