@@ -275,17 +275,19 @@ fn check_and_build<T: Send>(
         })
         .collect();
     let mut sites: Vec<SiteLayer> = Vec::with_capacity(site_layers.len());
-    let mut pending: Vec<Pending> = Vec::new();
+    let mut parts: Vec<Vec<Pending>> = Vec::new();
     for layer in checked {
         let (site_layer, problems, found) = layer?;
         out.problems.extend(problems.into_iter().flatten());
-        if pending.is_empty() {
-            pending = found;
-        } else {
-            pending.extend(found);
-        }
+        parts.extend(found);
         out.sites_checked += site_layer.source.layer.features.len();
         sites.push(site_layer);
+    }
+    // Copied once into a vector of the right size: a province's findings are
+    // hundreds of thousands of records in thousands of parts.
+    let mut pending: Vec<Pending> = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+    for part in parts {
+        pending.extend_from_slice(&part);
     }
     check_cancel()?;
     progress.stage("sorting findings", 1.0);
@@ -634,14 +636,14 @@ struct SiteLayer<'a> {
 }
 
 /// The findings of one site layer (at position `layer_pos` among the site layers)
-/// as [`Pending`] records, in the order found.
+/// as [`Pending`] records, in the order found, in parts.
 fn check_site_layer(
     (layer_pos, rl, reader): (usize, &RoleLayer, &LayerValues),
     zones: &[ZoneLayer],
     input: &CheckInput,
     near_m: Option<f64>,
     order: &FindingOrder,
-) -> Result<Vec<Pending>, CheckError> {
+) -> Result<Vec<Vec<Pending>>, CheckError> {
     let layer = &rl.layer;
     // A site's values are read when a rule may fire, for the fields of the rules
     // that may (judged on the site's zone hits); the rest when it has a finding.
@@ -826,7 +828,7 @@ fn check_site_layer(
         .filter(|(out, unzoned)| !out.is_empty() || !unzoned.is_empty())
         .unzip();
     let Some(fields) = unzoned_fields else {
-        return Ok(found.concat());
+        return Ok(found);
     };
 
     // Sites near no zone, in file order (their records are read in sequence): only
@@ -851,7 +853,7 @@ fn check_site_layer(
             .filter(|v| !v.is_empty())
             .collect::<Vec<Vec<Pending>>>(),
     );
-    Ok(found.concat())
+    Ok(found)
 }
 
 /// Sites near no zone per task of the pass over them.
