@@ -283,19 +283,12 @@ fn check_and_build<T: Send>(
         out.sites_checked += site_layer.source.layer.features.len();
         sites.push(site_layer);
     }
-    // Copied once into a vector of the right size: a province's findings are
-    // hundreds of thousands of records in thousands of parts.
-    let mut pending: Vec<Pending> = Vec::with_capacity(parts.iter().map(Vec::len).sum());
-    for part in parts {
-        pending.extend_from_slice(&part);
-    }
+    let mut pending = numbered_in_order(&parts);
+    drop(parts);
     check_cancel()?;
     progress.stage("sorting findings", 1.0);
     // Sorted as compact records, then built in their final order: a province can
     // have hundreds of thousands of findings of a few hundred bytes each.
-    for (seq, p) in pending.iter_mut().enumerate() {
-        p.seq = seq as u32;
-    }
     pending.par_sort_unstable_by_key(|p| (p.key, p.seq));
     let build = |p: &Pending| build_finding(p, &sites, &zones, &order);
     let repeats = !layers_sharing_a_role(&input.layers).is_empty();
@@ -325,6 +318,45 @@ fn check_and_build<T: Send>(
             Ok((out, Vec::new()))
         }
     }
+}
+
+/// The records of `parts` one after another, each numbered (`seq`) with its place:
+/// copied on all cores into a vector of the right size (a province's findings are
+/// hundreds of thousands of records in thousands of parts; copied on one thread,
+/// the other waits).
+fn numbered_in_order(parts: &[Vec<Pending>]) -> Vec<Pending> {
+    // Where each part starts.
+    let starts: Vec<usize> = parts
+        .iter()
+        .scan(0, |at, p| {
+            let start = *at;
+            *at += p.len();
+            Some(start)
+        })
+        .collect();
+    let total = parts.iter().map(Vec::len).sum::<usize>();
+    let part_of = |g: usize| starts.partition_point(|&s| s <= g) - 1;
+    let mut all = Vec::new();
+    (0..total)
+        .into_par_iter()
+        .map_init(
+            || usize::MAX,
+            |k, g| {
+                // The part of the record before is usually this one's too, or the next.
+                let within = |k: usize| {
+                    k < parts.len() && (starts[k]..starts[k] + parts[k].len()).contains(&g)
+                };
+                if !within(*k) {
+                    let next = k.wrapping_add(1);
+                    *k = if within(next) { next } else { part_of(g) };
+                }
+                let mut p = parts[*k][g - starts[*k]];
+                p.seq = g as u32;
+                p
+            },
+        )
+        .collect_into_vec(&mut all);
+    all
 }
 
 /// What `each` makes of every block of `block_len` of `items` (the last may be
@@ -812,6 +844,7 @@ fn check_site_layer(
     let (mut found, unzoned): (Vec<Vec<Pending>>, Vec<Vec<u32>>) = z_ordered
         .par_chunks(Z_RUN)
         .enumerate()
+        .with_max_len(RUNS_PER_TASK)
         .map_init(
             || (SiteBuffers::default(), RunParts::default()),
             |(buf, run_parts), (r, run)| {
@@ -843,6 +876,7 @@ fn check_site_layer(
     found.extend(
         unzoned
             .par_chunks(UNZONED_CHUNK)
+            .with_max_len(1)
             .map_init(SiteBuffers::default, |buf, sites| {
                 let mut out = Vec::new();
                 for &i in sites {
@@ -858,6 +892,13 @@ fn check_site_layer(
 
 /// Sites near no zone per task of the pass over them.
 const UNZONED_CHUNK: usize = 4096;
+
+/// Runs of [`Z_RUN`] sites per task of the site loop, at most. Left to itself, rayon
+/// cuts a loop into a few long tasks per thread and splits one only when another
+/// thread takes part of it before it starts: the last long task then runs on
+/// one core while the other waits (tens of milliseconds at a million sites). Each
+/// task starts with fresh buffers and memos, so tasks are not made much shorter.
+const RUNS_PER_TASK: usize = 256;
 
 /// Per-thread buffers of the site loop, reused from site to site.
 #[derive(Default)]
@@ -1628,5 +1669,39 @@ mod tests {
                 assert_eq!(problems.len(), whole.problems.len());
             }
         }
+    }
+
+    #[test]
+    fn parts_are_numbered_in_order_across_empty_ones() {
+        // Parts of many sizes, empty ones among them (first, in between, last).
+        let lens = [0usize, 2, 0, 3, 0, 0, 1, 5000, 0, 7, 1, 0];
+        let mut site = 0u32;
+        let parts: Vec<Vec<Pending>> = lens
+            .iter()
+            .map(|&n| {
+                (0..n)
+                    .map(|_| {
+                        site += 1;
+                        Pending {
+                            key: (0, 0, u64::from(site), 0, 0),
+                            seq: u32::MAX,
+                            site_layer: 0,
+                            site,
+                            rule: 0,
+                            severity: Severity::Violation,
+                            zone: None,
+                            distance_m: None,
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let all = numbered_in_order(&parts);
+        assert_eq!(all.len(), lens.iter().sum::<usize>());
+        for (k, p) in all.iter().enumerate() {
+            assert_eq!((p.seq as usize, p.site as usize), (k, k + 1));
+        }
+        assert!(numbered_in_order(&[]).is_empty());
+        assert!(numbered_in_order(&[Vec::new(), Vec::new()]).is_empty());
     }
 }
