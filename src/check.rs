@@ -59,6 +59,29 @@ pub enum CheckError {
     Cancelled,
 }
 
+impl CheckError {
+    /// The error in Chinese, for the app (the English text is the `Display`).
+    pub fn zh(&self) -> String {
+        match self {
+            CheckError::Join(e) => e.zh(),
+            CheckError::Cancelled => "已取消".to_owned(),
+        }
+    }
+}
+
+impl ProjectInputError {
+    /// The error in Chinese, for the app (the English text is the `Display`).
+    pub fn zh(&self) -> String {
+        match self {
+            ProjectInputError::Project(e) => e.zh(),
+            ProjectInputError::Rules(e) => e.zh(),
+            ProjectInputError::RulesSetting { path, message } => format!(
+                "{path}：项目中的规则设置不是 JSON 字符串（{message}）；请把规则文件重新保存到项目中"
+            ),
+        }
+    }
+}
+
 /// Why a project's layers or rules could not be made into a [`CheckInput`].
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectInputError {

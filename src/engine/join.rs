@@ -49,6 +49,23 @@ pub enum JoinError {
     },
 }
 
+impl JoinError {
+    /// The error in Chinese, for the app (the English text is the `Display`).
+    pub fn zh(&self) -> String {
+        match self {
+            JoinError::UnknownZoneCrs { layer } => format!(
+                "{layer}：区域图层的坐标系未知；请补上 .prj，或指定坐标系（桌面版在图层面板的“坐标系”中填写，\
+                 命令行用 --zones-crs EPSG:4546），或为 6 位东坐标指定高斯-克吕格带号（--gk-zone 37）"
+            ),
+            JoinError::UnknownSiteCrs { layer } => format!(
+                "{layer}：点位图层的坐标系未知；请补上 .prj，或指定坐标系（桌面版在图层面板的“坐标系”中填写，\
+                 命令行用 --sites-crs EPSG:4490），或为 6 位东坐标指定高斯-克吕格带号（--gk-zone 37）"
+            ),
+            JoinError::Crs { layer, source } => format!("{layer}：{}", source.zh()),
+        }
+    }
+}
+
 /// A zone layer indexed in its own CRS.
 #[derive(Debug)]
 pub struct IndexedZones {

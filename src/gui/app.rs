@@ -687,8 +687,8 @@ impl App {
                         fs.selected = None;
                     }
                 }
-                Err(message) => {
-                    let msg = lang.trf(Tr::CheckFailed, &[&message]);
+                Err(failure) => {
+                    let msg = lang.trf(Tr::CheckFailed, &[&failure.said(lang)]);
                     self.state.findings.last_run = Some(msg.clone());
                     self.state.status = Some(msg);
                 }
@@ -883,7 +883,7 @@ impl App {
             ));
         }
         self.spawn(lang.tr(Tr::RunCheck).to_owned(), move |jc| {
-            project_tasks::check_project(db, lang, jc)
+            project_tasks::check_project(db, jc)
         });
     }
 

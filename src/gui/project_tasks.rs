@@ -46,24 +46,20 @@ pub struct CheckDone {
 
 /// Run the check on the project's layers, roles, mappings and rules, merge the
 /// findings into the ledger and read it back (runs on a worker).
-pub fn check_project(db: SharedProject, lang: Language, jc: &JobContext) -> JobOutput {
-    JobOutput::Checked(check_project_inner(&db, lang, jc).map(Box::new))
+pub fn check_project(db: SharedProject, jc: &JobContext) -> JobOutput {
+    JobOutput::Checked(check_project_inner(&db, jc).map(Box::new))
 }
 
-fn check_project_inner(
-    db: &SharedProject,
-    lang: Language,
-    jc: &JobContext,
-) -> Result<CheckDone, String> {
+fn check_project_inner(db: &SharedProject, jc: &JobContext) -> Result<CheckDone, Failure> {
     jc.set_progress(0.02);
     let (layers, skipped, rules) = {
         let p = lock(db);
-        let (layers, skipped) = project_layers(&p).map_err(|e| e.to_string())?;
-        let rules = project_rules(&p).map_err(|e| e.to_string())?;
+        let (layers, skipped) = project_layers(&p)?;
+        let rules = project_rules(&p)?;
         (layers, skipped, rules)
     };
     if !layers.iter().any(|l| l.role.is_zone()) || !layers.iter().any(|l| !l.role.is_zone()) {
-        return Err(lang.tr(Tr::NeedZonesAndSites).to_owned());
+        return Err(Failure::of(Tr::NeedZonesAndSites));
     }
     let input = CheckInput {
         layers,
@@ -73,15 +69,19 @@ fn check_project_inner(
     };
     let progress = |_stage: &str, f: f32| jc.set_progress(0.1 + 0.8 * f);
     let output = run_check(&input, &progress, jc.cancel_flag()).map_err(|e| match e {
-        CheckError::Cancelled => lang.trf(Tr::Cancelled, &[&lang.tr(Tr::RunCheck)]),
-        e => e.to_string(),
+        CheckError::Cancelled => {
+            let said = |lang: Language| lang.trf(Tr::Cancelled, &[&lang.tr(Tr::RunCheck)]);
+            Failure {
+                message: said(Language::En),
+                zh: said(Language::Zh),
+            }
+        }
+        e => Failure::from(e),
     })?;
     jc.set_progress(0.92);
     let mut p = lock(db);
-    let summary = p
-        .apply_check_run(&output.findings)
-        .map_err(|e| e.to_string())?;
-    let rows = p.findings().map_err(|e| e.to_string())?;
+    let summary = p.apply_check_run(&output.findings)?;
+    let rows = p.findings()?;
     Ok(CheckDone {
         summary,
         rows,
@@ -383,6 +383,88 @@ mod tests {
         let (layers, _) = crate::check::project_layers(&lock(&db)).unwrap();
         assert_eq!(layers.len(), 1);
         assert_eq!(layers[0].mapping, mapping);
+    }
+
+    #[test]
+    fn a_check_that_cannot_run_says_why_in_both_languages() {
+        use crate::model::{
+            CrsInfo, CrsSource, Feature, FieldDef, FieldKind, GeometryKind, SourceFormat, Value,
+        };
+        use geo_types::{Geometry, Point, polygon};
+        // Zones and boilers whose coordinate systems are unknown (no .prj).
+        let layer = |name: &str, kind, geometry: Geometry<f64>| Layer {
+            name: name.into(),
+            source: PathBuf::from(format!("{name}.shp")),
+            format: SourceFormat::Shapefile,
+            geometry_kind: kind,
+            has_z: false,
+            crs: CrsInfo {
+                crs: None,
+                source: CrsSource::FormatDefault,
+            },
+            encoding: None,
+            fields: vec![FieldDef {
+                name: "名称".into(),
+                kind: FieldKind::Text,
+            }],
+            features: vec![Feature {
+                fid: 0,
+                geometry: Some(geometry),
+                attrs: vec![Value::Text("一号".into())],
+            }],
+            problems: vec![],
+            deferred: None,
+        };
+        let zone =
+            polygon![(x: 0.0, y: 0.0), (x: 10.0, y: 0.0), (x: 10.0, y: 10.0), (x: 0.0, y: 0.0)];
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = Project::create(&dir.path().join("p.gpkg")).unwrap();
+        for (l, role) in [
+            (
+                layer("水源地", GeometryKind::Polygon, zone.into()),
+                LayerRole::WaterZone,
+            ),
+            (
+                layer("锅炉", GeometryKind::Point, Point::new(5.0, 5.0).into()),
+                LayerRole::Boiler,
+            ),
+        ] {
+            let (code, mapping) = role_and_mapping(Some(role), &l);
+            p.save_layer(&l, &code, &mapping).unwrap();
+        }
+        let db: SharedProject = Arc::new(Mutex::new(p));
+        let job = super::super::jobs::Job::spawn(
+            super::super::jobs::JobId(1),
+            "check",
+            None,
+            move |jc| check_project(db, jc),
+        );
+        let out = loop {
+            match job.poll() {
+                super::super::jobs::Poll::Done(out) => break out,
+                super::super::jobs::Poll::Running => {
+                    std::thread::sleep(std::time::Duration::from_millis(5))
+                }
+                super::super::jobs::Poll::Lost => panic!("the check job ended without a result"),
+            }
+        };
+        let JobOutput::Checked(Err(failure)) = out else {
+            panic!("the check should fail: the zones have no coordinate system");
+        };
+        assert!(
+            failure
+                .message
+                .contains("coordinate system of the zones is unknown"),
+            "{}",
+            failure.message
+        );
+        let zh = failure.said(Language::Zh);
+        assert!(
+            zh.contains("水源地") && zh.contains("区域图层的坐标系未知"),
+            "{zh}"
+        );
+        assert!(!zh.contains("unknown"), "{zh}");
+        assert_eq!(failure.said(Language::En), failure.message);
     }
 
     #[test]

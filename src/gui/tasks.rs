@@ -83,7 +83,7 @@ pub enum JobOutput {
         result: Result<Box<OpenedProject>, Failure>,
     },
     /// A check run merged into the ledger.
-    Checked(Result<Box<CheckDone>, String>),
+    Checked(Result<Box<CheckDone>, Failure>),
     /// A review action saved (the row as the project holds it now) or refused.
     Reviewed {
         finding_id: String,
@@ -492,6 +492,34 @@ impl From<crate::project::ProjectError> for Failure {
         Failure {
             message: e.to_string(),
             zh: e.zh(),
+        }
+    }
+}
+
+impl From<crate::check::CheckError> for Failure {
+    fn from(e: crate::check::CheckError) -> Failure {
+        Failure {
+            message: e.to_string(),
+            zh: e.zh(),
+        }
+    }
+}
+
+impl From<crate::check::ProjectInputError> for Failure {
+    fn from(e: crate::check::ProjectInputError) -> Failure {
+        Failure {
+            message: e.to_string(),
+            zh: e.zh(),
+        }
+    }
+}
+
+impl Failure {
+    /// A message of the app's own, in both languages.
+    pub fn of(tr: super::i18n::Tr) -> Failure {
+        Failure {
+            message: Language::En.tr(tr).to_owned(),
+            zh: Language::Zh.tr(tr).to_owned(),
         }
     }
 }

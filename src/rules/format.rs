@@ -269,6 +269,22 @@ pub enum RuleError {
 }
 
 impl RuleError {
+    /// The error in Chinese, for the app (the English text is the `Display`). Each
+    /// issue keeps its place in the file and its own (English) explanation.
+    pub fn zh(&self) -> String {
+        match self {
+            RuleError::Syntax(i) => format!("{i}（请改正规则文件后重新加载）"),
+            RuleError::Invalid(issues) => {
+                let mut s = format!("规则文件有 {} 处问题（请改正后重新加载）：", issues.len());
+                for i in issues {
+                    s.push_str("\n  ");
+                    s.push_str(&i.to_string());
+                }
+                s
+            }
+        }
+    }
+
     /// All issues, for display in a list.
     pub fn issues(&self) -> Vec<&RuleIssue> {
         match self {
@@ -998,6 +1014,11 @@ site_roles = ["boiler"]
     fn a_misplaced_key_is_a_syntax_error_with_position() {
         let text = format!("{MINIMAL}sevrity = \"x\"\n");
         let err = parse_rules(&text, "t.toml").unwrap_err();
+        let zh = err.zh();
+        assert!(
+            zh.starts_with("t.toml:7:1: ") && zh.ends_with("（请改正规则文件后重新加载）"),
+            "{zh}"
+        );
         let RuleError::Syntax(issue) = err else {
             panic!("expected a syntax error")
         };
@@ -1013,6 +1034,14 @@ site_roles = ["boiler"]
         let err = parse_rules(text, "t.toml").unwrap_err();
         let issue = err.issues()[0].clone();
         assert_eq!(issue.line, 1, "{err}");
+        // In Chinese: each issue keeps its place and its own explanation.
+        let invalid = RuleError::Invalid(vec![issue.clone(), issue.clone()]);
+        let zh = invalid.zh();
+        assert!(
+            zh.starts_with("规则文件有 2 处问题（请改正后重新加载）：\n  t.toml:1:1: "),
+            "{zh}"
+        );
+        assert_eq!(zh.lines().count(), 3, "{zh}");
         assert!(issue.message.contains("id"), "{err}");
     }
 
