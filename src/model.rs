@@ -497,7 +497,7 @@ impl<'a> StoredColumn<'a> {
 /// equal numbers are equal bytes. `None` for more, and where fewer than 16 bytes
 /// follow `at` (the number is read as one load).
 #[inline]
-pub fn word_at(bytes: &[u8], at: usize, len: usize) -> Option<u128> {
+fn word_at(bytes: &[u8], at: usize, len: usize) -> Option<u128> {
     if len > 16 {
         return None;
     }
@@ -507,41 +507,6 @@ pub fn word_at(bytes: &[u8], at: usize, len: usize) -> Option<u128> {
         len => (1u128 << (8 * len)) - 1,
     };
     Some(u128::from_le_bytes(loaded) & mask)
-}
-
-/// Numbers from [`word_at`] one per slot (64 slots, a newer number taking an older
-/// one's slot): the values of a category column last found good, looked up with
-/// one load and one comparison, as passes over every record of a million-row
-/// ledger do for each cell.
-#[derive(Clone, Default)]
-pub struct KnownWords {
-    words: Vec<u128>,
-    /// Which slots are filled.
-    filled: u64,
-}
-
-impl KnownWords {
-    fn slot(word: u128) -> usize {
-        let folded = (word as u64) ^ ((word >> 64) as u64).rotate_left(29);
-        (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize
-    }
-
-    /// Whether `word` is in its slot.
-    #[inline]
-    pub fn contains(&self, word: u128) -> bool {
-        let slot = KnownWords::slot(word);
-        self.filled >> slot & 1 == 1 && self.words[slot] == word
-    }
-
-    /// Puts `word` in its slot.
-    pub fn insert(&mut self, word: u128) {
-        if self.words.is_empty() {
-            self.words = vec![0; 64];
-        }
-        let slot = KnownWords::slot(word);
-        self.words[slot] = word;
-        self.filled |= 1 << slot;
-    }
 }
 
 /// A stored value without the padding (spaces and NULs) on either side.

@@ -79,27 +79,27 @@ pub(super) fn findings_csv_head() -> Vec<u8> {
 
 /// The rows of `findings` in a findings CSV file.
 pub fn findings_csv_rows(findings: &[Finding]) -> Vec<u8> {
-    let (mut w, mut number) = (rows_buffer(findings.len()), String::new());
-    for f in findings {
-        write_finding_row(&mut w, &f.view(), &mut number);
-    }
-    w
+    rows_of(findings.len(), findings.iter().map(Finding::view))
 }
 
 /// [`findings_csv_rows`] of findings as views of their text (as
 /// [`crate::check::run_check_blocks`] hands them over).
 pub fn finding_views_csv_rows(findings: &[FindingView]) -> Vec<u8> {
-    let (mut w, mut number) = (rows_buffer(findings.len()), String::new());
-    for f in findings {
-        write_finding_row(&mut w, f, &mut number);
-    }
-    w
+    rows_of(findings.len(), findings.iter())
 }
 
-/// Room for `rows` rows: they run to about 160–200 bytes; room for 208 each spares
-/// a regrowth (a copy of the whole block) in nearly every block.
-fn rows_buffer(rows: usize) -> Vec<u8> {
-    Vec::with_capacity(rows * 208)
+/// The rows of `count` findings.
+fn rows_of<'v, V: std::borrow::Borrow<FindingView<'v>>>(
+    count: usize,
+    findings: impl Iterator<Item = V>,
+) -> Vec<u8> {
+    // Rows run to about 160–200 bytes; room for 208 each spares a regrowth (a copy
+    // of the whole block) in nearly every block.
+    let (mut w, mut number) = (Vec::with_capacity(count * 208), String::new());
+    for f in findings {
+        write_finding_row(&mut w, f.borrow(), &mut number);
+    }
+    w
 }
 
 /// Appends the row of one finding: the cells of [`Finding::COLUMNS`] written

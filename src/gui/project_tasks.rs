@@ -295,7 +295,35 @@ pub fn status_label(s: ReviewStatus, lang: Language) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{CrsInfo, CrsSource, FieldDef, FieldKind, GeometryKind, SourceFormat};
     use eframe::egui::Color32;
+
+    /// A layer `name` of text columns `fields`, with no records and no coordinate
+    /// system.
+    fn text_layer(name: &str, kind: GeometryKind, fields: &[&str]) -> Layer {
+        Layer {
+            name: name.into(),
+            source: PathBuf::from(format!("{name}.shp")),
+            format: SourceFormat::Shapefile,
+            geometry_kind: kind,
+            has_z: false,
+            crs: CrsInfo {
+                crs: None,
+                source: CrsSource::FormatDefault,
+            },
+            encoding: None,
+            fields: fields
+                .iter()
+                .map(|n| FieldDef {
+                    name: (*n).into(),
+                    kind: FieldKind::Text,
+                })
+                .collect(),
+            features: vec![],
+            problems: vec![],
+            deferred: None,
+        }
+    }
 
     #[test]
     fn the_map_picture_is_cropped_and_written_as_png() {
@@ -327,29 +355,7 @@ mod tests {
 
     #[test]
     fn a_mapping_set_by_hand_is_kept_when_the_layer_is_read_again_with_the_same_columns() {
-        use crate::model::{CrsInfo, CrsSource, FieldDef, FieldKind, GeometryKind, SourceFormat};
-        let mk = |names: &[&str]| Layer {
-            name: "锅炉台账".into(),
-            source: PathBuf::from("锅炉台账.shp"),
-            format: SourceFormat::Shapefile,
-            geometry_kind: GeometryKind::Point,
-            has_z: false,
-            crs: CrsInfo {
-                crs: None,
-                source: CrsSource::FormatDefault,
-            },
-            encoding: None,
-            fields: names
-                .iter()
-                .map(|n| FieldDef {
-                    name: (*n).into(),
-                    kind: FieldKind::Text,
-                })
-                .collect(),
-            features: vec![],
-            problems: vec![],
-            deferred: None,
-        };
+        let mk = |names: &[&str]| text_layer("锅炉台账", GeometryKind::Point, names);
         let dir = tempfile::tempdir().unwrap();
         let mut p = Project::create(&dir.path().join("p.gpkg")).unwrap();
         let layer = mk(&["单位名称", "运行情况"]);
@@ -387,33 +393,16 @@ mod tests {
 
     #[test]
     fn a_check_that_cannot_run_says_why_in_both_languages() {
-        use crate::model::{
-            CrsInfo, CrsSource, Feature, FieldDef, FieldKind, GeometryKind, SourceFormat, Value,
-        };
+        use crate::model::{Feature, Value};
         use geo_types::{Geometry, Point, polygon};
         // Zones and boilers whose coordinate systems are unknown (no .prj).
         let layer = |name: &str, kind, geometry: Geometry<f64>| Layer {
-            name: name.into(),
-            source: PathBuf::from(format!("{name}.shp")),
-            format: SourceFormat::Shapefile,
-            geometry_kind: kind,
-            has_z: false,
-            crs: CrsInfo {
-                crs: None,
-                source: CrsSource::FormatDefault,
-            },
-            encoding: None,
-            fields: vec![FieldDef {
-                name: "名称".into(),
-                kind: FieldKind::Text,
-            }],
             features: vec![Feature {
                 fid: 0,
                 geometry: Some(geometry),
                 attrs: vec![Value::Text("一号".into())],
             }],
-            problems: vec![],
-            deferred: None,
+            ..text_layer(name, kind, &["名称"])
         };
         let zone =
             polygon![(x: 0.0, y: 0.0), (x: 10.0, y: 0.0), (x: 10.0, y: 10.0), (x: 0.0, y: 0.0)];
@@ -469,26 +458,7 @@ mod tests {
 
     #[test]
     fn a_layer_without_a_role_is_stored_with_an_empty_role_and_mapping() {
-        use crate::model::{CrsInfo, CrsSource, FieldDef, FieldKind, GeometryKind, SourceFormat};
-        let layer = Layer {
-            name: "锅炉台账".into(),
-            source: PathBuf::from("锅炉台账.csv"),
-            format: SourceFormat::Shapefile,
-            geometry_kind: GeometryKind::Point,
-            has_z: false,
-            crs: CrsInfo {
-                crs: None,
-                source: CrsSource::FormatDefault,
-            },
-            encoding: None,
-            fields: vec![FieldDef {
-                name: "燃料类型".into(),
-                kind: FieldKind::Text,
-            }],
-            features: vec![],
-            problems: vec![],
-            deferred: None,
-        };
+        let layer = text_layer("锅炉台账", GeometryKind::Point, &["燃料类型"]);
         let (code, mapping) = role_and_mapping(None, &layer);
         assert_eq!(code, "");
         assert!(serde_json::from_str::<FieldMapping>(&mapping).is_ok());

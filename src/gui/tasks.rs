@@ -478,6 +478,14 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// A message of the app's own, in both languages.
+    pub fn of(tr: super::i18n::Tr) -> Failure {
+        Failure {
+            message: Language::En.tr(tr).to_owned(),
+            zh: Language::Zh.tr(tr).to_owned(),
+        }
+    }
+
     /// The message in `lang`.
     pub fn said(&self, lang: Language) -> &str {
         match lang {
@@ -487,51 +495,26 @@ impl Failure {
     }
 }
 
-impl From<crate::project::ProjectError> for Failure {
-    fn from(e: crate::project::ProjectError) -> Failure {
-        Failure {
-            message: e.to_string(),
-            zh: e.zh(),
+/// `From` for errors that say themselves in English (`Display`) and Chinese (`zh`).
+macro_rules! failure_from {
+    ($($error:ty),*) => {$(
+        impl From<$error> for Failure {
+            fn from(e: $error) -> Failure {
+                Failure {
+                    message: e.to_string(),
+                    zh: e.zh(),
+                }
+            }
         }
-    }
+    )*};
 }
 
-impl From<crate::check::CheckError> for Failure {
-    fn from(e: crate::check::CheckError) -> Failure {
-        Failure {
-            message: e.to_string(),
-            zh: e.zh(),
-        }
-    }
-}
-
-impl From<crate::check::ProjectInputError> for Failure {
-    fn from(e: crate::check::ProjectInputError) -> Failure {
-        Failure {
-            message: e.to_string(),
-            zh: e.zh(),
-        }
-    }
-}
-
-impl Failure {
-    /// A message of the app's own, in both languages.
-    pub fn of(tr: super::i18n::Tr) -> Failure {
-        Failure {
-            message: Language::En.tr(tr).to_owned(),
-            zh: Language::Zh.tr(tr).to_owned(),
-        }
-    }
-}
-
-impl From<crate::export::ExportError> for Failure {
-    fn from(e: crate::export::ExportError) -> Failure {
-        Failure {
-            message: e.to_string(),
-            zh: e.zh(),
-        }
-    }
-}
+failure_from!(
+    crate::project::ProjectError,
+    crate::check::CheckError,
+    crate::check::ProjectInputError,
+    crate::export::ExportError
+);
 
 /// Open a project file and read its layers and ledger back (runs on a worker).
 pub fn open_project(path: PathBuf, jc: &JobContext) -> JobOutput {

@@ -19,7 +19,7 @@ use super::values::{
     normalise_remediation, normalise_status, parse_capacity_tph, parse_done_flag, parse_flag,
     parse_scattered_flag, round_1e9,
 };
-use crate::model::{Fid, KnownWords, Layer, Problem, Severity, StoredColumn, Value};
+use crate::model::{Fid, Layer, Problem, Severity, StoredColumn, Value};
 
 /// One canonical value, read the way its field is read.
 #[derive(Clone, Debug, PartialEq)]
@@ -430,6 +430,41 @@ struct ShortRead {
 
 /// Slots per column of [`ReadMemo::short`].
 const SHORT_SLOTS: usize = 64;
+
+/// Numbers from [`StoredColumn::raw_word`] one per slot (64 slots, a newer number
+/// taking an older one's slot): the values of a category column last found to read
+/// well, looked up with one load and one comparison, as the value-problem pass does
+/// for each cell of a million-row ledger.
+#[derive(Clone, Default)]
+struct KnownWords {
+    words: Vec<u128>,
+    /// Which slots are filled.
+    filled: u64,
+}
+
+impl KnownWords {
+    fn slot(word: u128) -> usize {
+        let folded = (word as u64) ^ ((word >> 64) as u64).rotate_left(29);
+        (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize
+    }
+
+    /// Whether `word` is in its slot.
+    #[inline]
+    fn contains(&self, word: u128) -> bool {
+        let slot = KnownWords::slot(word);
+        self.filled >> slot & 1 == 1 && self.words[slot] == word
+    }
+
+    /// Puts `word` in its slot.
+    fn insert(&mut self, word: u128) {
+        if self.words.is_empty() {
+            self.words = vec![0; 64];
+        }
+        let slot = KnownWords::slot(word);
+        self.words[slot] = word;
+        self.filled |= 1 << slot;
+    }
+}
 
 /// What a text reads as, or why it cannot be read.
 type Read = Result<CanonValue, String>;
@@ -1541,7 +1576,6 @@ mod tests {
         // that read well by their bytes), a deleted record with a bad value, and a
         // column wider than a remembered word.
         use crate::io::dbf::tests::{dbf, gbk};
-        use crate::model::{CrsInfo, CrsSource, GeometryKind, SourceFormat};
         let (coal, gas, bad, wide_bad) = (
             gbk("燃煤"),
             gbk("天然气"),
@@ -1575,33 +1609,7 @@ mod tests {
             };
             rows.push((if k == 7 { b'*' } else { b' ' }, vec![fuel, cap, n]));
         }
-        let bytes = dbf(0x4D, fields, &rows);
-        let path = std::path::Path::new("锅炉.dbf");
-        let (records, encoding) =
-            crate::io::dbf::read_dbf_deferred(path, bytes, None, None, &mut Vec::new()).unwrap();
-        let defs = records.fields().to_vec();
-        let deferred = Layer {
-            name: "锅炉".into(),
-            source: path.into(),
-            format: SourceFormat::Shapefile,
-            geometry_kind: GeometryKind::Point,
-            has_z: false,
-            crs: CrsInfo {
-                crs: None,
-                source: CrsSource::FormatDefault,
-            },
-            encoding: Some(encoding),
-            fields: defs,
-            features: (0..rows.len() as u64)
-                .map(|fid| Feature {
-                    fid,
-                    geometry: None,
-                    attrs: vec![],
-                })
-                .collect(),
-            problems: vec![],
-            deferred: Some(std::sync::Arc::new(records)),
-        };
+        let deferred = crate::rules::ids::tests::deferred_ledger(dbf(0x4D, fields, &rows));
         let mut whole = deferred.clone();
         whole.materialize_attributes();
         let mut mapping = FieldMapping::default();

@@ -1183,39 +1183,38 @@ pub(crate) mod tests {
     /// into a layer.
     pub(crate) fn gbk_ledger(columns: &[(&str, u8)], rows: &[Vec<&str>]) -> Layer {
         use encoding_rs::GBK;
-        let record_len: usize = 1 + columns.iter().map(|c| usize::from(c.1)).sum::<usize>();
-        let header_len = 32 + 32 * columns.len() + 1;
-        let mut bytes = vec![0u8; 32];
-        bytes[0] = 0x03;
-        bytes[4..8].copy_from_slice(&(rows.len() as u32).to_le_bytes());
-        bytes[8..10].copy_from_slice(&(header_len as u16).to_le_bytes());
-        bytes[10..12].copy_from_slice(&(record_len as u16).to_le_bytes());
-        bytes[29] = 0x4D;
-        for (name, width) in columns {
-            let mut d = [0u8; 32];
-            let name = GBK.encode(name).0;
-            d[..name.len()].copy_from_slice(&name);
-            d[11] = b'C';
-            d[16] = *width;
-            bytes.extend_from_slice(&d);
-        }
-        bytes.push(0x0D);
-        for row in rows {
-            bytes.push(b' ');
-            for ((_, width), value) in columns.iter().zip(row) {
-                let mut cell = match value.strip_prefix("raw:") {
-                    // Bytes as given (hex pairs), for sequences text cannot carry.
-                    Some(hex) => (0..hex.len())
-                        .step_by(2)
-                        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-                        .collect(),
-                    None => GBK.encode(value).0.into_owned(),
-                };
-                cell.resize(usize::from(*width), b' ');
-                bytes.extend_from_slice(&cell);
-            }
-        }
-        bytes.push(0x1A);
+        let names: Vec<Vec<u8>> = columns
+            .iter()
+            .map(|(name, _)| GBK.encode(name).0.into_owned())
+            .collect();
+        let fields: Vec<(&[u8], u8, u8, u8)> = (names.iter().zip(columns))
+            .map(|(name, (_, width))| (&name[..], b'C', *width, 0))
+            .collect();
+        let cells: Vec<Vec<Vec<u8>>> = rows
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .map(|value| match value.strip_prefix("raw:") {
+                        // Bytes as given (hex pairs), for sequences text cannot carry.
+                        Some(hex) => (0..hex.len())
+                            .step_by(2)
+                            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+                            .collect(),
+                        None => GBK.encode(value).0.into_owned(),
+                    })
+                    .collect()
+            })
+            .collect();
+        let records: Vec<(u8, Vec<&[u8]>)> = cells
+            .iter()
+            .map(|row| (b' ', row.iter().map(Vec::as_slice).collect()))
+            .collect();
+        deferred_ledger(crate::io::dbf::tests::dbf(0x4D, &fields, &records))
+    }
+
+    /// A point layer "台账" whose attributes are the `.dbf` `bytes`, read deferred
+    /// (no geometry).
+    pub(crate) fn deferred_ledger(bytes: Vec<u8>) -> Layer {
         let mut problems = vec![];
         let (records, encoding) = crate::io::dbf::read_dbf_deferred(
             std::path::Path::new("台账.dbf"),
@@ -1237,9 +1236,9 @@ pub(crate) mod tests {
             },
             encoding: Some(encoding),
             fields: records.fields().to_vec(),
-            features: (0..rows.len())
-                .map(|i| Feature {
-                    fid: i as u64,
+            features: (0..records.len() as u64)
+                .map(|fid| Feature {
+                    fid,
                     geometry: None,
                     attrs: vec![],
                 })
