@@ -474,6 +474,18 @@ impl<'a> StoredColumn<'a> {
         (!t.is_empty()).then_some(t)
     }
 
+    /// Reads the first and last byte of record `index` (0 past the end), so that a
+    /// caller about to read several scattered records can have them brought into
+    /// the cache side by side rather than one after another.
+    #[inline]
+    pub fn touch(&self, index: usize) -> u8 {
+        let at = index.saturating_mul(self.record_len);
+        match self.records.get(at..at.saturating_add(self.record_len)) {
+            Some([first, .., last]) => first ^ last,
+            _ => 0,
+        }
+    }
+
     /// Whether the column holds text ([`DeferredAttributes::text_bytes`] gives
     /// its values; otherwise that gives `None`).
     pub fn is_text(&self) -> bool {

@@ -1652,6 +1652,15 @@ pub(crate) mod tests {
                     records.stored_bytes(i, col),
                     "record {i} column {col}"
                 );
+                // What a touch reads: the record's first and last byte.
+                let ends = match i < records.len() {
+                    true => {
+                        let record = records.table.record(&records.bytes, i);
+                        record[0] ^ record[record.len() - 1]
+                    }
+                    false => 0,
+                };
+                assert_eq!(column.touch(i), ends, "touch of record {i}");
                 for j in 0..records.len() {
                     if let (Some(a), Some(b), true) =
                         (column.raw_word(i), column.raw_word(j), i < records.len())

@@ -633,6 +633,18 @@ impl<'a> LayerValues<'a> {
         self.layer.features.len()
     }
 
+    /// Reads a little of record `index` (its feature, and its stored values when
+    /// kept as fixed-width records): see [`StoredColumn::touch`]. Returns what it
+    /// read, for the caller to pass to [`std::hint::black_box`].
+    ///
+    /// [`StoredColumn::touch`]: crate::model::StoredColumn::touch
+    #[inline]
+    pub fn touch(&self, index: usize) -> u64 {
+        let feature = self.layer.features.get(index).map_or(0, |f| f.fid);
+        let stored = self.stored.iter().flatten().next();
+        feature ^ u64::from(stored.map_or(0, |c| c.touch(index)))
+    }
+
     /// Whether the layer has no records.
     pub fn is_empty(&self) -> bool {
         self.layer.features.is_empty()
