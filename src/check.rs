@@ -894,6 +894,12 @@ fn check_site_layer(
                 let first = r * Z_RUN;
                 let points = z_points.iter().map(|p| &p[first..first + run.len()]);
                 run_parts.find(&per_zone, points);
+                if run_parts.may_hit() {
+                    let read = run
+                        .iter()
+                        .fold(0, |read, &i| read ^ reader.touch_stored(i as usize));
+                    std::hint::black_box(read);
+                }
                 let (mut out, mut unzoned) = (Vec::new(), Vec::new());
                 for (k, &i) in (first..).zip(run) {
                     site_findings((k, i as usize), buf, run_parts, (&mut out, &mut unzoned));
@@ -1012,6 +1018,13 @@ impl RunParts {
             let batched = run_candidates(&s.zone.index, points, parts);
             self.batched.push(batched);
         }
+    }
+
+    /// Whether a site of the run may be in or near a zone: a lookup found
+    /// candidates, or did not serve.
+    fn may_hit(&self) -> bool {
+        (self.parts.iter().zip(&self.batched))
+            .any(|(parts, &batched)| !batched || !parts.is_empty())
     }
 
     /// The candidates in zone layer `zone_layer`, if the lookup served.

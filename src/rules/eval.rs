@@ -641,8 +641,14 @@ impl<'a> LayerValues<'a> {
     #[inline]
     pub fn touch(&self, index: usize) -> u64 {
         let feature = self.layer.features.get(index).map_or(0, |f| f.fid);
+        feature ^ u64::from(self.touch_stored(index))
+    }
+
+    /// [`LayerValues::touch`] of the stored values alone.
+    #[inline]
+    pub fn touch_stored(&self, index: usize) -> u8 {
         let stored = self.stored.iter().flatten().next();
-        feature ^ u64::from(stored.map_or(0, |c| c.touch(index)))
+        stored.map_or(0, |c| c.touch(index))
     }
 
     /// Whether the layer has no records.
