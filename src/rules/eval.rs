@@ -640,7 +640,16 @@ impl<'a> LayerValues<'a> {
     /// [`StoredColumn::touch`]: crate::model::StoredColumn::touch
     #[inline]
     pub fn touch(&self, index: usize) -> u64 {
-        let feature = self.layer.features.get(index).map_or(0, |f| f.fid);
+        // The fid and the geometry (a point's coordinates are in the feature; a
+        // feature may span two cache lines).
+        let feature = self.layer.features.get(index).map_or(0, |f| {
+            let at = match &f.geometry {
+                Some(geo_types::Geometry::Point(p)) => p.x().to_bits(),
+                Some(_) => 1,
+                None => 0,
+            };
+            f.fid ^ at
+        });
         feature ^ u64::from(self.touch_stored(index))
     }
 
