@@ -11,7 +11,7 @@ use rayon::prelude::*;
 #[cfg(test)]
 use super::neutralise_cell;
 use super::{is_formula_like, push_decimal};
-use crate::model::{Finding, FindingView};
+use crate::model::{Finding, FindingView, ReviewStatus, Severity};
 
 /// The cells of one finding as CSV text, in [`Finding::COLUMNS`] order (text
 /// borrowed from the finding unless it had to be neutralised; numbers written into
@@ -96,17 +96,50 @@ fn rows_of<'v, V: std::borrow::Borrow<FindingView<'v>>>(
     // Rows run to about 160–200 bytes; room for 208 each spares a regrowth (a copy
     // of the whole block) in nearly every block.
     let (mut w, mut number) = (Vec::with_capacity(count * 208), String::new());
+    let mut repeated = RepeatedCells::default();
     for f in findings {
-        write_finding_row(&mut w, f.borrow(), &mut number);
+        write_finding_row(&mut w, f.borrow(), &mut number, &mut repeated);
     }
     w
+}
+
+/// The cells that rows in finding order share with the row before (rule, severity
+/// and site layer; status and note), as written for the last row that had them:
+/// copied whole rather than written cell by cell. Texts are told apart by where
+/// they are ([`TextAt`]): the findings of one check borrow their rule's and
+/// layer's names, so a run of rows shares them; owned findings' texts never match,
+/// and their cells are written afresh.
+#[derive(Default)]
+struct RepeatedCells {
+    rule: Option<(TextAt, Severity, TextAt)>,
+    /// The rule's, severity's and site layer's cells, each followed by a comma.
+    rule_cells: Vec<u8>,
+    end: Option<(ReviewStatus, TextAt)>,
+    /// The status's and note's cells, and the row's end.
+    end_cells: Vec<u8>,
+}
+
+/// Where a text is and how long: equal for the same borrowed text (comparing
+/// the texts themselves would cost more than writing their cells).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct TextAt(*const u8, usize);
+
+impl TextAt {
+    fn of(text: &str) -> TextAt {
+        TextAt(text.as_ptr(), text.len())
+    }
 }
 
 /// Appends the row of one finding: the cells of [`Finding::COLUMNS`] written
 /// straight into `out` as [`write_row`] writes them, text that a spreadsheet would
 /// run as a formula neutralised ([`super::neutralise_cell`]). `number` is scratch
 /// space for the decimals.
-fn write_finding_row(out: &mut Vec<u8>, f: &FindingView, number: &mut String) {
+fn write_finding_row(
+    out: &mut Vec<u8>,
+    f: &FindingView,
+    number: &mut String,
+    repeated: &mut RepeatedCells,
+) {
     let text = |out: &mut Vec<u8>, t: &str| write_cell(out, is_formula_like(t), t.as_bytes());
     let opt = |out: &mut Vec<u8>, t: Option<&str>| text(out, t.unwrap_or(""));
     let integer = |out: &mut Vec<u8>, n: u64| {
@@ -119,12 +152,21 @@ fn write_finding_row(out: &mut Vec<u8>, f: &FindingView, number: &mut String) {
     };
     text(out, &f.finding_id);
     out.push(b',');
-    text(out, f.rule_id);
-    out.push(b',');
-    write_cell(out, false, f.severity.code().as_bytes());
-    out.push(b',');
-    text(out, f.site_layer);
-    out.push(b',');
+    let rule = (TextAt::of(f.rule_id), f.severity, TextAt::of(f.site_layer));
+    if repeated.rule == Some(rule) {
+        out.extend_from_slice(&repeated.rule_cells);
+    } else {
+        let start = out.len();
+        text(out, f.rule_id);
+        out.push(b',');
+        write_cell(out, false, f.severity.code().as_bytes());
+        out.push(b',');
+        text(out, f.site_layer);
+        out.push(b',');
+        repeated.rule = Some(rule);
+        repeated.rule_cells.clear();
+        repeated.rule_cells.extend_from_slice(&out[start..]);
+    }
     integer(out, f.site_fid);
     out.push(b',');
     text(out, &f.site_name);
@@ -149,10 +191,19 @@ fn write_finding_row(out: &mut Vec<u8>, f: &FindingView, number: &mut String) {
     out.push(b',');
     opt(out, f.county.as_deref());
     out.push(b',');
-    write_cell(out, false, f.status.label_zh().as_bytes());
-    out.push(b',');
-    text(out, f.note);
-    out.extend_from_slice(b"\r\n");
+    let end = (f.status, TextAt::of(f.note));
+    if repeated.end == Some(end) {
+        out.extend_from_slice(&repeated.end_cells);
+    } else {
+        let start = out.len();
+        write_cell(out, false, f.status.label_zh().as_bytes());
+        out.push(b',');
+        text(out, f.note);
+        out.extend_from_slice(b"\r\n");
+        repeated.end = Some(end);
+        repeated.end_cells.clear();
+        repeated.end_cells.extend_from_slice(&out[start..]);
+    }
 }
 
 /// Appends one record as the `csv` crate's writer does by default: a field is
@@ -284,6 +335,55 @@ pub(super) mod tests {
         let text = String::from_utf8(bytes).unwrap();
         assert_eq!(text.lines().count(), 2);
         assert!(text.contains("\r\n"));
+    }
+
+    #[test]
+    fn rows_sharing_cells_with_the_row_before_are_written_as_each_alone() {
+        // Views borrow one text per rule, layer and note, as a check's findings
+        // do, in runs where one of rule, severity, layer, status or note changes
+        // at a time; the owned findings hold their own copies.
+        let rules = ["water-level1", "=rule,\"2\""];
+        let layers = ["boilers", "企业,名录"];
+        let notes = ["", "=note", "a\"b"];
+        let severities = [Severity::Violation, Severity::NeedsReview];
+        let statuses = [ReviewStatus::Pending, ReviewStatus::Cleared];
+        let pick = |i: usize, step: usize, n: usize| (i / step) % n;
+        let findings: Vec<Finding> = (0..96)
+            .map(|i| Finding {
+                rule_id: rules[pick(i, 32, 2)].into(),
+                severity: severities[pick(i, 3, 2)],
+                site_layer: layers[pick(i, 8, 2)].into(),
+                site_fid: i as u64,
+                status: statuses[pick(i, 5, 2)],
+                note: notes[pick(i, 7, 3)].into(),
+                ..sample()
+            })
+            .collect();
+        let views: Vec<FindingView> = (findings.iter().enumerate())
+            .map(|(i, f)| FindingView {
+                rule_id: rules[pick(i, 32, 2)],
+                site_layer: layers[pick(i, 8, 2)],
+                note: notes[pick(i, 7, 3)],
+                ..f.view()
+            })
+            .collect();
+        let ours = finding_views_csv_rows(&views);
+        assert_eq!(ours, findings_csv_rows(&findings));
+        let mut reader = ::csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(&ours[..]);
+        let rows: Vec<::csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), findings.len());
+        for (row, f) in rows.iter().zip(&findings) {
+            let mut numbers = Default::default();
+            let expected = csv_cells(f, &mut numbers);
+            assert_eq!(
+                row.iter().collect::<Vec<_>>(),
+                expected.iter().map(|c| c.as_ref()).collect::<Vec<_>>(),
+                "row of site {}",
+                f.site_fid
+            );
+        }
     }
 
     #[test]
