@@ -523,9 +523,35 @@ fn word_at(bytes: &[u8], at: usize, len: usize) -> Option<u128> {
 
 /// A stored value without the padding (spaces and NULs) on either side.
 pub fn trim_padding(b: &[u8]) -> &[u8] {
+    // A wide field (ledgers exported from ArcGIS or Excel often have 50–254-byte
+    // text fields) is mostly padding: eight bytes at a time first.
+    let b = if b.len() >= 16 {
+        trim_padding_words(b)
+    } else {
+        b
+    };
     let is_pad = |c: &u8| *c == b' ' || *c == 0;
     let start = b.iter().position(|c| !is_pad(c)).unwrap_or(b.len());
     let end = b.iter().rposition(|c| !is_pad(c)).map_or(start, |e| e + 1);
+    &b[start..end]
+}
+
+/// `b` without the whole eight-byte words of padding at either end (each byte a
+/// space or NUL: no bit set but 0x20); what is left may still start or end with a
+/// few padding bytes.
+fn trim_padding_words(b: &[u8]) -> &[u8] {
+    const NOT_PAD: u64 = !0x2020_2020_2020_2020;
+    let padding = |word: &[u8]| {
+        let w = u64::from_le_bytes(word.try_into().unwrap_or([1; 8]));
+        w & NOT_PAD == 0
+    };
+    let (mut start, mut end) = (0, b.len());
+    while end - start >= 8 && padding(&b[end - 8..end]) {
+        end -= 8;
+    }
+    while end - start >= 8 && padding(&b[start..start + 8]) {
+        start += 8;
+    }
     &b[start..end]
 }
 

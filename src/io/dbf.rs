@@ -1092,6 +1092,8 @@ impl RowContext<'_> {
                 // Padding is ASCII, so text is plain (or valid UTF-8) with or without it.
                 match quick {
                     QuickCheck::Number => is_plain_decimal(trim_bytes(raw)),
+                    // Padding is ASCII: a wide field is scanned without it.
+                    QuickCheck::PlainGbk if raw.len() >= 16 => is_plain_gbk(trim_bytes(raw)),
                     QuickCheck::PlainGbk => is_plain_gbk(raw),
                     QuickCheck::Utf8 => std::str::from_utf8(raw).is_ok(),
                     QuickCheck::Text => !has_malformed_text(trim_bytes(raw), self.enc),
@@ -1435,6 +1437,31 @@ pub(crate) fn valid_date(y: u32, m: u32, d: u32) -> bool {
 pub(crate) mod tests {
     use super::*;
     use std::path::PathBuf;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// Trimming a wide field eight bytes at a time gives what a byte-at-a-time
+        /// trim gives, and a field is plain GBK with its padding as without it.
+        #[test]
+        fn wide_fields_trim_and_scan_as_narrow_ones(
+            lead in proptest::collection::vec(0usize..2, 0..24),
+            picks in proptest::collection::vec(0usize..12, 0..30),
+            tail in proptest::collection::vec(0usize..2, 0..40),
+        ) {
+            const BYTES: [u8; 12] = [0x00, b' ', b' ', b' ', b'a', b'1', 0x40, 0x7F, 0x80, 0x81, 0xB0, 0xFF];
+            // Padding before and after (as fixed-width fields have it), values between.
+            let pad = |k: &usize| [b' ', 0x00][*k];
+            let b: Vec<u8> = (lead.iter().map(pad))
+                .chain(picks.iter().map(|&k| BYTES[k]))
+                .chain(tail.iter().map(pad))
+                .collect();
+            let is_pad = |c: &u8| *c == b' ' || *c == 0;
+            let start = b.iter().position(|c| !is_pad(c)).unwrap_or(b.len());
+            let end = b.iter().rposition(|c| !is_pad(c)).map_or(start, |e| e + 1);
+            proptest::prop_assert_eq!(trim_bytes(&b), &b[start..end]);
+            proptest::prop_assert_eq!(is_plain_gbk(trim_bytes(&b)), is_plain_gbk(&b));
+        }
+    }
 
     /// Builds a minimal DBF by hand: fields (name bytes, type, len, dec), rows of raw cells.
     /// A `.dbf` with these fields (name, type, length, decimals) and records
