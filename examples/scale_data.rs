@@ -9,7 +9,9 @@
 //! `--open-percent` none of its 散乱污 enterprises is dealt with (a stress case: three
 //! in four get a finding); `--open-percent P` adds a 是否完成 column with P% of the
 //! enterprises not yet done (否), as a ledger reads part-way through a campaign.
-//! `--seed` varies the
+//! `--text-width W` makes every text field at least W bytes wide, padded as ledgers
+//! exported from ArcGIS (254) or Excel (50–255) are; by default each is as wide as
+//! its longest value. `--seed` varies the
 //! site positions (the zones are always drawn from seed 2019 so both files fit one
 //! `zones.shp`).
 
@@ -59,6 +61,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut seed = 2019u64;
     let mut kind = Kind::Boiler;
     let mut open_percent: Option<u64> = None;
+    let mut text_width = 0usize;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let v = args.next().ok_or(format!("{a} needs a value"))?;
@@ -67,6 +70,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--zones" => zones = v.parse()?,
             "--out" => out = v.into(),
             "--seed" => seed = v.parse()?,
+            "--text-width" => text_width = v.parse()?,
             "--open-percent" => {
                 let p: u64 = v.parse()?;
                 if p > 100 {
@@ -91,6 +95,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ldid: Some(0x4D),
         write_cpg: false,
         prj,
+        text_width,
         ..ShapefileWriteOptions::default()
     };
 

@@ -76,6 +76,7 @@ pub fn write_findings_shp(findings: &[Finding], out: &Path) -> Result<(), Export
         prj: crate::crs::prj_wkt_for_epsg(4490),
         shape_kind: Some(crate::model::GeometryKind::Point),
         with_z: false,
+        text_width: 0,
     };
     write_shapefile(out, &geoms, &fields, &rows, &opts).map_err(|e| ExportError::Write {
         path: out.to_path_buf(),

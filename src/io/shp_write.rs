@@ -42,6 +42,10 @@ pub struct ShapefileWriteOptions {
     pub shape_kind: Option<GeometryKind>,
     /// Write the Z variants (PointZ, PolygonZ, ...) with z = 0 and m = 0.
     pub with_z: bool,
+    /// The least width of a text field in bytes (at most 254); 0 sizes each to its
+    /// longest value. ArcGIS writes 254 by default, and ledgers exported from
+    /// Excel often have 50–255.
+    pub text_width: usize,
 }
 
 impl Default for ShapefileWriteOptions {
@@ -53,6 +57,7 @@ impl Default for ShapefileWriteOptions {
             prj: None,
             shape_kind: None,
             with_z: false,
+            text_width: 0,
         }
     }
 }
@@ -809,7 +814,12 @@ fn value(rows: &[Vec<Value>], r: usize, f: usize) -> &Value {
     rows.get(r).and_then(|row| row.get(f)).unwrap_or(&NULL)
 }
 
-fn layouts(fields: &[FieldDef], rows: &[Vec<Value>], enc: &'static Encoding) -> Vec<Layout> {
+fn layouts(
+    fields: &[FieldDef],
+    rows: &[Vec<Value>],
+    enc: &'static Encoding,
+    text_width: usize,
+) -> Vec<Layout> {
     let mut text_encoder = TextEncoder::new(enc);
     fields
         .iter()
@@ -819,7 +829,7 @@ fn layouts(fields: &[FieldDef], rows: &[Vec<Value>], enc: &'static Encoding) -> 
                 // Encode every value once, into one buffer, and size the field.
                 let mut arena = Vec::new();
                 let mut spans = Vec::with_capacity(rows.len());
-                let mut width = 1;
+                let mut width = text_width.max(1);
                 for r in 0..rows.len() {
                     let Some(t) = text_of(value(rows, r, f)) else {
                         spans.push(None);
@@ -918,7 +928,7 @@ fn write_dbf(
             report.renamed_fields.push((f.name.clone(), written));
         }
     }
-    let lay = layouts(fields, rows, enc);
+    let lay = layouts(fields, rows, enc, opts.text_width);
     let record_len = 1 + lay.iter().map(|l| l.width).sum::<usize>();
     let header_len = 32 + 32 * fields.len() + 1;
     if record_len > u16::MAX as usize || header_len > u16::MAX as usize {
@@ -1109,6 +1119,36 @@ mod tests {
         let e = write_shapefile(&shp, &geoms, &[], &[], &ShapefileWriteOptions::default());
         assert!(e.unwrap_err().to_string().contains("record 1"));
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn text_fields_are_as_wide_as_asked_and_read_back_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let geoms = vec![Some(Geometry::Point(geo_types::Point::new(1.0, 1.0))); 2];
+        let fields = vec![crate::model::FieldDef {
+            name: "单位名称".into(),
+            kind: FieldKind::Text,
+        }];
+        let rows = vec![vec![Value::Text("迎泽区锅炉".into())], vec![Value::Null]];
+        let read = |width: usize| {
+            let shp = dir.path().join(format!("w{width}.shp"));
+            let opts = ShapefileWriteOptions {
+                text_width: width,
+                ..Default::default()
+            };
+            write_shapefile(&shp, &geoms, &fields, &rows, &opts).unwrap();
+            let bytes = std::fs::read(shp.with_extension("dbf")).unwrap();
+            let layer = crate::io::read_path(&shp, &Default::default())
+                .unwrap()
+                .remove(0);
+            let values: Vec<_> = layer.features.iter().map(|f| f.attrs.clone()).collect();
+            // The first field descriptor's length byte.
+            (bytes[32 + 16], values)
+        };
+        let (tight, tight_values) = read(0);
+        assert_eq!(tight, 10, "GBK bytes of the longest value");
+        assert_eq!(read(100), (100, tight_values.clone()));
+        assert_eq!(read(300), (254, tight_values));
     }
 
     #[test]
