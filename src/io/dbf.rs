@@ -615,14 +615,80 @@ pub fn read_dbf_deferred(
         .collect();
     report_extras(path, &opened, extras, problems);
     let encoding = opened.encoding.clone();
+    let mut table = opened;
+    let bytes = without_text_padding(&mut table, bytes);
     Ok((
         DbfRecords {
             path: path.to_path_buf(),
             bytes,
-            table: opened,
+            table,
         },
         encoding,
     ))
+}
+
+/// The records with every text (`C`) column cut to its longest value (at least one
+/// byte), when that saves a quarter of their bytes or more: the wide fields of
+/// exported ledgers (ArcGIS writes 254 bytes) are mostly padding, which would
+/// otherwise be most of the memory and of the bytes every later pass reads. A text
+/// value is its bytes with the padding trimmed, so every value reads the same. The
+/// records are copied into a new buffer without the file's header; `table`'s
+/// header then gives their layout (`header_len` 0, the fields' new offsets and
+/// lengths). Otherwise `bytes` comes back as it was.
+fn without_text_padding(table: &mut OpenedTable, bytes: Vec<u8>) -> Vec<u8> {
+    let is_c = |f: &DbfField| f.type_code.to_ascii_uppercase() == b'C';
+    let fields = &table.header.fields;
+    if !fields.iter().any(|f| is_c(f) && f.length >= 16) {
+        return bytes;
+    }
+    // Per column, where its longest value ends: each record's bytes past the
+    // longest so far are looked at, and are nearly always all padding.
+    let longest = |mut ends: Vec<usize>, r: usize| {
+        let rec = table.record(&bytes, r);
+        for (end, f) in ends.iter_mut().zip(fields) {
+            if is_c(f) && *end < f.length {
+                let tail = &rec[f.offset + *end..f.offset + f.length];
+                let t = trim_bytes(tail);
+                if !t.is_empty() {
+                    // Where the trimmed value ends inside `tail`.
+                    *end += t.as_ptr() as usize - tail.as_ptr() as usize + t.len();
+                }
+            }
+        }
+        ends
+    };
+    let ends: Vec<usize> = (0..table.records)
+        .into_par_iter()
+        .fold(|| vec![0; fields.len()], longest)
+        .reduce(
+            || vec![0; fields.len()],
+            |a, b| a.iter().zip(&b).map(|(a, b)| *a.max(b)).collect(),
+        );
+    let mut header = table.header.clone();
+    let mut at = 1;
+    for (f, end) in header.fields.iter_mut().zip(&ends) {
+        if is_c(f) {
+            f.length = (*end).max(1);
+        }
+        f.offset = at;
+        at += f.length;
+    }
+    if (table.header.record_len - at) * 4 < table.header.record_len {
+        return bytes;
+    }
+    header.record_len = at;
+    header.header_len = 0;
+    let mut out = vec![0u8; table.records * at];
+    out.par_chunks_mut(at).enumerate().for_each(|(r, to)| {
+        let rec = table.record(&bytes, r);
+        to[0] = rec[0];
+        for (old, new) in fields.iter().zip(&header.fields) {
+            to[new.offset..new.offset + new.length]
+                .copy_from_slice(&rec[old.offset..old.offset + new.length]);
+        }
+    });
+    table.header = header;
+    out
 }
 
 /// A `.dbf` held as its bytes, each value decoded when asked for: a million-record
@@ -1739,6 +1805,61 @@ pub(crate) mod tests {
             &[(b' ', vec!["建成区".as_bytes()]), (b' ', vec![b"  x "])],
         );
         assert_deferred_matches_whole(&utf8, None);
+    }
+
+    #[test]
+    fn wide_text_fields_are_held_without_their_padding_and_read_the_same() {
+        // Wide text fields with short values: leading spaces, NULs inside and
+        // after a value, a value that fills its field, a deleted record, text
+        // that does not decode, beside narrow and non-text fields.
+        let fields: &[(&[u8], u8, u8, u8)] = &[
+            (b"NAME", b'C', 60, 0),
+            (b"N", b'N', 10, 2),
+            (b"ADDR", b'C', 40, 0),
+            (b"FLAG", b'C', 2, 0),
+            (b"M", b'M', 10, 0),
+        ];
+        let (a, b2) = (gbk("县医院锅炉房"), gbk("小店区"));
+        let full = [b'x'; 40];
+        let rows = vec![
+            (b' ', vec![&a[..], b" 12.50", &b2[..], b"Y", b"         1"]),
+            (b' ', vec![&b"   lead"[..], b"", b"a\0b\0\0", b"", b""]),
+            (
+                b'*',
+                vec![
+                    &b"gone but longer than the rest"[..],
+                    b"1",
+                    b"zz",
+                    b"N",
+                    b"",
+                ],
+            ),
+            (b' ', vec![&b"a\x81 b\x81"[..], b"3", &full[..], b"N", b""]),
+            (b' ', vec![&b""[..], b"-0.5", b"\0\0", b"Y", b""]),
+        ];
+        let bytes = dbf(0x4D, fields, &rows);
+        assert_deferred_matches_whole(&bytes, None);
+        assert_deferred_matches_whole(&bytes, Some("GB18030"));
+        let (records, _) = read_dbf_deferred(&p(), bytes.clone(), None, None, &mut vec![]).unwrap();
+        let lengths: Vec<usize> = records
+            .table
+            .header
+            .fields
+            .iter()
+            .map(|f| f.length)
+            .collect();
+        // NAME to the deleted record's value, ADDR kept whole (one value fills it).
+        assert_eq!(lengths, [29, 10, 40, 1, 10]);
+        assert_eq!(records.table.header.record_len, 1 + 29 + 10 + 40 + 1 + 10);
+        assert_eq!(
+            records.bytes.len(),
+            rows.len() * records.table.header.record_len
+        );
+        // Narrow fields are kept as they are.
+        let narrow = dbf(0x4D, &fields[1..2], &[(b' ', vec![&b"1"[..]])]);
+        let (records, _) =
+            read_dbf_deferred(&p(), narrow.clone(), None, None, &mut vec![]).unwrap();
+        assert_eq!(records.bytes, narrow);
     }
 
     #[test]
