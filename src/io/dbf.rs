@@ -636,7 +636,7 @@ pub fn read_dbf_deferred(
 /// header then gives their layout (`header_len` 0, the fields' new offsets and
 /// lengths). Otherwise `bytes` comes back as it was.
 fn without_text_padding(table: &mut OpenedTable, bytes: Vec<u8>) -> Vec<u8> {
-    let is_c = |f: &DbfField| f.type_code.to_ascii_uppercase() == b'C';
+    let is_c = |f: &DbfField| f.type_code.eq_ignore_ascii_case(&b'C');
     let fields = &table.header.fields;
     if !fields.iter().any(|f| is_c(f) && f.length >= 16) {
         return bytes;
