@@ -111,12 +111,41 @@ fn rows_of<'v, V: std::borrow::Borrow<FindingView<'v>>>(
 /// and their cells are written afresh.
 #[derive(Default)]
 struct RepeatedCells {
-    rule: Option<(TextAt, Severity, TextAt)>,
     /// The rule's, severity's and site layer's cells, each followed by a comma.
-    rule_cells: Vec<u8>,
-    end: Option<(ReviewStatus, TextAt)>,
+    rule: SharedCells<(TextAt, Severity, TextAt)>,
     /// The status's and note's cells, and the row's end.
-    end_cells: Vec<u8>,
+    end: SharedCells<(ReviewStatus, TextAt)>,
+}
+
+/// Some cells of a row as written, and what they were written for.
+struct SharedCells<K> {
+    key: Option<K>,
+    cells: Vec<u8>,
+}
+
+impl<K> Default for SharedCells<K> {
+    fn default() -> Self {
+        SharedCells {
+            key: None,
+            cells: Vec::new(),
+        }
+    }
+}
+
+impl<K: PartialEq> SharedCells<K> {
+    /// Appends to `out` the cells written for `key` when the row before had the
+    /// same key; else writes them with `write` and keeps them for the next row.
+    fn put(&mut self, out: &mut Vec<u8>, key: K, write: impl FnOnce(&mut Vec<u8>)) {
+        if self.key.as_ref() == Some(&key) {
+            out.extend_from_slice(&self.cells);
+            return;
+        }
+        let start = out.len();
+        write(out);
+        self.key = Some(key);
+        self.cells.clear();
+        self.cells.extend_from_slice(&out[start..]);
+    }
 }
 
 /// Where a text is and how long: equal for the same borrowed text (comparing
@@ -153,20 +182,14 @@ fn write_finding_row(
     text(out, &f.finding_id);
     out.push(b',');
     let rule = (TextAt::of(f.rule_id), f.severity, TextAt::of(f.site_layer));
-    if repeated.rule == Some(rule) {
-        out.extend_from_slice(&repeated.rule_cells);
-    } else {
-        let start = out.len();
+    repeated.rule.put(out, rule, |out| {
         text(out, f.rule_id);
         out.push(b',');
         write_cell(out, false, f.severity.code().as_bytes());
         out.push(b',');
         text(out, f.site_layer);
         out.push(b',');
-        repeated.rule = Some(rule);
-        repeated.rule_cells.clear();
-        repeated.rule_cells.extend_from_slice(&out[start..]);
-    }
+    });
     integer(out, f.site_fid);
     out.push(b',');
     text(out, &f.site_name);
@@ -192,18 +215,12 @@ fn write_finding_row(
     opt(out, f.county.as_deref());
     out.push(b',');
     let end = (f.status, TextAt::of(f.note));
-    if repeated.end == Some(end) {
-        out.extend_from_slice(&repeated.end_cells);
-    } else {
-        let start = out.len();
+    repeated.end.put(out, end, |out| {
         write_cell(out, false, f.status.label_zh().as_bytes());
         out.push(b',');
         text(out, f.note);
         out.extend_from_slice(b"\r\n");
-        repeated.end = Some(end);
-        repeated.end_cells.clear();
-        repeated.end_cells.extend_from_slice(&out[start..]);
-    }
+    });
 }
 
 /// Appends one record as the `csv` crate's writer does by default: a field is
