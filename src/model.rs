@@ -844,3 +844,35 @@ impl FindingView<'_> {
         }
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A layer `name` of text columns `fields`, with no records and no coordinate
+    /// system.
+    pub(crate) fn text_layer(name: &str, kind: GeometryKind, fields: &[&str]) -> Layer {
+        Layer {
+            name: name.into(),
+            source: std::path::PathBuf::from(format!("{name}.shp")),
+            format: SourceFormat::Shapefile,
+            geometry_kind: kind,
+            has_z: false,
+            crs: CrsInfo {
+                crs: None,
+                source: CrsSource::FormatDefault,
+            },
+            encoding: None,
+            fields: fields
+                .iter()
+                .map(|n| FieldDef {
+                    name: (*n).into(),
+                    kind: FieldKind::Text,
+                })
+                .collect(),
+            features: vec![],
+            problems: vec![],
+            deferred: None,
+        }
+    }
+}

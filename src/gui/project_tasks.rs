@@ -295,35 +295,9 @@ pub fn status_label(s: ReviewStatus, lang: Language) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{CrsInfo, CrsSource, FieldDef, FieldKind, GeometryKind, SourceFormat};
+    use crate::model::GeometryKind;
+    use crate::model::tests::text_layer;
     use eframe::egui::Color32;
-
-    /// A layer `name` of text columns `fields`, with no records and no coordinate
-    /// system.
-    fn text_layer(name: &str, kind: GeometryKind, fields: &[&str]) -> Layer {
-        Layer {
-            name: name.into(),
-            source: PathBuf::from(format!("{name}.shp")),
-            format: SourceFormat::Shapefile,
-            geometry_kind: kind,
-            has_z: false,
-            crs: CrsInfo {
-                crs: None,
-                source: CrsSource::FormatDefault,
-            },
-            encoding: None,
-            fields: fields
-                .iter()
-                .map(|n| FieldDef {
-                    name: (*n).into(),
-                    kind: FieldKind::Text,
-                })
-                .collect(),
-            features: vec![],
-            problems: vec![],
-            deferred: None,
-        }
-    }
 
     #[test]
     fn the_map_picture_is_cropped_and_written_as_png() {

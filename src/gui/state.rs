@@ -180,32 +180,12 @@ pub fn guess_label_field(layer: &Layer) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{CrsInfo, CrsSource, FieldDef, FieldKind, GeometryKind, SourceFormat};
+    use crate::model::GeometryKind;
+    use crate::model::tests::text_layer;
 
     #[test]
     fn a_name_field_is_chosen_for_labels() {
-        let mk = |names: &[&str]| Layer {
-            name: "t".into(),
-            source: PathBuf::from("t.shp"),
-            format: SourceFormat::Shapefile,
-            geometry_kind: GeometryKind::Point,
-            has_z: false,
-            crs: CrsInfo {
-                crs: None,
-                source: CrsSource::FormatDefault,
-            },
-            encoding: None,
-            fields: names
-                .iter()
-                .map(|n| FieldDef {
-                    name: (*n).into(),
-                    kind: FieldKind::Text,
-                })
-                .collect(),
-            features: vec![],
-            problems: vec![],
-            deferred: None,
-        };
+        let mk = |names: &[&str]| text_layer("t", GeometryKind::Point, names);
         assert_eq!(
             guess_label_field(&mk(&["编号", "单位名称", "地址"])),
             Some(1)
