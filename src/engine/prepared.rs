@@ -52,10 +52,6 @@ pub struct PreparedPolygon {
     /// answer only by visiting most of them. Built on first use: only distance
     /// queries need them.
     chunks: OnceLock<EdgeRuns>,
-    /// Per band, the x-range of its edges: a point farther than a reach from a
-    /// band's range in x is farther from every edge in it. Built on first use:
-    /// only queries within a reach need them.
-    band_x: OnceLock<Vec<(f64, f64)>>,
 }
 
 /// The edge runs of a polygon ([`EdgeChunk`]) and groups of consecutive runs with
@@ -194,7 +190,6 @@ impl PreparedPolygon {
         }
         PreparedPolygon {
             chunks: OnceLock::new(),
-            band_x: OnceLock::new(),
             coords,
             ring_starts,
             min,
@@ -309,17 +304,9 @@ impl PreparedPolygon {
         }
         let reach2 = reach * reach * (1.0 + 1e-9);
         let (first, last) = (self.band(p.y - reach), self.band(p.y + reach));
-        let band_x = self.band_x.get_or_init(|| self.band_x_ranges());
+        let edges = &self.band_edges
+            [self.band_offsets[first] as usize..self.band_offsets[last + 1] as usize];
         let mut best = f64::INFINITY;
-        // Bands whose edges all lie beyond reach in x are passed over.
-        let near_bands = (first..=last).filter(|&b| {
-            let (lo, hi) = band_x[b];
-            let dx = (lo - p.x).max(p.x - hi).max(0.0);
-            dx * dx <= reach2
-        });
-        let edges = near_bands.flat_map(|b| {
-            &self.band_edges[self.band_offsets[b] as usize..self.band_offsets[b + 1] as usize]
-        });
         for &e in edges {
             let a = self.coords[e as usize];
             let b = self.coords[e as usize + 1];
@@ -347,22 +334,6 @@ impl PreparedPolygon {
         } else {
             (Location::Outside, f64::INFINITY)
         }
-    }
-
-    /// The x-range of the edges of each band ([`PreparedPolygon::band_x`]); an
-    /// empty band's is (infinity, -infinity), beyond every reach.
-    fn band_x_ranges(&self) -> Vec<(f64, f64)> {
-        (self.band_offsets.windows(2))
-            .map(|r| {
-                let edges = &self.band_edges[r[0] as usize..r[1] as usize];
-                edges
-                    .iter()
-                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &e| {
-                        let (a, b) = (self.coords[e as usize], self.coords[e as usize + 1]);
-                        (lo.min(a.x).min(b.x), hi.max(a.x).max(b.x))
-                    })
-            })
-            .collect()
     }
 
     /// Distance from `p` to the nearest edge, in CRS units, with x distances scaled by
