@@ -37,6 +37,9 @@ use rayon::prelude::*;
 use crate::io::{IoError, limits};
 use crate::model::{EncodingInfo, EncodingSource, FieldDef, FieldKind, Problem, Value};
 
+mod stream;
+pub use stream::read_dbf_deferred_file;
+
 /// One field descriptor as stored in the header (name still undecoded).
 #[derive(Clone, Debug, PartialEq)]
 pub struct DbfField {
@@ -289,61 +292,87 @@ struct TextScan {
 }
 
 fn scan_text(header: &DbfHeader, bytes: &[u8], n_records: usize) -> TextScan {
+    let mut scan = scan_names(header);
+    scan_records(header, records_of(header, bytes, n_records), &mut scan);
+    scan
+}
+
+/// The records `0..n_records` of a whole `.dbf`'s bytes, one after another.
+fn records_of<'b>(header: &DbfHeader, bytes: &'b [u8], n_records: usize) -> &'b [u8] {
+    &bytes[header.header_len..header.header_len + n_records * header.record_len]
+}
+
+/// [`scan_text`] of the field names alone.
+fn scan_names(header: &DbfHeader) -> TextScan {
     let mut scan = TextScan {
         valid_utf8: true,
         non_ascii: false,
     };
-    let check = |b: &[u8], scan: &mut TextScan| {
-        if !b.is_ascii() {
-            scan.non_ascii = true;
-            if std::str::from_utf8(b).is_err() {
-                scan.valid_utf8 = false;
-            }
-        }
-    };
     for f in &header.fields {
-        check(&f.raw_name, &mut scan);
+        scan_one(&f.raw_name, &mut scan);
+    }
+    scan
+}
+
+fn scan_one(b: &[u8], scan: &mut TextScan) {
+    if !b.is_ascii() {
+        scan.non_ascii = true;
+        if std::str::from_utf8(b).is_err() {
+            scan.valid_utf8 = false;
+        }
+    }
+}
+
+/// Continues `scan` over a run of whole records (`records`, one after another),
+/// as [`scan_text`] does: nothing more once the text is known not to be UTF-8.
+fn scan_records(header: &DbfHeader, records: &[u8], scan: &mut TextScan) {
+    if !scan.valid_utf8 {
+        return;
     }
     let text_fields: Vec<&DbfField> = header.fields.iter().filter(|f| f.is_text()).collect();
     if text_fields.is_empty() {
-        return scan;
+        return;
     }
-    for r in 0..n_records {
-        let start = header.header_len + r * header.record_len;
-        let rec = &bytes[start..start + header.record_len];
+    for rec in records.chunks_exact(header.record_len) {
         // Fast path: a whole ASCII record has nothing to decide.
         if rec.is_ascii() {
             continue;
         }
         for f in &text_fields {
-            check(trim_bytes(&rec[f.offset..f.offset + f.length]), &mut scan);
+            scan_one(trim_bytes(&rec[f.offset..f.offset + f.length]), scan);
             if !scan.valid_utf8 {
-                return scan;
+                return;
             }
         }
     }
-    scan
 }
 
 /// Whether all text (names and text values) decodes as GB18030 without errors.
 fn reads_as_gb18030(header: &DbfHeader, bytes: &[u8], n_records: usize) -> bool {
-    let clean = |b: &[u8]| {
-        b.is_ascii()
-            || GB18030
-                .decode_without_bom_handling_and_without_replacement(b)
-                .is_some()
-    };
-    if !header.fields.iter().all(|f| clean(&f.raw_name)) {
-        return false;
-    }
+    names_read_as_gb18030(header)
+        && records_read_as_gb18030(header, records_of(header, bytes, n_records))
+}
+
+fn gb18030_clean(b: &[u8]) -> bool {
+    b.is_ascii()
+        || GB18030
+            .decode_without_bom_handling_and_without_replacement(b)
+            .is_some()
+}
+
+/// [`reads_as_gb18030`] of the field names alone.
+fn names_read_as_gb18030(header: &DbfHeader) -> bool {
+    header.fields.iter().all(|f| gb18030_clean(&f.raw_name))
+}
+
+/// [`reads_as_gb18030`] of a run of whole records (`records`, one after another).
+fn records_read_as_gb18030(header: &DbfHeader, records: &[u8]) -> bool {
     let text_fields: Vec<&DbfField> = header.fields.iter().filter(|f| f.is_text()).collect();
-    (0..n_records).all(|r| {
-        let start = header.header_len + r * header.record_len;
-        let rec = &bytes[start..start + header.record_len];
+    records.chunks_exact(header.record_len).all(|rec| {
         rec.is_ascii()
             || text_fields
                 .iter()
-                .all(|f| clean(trim_bytes(&rec[f.offset..f.offset + f.length])))
+                .all(|f| gb18030_clean(trim_bytes(&rec[f.offset..f.offset + f.length])))
     })
 }
 
@@ -636,15 +665,38 @@ pub fn read_dbf_deferred(
 /// header then gives their layout (`header_len` 0, the fields' new offsets and
 /// lengths). Otherwise `bytes` comes back as it was.
 fn without_text_padding(table: &mut OpenedTable, bytes: Vec<u8>) -> Vec<u8> {
-    let is_c = |f: &DbfField| f.type_code.eq_ignore_ascii_case(&b'C');
-    let fields = &table.header.fields;
-    if !fields.iter().any(|f| is_c(f) && f.length >= 16) {
+    let header = &table.header;
+    if !has_wide_text(header) {
         return bytes;
     }
-    // Per column, where its longest value ends: each record's bytes past the
-    // longest so far are looked at, and are nearly always all padding.
-    let longest = |mut ends: Vec<usize>, r: usize| {
-        let rec = table.record(&bytes, r);
+    let records = records_of(header, &bytes, table.records);
+    let ends = text_ends(header, records, &vec![0; header.fields.len()]);
+    let Some(cut) = cut_layout(header, &ends) else {
+        return bytes;
+    };
+    let mut out = vec![0u8; table.records * cut.record_len];
+    copy_laid_out(header, &cut, records, &mut out);
+    table.header = cut;
+    out
+}
+
+fn is_c(f: &DbfField) -> bool {
+    f.type_code.eq_ignore_ascii_case(&b'C')
+}
+
+/// Whether a table has a text (`C`) field wide enough for [`without_text_padding`]
+/// to look at.
+fn has_wide_text(header: &DbfHeader) -> bool {
+    header.fields.iter().any(|f| is_c(f) && f.length >= 16)
+}
+
+/// Per field of a run of whole records (`records`, one after another), where the
+/// longest value of a text field ends in it (0 for other fields), at least
+/// `from` (the ends found in earlier records). Each record's bytes past the
+/// longest so far are looked at, and are nearly always all padding.
+fn text_ends(header: &DbfHeader, records: &[u8], from: &[usize]) -> Vec<usize> {
+    let fields = &header.fields;
+    let longest = |mut ends: Vec<usize>, rec: &[u8]| {
         for (end, f) in ends.iter_mut().zip(fields) {
             if is_c(f) && *end < f.length {
                 let tail = &rec[f.offset + *end..f.offset + f.length];
@@ -657,38 +709,54 @@ fn without_text_padding(table: &mut OpenedTable, bytes: Vec<u8>) -> Vec<u8> {
         }
         ends
     };
-    let ends: Vec<usize> = (0..table.records)
-        .into_par_iter()
-        .fold(|| vec![0; fields.len()], longest)
+    records
+        .par_chunks_exact(header.record_len)
+        .fold(|| from.to_vec(), longest)
         .reduce(
-            || vec![0; fields.len()],
+            || from.to_vec(),
             |a, b| a.iter().zip(&b).map(|(a, b)| *a.max(b)).collect(),
-        );
-    let mut header = table.header.clone();
+        )
+}
+
+/// [`cut_to`] when that saves a quarter of the record bytes or more.
+fn cut_layout(header: &DbfHeader, ends: &[usize]) -> Option<DbfHeader> {
+    let cut = cut_to(header, ends);
+    ((header.record_len - cut.record_len) * 4 >= header.record_len).then_some(cut)
+}
+
+/// The layout of records with every text field cut to its longest value `ends`
+/// (at least one byte) and held without the file's header (`header_len` 0).
+fn cut_to(header: &DbfHeader, ends: &[usize]) -> DbfHeader {
+    let mut cut = header.clone();
     let mut at = 1;
-    for (f, end) in header.fields.iter_mut().zip(&ends) {
+    for (f, end) in cut.fields.iter_mut().zip(ends) {
         if is_c(f) {
             f.length = (*end).max(1);
         }
         f.offset = at;
         at += f.length;
     }
-    if (table.header.record_len - at) * 4 < table.header.record_len {
-        return bytes;
-    }
-    header.record_len = at;
-    header.header_len = 0;
-    let mut out = vec![0u8; table.records * at];
-    out.par_chunks_mut(at).enumerate().for_each(|(r, to)| {
-        let rec = table.record(&bytes, r);
-        to[0] = rec[0];
-        for (old, new) in fields.iter().zip(&header.fields) {
-            to[new.offset..new.offset + new.length]
-                .copy_from_slice(&rec[old.offset..old.offset + new.length]);
-        }
-    });
-    table.header = header;
-    out
+    cut.record_len = at;
+    cut.header_len = 0;
+    cut
+}
+
+/// Copies a run of whole records laid out as `header` says (`records`) into
+/// `out` laid out as `to` says, a layout of the same fields ([`cut_to`]): a text
+/// field cut short keeps its first bytes, one made wider is padded with spaces;
+/// where each text field's value ends within both, it reads the same.
+fn copy_laid_out(header: &DbfHeader, to: &DbfHeader, records: &[u8], out: &mut [u8]) {
+    (out.par_chunks_mut(to.record_len))
+        .zip(records.par_chunks_exact(header.record_len))
+        .for_each(|(out, rec)| {
+            out[0] = rec[0];
+            for (old, new) in header.fields.iter().zip(&to.fields) {
+                let out = &mut out[new.offset..new.offset + new.length];
+                let kept = old.length.min(new.length);
+                out[..kept].copy_from_slice(&rec[old.offset..old.offset + kept]);
+                out[kept..].fill(b' ');
+            }
+        });
 }
 
 /// A `.dbf` held as its bytes, each value decoded when asked for: a million-record
@@ -911,6 +979,34 @@ fn open_table(
 ) -> Result<OpenedTable, IoError> {
     let header = parse_header(path, bytes)?;
     let n = header.available_records(bytes.len());
+    let text = TableText {
+        scan: &mut || scan_text(&header, bytes, n),
+        gb_clean: &mut || reads_as_gb18030(&header, bytes, n),
+    };
+    open_parsed_table(path, &header, bytes, n, text, cpg, user_encoding, problems)
+}
+
+/// How [`open_parsed_table`] learns about a table's text when choosing its
+/// encoding, each asked for at most once and only if needed: [`scan_text`] and
+/// [`reads_as_gb18030`] of the table.
+struct TableText<'s> {
+    scan: &'s mut dyn FnMut() -> TextScan,
+    gb_clean: &'s mut dyn FnMut() -> bool,
+}
+
+/// [`open_table`] of a table whose header is parsed (`head` holds the file's
+/// first bytes, through the field descriptors) and that holds `n` records.
+#[allow(clippy::too_many_arguments)]
+fn open_parsed_table(
+    path: &Path,
+    header: &DbfHeader,
+    head: &[u8],
+    n: usize,
+    text: TableText,
+    cpg: Option<&str>,
+    user_encoding: Option<&'static Encoding>,
+    problems: &mut Vec<Problem>,
+) -> Result<OpenedTable, IoError> {
     if limits::MAX_RECORDS.exceeded_by(n as u64) {
         return Err(IoError::corrupt(
             path,
@@ -940,7 +1036,7 @@ fn open_table(
         );
     }
     let declared_fields = (header.header_len.saturating_sub(33)) / 32;
-    let desc_count = count_descriptors(bytes, header.header_len);
+    let desc_count = count_descriptors(head, header.header_len);
     if header.fields.len() < desc_count.min(declared_fields) {
         problems.push(
             Problem::error(
@@ -966,15 +1062,18 @@ fn open_table(
     }
 
     let mut scan_cache: Option<TextScan> = None;
-    let mut scan = || *scan_cache.get_or_insert_with(|| scan_text(&header, bytes, n));
-    let mut gb_clean = || reads_as_gb18030(&header, bytes, n);
+    let TableText {
+        scan: scan_table,
+        gb_clean,
+    } = text;
+    let mut scan = || *scan_cache.get_or_insert_with(&mut *scan_table);
     let encoding = choose_encoding(
         path,
         user_encoding,
         cpg,
         header.ldid,
         &mut scan,
-        &mut gb_clean,
+        gb_clean,
         problems,
     );
     let enc = encoding.encoding;
@@ -1017,7 +1116,7 @@ fn open_table(
     }
 
     Ok(OpenedTable {
-        header,
+        header: header.clone(),
         fields,
         encoding,
         records: n,
@@ -1686,14 +1785,28 @@ pub(crate) mod tests {
         );
     }
 
-    /// Reads `bytes` whole and deferred and checks that both give the same fields,
-    /// encoding, problems and every value (and text for text columns).
+    /// Reads `bytes` whole and deferred (from memory, and from a file a few records
+    /// at a time) and checks that each gives the same fields, encoding, problems and
+    /// every value (and text for text columns).
     fn assert_deferred_matches_whole(bytes: &[u8], cpg: Option<&str>) {
         let mut whole_problems = vec![];
         let whole = read_dbf(&p(), bytes, cpg, None, &mut whole_problems).unwrap();
-        let mut deferred_problems = vec![];
-        let (records, encoding) =
-            read_dbf_deferred(&p(), bytes.to_vec(), cpg, None, &mut deferred_problems).unwrap();
+        let mut problems = vec![];
+        let read = read_dbf_deferred(&p(), bytes.to_vec(), cpg, None, &mut problems).unwrap();
+        assert_records_match_whole(read, problems, &whole, &whole_problems);
+        for per_piece in [1, 2, 3, 64] {
+            let mut problems = vec![];
+            let read = stream::tests::read_bytes_in_pieces(bytes, cpg, per_piece, &mut problems);
+            assert_records_match_whole(read.unwrap(), problems, &whole, &whole_problems);
+        }
+    }
+
+    fn assert_records_match_whole(
+        (records, encoding): (DbfRecords, EncodingInfo),
+        deferred_problems: Vec<Problem>,
+        whole: &DbfTable,
+        whole_problems: &[Problem],
+    ) {
         assert_eq!(deferred_problems, whole_problems);
         assert_eq!(encoding, whole.encoding);
         assert_eq!(records.fields(), &whole.fields[..]);
@@ -1855,11 +1968,53 @@ pub(crate) mod tests {
             records.bytes.len(),
             rows.len() * records.table.header.record_len
         );
+        // Read from a file a piece at a time, the records are laid out alike.
+        for per_piece in [1, 2, 4] {
+            let read = stream::tests::read_bytes_in_pieces(&bytes, None, per_piece, &mut vec![]);
+            let (records, _) = read.unwrap();
+            let header = &records.table.header;
+            assert_eq!(
+                header.fields.iter().map(|f| f.length).collect::<Vec<_>>(),
+                lengths
+            );
+            assert_eq!(records.bytes.len(), rows.len() * header.record_len);
+        }
+        // A file cut short in its last record.
+        assert_deferred_matches_whole(&bytes[..bytes.len() - 7], None);
+        // A Western language driver over the Chinese text, with and without the
+        // text that does not decode as GB18030; and UTF-8 text.
+        assert_deferred_matches_whole(&dbf(0x03, fields, &rows), None);
+        let decodes: Vec<_> = (rows.iter())
+            .filter(|(_, values)| !values[0].starts_with(b"a\x81"))
+            .cloned()
+            .collect();
+        assert_deferred_matches_whole(&dbf(0x03, fields, &decodes), None);
+        let name = "县医院锅炉房 ".repeat(3);
+        let utf8 = [(b' ', vec![name.as_bytes(), b"1", b"x", b"Y", b""])];
+        assert_deferred_matches_whole(&dbf(0, fields, &utf8), None);
+        assert_deferred_matches_whole(&dbf(0, fields, &utf8), Some("UTF-8"));
         // Narrow fields are kept as they are.
         let narrow = dbf(0x4D, &fields[1..2], &[(b' ', vec![&b"1"[..]])]);
         let (records, _) =
             read_dbf_deferred(&p(), narrow.clone(), None, None, &mut vec![]).unwrap();
         assert_eq!(records.bytes, narrow);
+    }
+
+    #[test]
+    fn a_damaged_header_is_the_same_error_read_from_memory_or_in_pieces() {
+        let good = dbf(0x4D, &[(b"NAME", b'C', 20, 0)], &[(b' ', vec![&b"x"[..]])]);
+        let mut short_header = good.clone();
+        short_header[8..10].copy_from_slice(&20u16.to_le_bytes());
+        let mut no_records = good.clone();
+        no_records[10..12].copy_from_slice(&0u16.to_le_bytes());
+        for bytes in [&good[..10], &good[..31], &short_header[..], &no_records[..]] {
+            let from_memory = read_dbf_deferred(&p(), bytes.to_vec(), None, None, &mut vec![]);
+            let in_pieces = stream::tests::read_bytes_in_pieces(bytes, None, 1, &mut vec![]);
+            let (Err(a), Err(b)) = (from_memory, in_pieces) else {
+                panic!("{bytes:?} read");
+            };
+            assert_eq!(a.to_string(), b.to_string());
+        }
     }
 
     #[test]

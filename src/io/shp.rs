@@ -231,15 +231,20 @@ pub fn read_shapefile(path: &Path, opts: &ReadOptions) -> Result<ShapefileRead, 
             None => Ok(None),
         }
     };
-    // The two big files are read side by side (copying from the page cache is CPU work).
+    // The two big files are read side by side (copying from the page cache is CPU
+    // work); a `.dbf` whose values are read on demand is only opened here, and read
+    // as it is taken apart.
     let (shp, dbf) = rayon::join(
         || limits::read_file(&set.shp),
-        || {
-            if opts.geometry_only {
-                Ok(None)
-            } else {
-                read_optional(&set.dbf)
+        || match &set.dbf {
+            _ if opts.geometry_only => Ok(None),
+            Some(p) if opts.defer_attributes => {
+                let file = std::fs::File::open(p).map_err(|e| IoError::io(p, e))?;
+                let len = file.metadata().map_err(|e| IoError::io(p, e))?.len();
+                limits::check_file_size(p, len)?;
+                Ok(Some(DbfInput::File(file, len)))
             }
+            p => Ok(read_optional(p)?.map(|b| DbfInput::Bytes(Cow::Owned(b)))),
         },
     );
     let (shp, dbf) = (shp?, dbf?);
@@ -250,14 +255,7 @@ pub fn read_shapefile(path: &Path, opts: &ReadOptions) -> Result<ShapefileRead, 
         read_optional(&set.cpg)?.map(|b| decode_sidecar_text(&b))
     };
     let prj_text = read_optional(&set.prj)?.map(|b| decode_sidecar_text(&b));
-    let layer = read_shapefile_parts(
-        path,
-        &shp,
-        shx.as_deref(),
-        dbf.map(Cow::Owned),
-        cpg.as_deref(),
-        opts,
-    )?;
+    let layer = read_shapefile_parts(path, &shp, shx.as_deref(), dbf, cpg.as_deref(), opts)?;
     Ok(ShapefileRead { layer, prj_text })
 }
 
@@ -276,19 +274,28 @@ pub fn read_shapefile_bytes(
         path_for_messages,
         shp,
         shx,
-        dbf.map(Cow::Borrowed),
+        dbf.map(|b| DbfInput::Bytes(Cow::Borrowed(b))),
         cpg,
         opts,
     )
 }
 
-/// [`read_shapefile_bytes`] taking the `.dbf` owned when the caller has it so
-/// (deferred attributes keep it without a copy).
+/// A `.dbf` as read for [`read_shapefile_parts`].
+enum DbfInput<'b> {
+    /// Its bytes, owned when the caller has them so (deferred attributes keep them
+    /// without a copy).
+    Bytes(Cow<'b, [u8]>),
+    /// The file open (and its length), for deferred attributes to read a piece at a
+    /// time ([`dbf::read_dbf_deferred_file`]).
+    File(std::fs::File, u64),
+}
+
+/// [`read_shapefile_bytes`] taking the `.dbf` as bytes or as an open file.
 fn read_shapefile_parts(
     path_for_messages: &Path,
     shp: &[u8],
     shx: Option<&[u8]>,
-    dbf: Option<Cow<'_, [u8]>>,
+    dbf: Option<DbfInput<'_>>,
     cpg: Option<&str>,
     opts: &ReadOptions,
 ) -> Result<Layer, IoError> {
@@ -299,20 +306,30 @@ fn read_shapefile_parts(
     let (parsed, table) = rayon::join(
         || parse_shp(path, shp, shx),
         || {
-            let bytes = dbf.filter(|_| read_attrs)?;
+            let input = dbf.filter(|_| read_attrs)?;
             let mut dbf_problems = Vec::new();
-            let table = if opts.defer_attributes {
-                dbf::read_dbf_deferred(
-                    &dbf_path,
-                    bytes.into_owned(),
-                    cpg,
-                    opts.encoding,
-                    &mut dbf_problems,
-                )
-                .map(|(records, encoding)| DbfRead::Deferred(records, encoding))
-            } else {
-                dbf::read_dbf(&dbf_path, &bytes, cpg, opts.encoding, &mut dbf_problems)
-                    .map(DbfRead::Decoded)
+            let (enc, problems) = (opts.encoding, &mut dbf_problems);
+            let deferred = |read: Result<_, IoError>| {
+                read.map(|(records, encoding)| DbfRead::Deferred(records, encoding))
+            };
+            let table = match input {
+                DbfInput::File(file, len) if opts.defer_attributes => deferred(
+                    dbf::read_dbf_deferred_file(&dbf_path, file, len, cpg, enc, problems),
+                ),
+                DbfInput::Bytes(bytes) if opts.defer_attributes => deferred(
+                    dbf::read_dbf_deferred(&dbf_path, bytes.into_owned(), cpg, enc, problems),
+                ),
+                DbfInput::Bytes(bytes) => {
+                    dbf::read_dbf(&dbf_path, &bytes, cpg, enc, problems).map(DbfRead::Decoded)
+                }
+                DbfInput::File(mut file, len) => {
+                    use std::io::Read;
+                    let mut bytes = Vec::with_capacity(len as usize);
+                    (file.read_to_end(&mut bytes))
+                        .map_err(|e| IoError::io(&dbf_path, e))
+                        .and_then(|_| dbf::read_dbf(&dbf_path, &bytes, cpg, enc, problems))
+                        .map(DbfRead::Decoded)
+                }
             };
             Some((table, dbf_problems))
         },
