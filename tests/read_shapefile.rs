@@ -885,6 +885,71 @@ fn mangled_bytes_never_panic() {
     }
 }
 
+/// A ledger with wide text fields, its `.dbf` mangled, read with values on demand
+/// from its files (the `.dbf` read a piece at a time) never panics, and gives
+/// what reading the same bytes from memory gives: the same problems and values.
+#[test]
+fn mangled_wide_ledgers_read_from_files_in_pieces_as_from_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let shp = dir.path().join("台账.shp");
+    let rows: Vec<Vec<Value>> = text_rows().into_iter().cycle().take(40).collect();
+    let points: Vec<_> = (0..rows.len())
+        .map(|i| Some(Geometry::Point(Point::new(112.0 + i as f64 * 0.01, 37.8))))
+        .collect();
+    let wide = ShapefileWriteOptions {
+        text_width: 60,
+        ..ShapefileWriteOptions::default()
+    };
+    write_shapefile(&shp, &points, &text_fields(), &rows, &wide).unwrap();
+    let dbf_path = shp.with_extension("dbf");
+    let shp_bytes = std::fs::read(&shp).unwrap();
+    let shx_bytes = std::fs::read(shp.with_extension("shx")).unwrap();
+    let dbf_bytes = std::fs::read(&dbf_path).unwrap();
+    let opts = ReadOptions {
+        defer_attributes: true,
+        ..ReadOptions::default()
+    };
+    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..400 {
+        let mut d = dbf_bytes.clone();
+        for _ in 0..1 + next() % 4 {
+            let at = (next() as usize) % d.len();
+            match next() % 4 {
+                0 => d[at] = next() as u8,
+                1 => d.truncate(at.max(1)),
+                2 => d[at] = 0xFF,
+                _ => d[at] = 0,
+            }
+        }
+        std::fs::write(&dbf_path, &d).unwrap();
+        let from_memory = read_shapefile_bytes(
+            &shp,
+            &shp_bytes,
+            Some(&shx_bytes),
+            Some(&d),
+            Some("GBK"),
+            &opts,
+        );
+        let from_files = read_shapefile(&shp, &opts).map(|r| r.layer);
+        let (Ok(memory), Ok(files)) = (from_memory, from_files) else {
+            panic!("the .shp is whole: both read");
+        };
+        assert_eq!(files.problems, memory.problems);
+        assert_eq!(files.fields, memory.fields);
+        for i in 0..memory.features.len() {
+            for col in 0..memory.fields.len() {
+                assert_eq!(files.value(i, col), memory.value(i, col), "record {i}");
+            }
+        }
+    }
+}
+
 #[test]
 fn a_zipped_set_in_a_subfolder_opens_directly() {
     use std::io::Write;

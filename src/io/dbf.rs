@@ -297,9 +297,12 @@ fn scan_text(header: &DbfHeader, bytes: &[u8], n_records: usize) -> TextScan {
     scan
 }
 
-/// The records `0..n_records` of a whole `.dbf`'s bytes, one after another.
+/// The records `0..n_records` of a whole `.dbf`'s bytes, one after another (none
+/// when there are none: the header may be longer than the file).
 fn records_of<'b>(header: &DbfHeader, bytes: &'b [u8], n_records: usize) -> &'b [u8] {
-    &bytes[header.header_len..header.header_len + n_records * header.record_len]
+    let start = header.header_len.min(bytes.len());
+    let end = header.header_len + n_records * header.record_len;
+    bytes.get(start..end).unwrap_or_default()
 }
 
 /// [`scan_text`] of the field names alone.
