@@ -1996,6 +1996,12 @@ pub(crate) mod tests {
         let utf8 = [(b' ', vec![name.as_bytes(), b"1", b"x", b"Y", b""])];
         assert_deferred_matches_whole(&dbf(0, fields, &utf8), None);
         assert_deferred_matches_whole(&dbf(0, fields, &utf8), Some("UTF-8"));
+        // A file whose first records fill their wide field is read whole, and
+        // kept as it is.
+        let filled = [(b' ', vec![&[b'y'; 20][..]]), (b' ', vec![&b"z"[..]])];
+        let filled = dbf(0x4D, &[(b"NAME", b'C', 20, 0)], &filled);
+        let read = stream::tests::read_bytes_in_pieces(&filled, None, 1, &mut vec![]);
+        assert_eq!(read.unwrap().0.bytes, filled);
         // Narrow fields are kept as they are.
         let narrow = dbf(0x4D, &fields[1..2], &[(b' ', vec![&b"1"[..]])]);
         let (records, _) =

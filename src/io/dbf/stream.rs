@@ -11,7 +11,8 @@
 //! padding after the longest value, so every value reads the same, and the checks
 //! of every record (the problems [`read_dbf`] reports) give the same on the cut
 //! records: they are made there, once the encoding is known. A file without wide
-//! text fields is read whole, as before.
+//! text fields, or whose first piece is less than a quarter padding (where
+//! [`without_text_padding`] would keep a whole read as it is), is read whole.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -21,7 +22,7 @@ use encoding_rs::Encoding;
 use rayon::prelude::*;
 
 use super::{
-    DbfHeader, DbfRecords, RowContext, TableText, copy_laid_out, cut_to, has_wide_text,
+    DbfHeader, DbfRecords, RowContext, TableText, copy_laid_out, cut_layout, cut_to, has_wide_text,
     names_read_as_gb18030, open_parsed_table, parse_header, read_dbf_deferred,
     records_read_as_gb18030, report_extras, scan_names, scan_records, text_ends,
 };
@@ -78,11 +79,14 @@ fn read_in_pieces(
     }
     let header = parse_header(path, &head)?;
     let n = header.available_records(len);
-    if !has_wide_text(&header) {
-        let mut bytes = head;
-        bytes.reserve(len - bytes.len());
+    let whole = |mut file: File, problems: &mut Vec<Problem>| {
+        let mut bytes = Vec::with_capacity(len);
+        file.seek(SeekFrom::Start(0)).map_err(io)?;
         file.read_to_end(&mut bytes).map_err(io)?;
-        return read_dbf_deferred(path, bytes, cpg, user_encoding, problems);
+        read_dbf_deferred(path, bytes, cpg, user_encoding, problems)
+    };
+    if !has_wide_text(&header) {
+        return whole(file, problems);
     }
 
     // Each piece read, cut and held; the longest value of each text field in the
@@ -102,6 +106,11 @@ fn read_in_pieces(
         let records = &mut buf[..count * header.record_len];
         file.read_exact(records).map_err(io)?;
         let own = text_ends(&header, records, &vec![0; header.fields.len()]);
+        // Pieces are worth their copies when the first piece's padding is a
+        // quarter of its bytes, as a table read whole is cut when its padding is.
+        if first == 0 && cut_layout(&header, &own).is_none() {
+            return whole(file, problems);
+        }
         let cut = cut_to(&header, &own);
         let mut bytes = vec![0u8; count * cut.record_len];
         copy_laid_out(&header, &cut, records, &mut bytes);
