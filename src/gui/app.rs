@@ -566,6 +566,7 @@ impl App {
                     self.state.project_tables.clear();
                     self.state.findings = FindingsState {
                         rows: opened.findings,
+                        rule_titles: opened.rule_titles,
                         loaded: true,
                         deadline_draft: opened.deadline.clone().unwrap_or_default(),
                         deadline: opened.deadline,
@@ -677,6 +678,7 @@ impl App {
                     let fs = &mut self.state.findings;
                     fs.last_run = Some(msg);
                     fs.rows = done.rows;
+                    fs.rule_titles = done.rule_titles;
                     fs.loaded = true;
                     fs.refresh_view();
                     if fs

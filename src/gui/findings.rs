@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::gui::i18n::Language;
 use crate::model::{ReviewStatus, Severity};
 use crate::project::{FindingRow, HistoryEntry, Presence};
 
@@ -21,6 +22,53 @@ pub enum SortKey {
     Status,
 }
 
+/// The titles of the rules in force, by rule id, in the rule set's order: the
+/// ledger names a rule by its title in the UI's language (its id, which finding ids
+/// and exports use, on hover), and lists and sorts rules in the campaign's order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RuleTitles {
+    /// Rule id -> (position in the rule set, Chinese title, English title).
+    by_id: HashMap<String, (usize, String, String)>,
+}
+
+impl RuleTitles {
+    pub fn of(rules: &crate::rules::RuleSet) -> RuleTitles {
+        let by_id = (rules.rules.iter().enumerate())
+            .map(|(i, r)| (r.id.clone(), (i, r.title_zh.clone(), r.title_en.clone())))
+            .collect();
+        RuleTitles { by_id }
+    }
+
+    /// The title of rule `id` in `lang` (the other language's when it has none in
+    /// `lang`; the id for a rule no longer in force).
+    pub fn title<'a>(&'a self, id: &'a str, lang: Language) -> &'a str {
+        let Some((_, zh, en)) = self.by_id.get(id) else {
+            return id;
+        };
+        let (first, other) = match lang {
+            Language::Zh => (zh, en),
+            Language::En => (en, zh),
+        };
+        [first, other]
+            .into_iter()
+            .find(|t| !t.trim().is_empty())
+            .map_or(id, String::as_str)
+    }
+
+    /// Sort key of rule `id`: the rule set's order, then rules no longer in force by
+    /// id.
+    fn rank<'a>(&self, id: &'a str) -> (usize, &'a str) {
+        (self.by_id.get(id).map_or(usize::MAX, |r| r.0), id)
+    }
+
+    /// Whether a title of rule `id` (either language) contains `needle` (lower case).
+    fn title_contains(&self, id: &str, needle: &str) -> bool {
+        self.by_id.get(id).is_some_and(|(_, zh, en)| {
+            zh.to_lowercase().contains(needle) || en.to_lowercase().contains(needle)
+        })
+    }
+}
+
 /// Which rows the table shows.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FindingFilter {
@@ -34,8 +82,9 @@ pub struct FindingFilter {
 }
 
 impl FindingFilter {
-    /// Whether `row` passes every part of the filter.
-    pub fn matches(&self, row: &FindingRow) -> bool {
+    /// Whether `row` passes every part of the filter; the text is also looked for
+    /// in the rule's titles.
+    pub fn matches(&self, row: &FindingRow, titles: &RuleTitles) -> bool {
         let f = &row.finding;
         if self.rule.as_ref().is_some_and(|r| *r != f.rule_id)
             || self.severity.is_some_and(|s| s != f.severity)
@@ -59,6 +108,7 @@ impl FindingFilter {
         ]
         .iter()
         .any(|s| s.to_lowercase().contains(&needle))
+            || titles.title_contains(&f.rule_id, &needle)
     }
 }
 
@@ -92,6 +142,8 @@ pub struct FindingsState {
     pub saves: HashMap<String, SaveState>,
     /// History of the selected finding: id, then the entries or why not.
     pub history: Option<(String, Result<Vec<HistoryEntry>, String>)>,
+    /// The titles of the rules in force.
+    pub rule_titles: RuleTitles,
     /// The summary line of the last check run.
     pub last_run: Option<String>,
     /// The project's campaign deadline (`YYYY-MM-DD`), as saved.
@@ -104,12 +156,12 @@ impl FindingsState {
     /// Recompute `view` from `rows`, the filter and the sort.
     pub fn refresh_view(&mut self) {
         let mut view: Vec<usize> = (0..self.rows.len())
-            .filter(|&i| self.filter.matches(&self.rows[i]))
+            .filter(|&i| self.filter.matches(&self.rows[i], &self.rule_titles))
             .collect();
         if let Some((key, ascending)) = self.sort {
-            let rows = &self.rows;
+            let (rows, titles) = (&self.rows, &self.rule_titles);
             view.sort_by(|&a, &b| {
-                let o = compare(&rows[a], &rows[b], key)
+                let o = compare(&rows[a], &rows[b], key, titles)
                     .then_with(|| rows[a].finding.finding_id.cmp(&rows[b].finding.finding_id));
                 if ascending { o } else { o.reverse() }
             });
@@ -161,14 +213,15 @@ impl FindingsState {
         self.refresh_view();
     }
 
-    /// The distinct rules, counties (`None` = no county) of the ledger, sorted.
+    /// The distinct rules (in the rule set's order) and counties (sorted, `None` =
+    /// no county, last) of the ledger.
     pub fn choices(&self) -> (Vec<String>, Vec<Option<String>>) {
         let mut rules: Vec<String> = self
             .rows
             .iter()
             .map(|r| r.finding.rule_id.clone())
             .collect();
-        rules.sort();
+        rules.sort_by(|a, b| self.rule_titles.rank(a).cmp(&self.rule_titles.rank(b)));
         rules.dedup();
         let mut counties: Vec<Option<String>> =
             self.rows.iter().map(|r| r.finding.county.clone()).collect();
@@ -196,11 +249,16 @@ fn status_rank(s: ReviewStatus) -> usize {
     ReviewStatus::ALL.iter().position(|x| *x == s).unwrap_or(0)
 }
 
-fn compare(a: &FindingRow, b: &FindingRow, key: SortKey) -> std::cmp::Ordering {
+fn compare(
+    a: &FindingRow,
+    b: &FindingRow,
+    key: SortKey,
+    titles: &RuleTitles,
+) -> std::cmp::Ordering {
     let (fa, fb) = (&a.finding, &b.finding);
     match key {
         SortKey::Presence => a.presence.cmp(&b.presence),
-        SortKey::Rule => fa.rule_id.cmp(&fb.rule_id),
+        SortKey::Rule => titles.rank(&fa.rule_id).cmp(&titles.rank(&fb.rule_id)),
         SortKey::Severity => severity_rank(fa.severity).cmp(&severity_rank(fb.severity)),
         SortKey::Site => (&fa.site_name, &fa.site_layer, fa.site_fid).cmp(&(
             &fb.site_name,
@@ -233,15 +291,15 @@ pub struct Dashboard {
     /// Per county (`None` = no county, last): counts per status in
     /// [`ReviewStatus::ALL`] order.
     pub by_county: Vec<(Option<String>, [usize; 5])>,
-    /// Per rule, sorted: counts per status.
+    /// Per rule id, in the rule set's order: counts per status.
     pub by_rule: Vec<(String, [usize; 5])>,
 }
 
 impl Dashboard {
-    /// Count the ledger.
-    pub fn of(rows: &[FindingRow]) -> Dashboard {
+    /// Count the ledger, rules in the rule set's order.
+    pub fn of(rows: &[FindingRow], titles: &RuleTitles) -> Dashboard {
         let mut counties: BTreeMap<(bool, Option<String>), [usize; 5]> = BTreeMap::new();
-        let mut rules: BTreeMap<String, [usize; 5]> = BTreeMap::new();
+        let mut rules: BTreeMap<(usize, &str), [usize; 5]> = BTreeMap::new();
         let mut d = Dashboard {
             total: rows.len(),
             ..Default::default()
@@ -252,7 +310,7 @@ impl Dashboard {
             counties
                 .entry((f.county.is_none(), f.county.clone()))
                 .or_default()[s] += 1;
-            rules.entry(f.rule_id.clone()).or_default()[s] += 1;
+            rules.entry(titles.rank(&f.rule_id)).or_default()[s] += 1;
             if !is_open(f.status) {
                 d.closed += 1;
             }
@@ -263,7 +321,9 @@ impl Dashboard {
             }
         }
         d.by_county = counties.into_iter().map(|((_, c), n)| (c, n)).collect();
-        d.by_rule = rules.into_iter().collect();
+        d.by_rule = (rules.into_iter())
+            .map(|((_, id), n)| (id.to_owned(), n))
+            .collect();
         d
     }
 
@@ -389,6 +449,63 @@ mod tests {
         s
     }
 
+    fn titles() -> RuleTitles {
+        let by_id = [
+            (
+                "water_l1",
+                (0, "一级保护区内的建设项目", "Inside a level-1 zone"),
+            ),
+            ("coal_ban", (1, "禁煤区内燃煤", "")),
+        ];
+        let by_id = (by_id.into_iter())
+            .map(|(id, (i, zh, en))| (id.to_owned(), (i, zh.to_owned(), en.to_owned())))
+            .collect();
+        RuleTitles { by_id }
+    }
+
+    #[test]
+    fn rules_are_named_by_their_titles_and_kept_in_the_rule_sets_order() {
+        let t = titles();
+        assert_eq!(t.title("water_l1", Language::Zh), "一级保护区内的建设项目");
+        assert_eq!(t.title("water_l1", Language::En), "Inside a level-1 zone");
+        // No English title: the Chinese one; a rule no longer in force: its id.
+        assert_eq!(t.title("coal_ban", Language::En), "禁煤区内燃煤");
+        assert_eq!(t.title("gone", Language::Zh), "gone");
+        let built_in = RuleTitles::of(&crate::rules::builtin());
+        let first = &crate::rules::builtin().rules[0];
+        assert_eq!(built_in.title(&first.id, Language::Zh), first.title_zh);
+
+        let mut s = state();
+        s.rows.push(row("d", "gone", None, ReviewStatus::Pending));
+        s.rule_titles = t;
+        // The rule set's order (water_l1 before coal_ban), rules not in force last.
+        let (rules, _) = s.choices();
+        assert_eq!(rules, ["water_l1", "coal_ban", "gone"]);
+        s.sort = Some((SortKey::Rule, true));
+        s.refresh_view();
+        assert_eq!(s.view, vec![1, 0, 2, 3]);
+        let d = Dashboard::of(&s.rows, &s.rule_titles);
+        let order: Vec<&str> = d.by_rule.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(order, ["water_l1", "coal_ban", "gone"]);
+        // The search finds a rule by its title, in either language.
+        for text in ["禁煤区", "LEVEL-1"] {
+            s.filter.text = text.into();
+            s.refresh_view();
+            let found: Vec<&str> = (s.view.iter())
+                .map(|&i| s.rows[i].finding.rule_id.as_str())
+                .collect();
+            let rule = if text == "禁煤区" {
+                "coal_ban"
+            } else {
+                "water_l1"
+            };
+            assert!(
+                !found.is_empty() && found.iter().all(|r| *r == rule),
+                "{text}"
+            );
+        }
+    }
+
     #[test]
     fn the_filter_keeps_only_matching_rows() {
         let mut s = state();
@@ -430,7 +547,7 @@ mod tests {
 
     #[test]
     fn the_dashboard_counts_statuses_per_county_and_rule() {
-        let d = Dashboard::of(&state().rows);
+        let d = Dashboard::of(&state().rows, &RuleTitles::default());
         assert_eq!(d.total, 3);
         assert_eq!(d.closed, 1);
         assert_eq!(d.new, 3);
@@ -446,7 +563,7 @@ mod tests {
         assert_eq!(coal.1, [1, 1, 0, 0, 0]);
         assert_eq!(open_count(&coal.1), 2);
         assert!((d.progress() - 1.0 / 3.0).abs() < 1e-6);
-        assert_eq!(Dashboard::of(&[]).progress(), 1.0);
+        assert_eq!(Dashboard::of(&[], &RuleTitles::default()).progress(), 1.0);
     }
 
     #[test]

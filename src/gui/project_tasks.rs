@@ -17,6 +17,7 @@ use super::jobs::JobContext;
 use super::tasks::{Failure, JobOutput};
 use crate::check::{CheckError, CheckInput, mapping_for, project_layers, project_rules, run_check};
 use crate::engine::DEFAULT_TOLERANCE_M;
+use crate::gui::findings::RuleTitles;
 use crate::model::{Finding, Layer, Problem, ReviewStatus};
 use crate::project::{FindingRow, Project, ReviewAction, RunSummary};
 use crate::rules::{FieldMapping, LayerRole};
@@ -37,6 +38,8 @@ fn lock(db: &SharedProject) -> MutexGuard<'_, Project> {
 pub struct CheckDone {
     pub summary: RunSummary,
     pub rows: Vec<FindingRow>,
+    /// The titles of the rules the check ran with.
+    pub rule_titles: RuleTitles,
     pub problems: Vec<Problem>,
     /// Layers left out because their role is not set.
     pub skipped: Vec<String>,
@@ -61,6 +64,7 @@ fn check_project_inner(db: &SharedProject, jc: &JobContext) -> Result<CheckDone,
     if !layers.iter().any(|l| l.role.is_zone()) || !layers.iter().any(|l| !l.role.is_zone()) {
         return Err(Failure::of(Tr::NeedZonesAndSites));
     }
+    let rule_titles = RuleTitles::of(&rules);
     let input = CheckInput {
         layers,
         rules,
@@ -85,6 +89,7 @@ fn check_project_inner(db: &SharedProject, jc: &JobContext) -> Result<CheckDone,
     Ok(CheckDone {
         summary,
         rows,
+        rule_titles,
         problems: output.problems,
         skipped,
         sites_checked: output.sites_checked,

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use geo_types::Coord;
 
+use super::findings::RuleTitles;
 use super::fonts::SystemFont;
 use super::i18n::{Language, Tr};
 use super::jobs::JobContext;
@@ -458,6 +459,9 @@ pub struct OpenedProject {
     pub project: Project,
     pub layers: Vec<(LoadedLayer, String)>,
     pub findings: Vec<FindingRow>,
+    /// The titles of the project's rules (the built-in ones' if its rules setting
+    /// does not read).
+    pub rule_titles: RuleTitles,
     pub deadline: Option<String>,
     /// Tables of the layers read without attributes (too many records to wait for):
     /// the app reads them with [`load_project_attributes`].
@@ -531,6 +535,9 @@ pub fn open_project_deferring(
     let result = (|| {
         let project = Project::open(&path)?;
         let findings = project.findings()?;
+        let rules =
+            crate::check::project_rules(&project).unwrap_or_else(|_| crate::rules::builtin());
+        let rule_titles = RuleTitles::of(&rules);
         let deadline = read_deadline(&project);
         let entries = project.layers()?;
         let n = entries.len().max(1);
@@ -558,6 +565,7 @@ pub fn open_project_deferring(
             project,
             layers: out,
             findings,
+            rule_titles,
             deadline,
             attributes_pending,
         }))
@@ -574,6 +582,7 @@ pub fn create_project(path: PathBuf) -> JobOutput {
                 project,
                 layers: Vec::new(),
                 findings: Vec::new(),
+                rule_titles: RuleTitles::of(&crate::rules::builtin()),
                 deadline: None,
                 attributes_pending: Vec::new(),
             })

@@ -34,7 +34,11 @@ fn dashboard_body_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command
     let lang = state.settings.language;
     let t = |k| lang.tr(k);
     let fs = &state.findings;
-    let d = Dashboard::of(&fs.rows);
+    let d = Dashboard::of(&fs.rows, &fs.rule_titles);
+    // Rules by their titles, in the rule set's order.
+    let by_rule: Vec<(String, [usize; 5])> = (d.by_rule.iter())
+        .map(|(id, n)| (fs.rule_titles.title(id, lang).to_owned(), *n))
+        .collect();
     ui.label(lang.trf(Tr::ClearedProgress, &[&d.closed, &d.total]));
     ui.add(
         egui::ProgressBar::new(d.progress())
@@ -47,15 +51,15 @@ fn dashboard_body_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command
     ui.separator();
 
     let by_rule_id = ui.scope_id().with("chart_by_rule");
-    let mut by_rule: bool = ui.data(|m| m.get_temp(by_rule_id)).unwrap_or(false);
+    let mut by_rule_chart: bool = ui.data(|m| m.get_temp(by_rule_id)).unwrap_or(false);
     ui.horizontal(|ui| {
         ui.strong(t(Tr::OpenFindings));
-        ui.selectable_value(&mut by_rule, false, t(Tr::ByCounty));
-        ui.selectable_value(&mut by_rule, true, t(Tr::ByRule));
+        ui.selectable_value(&mut by_rule_chart, false, t(Tr::ByCounty));
+        ui.selectable_value(&mut by_rule_chart, true, t(Tr::ByRule));
     });
-    ui.data_mut(|m| m.insert_temp(by_rule_id, by_rule));
-    let groups: Vec<(String, [usize; 5])> = if by_rule {
-        d.by_rule.clone()
+    ui.data_mut(|m| m.insert_temp(by_rule_id, by_rule_chart));
+    let groups: Vec<(String, [usize; 5])> = if by_rule_chart {
+        by_rule.clone()
     } else {
         d.by_county
             .iter()
@@ -74,7 +78,7 @@ fn dashboard_body_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command
         .collect();
     let chart =
         BarChart::new(t(Tr::OpenFindings), bars).color(egui::Color32::from_rgb(200, 70, 50));
-    Plot::new(if by_rule {
+    Plot::new(if by_rule_chart {
         "open_by_rule"
     } else {
         "open_by_county"
@@ -105,7 +109,7 @@ fn dashboard_body_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command
     );
     ui.separator();
     ui.strong(t(Tr::ByRule));
-    counts_grid_ui(ui, lang, "by_rule", d.by_rule.iter().cloned());
+    counts_grid_ui(ui, lang, "by_rule", by_rule.into_iter());
 }
 
 fn deadline_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>) {

@@ -160,12 +160,15 @@ fn filters_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>) {
     let mut f: FindingFilter = fs.filter.clone();
     ui.horizontal_wrapped(|ui| {
         ui.label(t(Tr::ColRule));
+        let rule_title = |id: &str| fs.rule_titles.title(id, lang).to_owned();
         egui::ComboBox::from_id_salt("filter_rule")
-            .selected_text(f.rule.clone().unwrap_or_else(|| t(Tr::All).to_owned()))
+            .width(220.0)
+            .selected_text(f.rule.as_deref().map_or(t(Tr::All).to_owned(), rule_title))
             .show_ui(ui, |ui| {
                 ui.selectable_value(&mut f.rule, None, t(Tr::All));
                 for r in &rules {
-                    ui.selectable_value(&mut f.rule, Some(r.clone()), r);
+                    ui.selectable_value(&mut f.rule, Some(r.clone()), rule_title(r))
+                        .on_hover_text(r);
                 }
             });
         ui.label(t(Tr::ColSeverity));
@@ -289,7 +292,13 @@ fn table_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>) {
                 row.set_selected(selected);
                 row.col(|ui| presence_badge(ui, r, lang, fs.saves.get(&f.finding_id)));
                 row.col(|ui| {
-                    ui.label(&f.rule_id);
+                    let title = fs.rule_titles.title(&f.rule_id, lang);
+                    ui.add(
+                        egui::Label::new(title)
+                            .truncate()
+                            .show_tooltip_when_elided(false),
+                    )
+                    .on_hover_text(format!("{title}\n{}", f.rule_id));
                 });
                 row.col(|ui| {
                     ui.label(severity_label(f.severity, lang));
@@ -378,12 +387,22 @@ fn review_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>) {
     egui::Grid::new("finding_facts")
         .num_columns(2)
         .show(ui, |ui| {
+            // The rule on one line (the panel is short: the status buttons stay in
+            // view), in full with its id on hover.
+            let title = fs.rule_titles.title(&f.rule_id, lang);
+            ui.label(t(Tr::ColRule));
+            ui.add(
+                egui::Label::new(title)
+                    .truncate()
+                    .show_tooltip_when_elided(false),
+            )
+            .on_hover_text(format!("{title}\n{}", f.rule_id));
+            ui.end_row();
             let mut fact = |k: Tr, v: String| {
                 ui.label(t(k));
                 ui.add(egui::Label::new(v).wrap());
                 ui.end_row();
             };
-            fact(Tr::ColRule, f.rule_id.clone());
             fact(Tr::ColSeverity, severity_label(f.severity, lang).to_owned());
             fact(Tr::ColZone, zone_text(r));
             if let Some(d) = f.distance_m {
