@@ -38,7 +38,7 @@ use crate::io::{IoError, limits};
 use crate::model::{EncodingInfo, EncodingSource, FieldDef, FieldKind, Problem, Value};
 
 mod stream;
-pub use stream::read_dbf_deferred_file;
+pub use stream::DbfFile;
 
 /// One field descriptor as stored in the header (name still undecoded).
 #[derive(Clone, Debug, PartialEq)]
@@ -1801,6 +1801,11 @@ pub(crate) mod tests {
             let mut problems = vec![];
             let read = stream::tests::read_bytes_in_pieces(bytes, cpg, per_piece, &mut problems);
             assert_records_match_whole(read.unwrap(), problems, &whole, &whole_problems);
+            // Decoded whole from the pieces, the table is the one read from memory.
+            let mut problems = vec![];
+            let read = stream::tests::decode_bytes_in_pieces(bytes, cpg, per_piece, &mut problems);
+            assert_eq!(read.unwrap(), whole, "{per_piece} records a piece");
+            assert_eq!(problems, whole_problems);
         }
     }
 

@@ -231,20 +231,18 @@ pub fn read_shapefile(path: &Path, opts: &ReadOptions) -> Result<ShapefileRead, 
             None => Ok(None),
         }
     };
-    // The two big files are read side by side (copying from the page cache is CPU
-    // work); a `.dbf` whose values are read on demand is only opened here, and read
-    // as it is taken apart.
+    // The `.dbf` is only opened here, and read as it is taken apart (a ledger with
+    // wide text fields a piece at a time), side by side with the `.shp`.
     let (shp, dbf) = rayon::join(
         || limits::read_file(&set.shp),
         || match &set.dbf {
-            _ if opts.geometry_only => Ok(None),
-            Some(p) if opts.defer_attributes => {
+            Some(p) if !opts.geometry_only => {
                 let file = std::fs::File::open(p).map_err(|e| IoError::io(p, e))?;
                 let len = file.metadata().map_err(|e| IoError::io(p, e))?.len();
                 limits::check_file_size(p, len)?;
                 Ok(Some(DbfInput::File(file, len)))
             }
-            p => Ok(read_optional(p)?.map(|b| DbfInput::Bytes(Cow::Owned(b)))),
+            _ => Ok(None),
         },
     );
     let (shp, dbf) = (shp?, dbf?);
@@ -285,8 +283,8 @@ enum DbfInput<'b> {
     /// Its bytes, owned when the caller has them so (deferred attributes keep them
     /// without a copy).
     Bytes(Cow<'b, [u8]>),
-    /// The file open (and its length), for deferred attributes to read a piece at a
-    /// time ([`dbf::read_dbf_deferred_file`]).
+    /// The file open (and its length), read a piece at a time when its text fields
+    /// are wide ([`dbf::DbfFile`]).
     File(std::fs::File, u64),
 }
 
@@ -312,24 +310,24 @@ fn read_shapefile_parts(
             let deferred = |read: Result<_, IoError>| {
                 read.map(|(records, encoding)| DbfRead::Deferred(records, encoding))
             };
+            let open = |file, len| dbf::DbfFile {
+                path: &dbf_path,
+                file,
+                len,
+                cpg,
+                user_encoding: enc,
+            };
             let table = match input {
-                DbfInput::File(file, len) if opts.defer_attributes => deferred(
-                    dbf::read_dbf_deferred_file(&dbf_path, file, len, cpg, enc, problems),
-                ),
+                DbfInput::File(file, len) if opts.defer_attributes => {
+                    deferred(open(file, len).read_deferred(problems))
+                }
                 DbfInput::Bytes(bytes) if opts.defer_attributes => deferred(
                     dbf::read_dbf_deferred(&dbf_path, bytes.into_owned(), cpg, enc, problems),
                 ),
                 DbfInput::Bytes(bytes) => {
                     dbf::read_dbf(&dbf_path, &bytes, cpg, enc, problems).map(DbfRead::Decoded)
                 }
-                DbfInput::File(mut file, len) => {
-                    use std::io::Read;
-                    let mut bytes = Vec::with_capacity(len as usize);
-                    (file.read_to_end(&mut bytes))
-                        .map_err(|e| IoError::io(&dbf_path, e))
-                        .and_then(|_| dbf::read_dbf(&dbf_path, &bytes, cpg, enc, problems))
-                        .map(DbfRead::Decoded)
-                }
+                DbfInput::File(file, len) => open(file, len).read(problems).map(DbfRead::Decoded),
             };
             Some((table, dbf_problems))
         },

@@ -1,5 +1,6 @@
-//! A `.dbf` read for values on demand ([`DbfRecords`]) from its file a piece at a
-//! time, when it has wide text fields: ledgers exported from ArcGIS or Excel pad
+//! A `.dbf` read from its file a piece at a time ([`DbfFile`]), for values on
+//! demand ([`DbfRecords`]) or decoded whole (a [`DbfTable`], decoded from the cut
+//! records), when it has wide text fields: ledgers exported from ArcGIS or Excel pad
 //! every text field to 50–254 bytes, so read whole such a file needs several
 //! times the memory its values do (a million 500-byte records: 500 MB, for some
 //! 80 MB of values), and the file's bytes would be copied twice. Read in pieces,
@@ -22,9 +23,9 @@ use encoding_rs::Encoding;
 use rayon::prelude::*;
 
 use super::{
-    DbfHeader, DbfRecords, RowContext, TableText, copy_laid_out, cut_layout, cut_to, has_wide_text,
-    names_read_as_gb18030, open_parsed_table, parse_header, read_dbf_deferred,
-    records_read_as_gb18030, report_extras, scan_names, scan_records, text_ends,
+    DbfHeader, DbfRecords, DbfTable, RowContext, TableText, copy_laid_out, cut_layout, cut_to,
+    has_wide_text, names_read_as_gb18030, open_parsed_table, parse_header, read_dbf,
+    read_dbf_deferred, records_read_as_gb18030, report_extras, scan_names, scan_records, text_ends,
 };
 use crate::io::IoError;
 use crate::model::{EncodingInfo, Problem};
@@ -32,21 +33,80 @@ use crate::model::{EncodingInfo, Problem};
 /// Bytes of records read from the file at a time.
 const PIECE_BYTES: usize = 4 << 20;
 
-/// [`read_dbf_deferred`] of the `.dbf` open as `file` (`len` bytes long, already
-/// checked against the size limit), read a piece at a time when it has wide text
-/// fields. `path` names the `.dbf` in problems and errors. The fields, encoding,
-/// problems and every value are those [`read_dbf_deferred`] gives for the file's
-/// bytes; a file that cannot be read through (e.g. cut short while being read)
-/// is an error.
-pub fn read_dbf_deferred_file(
-    path: &Path,
-    file: File,
-    len: u64,
-    cpg: Option<&str>,
-    user_encoding: Option<&'static Encoding>,
-    problems: &mut Vec<Problem>,
-) -> Result<(DbfRecords, EncodingInfo), IoError> {
-    read_in_pieces(path, file, len, cpg, user_encoding, problems, PIECE_BYTES)
+/// A `.dbf` open for reading: `file` is `len` bytes long (already checked against
+/// the size limit); `path` names it in problems and errors; `cpg` and
+/// `user_encoding` are as [`read_dbf`] takes them. Either read reads a file with
+/// wide text fields a piece at a time, so it is never held whole, and gives what
+/// the same read of the file's bytes gives; a file that cannot be read through
+/// (e.g. cut short while being read) is an error.
+pub struct DbfFile<'a> {
+    pub path: &'a Path,
+    pub file: File,
+    pub len: u64,
+    pub cpg: Option<&'a str>,
+    pub user_encoding: Option<&'static Encoding>,
+}
+
+impl DbfFile<'_> {
+    /// [`read_dbf_deferred`] of the file.
+    pub fn read_deferred(
+        self,
+        problems: &mut Vec<Problem>,
+    ) -> Result<(DbfRecords, EncodingInfo), IoError> {
+        self.read_deferred_in(PIECE_BYTES, problems)
+    }
+
+    /// [`read_dbf`] of the file: a file read in pieces has its values decoded
+    /// from the cut records.
+    pub fn read(self, problems: &mut Vec<Problem>) -> Result<DbfTable, IoError> {
+        self.read_in(PIECE_BYTES, problems)
+    }
+
+    fn read_deferred_in(
+        self,
+        piece_bytes: usize,
+        problems: &mut Vec<Problem>,
+    ) -> Result<(DbfRecords, EncodingInfo), IoError> {
+        let (path, cpg, user_encoding) = (self.path, self.cpg, self.user_encoding);
+        match self.take(piece_bytes, problems)? {
+            Taken::Whole(bytes) => read_dbf_deferred(path, bytes, cpg, user_encoding, problems),
+            Taken::Pieces(records, encoding) => Ok((records, encoding)),
+        }
+    }
+
+    fn read_in(self, piece_bytes: usize, problems: &mut Vec<Problem>) -> Result<DbfTable, IoError> {
+        let (path, cpg, user_encoding) = (self.path, self.cpg, self.user_encoding);
+        match self.take(piece_bytes, problems)? {
+            Taken::Whole(bytes) => read_dbf(path, &bytes, cpg, user_encoding, problems),
+            Taken::Pieces(records, encoding) => Ok(DbfTable {
+                fields: records.fields().to_vec(),
+                rows: (0..records.len())
+                    .into_par_iter()
+                    .map(|i| records.row(i))
+                    .collect(),
+                encoding,
+            }),
+        }
+    }
+
+    fn take(self, piece_bytes: usize, problems: &mut Vec<Problem>) -> Result<Taken, IoError> {
+        let DbfFile {
+            path,
+            file,
+            len,
+            cpg,
+            user_encoding,
+        } = self;
+        read_in_pieces(path, file, len, cpg, user_encoding, problems, piece_bytes)
+    }
+}
+
+/// What [`read_in_pieces`] read.
+enum Taken {
+    /// The file's bytes, for a file read whole (nothing reported yet).
+    Whole(Vec<u8>),
+    /// The records held cut, with the encoding (every problem reported).
+    Pieces(DbfRecords, EncodingInfo),
 }
 
 /// A run of records held with its text fields cut to its own longest values.
@@ -66,7 +126,7 @@ fn read_in_pieces(
     user_encoding: Option<&'static Encoding>,
     problems: &mut Vec<Problem>,
     piece_bytes: usize,
-) -> Result<(DbfRecords, EncodingInfo), IoError> {
+) -> Result<Taken, IoError> {
     let io = |e| IoError::io(path, e);
     let len = usize::try_from(len).map_err(|_| io(std::io::ErrorKind::FileTooLarge.into()))?;
     // The fixed 32 bytes, then the field descriptors up to the header's length.
@@ -79,14 +139,14 @@ fn read_in_pieces(
     }
     let header = parse_header(path, &head)?;
     let n = header.available_records(len);
-    let whole = |mut file: File, problems: &mut Vec<Problem>| {
+    let whole = |mut file: File| {
         let mut bytes = Vec::with_capacity(len);
         file.seek(SeekFrom::Start(0)).map_err(io)?;
         file.read_to_end(&mut bytes).map_err(io)?;
-        read_dbf_deferred(path, bytes, cpg, user_encoding, problems)
+        Ok(Taken::Whole(bytes))
     };
     if !has_wide_text(&header) {
-        return whole(file, problems);
+        return whole(file);
     }
 
     // Each piece read, cut and held; the longest value of each text field in the
@@ -109,7 +169,7 @@ fn read_in_pieces(
         // Pieces are worth their copies when the first piece's padding is a
         // quarter of its bytes, as a table read whole is cut when its padding is.
         if first == 0 && cut_layout(&header, &own).is_none() {
-            return whole(file, problems);
+            return whole(file);
         }
         let cut = cut_to(&header, &own);
         let mut bytes = vec![0u8; count * cut.record_len];
@@ -166,23 +226,21 @@ fn read_in_pieces(
     let encoding = opened.encoding.clone();
     let mut table = opened;
     table.header = laid_out;
-    Ok((
-        DbfRecords {
-            path: path.to_path_buf(),
-            bytes: out,
-            table,
-        },
-        encoding,
-    ))
+    let records = DbfRecords {
+        path: path.to_path_buf(),
+        bytes: out,
+        table,
+    };
+    Ok(Taken::Pieces(records, encoding))
 }
 
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
 
-    /// [`read_in_pieces`] of `bytes` written to a file, `per_piece` records at a
-    /// time (the whole of `bytes` if they have no header), problems naming
-    /// `t.dbf`.
+    /// [`DbfFile::read_deferred`] of `bytes` written to a file, `per_piece`
+    /// records at a time (the whole of `bytes` if they have no header), problems
+    /// naming `t.dbf`.
     pub fn read_bytes_in_pieces(
         bytes: &[u8],
         cpg: Option<&str>,
@@ -190,15 +248,43 @@ pub(super) mod tests {
         problems: &mut Vec<Problem>,
     ) -> Result<(DbfRecords, EncodingInfo), IoError> {
         let dir = tempfile::tempdir().unwrap();
-        let at = dir.path().join("t.dbf");
+        let (file, piece_bytes) = open(dir.path(), bytes, cpg, per_piece);
+        file.read_deferred_in(piece_bytes, problems)
+    }
+
+    /// [`DbfFile::read`] of `bytes` as [`read_bytes_in_pieces`] reads them.
+    pub fn decode_bytes_in_pieces(
+        bytes: &[u8],
+        cpg: Option<&str>,
+        per_piece: usize,
+        problems: &mut Vec<Problem>,
+    ) -> Result<DbfTable, IoError> {
+        let dir = tempfile::tempdir().unwrap();
+        let (file, piece_bytes) = open(dir.path(), bytes, cpg, per_piece);
+        file.read_in(piece_bytes, problems)
+    }
+
+    /// `bytes` written into `dir` and opened, with the bytes of `per_piece` records.
+    fn open<'a>(
+        dir: &Path,
+        bytes: &[u8],
+        cpg: Option<&'a str>,
+        per_piece: usize,
+    ) -> (DbfFile<'a>, usize) {
+        let at = dir.join("t.dbf");
         std::fs::write(&at, bytes).unwrap();
         let path = Path::new("t.dbf");
         let piece_bytes = match parse_header(path, bytes) {
             Ok(h) => per_piece * h.record_len,
             Err(_) => bytes.len(),
         };
-        let file = File::open(&at).unwrap();
-        let len = bytes.len() as u64;
-        read_in_pieces(path, file, len, cpg, None, problems, piece_bytes)
+        let file = DbfFile {
+            path,
+            file: File::open(&at).unwrap(),
+            len: bytes.len() as u64,
+            cpg,
+            user_encoding: None,
+        };
+        (file, piece_bytes)
     }
 }
