@@ -253,8 +253,17 @@ fn configure(conn: &Connection, path: &Path) -> Result<(), ProjectError> {
     }
     conn.pragma_update(None, "synchronous", "FULL").at(path)?;
     conn.pragma_update(None, "foreign_keys", "ON").at(path)?;
+    conn.pragma_update(None, "cache_size", -CACHE_KIB)
+        .at(path)?;
     Ok(())
 }
+
+/// SQLite's page cache per project connection, in KiB (filled only as pages are
+/// used). SQLite's default of 2 MB thrashes when a province's layer is imported:
+/// its spatial index (an R-tree of a million boxes, tens of MB of nodes) is built
+/// node by node, and each node fetched again went back to the file. Importing
+/// 1M sites: 8.3 s with 2 MB, 5.1 s with 64 MB (the same with 128 or 256 MB).
+const CACHE_KIB: i64 = 64 * 1024;
 
 /// The qingling tables, created once in a new project.
 const SCHEMA_SQL: &str = "

@@ -1001,6 +1001,12 @@ impl<'a> LayerValues<'a> {
     pub fn encoding(&self) -> Option<&'static encoding_rs::Encoding> {
         self.layer.encoding.as_ref().map(|e| e.encoding)
     }
+
+    /// Whether the layer's values are read on demand from their stored bytes
+    /// (rather than held decoded).
+    pub fn is_deferred(&self) -> bool {
+        self.layer.deferred.is_some()
+    }
 }
 
 /// One attribute value of one record, as [`LayerValues`] reads it.

@@ -528,7 +528,7 @@ impl HashBits {
 }
 
 /// How [`LayerKeys`] hashes a record key: a fast hash (foldhash, fixed seed) of the
-/// key text in the layer's encoding (GBK for GBK and GB18030 layers, else UTF-8).
+/// key text in GBK for GBK and GB18030 layers read on demand, else in UTF-8.
 /// Equal texts give equal hashes either way; in GBK, a key whose fields are stored
 /// as ideographs and ASCII (nearly every ledger row) is hashed straight from the
 /// stored bytes, with no text decoded, folded or encoded. The hashes only find
@@ -542,7 +542,9 @@ struct KeyHasher {
 
 impl KeyHasher {
     fn for_layer(layer: &LayerValues) -> KeyHasher {
-        let gbk = layer_is_gbk(layer);
+        // In GBK only when keys can be hashed from stored GBK bytes: a layer held
+        // decoded would have every key encoded back to GBK just to be hashed.
+        let gbk = layer_is_gbk(layer) && layer.is_deferred();
         KeyHasher {
             gbk,
             plan: gbk.then(|| StoredKeyPlan::for_layer(layer)).flatten(),
@@ -1177,6 +1179,17 @@ pub(crate) mod tests {
         assert_eq!(lazy, reference);
         assert!(reference.iter().any(|k| k.key.contains('~')));
         assert!(reference.iter().any(|k| k.key.contains('+')));
+        // The same layer held decoded after a GBK read (as for a project import):
+        // its keys are hashed as their text, and told apart the same.
+        let mut decoded = layer.clone();
+        decoded.encoding = Some(crate::model::EncodingInfo {
+            encoding: encoding_rs::GBK,
+            source: crate::model::EncodingSource::Cpg("GBK".into()),
+        });
+        assert_eq!(
+            both_ways(&decoded, &mapping),
+            (reference.clone(), reference)
+        );
     }
 
     /// A GBK `.dbf` of text columns (name, width) with these rows, read deferred
