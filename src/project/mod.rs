@@ -255,6 +255,9 @@ fn configure(conn: &Connection, path: &Path) -> Result<(), ProjectError> {
     conn.pragma_update(None, "foreign_keys", "ON").at(path)?;
     conn.pragma_update(None, "cache_size", -CACHE_KIB)
         .at(path)?;
+    // Statement journals (an insert that fires the spatial index's trigger keeps
+    // one, to undo just that statement) in memory rather than in temporary files.
+    conn.pragma_update(None, "temp_store", "MEMORY").at(path)?;
     Ok(())
 }
 
