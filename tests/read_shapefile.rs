@@ -829,6 +829,27 @@ fn files_that_are_not_shapefiles_are_corrupt_errors_naming_the_file() {
     assert!(e.to_string().contains("9994"), "{e}");
 }
 
+/// A xorshift generator from `seed`: the same mangled files on every run.
+fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    }
+}
+
+/// One damage to `buf`, drawn from `next`: a random byte, a cut, 0xFF or 0.
+fn mangle(buf: &mut Vec<u8>, next: &mut impl FnMut() -> u64) {
+    let at = (next() as usize) % buf.len();
+    match next() % 4 {
+        0 => buf[at] = next() as u8,
+        1 => buf.truncate(at.max(1)),
+        2 => buf[at] = 0xFF,
+        _ => buf[at] = 0,
+    }
+}
+
 #[test]
 fn mangled_bytes_never_panic() {
     let dir = tempfile::tempdir().unwrap();
@@ -850,13 +871,7 @@ fn mangled_bytes_never_panic() {
     let shp_bytes = std::fs::read(&shp).unwrap();
     let shx_bytes = std::fs::read(shp.with_extension("shx")).unwrap();
     let dbf_bytes = std::fs::read(shp.with_extension("dbf")).unwrap();
-    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut next = || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
     for _ in 0..3000 {
         let (mut s, mut x, mut d) = (shp_bytes.clone(), shx_bytes.clone(), dbf_bytes.clone());
         for _ in 0..1 + next() % 6 {
@@ -866,13 +881,7 @@ fn mangled_bytes_never_panic() {
                 1 => &mut x,
                 _ => &mut d,
             };
-            let at = (next() as usize) % buf.len();
-            match next() % 4 {
-                0 => buf[at] = next() as u8,
-                1 => buf.truncate(at.max(1)),
-                2 => buf[at] = 0xFF,
-                _ => buf[at] = 0,
-            }
+            mangle(buf, &mut next);
         }
         let _ = read_shapefile_bytes(
             Path::new("fuzz.shp"),
@@ -909,23 +918,11 @@ fn mangled_wide_ledgers_read_from_files_in_pieces_as_from_memory() {
         defer_attributes: true,
         ..ReadOptions::default()
     };
-    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
-    let mut next = || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut next = xorshift(0x2545_F491_4F6C_DD1D);
     for _ in 0..400 {
         let mut d = dbf_bytes.clone();
         for _ in 0..1 + next() % 4 {
-            let at = (next() as usize) % d.len();
-            match next() % 4 {
-                0 => d[at] = next() as u8,
-                1 => d.truncate(at.max(1)),
-                2 => d[at] = 0xFF,
-                _ => d[at] = 0,
-            }
+            mangle(&mut d, &mut next);
         }
         std::fs::write(&dbf_path, &d).unwrap();
         let from_memory = read_shapefile_bytes(

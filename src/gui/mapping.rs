@@ -588,8 +588,8 @@ pub fn field_label(field: CanonicalField, lang: Language) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{CrsInfo, CrsSource, Feature, FieldDef, FieldKind, GeometryKind};
-    use crate::model::{Problem, SourceFormat};
+    use crate::model::tests::text_layer;
+    use crate::model::{Feature, GeometryKind, SourceFormat};
     use std::path::PathBuf;
 
     fn boilers() -> Layer {
@@ -601,23 +601,8 @@ mod tests {
             ["丁厂", "？？", "0.7", "在用", ""],
         ];
         Layer {
-            name: "锅炉台账".into(),
             source: PathBuf::from("锅炉台账.xlsx"),
             format: SourceFormat::Xlsx,
-            geometry_kind: GeometryKind::Point,
-            has_z: false,
-            crs: CrsInfo {
-                crs: None,
-                source: CrsSource::FormatDefault,
-            },
-            encoding: None,
-            fields: names
-                .iter()
-                .map(|n| FieldDef {
-                    name: (*n).into(),
-                    kind: FieldKind::Text,
-                })
-                .collect(),
             features: rows
                 .iter()
                 .enumerate()
@@ -636,8 +621,7 @@ mod tests {
                         .collect(),
                 })
                 .collect(),
-            problems: Vec::<Problem>::new(),
-            deferred: None,
+            ..text_layer("锅炉台账", GeometryKind::Point, &names)
         }
     }
 

@@ -673,7 +673,7 @@ fn without_text_padding(table: &mut OpenedTable, bytes: Vec<u8>) -> Vec<u8> {
         return bytes;
     }
     let records = records_of(header, &bytes, table.records);
-    let ends = text_ends(header, records, &vec![0; header.fields.len()]);
+    let ends = text_ends(header, records);
     let Some(cut) = cut_layout(header, &ends) else {
         return bytes;
     };
@@ -694,10 +694,9 @@ fn has_wide_text(header: &DbfHeader) -> bool {
 }
 
 /// Per field of a run of whole records (`records`, one after another), where the
-/// longest value of a text field ends in it (0 for other fields), at least
-/// `from` (the ends found in earlier records). Each record's bytes past the
-/// longest so far are looked at, and are nearly always all padding.
-fn text_ends(header: &DbfHeader, records: &[u8], from: &[usize]) -> Vec<usize> {
+/// longest value of a text field ends in it (0 for other fields). Each record's
+/// bytes past the longest so far are looked at, and are nearly always all padding.
+fn text_ends(header: &DbfHeader, records: &[u8]) -> Vec<usize> {
     let fields = &header.fields;
     let longest = |mut ends: Vec<usize>, rec: &[u8]| {
         for (end, f) in ends.iter_mut().zip(fields) {
@@ -714,9 +713,9 @@ fn text_ends(header: &DbfHeader, records: &[u8], from: &[usize]) -> Vec<usize> {
     };
     records
         .par_chunks_exact(header.record_len)
-        .fold(|| from.to_vec(), longest)
+        .fold(|| vec![0; fields.len()], longest)
         .reduce(
-            || from.to_vec(),
+            || vec![0; fields.len()],
             |a, b| a.iter().zip(&b).map(|(a, b)| *a.max(b)).collect(),
         )
 }

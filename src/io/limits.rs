@@ -158,10 +158,21 @@ impl Limit {
 /// [`MAX_FILE_BYTES`], so a huge file fails with a message instead of exhausting
 /// memory.
 pub fn read_file(path: &std::path::Path) -> Result<Vec<u8>, crate::io::IoError> {
+    use std::io::Read;
+    let (mut file, len) = open_file(path)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    (file.read_to_end(&mut bytes)).map_err(|e| crate::io::IoError::io(path, e))?;
+    Ok(bytes)
+}
+
+/// Opens a file for reading after checking its size against [`MAX_FILE_BYTES`]:
+/// the file and its length.
+pub fn open_file(path: &std::path::Path) -> Result<(std::fs::File, u64), crate::io::IoError> {
     use crate::io::IoError;
-    let meta = std::fs::metadata(path).map_err(|e| IoError::io(path, e))?;
-    check_file_size(path, meta.len())?;
-    std::fs::read(path).map_err(|e| IoError::io(path, e))
+    let file = std::fs::File::open(path).map_err(|e| IoError::io(path, e))?;
+    let len = file.metadata().map_err(|e| IoError::io(path, e))?.len();
+    check_file_size(path, len)?;
+    Ok((file, len))
 }
 
 /// Fails if a file of `len` bytes is over [`MAX_FILE_BYTES`].

@@ -19,7 +19,6 @@
 //! - Records are located in one sequential pass and then parsed in parallel (rayon);
 //!   the output order is the file order.
 
-use std::borrow::Cow;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -237,9 +236,7 @@ pub fn read_shapefile(path: &Path, opts: &ReadOptions) -> Result<ShapefileRead, 
         || limits::read_file(&set.shp),
         || match &set.dbf {
             Some(p) if !opts.geometry_only => {
-                let file = std::fs::File::open(p).map_err(|e| IoError::io(p, e))?;
-                let len = file.metadata().map_err(|e| IoError::io(p, e))?.len();
-                limits::check_file_size(p, len)?;
+                let (file, len) = limits::open_file(p)?;
                 Ok(Some(DbfInput::File(file, len)))
             }
             _ => Ok(None),
@@ -272,7 +269,7 @@ pub fn read_shapefile_bytes(
         path_for_messages,
         shp,
         shx,
-        dbf.map(|b| DbfInput::Bytes(Cow::Borrowed(b))),
+        dbf.map(DbfInput::Bytes),
         cpg,
         opts,
     )
@@ -280,9 +277,8 @@ pub fn read_shapefile_bytes(
 
 /// A `.dbf` as read for [`read_shapefile_parts`].
 enum DbfInput<'b> {
-    /// Its bytes, owned when the caller has them so (deferred attributes keep them
-    /// without a copy).
-    Bytes(Cow<'b, [u8]>),
+    /// Its bytes (from memory, e.g. unpacked from a `.zip`).
+    Bytes(&'b [u8]),
     /// The file open (and its length), read a piece at a time when its text fields
     /// are wide ([`dbf::DbfFile`]).
     File(std::fs::File, u64),
@@ -322,10 +318,10 @@ fn read_shapefile_parts(
                     deferred(open(file, len).read_deferred(problems))
                 }
                 DbfInput::Bytes(bytes) if opts.defer_attributes => deferred(
-                    dbf::read_dbf_deferred(&dbf_path, bytes.into_owned(), cpg, enc, problems),
+                    dbf::read_dbf_deferred(&dbf_path, bytes.to_vec(), cpg, enc, problems),
                 ),
                 DbfInput::Bytes(bytes) => {
-                    dbf::read_dbf(&dbf_path, &bytes, cpg, enc, problems).map(DbfRead::Decoded)
+                    dbf::read_dbf(&dbf_path, bytes, cpg, enc, problems).map(DbfRead::Decoded)
                 }
                 DbfInput::File(file, len) => open(file, len).read(problems).map(DbfRead::Decoded),
             };

@@ -291,15 +291,7 @@ fn table_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>) {
                 let selected = fs.selected.as_deref() == Some(f.finding_id.as_str());
                 row.set_selected(selected);
                 row.col(|ui| presence_badge(ui, r, lang, fs.saves.get(&f.finding_id)));
-                row.col(|ui| {
-                    let title = fs.rule_titles.title(&f.rule_id, lang);
-                    ui.add(
-                        egui::Label::new(title)
-                            .truncate()
-                            .show_tooltip_when_elided(false),
-                    )
-                    .on_hover_text(format!("{title}\n{}", f.rule_id));
-                });
+                row.col(|ui| rule_label(ui, fs, &f.rule_id, lang));
                 row.col(|ui| {
                     ui.label(severity_label(f.severity, lang));
                 });
@@ -371,6 +363,16 @@ fn presence_badge(ui: &mut egui::Ui, r: &FindingRow, lang: Language, save: Optio
     }
 }
 
+/// A rule by its title on one line, cut short if need be; in full with its id on
+/// hover.
+fn rule_label(ui: &mut egui::Ui, fs: &FindingsState, rule_id: &str, lang: Language) {
+    let title = fs.rule_titles.title(rule_id, lang);
+    let label = egui::Label::new(title)
+        .truncate()
+        .show_tooltip_when_elided(false);
+    ui.add(label).on_hover_text(format!("{title}\n{rule_id}"));
+}
+
 fn review_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>) {
     let lang = state.settings.language;
     let t = |k| lang.tr(k);
@@ -388,15 +390,9 @@ fn review_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>) {
         .num_columns(2)
         .show(ui, |ui| {
             // The rule on one line (the panel is short: the status buttons stay in
-            // view), in full with its id on hover.
-            let title = fs.rule_titles.title(&f.rule_id, lang);
+            // view).
             ui.label(t(Tr::ColRule));
-            ui.add(
-                egui::Label::new(title)
-                    .truncate()
-                    .show_tooltip_when_elided(false),
-            )
-            .on_hover_text(format!("{title}\n{}", f.rule_id));
+            rule_label(ui, fs, &f.rule_id, lang);
             ui.end_row();
             let mut fact = |k: Tr, v: String| {
                 ui.label(t(k));

@@ -89,19 +89,126 @@ impl DbfFile<'_> {
         }
     }
 
+    /// Reads the file: whole when its text fields are narrow or its first piece is
+    /// little padding, else a piece at a time.
     fn take(self, piece_bytes: usize, problems: &mut Vec<Problem>) -> Result<Taken, IoError> {
         let DbfFile {
             path,
-            file,
+            mut file,
             len,
             cpg,
             user_encoding,
         } = self;
-        read_in_pieces(path, file, len, cpg, user_encoding, problems, piece_bytes)
+        let io = |e| IoError::io(path, e);
+        let len = usize::try_from(len).map_err(|_| io(std::io::ErrorKind::FileTooLarge.into()))?;
+        // The fixed 32 bytes, then the field descriptors up to the header's length.
+        let mut head = vec![0u8; len.min(32)];
+        file.read_exact(&mut head).map_err(io)?;
+        if head.len() == 32 {
+            let header_len = usize::from(u16::from_le_bytes([head[8], head[9]]));
+            head.resize(header_len.clamp(32, len), 0);
+            file.read_exact(&mut head[32..]).map_err(io)?;
+        }
+        let header = parse_header(path, &head)?;
+        let n = header.available_records(len);
+        let whole = |mut file: File| {
+            let mut bytes = Vec::with_capacity(len);
+            file.seek(SeekFrom::Start(0)).map_err(io)?;
+            file.read_to_end(&mut bytes).map_err(io)?;
+            Ok(Taken::Whole(bytes))
+        };
+        if !has_wide_text(&header) {
+            return whole(file);
+        }
+
+        // Each piece read, cut and held; the longest value of each text field in the
+        // file, and the text scan for the encoding, found as they go by. (Reading the
+        // next piece while one is cut saved about 2% on one 300 MB ledger alone, and
+        // nothing on two ledgers read side by side: not worth the machinery.)
+        file.seek(SeekFrom::Start(header.header_len as u64))
+            .map_err(io)?;
+        let per_piece = (piece_bytes / header.record_len).max(1);
+        let mut buf = vec![0u8; per_piece.min(n) * header.record_len];
+        let mut ends = vec![0; header.fields.len()];
+        let mut scan = scan_names(&header);
+        let mut pieces = Vec::new();
+        let mut first = 0;
+        while first < n {
+            let count = per_piece.min(n - first);
+            let records = &mut buf[..count * header.record_len];
+            file.read_exact(records).map_err(io)?;
+            let own = text_ends(&header, records);
+            // Pieces are worth their copies when the first piece's padding is a
+            // quarter of its bytes, as a table read whole is cut when its padding is.
+            if first == 0 && cut_layout(&header, &own).is_none() {
+                return whole(file);
+            }
+            let cut = cut_to(&header, &own);
+            let mut bytes = vec![0u8; count * cut.record_len];
+            copy_laid_out(&header, &cut, records, &mut bytes);
+            scan_records(&cut, &bytes, &mut scan);
+            for (end, own) in ends.iter_mut().zip(&own) {
+                *end = (*end).max(*own);
+            }
+            pieces.push(Piece {
+                first,
+                header: cut,
+                bytes,
+            });
+            first += count;
+        }
+        drop(buf);
+
+        // The table opened as `open_table` opens it, the cut text standing for the
+        // file's (the same values).
+        let text = TableText {
+            scan: &mut || scan,
+            gb_clean: &mut || {
+                names_read_as_gb18030(&header)
+                    && (pieces.iter()).all(|p| records_read_as_gb18030(&p.header, &p.bytes))
+            },
+        };
+        let opened =
+            open_parsed_table(path, &header, &head, n, text, cpg, user_encoding, problems)?;
+
+        // Every record checked, and laid out as the others.
+        let laid_out = cut_to(&header, &ends);
+        let mut out = vec![0u8; n * laid_out.record_len];
+        let mut extras = Vec::new();
+        for piece in pieces {
+            let ctx = RowContext {
+                path,
+                header: &piece.header,
+                fields: &opened.fields,
+                enc: opened.encoding.encoding,
+            };
+            let quick = ctx.quick_checks();
+            let checked = (piece.bytes.par_chunks_exact(piece.header.record_len))
+                .enumerate()
+                .filter_map(|(i, record)| {
+                    let r = piece.first + i;
+                    Some((r, ctx.check_row(&quick, r as u64, record)?))
+                });
+            extras.par_extend(checked);
+            let count = piece.bytes.len() / piece.header.record_len;
+            let at = piece.first * laid_out.record_len;
+            let to = &mut out[at..at + count * laid_out.record_len];
+            copy_laid_out(&piece.header, &laid_out, &piece.bytes, to);
+        }
+        report_extras(path, &opened, extras, problems);
+        let encoding = opened.encoding.clone();
+        let mut table = opened;
+        table.header = laid_out;
+        let records = DbfRecords {
+            path: path.to_path_buf(),
+            bytes: out,
+            table,
+        };
+        Ok(Taken::Pieces(records, encoding))
     }
 }
 
-/// What [`read_in_pieces`] read.
+/// What [`DbfFile::take`] read.
 enum Taken {
     /// The file's bytes, for a file read whole (nothing reported yet).
     Whole(Vec<u8>),
@@ -116,122 +223,6 @@ struct Piece {
     /// Its layout ([`cut_to`]).
     header: DbfHeader,
     bytes: Vec<u8>,
-}
-
-fn read_in_pieces(
-    path: &Path,
-    mut file: File,
-    len: u64,
-    cpg: Option<&str>,
-    user_encoding: Option<&'static Encoding>,
-    problems: &mut Vec<Problem>,
-    piece_bytes: usize,
-) -> Result<Taken, IoError> {
-    let io = |e| IoError::io(path, e);
-    let len = usize::try_from(len).map_err(|_| io(std::io::ErrorKind::FileTooLarge.into()))?;
-    // The fixed 32 bytes, then the field descriptors up to the header's length.
-    let mut head = vec![0u8; len.min(32)];
-    file.read_exact(&mut head).map_err(io)?;
-    if head.len() == 32 {
-        let header_len = usize::from(u16::from_le_bytes([head[8], head[9]]));
-        head.resize(header_len.clamp(32, len), 0);
-        file.read_exact(&mut head[32..]).map_err(io)?;
-    }
-    let header = parse_header(path, &head)?;
-    let n = header.available_records(len);
-    let whole = |mut file: File| {
-        let mut bytes = Vec::with_capacity(len);
-        file.seek(SeekFrom::Start(0)).map_err(io)?;
-        file.read_to_end(&mut bytes).map_err(io)?;
-        Ok(Taken::Whole(bytes))
-    };
-    if !has_wide_text(&header) {
-        return whole(file);
-    }
-
-    // Each piece read, cut and held; the longest value of each text field in the
-    // file, and the text scan for the encoding, found as they go by. (Reading the
-    // next piece while one is cut saved about 2% on one 300 MB ledger alone, and
-    // nothing on two ledgers read side by side: not worth the machinery.)
-    file.seek(SeekFrom::Start(header.header_len as u64))
-        .map_err(io)?;
-    let per_piece = (piece_bytes / header.record_len).max(1);
-    let mut buf = vec![0u8; per_piece.min(n) * header.record_len];
-    let mut ends = vec![0; header.fields.len()];
-    let mut scan = scan_names(&header);
-    let mut pieces = Vec::new();
-    let mut first = 0;
-    while first < n {
-        let count = per_piece.min(n - first);
-        let records = &mut buf[..count * header.record_len];
-        file.read_exact(records).map_err(io)?;
-        let own = text_ends(&header, records, &vec![0; header.fields.len()]);
-        // Pieces are worth their copies when the first piece's padding is a
-        // quarter of its bytes, as a table read whole is cut when its padding is.
-        if first == 0 && cut_layout(&header, &own).is_none() {
-            return whole(file);
-        }
-        let cut = cut_to(&header, &own);
-        let mut bytes = vec![0u8; count * cut.record_len];
-        copy_laid_out(&header, &cut, records, &mut bytes);
-        scan_records(&cut, &bytes, &mut scan);
-        for (end, own) in ends.iter_mut().zip(&own) {
-            *end = (*end).max(*own);
-        }
-        pieces.push(Piece {
-            first,
-            header: cut,
-            bytes,
-        });
-        first += count;
-    }
-    drop(buf);
-
-    // The table opened as `open_table` opens it, the cut text standing for the
-    // file's (the same values).
-    let text = TableText {
-        scan: &mut || scan,
-        gb_clean: &mut || {
-            names_read_as_gb18030(&header)
-                && (pieces.iter()).all(|p| records_read_as_gb18030(&p.header, &p.bytes))
-        },
-    };
-    let opened = open_parsed_table(path, &header, &head, n, text, cpg, user_encoding, problems)?;
-
-    // Every record checked, and laid out as the others.
-    let laid_out = cut_to(&header, &ends);
-    let mut out = vec![0u8; n * laid_out.record_len];
-    let mut extras = Vec::new();
-    for piece in pieces {
-        let ctx = RowContext {
-            path,
-            header: &piece.header,
-            fields: &opened.fields,
-            enc: opened.encoding.encoding,
-        };
-        let quick = ctx.quick_checks();
-        let checked = (piece.bytes.par_chunks_exact(piece.header.record_len))
-            .enumerate()
-            .filter_map(|(i, record)| {
-                let r = piece.first + i;
-                Some((r, ctx.check_row(&quick, r as u64, record)?))
-            });
-        extras.par_extend(checked);
-        let count = piece.bytes.len() / piece.header.record_len;
-        let at = piece.first * laid_out.record_len;
-        let to = &mut out[at..at + count * laid_out.record_len];
-        copy_laid_out(&piece.header, &laid_out, &piece.bytes, to);
-    }
-    report_extras(path, &opened, extras, problems);
-    let encoding = opened.encoding.clone();
-    let mut table = opened;
-    table.header = laid_out;
-    let records = DbfRecords {
-        path: path.to_path_buf(),
-        bytes: out,
-        table,
-    };
-    Ok(Taken::Pieces(records, encoding))
 }
 
 #[cfg(test)]
