@@ -920,8 +920,7 @@ fn check_site_layer(
             out.push(pending(i, (rule, severity), None, None, None));
         }
     };
-    let mut unzoned: Vec<u32> = unzoned.concat();
-    unzoned.par_sort_unstable();
+    let unzoned = in_file_order(&unzoned, layer.features.len());
     found.extend(
         unzoned
             .par_chunks(UNZONED_CHUNK)
@@ -937,6 +936,28 @@ fn check_site_layer(
             .collect::<Vec<Vec<Pending>>>(),
     );
     Ok(found)
+}
+
+/// The distinct site positions of `parts` in ascending order: marked in a bit set
+/// and read back, rather than sorted (most of a province's enterprises can be near
+/// no zone). `len` is the layer's length, which bounds them.
+fn in_file_order(parts: &[Vec<u32>], len: usize) -> Vec<u32> {
+    let past_last = parts.iter().flatten().max().map_or(0, |&i| i as usize + 1);
+    let mut marked = vec![0u64; len.max(past_last).div_ceil(64)];
+    let mut count = 0;
+    for &i in parts.iter().flatten() {
+        marked[i as usize / 64] |= 1 << (i % 64);
+        count += 1;
+    }
+    let mut ordered = Vec::with_capacity(count);
+    for (w, &word) in marked.iter().enumerate() {
+        let mut bits = word;
+        while bits != 0 {
+            ordered.push((w * 64) as u32 + bits.trailing_zeros());
+            bits &= bits - 1;
+        }
+    }
+    ordered
 }
 
 /// Sites near no zone per task of the pass over them.
@@ -1331,6 +1352,29 @@ mod tests {
             sites_crs: None,
             tolerance_m: 0.5,
         }
+    }
+
+    #[test]
+    fn sites_near_no_zone_come_back_in_file_order() {
+        // Positions as the Z-ordered loop gives them: each once, scattered over parts.
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut positions: Vec<u32> = (0..5000).filter(|i| i % 3 != 1).collect();
+        for k in (1..positions.len()).rev() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            positions.swap(k, (state % (k as u64 + 1)) as usize);
+        }
+        let parts: Vec<Vec<u32>> = positions.chunks(97).map(<[u32]>::to_vec).collect();
+        let mut sorted = positions.clone();
+        sorted.sort_unstable();
+        assert_eq!(in_file_order(&parts, 5000), sorted);
+        // A position past the stated length still comes back; no parts, none.
+        assert_eq!(
+            in_file_order(&[vec![70, 3], vec![], vec![200]], 64),
+            [3, 70, 200]
+        );
+        assert!(in_file_order(&[], 0).is_empty());
     }
 
     #[test]
