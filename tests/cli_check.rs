@@ -198,6 +198,15 @@ fn a_rerun_on_refreshed_data_keeps_decisions_and_marks_what_disappeared() {
         read_csv(&dir.path().join(out))
     };
     let first = check("first.csv");
+    let tables = |role: &str| -> Vec<String> {
+        let p = Project::open(&project).unwrap();
+        let layers = p.layers().unwrap();
+        (layers.into_iter().filter(|l| l.role == role))
+            .map(|l| l.table_name)
+            .collect()
+    };
+    let (zones_table, outfalls_table) = (tables("water_zone"), tables("outfall"));
+    assert_eq!((zones_table.len(), outfalls_table.len()), (1, 1));
     let (kept_id, kept) = first
         .iter()
         .find(|(_, r)| r["site_name"] == "库南生活污水排口")
@@ -232,6 +241,12 @@ fn a_rerun_on_refreshed_data_keeps_decisions_and_marks_what_disappeared() {
     std::fs::write(&outfalls, refreshed).unwrap();
 
     let second = check("second.csv");
+    // The zones did not change: their table is kept. The outfalls did: imported
+    // again, replacing the earlier import.
+    assert_eq!(tables("water_zone"), zones_table);
+    let refreshed_table = tables("outfall");
+    assert_eq!(refreshed_table.len(), 1);
+    assert_ne!(refreshed_table, outfalls_table);
     assert_eq!(second[kept_id]["status"], "已确认");
     assert_eq!(second[kept_id]["note"], "现场核实：排口仍在使用");
     assert!(!second.contains_key(gone_id));

@@ -10,7 +10,7 @@ use qingling::model::{
     GeometryKind, Layer, Problem, ReviewStatus, Severity, SourceFormat, Value,
 };
 use qingling::project::gpkg::{APPLICATION_ID, decode_gpkg_geometry};
-use qingling::project::{Presence, Project, ProjectError, ReviewAction};
+use qingling::project::{Presence, Project, ProjectError, ReviewAction, layer_fingerprint};
 use rusqlite::Connection;
 
 fn cgcs2000_cm111() -> Crs {
@@ -223,6 +223,50 @@ fn a_layer_with_chinese_attributes_and_a_holed_polygon_loads_back_identically() 
 }
 
 #[test]
+fn an_imported_layer_is_found_again_by_its_content_until_removed() {
+    let (_dir, path, mut project) = new_project();
+    let layer = zone_layer();
+    let fingerprint = layer_fingerprint(&layer).unwrap();
+    // A project with no import that recorded a fingerprint has none to match.
+    assert!(
+        (project.layers_with_content("水源地保护区", "water_zones", &fingerprint))
+            .unwrap()
+            .is_empty()
+    );
+    let table = project.save_layer(&layer, "water_zones", "{}").unwrap();
+    drop(project);
+    let mut project = Project::open(&path).unwrap();
+    let found =
+        |p: &Project, role: &str, f: &str| p.layers_with_content("水源地保护区", role, f).unwrap();
+    assert_eq!(
+        found(&project, "water_zones", &fingerprint),
+        std::slice::from_ref(&table)
+    );
+    // The layer loaded back from the project is the same content.
+    let back = project.load_layer(&table).unwrap();
+    assert_eq!(
+        layer_fingerprint(&back).as_deref(),
+        Some(fingerprint.as_str())
+    );
+    // Another role, or an edited file, is not the same layer.
+    assert!(found(&project, "coal_ban_zones", &fingerprint).is_empty());
+    let mut edited = layer.clone();
+    edited.features[0].attrs[0] = Value::Text("汾河水库（新）".into());
+    let edited_fingerprint = layer_fingerprint(&edited).unwrap();
+    assert_ne!(edited_fingerprint, fingerprint);
+    assert!(found(&project, "water_zones", &edited_fingerprint).is_empty());
+    project.remove_layer(&table).unwrap();
+    assert!(found(&project, "water_zones", &fingerprint).is_empty());
+    let conn = Connection::open(&path).unwrap();
+    let rows: i64 = conn
+        .query_row("SELECT count(*) FROM qingling_layer_content", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(rows, 0);
+}
+
+#[test]
 fn layers_without_epsg_or_crs_and_with_mixed_geometry_round_trip_too() {
     let (_dir, path, mut project) = new_project();
     let mut custom = zone_layer();
@@ -319,6 +363,7 @@ fn a_rerun_keeps_decisions_marks_new_findings_and_keeps_disappeared_ones() {
     // Second run: a refreshed (moved site), c disappeared, d is new.
     let mut a2 = finding("a", 1, Some(-20.0));
     a2.site_name = "太原市某锅炉房（更名）".into();
+    (a2.lon, a2.lat) = (112.25, 37.75);
     a2.note = "rule text that must not overwrite the reviewer's note".into();
     let second = vec![a2, finding("b", 2, Some(0.0)), finding("d", 4, Some(-1.0))];
     let s2 = project.apply_check_run(&second).unwrap();
@@ -357,7 +402,41 @@ fn a_rerun_keeps_decisions_marks_new_findings_and_keeps_disappeared_ones() {
         .query_row("SELECT count(*) FROM rtree_findings_geom", [], |r| r.get(0))
         .unwrap();
     assert_eq!(indexed, 4);
+    let indexed_at = |id: &str| -> (f64, f64, f64, f64) {
+        conn.query_row(
+            "SELECT r.minx, r.maxx, r.miny, r.maxy FROM rtree_findings_geom r
+             JOIN findings f ON f.fid = r.id WHERE f.finding_id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap()
+    };
+    // a moved, b stayed where it was (boxes are stored as 32-bit floats).
+    let near = |got: (f64, f64, f64, f64), lon: f64, lat: f64| {
+        (got.0 - lon).abs() < 1e-4
+            && (got.1 - lon).abs() < 1e-4
+            && (got.2 - lat).abs() < 1e-4
+            && (got.3 - lat).abs() < 1e-4
+    };
+    assert!(
+        near(indexed_at("a"), 112.25, 37.75),
+        "{:?}",
+        indexed_at("a")
+    );
+    assert!(
+        near(indexed_at("b"), 112.1234567, 37.7654321),
+        "{:?}",
+        indexed_at("b")
+    );
     drop(conn);
+    // What an export of the run takes from the ledger: the decisions only.
+    let decisions = project.decisions().unwrap();
+    assert_eq!(decisions.len(), 2, "{decisions:?}");
+    assert_eq!(
+        decisions["a"],
+        (ReviewStatus::Confirmed, "现场核实，锅炉在用".to_string())
+    );
+    assert_eq!(decisions["c"], (ReviewStatus::Rectifying, String::new()));
 
     // c comes back: it is existing again with its decision intact.
     let mut project = project;

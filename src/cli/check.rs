@@ -191,7 +191,7 @@ pub(crate) fn check(args: &CheckArgs, progress: &Progress) -> anyhow::Result<Che
             }
         }
         if let Some(project) = project.as_mut() {
-            import_layers(project, &layers)?;
+            import_layers(project, &layers, progress)?;
         }
     } else if let Some(project) = project.as_ref() {
         let (found, skipped) = crate::check::project_layers(project)?;
@@ -279,23 +279,15 @@ pub(crate) fn check(args: &CheckArgs, progress: &Progress) -> anyhow::Result<Che
                 summary.resolved_by_data
             ));
             // The export carries the reviewers' status and notes.
-            let rows = project.findings()?;
-            let current: std::collections::HashMap<&str, &crate::project::FindingRow> = rows
-                .iter()
-                .map(|r| (r.finding.finding_id.as_str(), r))
-                .collect();
-            output
-                .findings
-                .iter()
-                .map(|f| match current.get(f.finding_id.as_str()) {
-                    Some(r) => Finding {
-                        status: r.finding.status,
-                        note: r.finding.note.clone(),
-                        ..f.clone()
-                    },
-                    None => f.clone(),
-                })
-                .collect()
+            let decisions = project.decisions()?;
+            let mut findings = output.findings;
+            for f in &mut findings {
+                if let Some((status, note)) = decisions.get(f.finding_id.as_str()) {
+                    f.status = *status;
+                    f.note.clone_from(note);
+                }
+            }
+            findings
         }
         None => output.findings,
     };
@@ -310,21 +302,42 @@ fn field_names(layer: &Layer) -> Vec<String> {
     layer.fields.iter().map(|f| f.name.clone()).collect()
 }
 
-/// Replaces the project's layers of the same name and role with the fresh ones.
-fn import_layers(project: &mut Project, layers: &[RoleLayer]) -> anyhow::Result<()> {
+/// Replaces the project's layers of the same name and role with the fresh ones. A
+/// layer whose content is what the project already holds (same fingerprint: the
+/// file has not changed since its import) keeps its table, with the mapping of
+/// this run; writing a province's layer again would take seconds.
+fn import_layers(
+    project: &mut Project,
+    layers: &[RoleLayer],
+    progress: &Progress,
+) -> anyhow::Result<()> {
     let existing = project.layers()?;
+    let mut current: Vec<String> = Vec::new();
     for rl in layers {
-        for old in existing
-            .iter()
-            .filter(|e| e.name == rl.layer.name && e.role == rl.role.code())
-        {
-            project.remove_layer(&old.table_name)?;
+        let (name, role) = (&rl.layer.name, rl.role.code());
+        let mapping = serde_json::to_string(&rl.mapping)?;
+        let fingerprint = crate::project::layer_fingerprint(&rl.layer);
+        let unchanged = match &fingerprint {
+            Some(f) => project.layers_with_content(name, role, f)?,
+            None => Vec::new(),
+        };
+        match unchanged.into_iter().find(|t| !current.contains(t)) {
+            Some(table) => {
+                project.set_layer_role(&table, role, &mapping)?;
+                progress.stage(format!(
+                    "{name}: unchanged since its import into the project; kept"
+                ));
+                current.push(table);
+            }
+            None => current.push(project.save_layer(&rl.layer, role, &mapping)?),
         }
-        project.save_layer(
-            &rl.layer,
-            rl.role.code(),
-            &serde_json::to_string(&rl.mapping)?,
-        )?;
+    }
+    // The earlier imports of the same layers go.
+    for old in existing.iter().filter(|e| {
+        !current.contains(&e.table_name)
+            && (layers.iter()).any(|rl| e.name == rl.layer.name && e.role == rl.role.code())
+    }) {
+        project.remove_layer(&old.table_name)?;
     }
     Ok(())
 }

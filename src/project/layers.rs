@@ -164,10 +164,18 @@ fn geometry_kind_code(k: GeometryKind) -> String {
     enum_code(&k)
 }
 
+/// The table of imported layers' content fingerprints, made by the first import
+/// that records one (projects made before it have none).
+const LAYER_CONTENT_SQL: &str = "CREATE TABLE IF NOT EXISTS qingling_layer_content (
+    table_name TEXT PRIMARY KEY NOT NULL,
+    fingerprint TEXT NOT NULL
+);";
+
 impl Project {
     /// Import a layer: a new feature table holding its geometries in the layer's own
     /// CRS (srs_id = the EPSG code, or a custom id for CRSs without one, or -1 when
-    /// the CRS is unknown) and its attributes, plus its registry row. One transaction.
+    /// the CRS is unknown) and its attributes, plus its registry row and its content
+    /// fingerprint ([`layer_fingerprint`](super::layer_fingerprint)). One transaction.
     /// Returns the table name.
     pub fn save_layer(
         &mut self,
@@ -196,6 +204,7 @@ impl Project {
                 });
             }
         }
+        let fingerprint = super::layer_fingerprint(layer);
         let path = self.path.clone();
         let srs_err = gpkg_error(
             &path,
@@ -364,8 +373,58 @@ impl Project {
             ],
         )
         .at(&path)?;
+        if let Some(fingerprint) = fingerprint {
+            tx.execute_batch(LAYER_CONTENT_SQL).at(&path)?;
+            tx.execute(
+                "INSERT OR REPLACE INTO qingling_layer_content (table_name, fingerprint)
+                 VALUES (?1, ?2)",
+                params![table, fingerprint],
+            )
+            .at(&path)?;
+        }
         tx.commit().at(&path)?;
         Ok(table)
+    }
+
+    /// The imported layers named `name` with role `role` whose content fingerprint
+    /// ([`layer_fingerprint`](super::layer_fingerprint)) is `fingerprint`, in import
+    /// order: the file has not changed since they were imported. Layers imported
+    /// before fingerprints were recorded match none.
+    pub fn layers_with_content(
+        &self,
+        name: &str,
+        role: &str,
+        fingerprint: &str,
+    ) -> Result<Vec<String>, ProjectError> {
+        if !self.has_table("qingling_layer_content")? {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT l.table_name FROM qingling_layers l
+                 JOIN qingling_layer_content c ON c.table_name = l.table_name
+                 WHERE l.name = ?1 AND l.role = ?2 AND c.fingerprint = ?3 ORDER BY l.id",
+            )
+            .at(&self.path)?;
+        let rows = stmt
+            .query_map(params![name, role, fingerprint], |r| r.get(0))
+            .at(&self.path)?;
+        rows.collect::<Result<Vec<String>, _>>().at(&self.path)
+    }
+
+    /// Whether the project has a table of this name.
+    fn has_table(&self, table: &str) -> Result<bool, ProjectError> {
+        let found = self
+            .conn
+            .query_row(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [table],
+                |_| Ok(()),
+            )
+            .optional()
+            .at(&self.path)?;
+        Ok(found.is_some())
     }
 
     /// Load an imported layer back: geometries, attributes (original field names and
@@ -643,6 +702,12 @@ impl Project {
         let n = tx
             .execute("DELETE FROM qingling_layers WHERE table_name = ?1", [table])
             .at(&path)?;
+        tx.execute_batch(LAYER_CONTENT_SQL).at(&path)?;
+        tx.execute(
+            "DELETE FROM qingling_layer_content WHERE table_name = ?1",
+            [table],
+        )
+        .at(&path)?;
         if n == 0 || !gpkg::is_safe_table_name(table) {
             return Err(ProjectError::UnknownLayer {
                 path,

@@ -4,7 +4,9 @@
 //!
 //! QGIS opens the file as it is. The qingling-specific tables are `qingling_meta`
 //! (schema version), `qingling_settings` (key → JSON), `qingling_layers` (what each
-//! feature table was imported from), `qingling_check_runs` and `review_history`.
+//! feature table was imported from), `qingling_layer_content` (each imported layer's
+//! content fingerprint, made with the first import that records one),
+//! `qingling_check_runs` and `review_history`.
 //!
 //! Durability: the file uses SQLite's rollback journal (`journal_mode=DELETE`) with
 //! `synchronous=FULL`. A commit returns only after the database file has been synced
@@ -17,9 +19,11 @@
 //! `ST_*` functions that [`gpkg::register_spatial_functions`] installs on every
 //! connection a `Project` opens (QGIS/GDAL bring their own).
 //!
-//! Split: [`gpkg`] GeoPackage primitives, `layers` imported layers, [`store`] the
-//! findings ledger and review actions.
+//! Split: [`gpkg`] GeoPackage primitives, `layers` imported layers, `fingerprint`
+//! their content hashes (a re-run on unchanged files keeps the imported tables),
+//! [`store`] the findings ledger and review actions.
 
+mod fingerprint;
 pub mod gpkg;
 mod layers;
 pub mod store;
@@ -30,6 +34,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
+pub use fingerprint::layer_fingerprint;
 pub use layers::LayerEntry;
 pub use store::{FindingRow, HistoryEntry, Presence, ReviewAction, RunSummary};
 

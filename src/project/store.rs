@@ -251,12 +251,17 @@ impl Project {
         {
             let mut update = tx
                 .prepare(
-                    "UPDATE findings SET geom = ?1, rule_id = ?2, severity = ?3, site_layer = ?4,
-                        site_fid = ?5, site_name = ?6, zone_layer = ?7, zone_fid = ?8,
-                        zone_name = ?9, zone_level = ?10, distance_m = ?11, lon = ?12, lat = ?13,
-                        county = ?14, last_seen_run = ?15, presence = 'existing'
-                     WHERE finding_id = ?16",
+                    "UPDATE findings SET rule_id = ?1, severity = ?2, site_layer = ?3,
+                        site_fid = ?4, site_name = ?5, zone_layer = ?6, zone_fid = ?7,
+                        zone_name = ?8, zone_level = ?9, distance_m = ?10, lon = ?11, lat = ?12,
+                        county = ?13, last_seen_run = ?14, presence = 'existing'
+                     WHERE finding_id = ?15",
                 )
+                .at(&path)?;
+            // The point only where it moved: writing it fires the spatial index's
+            // triggers (a delete and an insert in the R-tree), even for the same value.
+            let mut moved = tx
+                .prepare("UPDATE findings SET geom = ?1 WHERE finding_id = ?2 AND geom IS NOT ?1")
                 .at(&path)?;
             let mut insert = tx
                 .prepare(
@@ -278,12 +283,12 @@ impl Project {
                 })?;
                 if before.contains(&f.finding_id) {
                     // Columns 2..14 (rule_id..county) are refreshed; status and note kept.
-                    let mut p: Vec<SqlValue> = Vec::with_capacity(16);
-                    p.push(geom);
+                    let mut p: Vec<SqlValue> = Vec::with_capacity(15);
                     p.extend(values.drain(1..14));
                     p.push(SqlValue::Integer(run_id));
                     p.push(SqlValue::Text(f.finding_id.clone()));
                     update.execute(params_from_iter(p)).at(&path)?;
+                    moved.execute(params![geom, f.finding_id]).at(&path)?;
                     existing += 1;
                 } else {
                     values[14] = SqlValue::Text(ReviewStatus::Pending.label_zh().into());
@@ -349,6 +354,34 @@ impl Project {
         let mut out = Vec::new();
         while let Some(r) = rows.next().at(&self.path)? {
             out.push(self.finding_row(r)?);
+        }
+        Ok(out)
+    }
+
+    /// The reviewers' decisions: finding id → status and note, for every finding
+    /// whose status is not 待核查 or whose note is not empty (every other finding
+    /// is 待核查 with no note). What an export of a check run needs of the ledger.
+    pub fn decisions(
+        &self,
+    ) -> Result<std::collections::HashMap<String, (ReviewStatus, String)>, ProjectError> {
+        let p = &self.path;
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT finding_id, status, note FROM findings
+                 WHERE status <> ?1 OR (note IS NOT NULL AND note <> '')",
+            )
+            .at(p)?;
+        let mut rows = stmt.query([ReviewStatus::Pending.label_zh()]).at(p)?;
+        let mut out = std::collections::HashMap::new();
+        while let Some(r) = rows.next().at(p)? {
+            let id: String = r.get(0).at(p)?;
+            let label: String = r.get(1).at(p)?;
+            let status = ReviewStatus::parse(&label).ok_or_else(|| {
+                self.corrupt(FINDINGS_TABLE, &id, format!("unknown status \"{label}\""))
+            })?;
+            let note = r.get::<_, Option<String>>(2).at(p)?.unwrap_or_default();
+            out.insert(id, (status, note));
         }
         Ok(out)
     }
