@@ -10,9 +10,18 @@
 # - and for the same boilers with enterprises whose ledger has a 是否完成 column, 10% of
 #   them not yet done ("open10"), as a ledger reads part-way through a campaign.
 #
-#   scripts/scale.sh [SITES] [ZONES] [RUNS]      e.g. scripts/scale.sh 2000000 20000 5
+# With --project last, it then times `check --project` on open10: into a new project
+# (every layer imported, every finding new), then twice again on the same files (the
+# layers unchanged since their import are kept, every finding exists).
+#
+#   scripts/scale.sh [SITES] [ZONES] [RUNS] [--project]   e.g. scripts/scale.sh 2000000 20000 5
 set -euo pipefail
 export LC_ALL=C
+project=false
+if [ "${*: -1}" = "--project" ]; then
+  project=true
+  set -- "${@:1:$(($# - 1))}"
+fi
 sites=${1:-1000000}
 zones=${2:-2000}
 runs=${3:-5}
@@ -89,4 +98,20 @@ for set in boilers mixed open10; do
   findings=$(($(wc -l < "$d/findings.csv") - 1))
   echo "$set ($findings findings): join median $jm s ($jlo–$jhi), check median $cm s ($clo–$chi), check/join $(awk -v c="$cm" -v j="$jm" 'BEGIN { printf "%.2f", c / j }')"
 done
+
+if $project; then
+  echo
+  gpkg="$open10/project.gpkg"
+  rm -f "$gpkg"
+  for label in "check --project (new project)" "check --project (same files)" "check --project (same files)"; do
+    timed "$label" 1 "$bin" check --project "$gpkg" --water-zones "$open10/zones.shp" \
+      --boilers "$open10/sites.shp" --enterprises "$open10/enterprises.shp" \
+      --out "$open10/findings-project.csv" --quiet
+  done
+  if cmp -s "$open10/findings.csv" "$open10/findings-project.csv"; then
+    echo "findings through the project: the same as without"
+  else
+    echo "findings through the project DIFFER from those without"
+  fi
+fi
 rm -f "$times" "$times.one"
