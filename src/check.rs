@@ -101,6 +101,14 @@ pub enum ProjectInputError {
 pub fn project_layers(
     project: &crate::project::Project,
 ) -> Result<(Vec<RoleLayer>, Vec<String>), crate::project::ProjectError> {
+    project_layers_except(project, &[])
+}
+
+/// [`project_layers`] but for those in one of the roles `except`.
+pub fn project_layers_except(
+    project: &crate::project::Project,
+    except: &[LayerRole],
+) -> Result<(Vec<RoleLayer>, Vec<String>), crate::project::ProjectError> {
     let mut layers = Vec::new();
     let mut skipped = Vec::new();
     for entry in project.layers()? {
@@ -108,6 +116,9 @@ pub fn project_layers(
             skipped.push(entry.name.clone());
             continue;
         };
+        if except.contains(&role) {
+            continue;
+        }
         let layer = project.load_layer(&entry.table_name)?;
         let mapping: FieldMapping = serde_json::from_str(&entry.field_mapping_json)
             .unwrap_or_else(|_| mapping_for(role, &layer));

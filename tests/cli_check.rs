@@ -261,6 +261,36 @@ fn a_rerun_on_refreshed_data_keeps_decisions_and_marks_what_disappeared() {
         .unwrap();
     assert_eq!(new.presence, Presence::New);
     assert_eq!(p.history(kept_id).unwrap().len(), 1);
+    drop(p);
+
+    // Only the outfalls again, under another name: they replace the project's
+    // outfalls, and the zones the project holds take part.
+    let renamed = dir.path().join("入河排污口（更新）.csv");
+    std::fs::copy(&outfalls, &renamed).unwrap();
+    run(bin()
+        .args(["check", "--quiet", "--project"])
+        .arg(&project)
+        .arg("--outfalls")
+        .arg(&renamed)
+        .arg("--out")
+        .arg(dir.path().join("third.csv")));
+    let third = read_csv(&dir.path().join("third.csv"));
+    // The same findings: a finding id names the layer only for sites keyed by record
+    // number, and these outfalls are keyed by name and place.
+    assert!(third.keys().eq(second.keys()));
+    assert_eq!(third[kept_id]["status"], "已确认");
+    assert_eq!(third[kept_id]["site_layer"], "入河排污口（更新）");
+    assert_eq!(tables("water_zone"), zones_table);
+    let p = Project::open(&project).unwrap();
+    let outfall_layers: Vec<String> = (p.layers().unwrap().into_iter())
+        .filter(|l| l.role == "outfall")
+        .map(|l| l.name)
+        .collect();
+    assert_eq!(outfall_layers, ["入河排污口（更新）"]);
+    let resolved = (p.findings().unwrap().into_iter())
+        .filter(|r| r.presence == Presence::ResolvedByData)
+        .count();
+    assert_eq!(resolved, 1, "only the outfall removed in the second run");
 }
 
 #[test]

@@ -20,8 +20,10 @@ use crate::rules::{self, FieldMapping, LayerRole, RuleSet};
 
 #[derive(Args, Debug, Default)]
 pub struct CheckArgs {
-    /// The review project (GeoPackage). Created if missing; layers given below are
-    /// imported into it, and earlier review decisions are kept.
+    /// The review project (GeoPackage). Created if missing. The files given below
+    /// become its layers of their roles (replacing what it held in those roles); its
+    /// layers of the other roles take part as they are. Earlier review decisions are
+    /// kept.
     #[arg(long, value_name = "P.gpkg")]
     project: Option<PathBuf>,
     /// Drinking-water source protection zones (files or folders).
@@ -159,7 +161,8 @@ pub(crate) fn check(args: &CheckArgs, progress: &Progress) -> anyhow::Result<Che
         None => None,
     };
 
-    // Layers: read the given files, or load what the project holds.
+    // Layers: read the given files; with a project, also those it holds in the
+    // other roles.
     let mut layers: Vec<RoleLayer> = Vec::new();
     if !given.is_empty() {
         progress.stage("reading layers");
@@ -190,17 +193,27 @@ pub(crate) fn check(args: &CheckArgs, progress: &Progress) -> anyhow::Result<Che
                 });
             }
         }
-        if let Some(project) = project.as_mut() {
-            import_layers(project, &layers, progress)?;
-        }
-    } else if let Some(project) = project.as_ref() {
-        let (found, skipped) = crate::check::project_layers(project)?;
+    }
+    if let Some(project) = project.as_mut() {
+        // The files given become the project's layers of their roles; the project's
+        // layers of the other roles take part as they are, so that a refreshed boiler
+        // ledger is checked against the zones the project holds.
+        let given_roles: Vec<LayerRole> = given.iter().map(|(role, _)| *role).collect();
+        import_layers(project, &layers, &given_roles, progress)?;
+        let (found, skipped) = crate::check::project_layers_except(project, &given_roles)?;
         for name in skipped {
             progress.warn(format!(
                 "{name}: the project gives it no known role; skipped (set its role in the app)"
             ));
         }
         for mut rl in found {
+            if !given.is_empty() {
+                progress.stage(format!(
+                    "{}: from the project ({})",
+                    rl.layer.name,
+                    rl.role.label_en()
+                ));
+            }
             apply_overrides(&mut rl.mapping, &overrides, &rl.layer);
             layers.push(rl);
         }
@@ -302,13 +315,17 @@ fn field_names(layer: &Layer) -> Vec<String> {
     layer.fields.iter().map(|f| f.name.clone()).collect()
 }
 
-/// Replaces the project's layers of the same name and role with the fresh ones. A
-/// layer whose content is what the project already holds (same fingerprint: the
-/// file has not changed since its import) keeps its table, with the mapping of
-/// this run; writing a province's layer again would take seconds.
+/// Makes `layers` (read from the files given for `roles`) the project's layers of
+/// those roles: every other layer the project holds in one of them goes. A layer
+/// whose content is what the project already holds (same name, role and
+/// fingerprint: the file has not changed since its import) keeps its table, with
+/// the mapping of this run; writing a province's layer again would take seconds.
+/// New tables are written before the old ones go, so a crash leaves both rather
+/// than neither (the next run removes the old).
 fn import_layers(
     project: &mut Project,
     layers: &[RoleLayer],
+    roles: &[LayerRole],
     progress: &Progress,
 ) -> anyhow::Result<()> {
     let existing = project.layers()?;
@@ -332,12 +349,15 @@ fn import_layers(
             None => current.push(project.save_layer(&rl.layer, role, &mapping)?),
         }
     }
-    // The earlier imports of the same layers go.
-    for old in existing.iter().filter(|e| {
-        !current.contains(&e.table_name)
-            && (layers.iter()).any(|rl| e.name == rl.layer.name && e.role == rl.role.code())
-    }) {
+    for old in existing
+        .iter()
+        .filter(|e| !current.contains(&e.table_name) && roles.iter().any(|r| e.role == r.code()))
+    {
         project.remove_layer(&old.table_name)?;
+        progress.stage(format!(
+            "{}: replaced in the project by the files given",
+            old.name
+        ));
     }
     Ok(())
 }
