@@ -180,6 +180,55 @@ fn demo_writes_every_format_and_they_agree_with_the_csv() {
 }
 
 #[test]
+fn ogrinfo_reads_the_exported_shapefile_and_geopackage_in_chinese_when_gdal_is_installed() {
+    let ogrinfo = |args: &[&str], path: &Path| {
+        Command::new("ogrinfo")
+            .args(["-ro", "-al", "-geom=NO"])
+            .args(args)
+            .arg(path)
+            .output()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    match Command::new("ogrinfo").arg("--version").output() {
+        Ok(o) if o.status.success() => {}
+        _ => {
+            eprintln!("ogrinfo not installed: skipped");
+            return;
+        }
+    }
+    run(bin().args(["demo", "--quiet", "--out"]).arg(&out));
+    let csv = read_csv(&out.join("问题台账.csv"));
+    for (file, name_field) in [("问题台账.shp", "点位名"), ("问题台账.gpkg", "site_name")]
+    {
+        let o = ogrinfo(&[], &out.join(file)).unwrap();
+        let (stdout, stderr) = (
+            String::from_utf8(o.stdout).expect("ogrinfo prints UTF-8"),
+            String::from_utf8_lossy(&o.stderr),
+        );
+        assert!(o.status.success(), "{file}: {stderr}");
+        assert!(
+            !stderr.contains("ERROR") && !stderr.contains("Warning"),
+            "{file}: {stderr}"
+        );
+        assert!(
+            stdout.contains(&format!("Feature Count: {}", csv.len())),
+            "{file}: {stdout}"
+        );
+        // Every finding's site name and county, as GDAL decodes them.
+        for row in csv.values() {
+            let name = format!("{name_field} (String) = {}", row["site_name"]);
+            assert!(stdout.contains(&name), "{file}: no {name}");
+            assert!(
+                stdout.contains(&row["county"]),
+                "{file}: no {}",
+                row["county"]
+            );
+        }
+    }
+}
+
+#[test]
 fn a_rerun_on_refreshed_data_keeps_decisions_and_marks_what_disappeared() {
     let dir = tempfile::tempdir().unwrap();
     let project = dir.path().join("项目.gpkg");
