@@ -131,6 +131,66 @@ pub fn project_layers_except(
     Ok((layers, skipped))
 }
 
+/// What [`import_role_layers`] did with a layer, by name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LayerImport {
+    /// A layer given, written into the project.
+    Imported(String),
+    /// A layer given whose content the project already held: its table is kept.
+    Kept(String),
+    /// A layer the project held in one of the roles given, removed.
+    Replaced(String),
+}
+
+/// Makes `layers` the project's layers of the roles `roles` (those the layers were
+/// given for): every other layer the project holds in one of them goes. A layer
+/// whose content is what the project already holds (same name, role and
+/// [fingerprint](crate::project::layer_fingerprint): the file has not changed since
+/// its import) keeps its table, with the mapping given now; writing a province's
+/// layer again would take seconds. New tables are written before old ones go, so a
+/// crash leaves both rather than neither (the next import removes the old).
+pub fn import_role_layers(
+    project: &mut crate::project::Project,
+    layers: &[RoleLayer],
+    roles: &[LayerRole],
+) -> Result<Vec<LayerImport>, crate::project::ProjectError> {
+    let existing = project.layers()?;
+    let mut current: Vec<String> = Vec::new();
+    let mut done = Vec::new();
+    for rl in layers {
+        let (name, role) = (&rl.layer.name, rl.role.code());
+        let mapping = serde_json::to_string(&rl.mapping).map_err(|e| {
+            crate::project::ProjectError::Invalid {
+                path: project.path().to_path_buf(),
+                message: format!("layer {name}: cannot store its field mapping: {e}"),
+            }
+        })?;
+        let unchanged = match crate::project::layer_fingerprint(&rl.layer) {
+            Some(f) => project.layers_with_content(name, role, &f)?,
+            None => Vec::new(),
+        };
+        match unchanged.into_iter().find(|t| !current.contains(t)) {
+            Some(table) => {
+                project.set_layer_role(&table, role, &mapping)?;
+                current.push(table);
+                done.push(LayerImport::Kept(name.clone()));
+            }
+            None => {
+                current.push(project.save_layer(&rl.layer, role, &mapping)?);
+                done.push(LayerImport::Imported(name.clone()));
+            }
+        }
+    }
+    for old in existing
+        .iter()
+        .filter(|e| !current.contains(&e.table_name) && roles.iter().any(|r| e.role == r.code()))
+    {
+        project.remove_layer(&old.table_name)?;
+        done.push(LayerImport::Replaced(old.name.clone()));
+    }
+    Ok(done)
+}
+
 /// The guessed field mapping of `layer` in `role`.
 pub fn mapping_for(role: LayerRole, layer: &Layer) -> FieldMapping {
     let names: Vec<String> = layer.fields.iter().map(|f| f.name.clone()).collect();
@@ -1363,6 +1423,56 @@ mod tests {
             sites_crs: None,
             tolerance_m: 0.5,
         }
+    }
+
+    #[test]
+    fn importing_role_layers_keeps_unchanged_ones_and_replaces_their_roles() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut project = crate::project::Project::create(&dir.path().join("p.gpkg")).unwrap();
+        let input = sample_input(false);
+        let roles: Vec<LayerRole> = input.layers.iter().map(|l| l.role).collect();
+        let imported = |done: &[LayerImport]| {
+            (done.iter())
+                .map(|d| match d {
+                    LayerImport::Imported(n) => format!("imported {n}"),
+                    LayerImport::Kept(n) => format!("kept {n}"),
+                    LayerImport::Replaced(n) => format!("replaced {n}"),
+                })
+                .collect::<Vec<_>>()
+        };
+        let every = |what: &str| -> Vec<String> {
+            (input.layers.iter())
+                .map(|l| format!("{what} {}", l.layer.name))
+                .collect()
+        };
+        let first = import_role_layers(&mut project, &input.layers, &roles).unwrap();
+        assert_eq!(imported(&first), every("imported"));
+        let again = import_role_layers(&mut project, &input.layers, &roles).unwrap();
+        assert_eq!(imported(&again), every("kept"));
+        // The boilers again, edited and renamed: imported, and the old boilers go; the
+        // other layers, of roles not given, stay.
+        let mut boilers = input
+            .layers
+            .iter()
+            .find(|l| l.role == LayerRole::Boiler)
+            .unwrap()
+            .clone();
+        let old_name = std::mem::replace(&mut boilers.layer.name, "锅炉台账（新）".into());
+        boilers.layer.features.pop();
+        let done = import_role_layers(&mut project, &[boilers], &[LayerRole::Boiler]).unwrap();
+        assert_eq!(
+            imported(&done),
+            [
+                "imported 锅炉台账（新）".to_string(),
+                format!("replaced {old_name}")
+            ]
+        );
+        let (held, _) = project_layers(&project).unwrap();
+        assert_eq!(held.len(), input.layers.len());
+        assert!(held.iter().any(|l| l.layer.name == "锅炉台账（新）"));
+        assert!(!held.iter().any(|l| l.layer.name == old_name));
+        let (others, _) = project_layers_except(&project, &[LayerRole::Boiler]).unwrap();
+        assert_eq!(others.len(), input.layers.len() - 1);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use super::progress::Progress;
 use super::{ReadArgs, UsageError};
-use crate::check::{CheckInput, CheckOutput, RoleLayer, run_check, run_check_blocks};
+use crate::check::{CheckInput, CheckOutput, LayerImport, RoleLayer, run_check, run_check_blocks};
 use crate::crs::SiteCrs;
 use crate::engine::DEFAULT_TOLERANCE_M;
 use crate::export::{CsvRowsWriter, ExportFormat, export_findings, finding_views_csv_rows};
@@ -199,7 +199,17 @@ pub(crate) fn check(args: &CheckArgs, progress: &Progress) -> anyhow::Result<Che
         // layers of the other roles take part as they are, so that a refreshed boiler
         // ledger is checked against the zones the project holds.
         let given_roles: Vec<LayerRole> = given.iter().map(|(role, _)| *role).collect();
-        import_layers(project, &layers, &given_roles, progress)?;
+        for done in crate::check::import_role_layers(project, &layers, &given_roles)? {
+            match done {
+                LayerImport::Imported(_) => {}
+                LayerImport::Kept(name) => progress.stage(format!(
+                    "{name}: unchanged since its import into the project; kept"
+                )),
+                LayerImport::Replaced(name) => progress.stage(format!(
+                    "{name}: replaced in the project by the files given"
+                )),
+            }
+        }
         let (found, skipped) = crate::check::project_layers_except(project, &given_roles)?;
         for name in skipped {
             progress.warn(format!(
@@ -313,53 +323,6 @@ pub(crate) fn check(args: &CheckArgs, progress: &Progress) -> anyhow::Result<Che
 
 fn field_names(layer: &Layer) -> Vec<String> {
     layer.fields.iter().map(|f| f.name.clone()).collect()
-}
-
-/// Makes `layers` (read from the files given for `roles`) the project's layers of
-/// those roles: every other layer the project holds in one of them goes. A layer
-/// whose content is what the project already holds (same name, role and
-/// fingerprint: the file has not changed since its import) keeps its table, with
-/// the mapping of this run; writing a province's layer again would take seconds.
-/// New tables are written before the old ones go, so a crash leaves both rather
-/// than neither (the next run removes the old).
-fn import_layers(
-    project: &mut Project,
-    layers: &[RoleLayer],
-    roles: &[LayerRole],
-    progress: &Progress,
-) -> anyhow::Result<()> {
-    let existing = project.layers()?;
-    let mut current: Vec<String> = Vec::new();
-    for rl in layers {
-        let (name, role) = (&rl.layer.name, rl.role.code());
-        let mapping = serde_json::to_string(&rl.mapping)?;
-        let fingerprint = crate::project::layer_fingerprint(&rl.layer);
-        let unchanged = match &fingerprint {
-            Some(f) => project.layers_with_content(name, role, f)?,
-            None => Vec::new(),
-        };
-        match unchanged.into_iter().find(|t| !current.contains(t)) {
-            Some(table) => {
-                project.set_layer_role(&table, role, &mapping)?;
-                progress.stage(format!(
-                    "{name}: unchanged since its import into the project; kept"
-                ));
-                current.push(table);
-            }
-            None => current.push(project.save_layer(&rl.layer, role, &mapping)?),
-        }
-    }
-    for old in existing
-        .iter()
-        .filter(|e| !current.contains(&e.table_name) && roles.iter().any(|r| e.role == r.code()))
-    {
-        project.remove_layer(&old.table_name)?;
-        progress.stage(format!(
-            "{}: replaced in the project by the files given",
-            old.name
-        ));
-    }
-    Ok(())
 }
 
 fn load_rules(path: Option<&Path>, project: Option<&Project>) -> anyhow::Result<RuleSet> {
