@@ -199,6 +199,12 @@ pub(crate) fn check(args: &CheckArgs, progress: &Progress) -> anyhow::Result<Che
         // layers of the other roles take part as they are, so that a refreshed boiler
         // ledger is checked against the zones the project holds.
         let given_roles: Vec<LayerRole> = given.iter().map(|(role, _)| *role).collect();
+        if !layers.is_empty() {
+            progress.stage(format!(
+                "importing the layers into {}",
+                project.path().display()
+            ));
+        }
         for done in crate::check::import_role_layers(project, &layers, &given_roles)? {
             match done {
                 LayerImport::Imported(_) => {}
