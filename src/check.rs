@@ -165,8 +165,9 @@ pub fn import_role_layers(
                 message: format!("layer {name}: cannot store its field mapping: {e}"),
             }
         })?;
-        let unchanged = match crate::project::layer_fingerprint(&rl.layer) {
-            Some(f) => project.layers_with_content(name, role, &f)?,
+        let fingerprint = crate::project::layer_fingerprint(&rl.layer);
+        let unchanged = match &fingerprint {
+            Some(f) => project.layers_with_content(name, role, f)?,
             None => Vec::new(),
         };
         match unchanged.into_iter().find(|t| !current.contains(t)) {
@@ -176,7 +177,9 @@ pub fn import_role_layers(
                 done.push(LayerImport::Kept(name.clone()));
             }
             None => {
-                current.push(project.save_layer(&rl.layer, role, &mapping)?);
+                let table =
+                    project.save_layer_with_fingerprint(&rl.layer, role, &mapping, fingerprint)?;
+                current.push(table);
                 done.push(LayerImport::Imported(name.clone()));
             }
         }
@@ -991,7 +994,7 @@ fn check_site_layer(
             out.push(pending(i, (rule, severity), None, None, None));
         }
     };
-    let unzoned = in_file_order(&unzoned, layer.features.len());
+    let unzoned = in_file_order(&unzoned);
     found.extend(
         unzoned
             .par_chunks(UNZONED_CHUNK)
@@ -1011,10 +1014,10 @@ fn check_site_layer(
 
 /// The distinct site positions of `parts` in ascending order: marked in a bit set
 /// and read back, rather than sorted (most of a province's enterprises can be near
-/// no zone). `len` is the layer's length, which bounds them.
-fn in_file_order(parts: &[Vec<u32>], len: usize) -> Vec<u32> {
+/// no zone).
+fn in_file_order(parts: &[Vec<u32>]) -> Vec<u32> {
     let past_last = parts.iter().flatten().max().map_or(0, |&i| i as usize + 1);
-    let mut marked = vec![0u64; len.max(past_last).div_ceil(64)];
+    let mut marked = vec![0u64; past_last.div_ceil(64)];
     let mut count = 0;
     for &i in parts.iter().flatten() {
         marked[i as usize / 64] |= 1 << (i % 64);
@@ -1489,13 +1492,13 @@ mod tests {
         let parts: Vec<Vec<u32>> = positions.chunks(97).map(<[u32]>::to_vec).collect();
         let mut sorted = positions.clone();
         sorted.sort_unstable();
-        assert_eq!(in_file_order(&parts, 5000), sorted);
-        // A position past the stated length still comes back; no parts, none.
+        assert_eq!(in_file_order(&parts), sorted);
+        // Sparse positions come back too; no parts, none.
         assert_eq!(
-            in_file_order(&[vec![70, 3], vec![], vec![200]], 64),
+            in_file_order(&[vec![70, 3], vec![], vec![200]]),
             [3, 70, 200]
         );
-        assert!(in_file_order(&[], 0).is_empty());
+        assert!(in_file_order(&[]).is_empty());
     }
 
     #[test]

@@ -663,6 +663,18 @@ pub fn create_spatial_index(conn: &Connection, table: &str) -> Result<(), GpkgEr
     Ok(())
 }
 
+/// Whether the database has a table of this name.
+pub fn has_table(conn: &Connection, table: &str) -> rusqlite::Result<bool> {
+    let found = conn
+        .query_row(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [table],
+            |_| Ok(()),
+        )
+        .optional()?;
+    Ok(found.is_some())
+}
+
 /// Remove a feature table's R-tree index and its `gpkg_extensions` row (the
 /// triggers go with the feature table itself, or are dropped here).
 pub fn drop_spatial_index(conn: &Connection, table: &str) -> Result<(), GpkgError> {
@@ -679,15 +691,7 @@ pub fn drop_spatial_index(conn: &Connection, table: &str) -> Result<(), GpkgErro
         ))?;
     }
     conn.execute_batch(&format!("DROP TABLE IF EXISTS {}", quote_ident(&rt)))?;
-    let has_extensions = conn
-        .query_row(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'gpkg_extensions'",
-            [],
-            |_| Ok(()),
-        )
-        .optional()?
-        .is_some();
-    if has_extensions {
+    if has_table(conn, "gpkg_extensions")? {
         conn.execute(
             "DELETE FROM gpkg_extensions WHERE table_name = ?1 AND extension_name = 'gpkg_rtree_index'",
             [table],

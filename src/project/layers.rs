@@ -183,6 +183,19 @@ impl Project {
         role: &str,
         mapping_json: &str,
     ) -> Result<String, ProjectError> {
+        let fingerprint = super::layer_fingerprint(layer);
+        self.save_layer_with_fingerprint(layer, role, mapping_json, fingerprint)
+    }
+
+    /// [`Project::save_layer`] with the layer's fingerprint already made (hashing a
+    /// province's layer twice costs a noticeable fraction of a second).
+    pub(crate) fn save_layer_with_fingerprint(
+        &mut self,
+        layer: &Layer,
+        role: &str,
+        mapping_json: &str,
+        fingerprint: Option<String>,
+    ) -> Result<String, ProjectError> {
         if let Err(e) = serde_json::from_str::<serde_json::Value>(mapping_json) {
             return Err(ProjectError::BadSettingJson {
                 path: self.path.clone(),
@@ -204,7 +217,6 @@ impl Project {
                 });
             }
         }
-        let fingerprint = super::layer_fingerprint(layer);
         let path = self.path.clone();
         let srs_err = gpkg_error(
             &path,
@@ -396,7 +408,7 @@ impl Project {
         role: &str,
         fingerprint: &str,
     ) -> Result<Vec<String>, ProjectError> {
-        if !self.has_table("qingling_layer_content")? {
+        if !gpkg::has_table(&self.conn, "qingling_layer_content").at(&self.path)? {
             return Ok(Vec::new());
         }
         let mut stmt = self
@@ -411,20 +423,6 @@ impl Project {
             .query_map(params![name, role, fingerprint], |r| r.get(0))
             .at(&self.path)?;
         rows.collect::<Result<Vec<String>, _>>().at(&self.path)
-    }
-
-    /// Whether the project has a table of this name.
-    fn has_table(&self, table: &str) -> Result<bool, ProjectError> {
-        let found = self
-            .conn
-            .query_row(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-                [table],
-                |_| Ok(()),
-            )
-            .optional()
-            .at(&self.path)?;
-        Ok(found.is_some())
     }
 
     /// Load an imported layer back: geometries, attributes (original field names and
@@ -702,12 +700,13 @@ impl Project {
         let n = tx
             .execute("DELETE FROM qingling_layers WHERE table_name = ?1", [table])
             .at(&path)?;
-        tx.execute_batch(LAYER_CONTENT_SQL).at(&path)?;
-        tx.execute(
-            "DELETE FROM qingling_layer_content WHERE table_name = ?1",
-            [table],
-        )
-        .at(&path)?;
+        if gpkg::has_table(&tx, "qingling_layer_content").at(&path)? {
+            tx.execute(
+                "DELETE FROM qingling_layer_content WHERE table_name = ?1",
+                [table],
+            )
+            .at(&path)?;
+        }
         if n == 0 || !gpkg::is_safe_table_name(table) {
             return Err(ProjectError::UnknownLayer {
                 path,

@@ -474,16 +474,7 @@ impl Project {
                 application_id,
             });
         }
-        let has_meta = conn
-            .query_row(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'qingling_meta'",
-                [],
-                |_| Ok(()),
-            )
-            .optional()
-            .at(path)?
-            .is_some();
-        if !has_meta {
+        if !gpkg::has_table(&conn, "qingling_meta").at(path)? {
             return Err(ProjectError::NotProject {
                 path: path.to_path_buf(),
             });
