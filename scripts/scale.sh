@@ -96,7 +96,11 @@ for set in boilers mixed open10; do
   read -r cm clo chi <<< "$(median "check ($set)")"
   case $set in boilers) d=$dir ;; mixed) d=$mixed ;; *) d=$open10 ;; esac
   findings=$(($(wc -l < "$d/findings.csv") - 1))
+  pairs=$(($(wc -l < "$d/pairs.csv") - 1))
+  # What each writes: the join two numbers per pair, the check a ledger row per finding.
+  mb() { awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.2f MB", b / 1e6 }'; }
   echo "$set ($findings findings): join median $jm s ($jlo–$jhi), check median $cm s ($clo–$chi), check/join $(awk -v c="$cm" -v j="$jm" 'BEGIN { printf "%.2f", c / j }')"
+  echo "    join wrote $pairs pairs ($(mb "$d/pairs.csv")), check $findings ledger rows ($(mb "$d/findings.csv"))"
 done
 
 if $project; then
