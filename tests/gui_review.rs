@@ -258,3 +258,56 @@ fn the_dashboard_counts_the_ledger_and_keeps_the_deadline_in_the_project() {
         Some("\"2099-12-31\"")
     );
 }
+
+/// Every layer's box, as the map shows it.
+fn all_layers_box(app: &App) -> qingling::gui::map::view::WorldRect {
+    app.state
+        .layers
+        .iter()
+        .filter_map(|l| l.display.as_ref().and_then(|d| d.bbox))
+        .reduce(|a, b| a.union(b))
+        .expect("the layers are drawn")
+}
+
+#[test]
+fn an_opened_project_is_shown_whole_beside_its_panels_until_the_map_is_moved() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = common::demo_project(dir.path());
+    let mut h = harness(Settings::default());
+    open(&mut h, &project);
+    h.run_steps(3);
+    // The findings table opened beneath the map after the view was first fitted:
+    // every layer is still in view.
+    let app = h.state();
+    let visible = app.state.view.visible_world_rect(app.map_rect());
+    let all = all_layers_box(app);
+    assert!(
+        visible.contains_rect(all),
+        "visible {visible:?} holds every layer {all:?}"
+    );
+
+    // The window grows: still whole, and filling the new size.
+    let before = app.state.view.points_per_metre;
+    h.set_size(egui::vec2(1800.0, 1100.0));
+    h.run_steps(3);
+    let app = h.state();
+    assert!(
+        app.state
+            .view
+            .visible_world_rect(app.map_rect())
+            .contains_rect(all)
+    );
+    assert!(
+        app.state.view.points_per_metre > before,
+        "zoomed in to fill"
+    );
+
+    // Once the user moves the map, a change of size leaves it where it is.
+    let mut moved = app.state.view;
+    moved.pan(egui::vec2(120.0, -40.0));
+    h.state_mut().push_command(Command::SetView(moved));
+    h.run_steps(2);
+    h.set_size(egui::vec2(1400.0, 950.0));
+    h.run_steps(3);
+    assert_eq!(h.state().state.view, moved);
+}

@@ -78,6 +78,8 @@ pub struct App {
     started: bool,
     project_on_start: Option<PathBuf>,
     map_rect: Rect,
+    /// The map's size when the view was fitted to [`AppState::fitted_box`].
+    fitted_size: egui::Vec2,
     ctx: Option<egui::Context>,
     /// The open project's connection, used only by jobs.
     db: Option<SharedProject>,
@@ -112,6 +114,7 @@ impl App {
             started: false,
             project_on_start: project,
             map_rect: Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(800.0, 600.0)),
+            fitted_size: egui::Vec2::ZERO,
             ctx: None,
             db: None,
             review_queue: VecDeque::new(),
@@ -178,6 +181,7 @@ impl App {
         self.start_waiting_check();
         self.poll_screenshot(ctx);
         self.apply_commands(ctx);
+        self.refit_resized_map();
         let s = &mut self.state;
         if let Some(status) = s.basemap.update(
             ctx,
@@ -187,6 +191,24 @@ impl App {
             s.settings.language,
         ) {
             s.status = Some(status);
+        }
+    }
+
+    /// Fits the view to `bbox` in the map's area, and keeps it fitted there while
+    /// the area changes size (panels opening around it) until the user moves the map.
+    fn fit_view(&mut self, bbox: super::map::view::WorldRect) {
+        self.state.view.fit(self.map_rect, bbox);
+        self.state.fitted_box = Some(bbox);
+        self.fitted_size = self.map_rect.size();
+    }
+
+    /// The map's area changed size since the view was fitted to a box the user has
+    /// not moved away from: fitted again, so that what was shown whole stays whole.
+    fn refit_resized_map(&mut self) {
+        if let Some(bbox) = self.state.fitted_box
+            && self.map_rect.size() != self.fitted_size
+        {
+            self.fit_view(bbox);
         }
     }
 
@@ -971,6 +993,7 @@ impl App {
             }
             self.state.view = view;
             self.state.view_fitted = true;
+            self.state.fitted_box = None;
         }
     }
 
@@ -1193,7 +1216,7 @@ impl App {
                     .and_then(|l| l.display.as_ref())
                     .and_then(|d| d.bbox)
                 {
-                    self.state.view.fit(self.map_rect, bbox);
+                    self.fit_view(bbox);
                 }
             }
             Command::ZoomToFeature(fr) => {
@@ -1204,7 +1227,7 @@ impl App {
                     .and_then(|d| d.features.iter().find(|f| f.index == fr.index))
                     .map(|f| f.bbox);
                 if let Some(bbox) = bbox {
-                    self.state.view.fit(self.map_rect, bbox);
+                    self.fit_view(bbox);
                 }
             }
             Command::ZoomToAll => {
@@ -1215,11 +1238,14 @@ impl App {
                     .filter_map(|l| l.display.as_ref().and_then(|d| d.bbox))
                     .reduce(|a, b| a.union(b));
                 if let Some(bbox) = bbox {
-                    self.state.view.fit(self.map_rect, bbox);
+                    self.fit_view(bbox);
                     self.state.view_fitted = true;
                 }
             }
-            Command::SetView(v) => self.state.view = v,
+            Command::SetView(v) => {
+                self.state.view = v;
+                self.state.fitted_box = None;
+            }
             Command::Select(s) => {
                 self.state.selection = s;
                 // A site with findings selects its (first shown) finding.

@@ -220,8 +220,6 @@ fn filters_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>) {
 }
 
 fn table_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>) {
-    let lang = state.settings.language;
-    let t = |k| lang.tr(k);
     let fs = &state.findings;
     ui.style_mut().interaction.selectable_labels = false;
     // Follow a selection made elsewhere (map click, keyboard) once.
@@ -233,20 +231,53 @@ fn table_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>) {
     } else {
         None
     };
+    // Wider than the pane (columns widened by hand, a narrow window): scrolled
+    // sideways rather than drawn under the review pane.
+    egui::ScrollArea::horizontal()
+        .id_salt("findings_table_across")
+        .show(ui, |ui| table_columns_ui(ui, state, cmds, scroll_to));
+}
+
+/// Starting widths of the rule, site and zone columns: 180, 160 and 170 points
+/// where the pane has room for them and the note column; narrower, down to
+/// [`FLEXIBLE_MIN`], where it has not.
+fn flexible_widths(available: f32, spacing: f32) -> [f32; 3] {
+    const FIXED: f32 = 70.0 + 70.0 + 80.0 + 70.0 + 70.0;
+    const NOTE: f32 = 100.0;
+    let preferred = [180.0, 160.0, 170.0];
+    let room = available - FIXED - NOTE - spacing * 9.0;
+    let scale = (room / preferred.iter().sum::<f32>()).min(1.0);
+    preferred.map(|w| (w * scale).max(FLEXIBLE_MIN))
+}
+
+/// The narrowest the rule, site and zone columns start.
+const FLEXIBLE_MIN: f32 = 90.0;
+
+fn table_columns_ui(
+    ui: &mut egui::Ui,
+    state: &AppState,
+    cmds: &mut Vec<Command>,
+    scroll_to: Option<usize>,
+) {
+    let lang = state.settings.language;
+    let t = |k| lang.tr(k);
+    let fs = &state.findings;
+    let [rule_w, site_w, zone_w] =
+        flexible_widths(ui.available_width(), ui.spacing().item_spacing.x);
     let mut table = TableBuilder::new(ui)
         .id_salt("findings_table")
         .striped(true)
         .resizable(true)
         .sense(Sense::click())
         .column(Column::exact(70.0))
-        .column(Column::initial(180.0).clip(true))
+        .column(Column::initial(rule_w).clip(true))
         .column(Column::initial(70.0).clip(true))
-        .column(Column::initial(160.0).clip(true))
-        .column(Column::initial(170.0).clip(true))
+        .column(Column::initial(site_w).clip(true))
+        .column(Column::initial(zone_w).clip(true))
         .column(Column::initial(80.0))
         .column(Column::initial(70.0).clip(true))
         .column(Column::initial(70.0))
-        .column(Column::remainder().clip(true));
+        .column(Column::remainder().at_least(100.0).clip(true));
     if let Some(pos) = scroll_to {
         table = table.scroll_to_row(pos, None);
     }
@@ -541,5 +572,21 @@ pub fn finding_overlay_ui(ui: &egui::Ui, state: &AppState, map_rect: egui::Rect)
             }),
         );
         painter.circle_stroke(at, 10.0, stroke);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_start_as_wide_as_they_like_with_room_and_narrower_without() {
+        assert_eq!(flexible_widths(2000.0, 8.0), [180.0, 160.0, 170.0]);
+        // A 1280-point window less the review pane: the note column still shows.
+        let [a, b, c] = flexible_widths(930.0, 8.0);
+        assert!(a < 180.0 && b < 160.0 && c < 170.0);
+        assert!(360.0 + a + b + c + 100.0 + 72.0 <= 930.0 + 0.01);
+        // Very narrow: the minimum, and the table scrolls sideways.
+        assert_eq!(flexible_widths(300.0, 8.0), [FLEXIBLE_MIN; 3]);
     }
 }
