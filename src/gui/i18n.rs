@@ -401,8 +401,8 @@ const ZH: &[(Tr, &str)] = &[
     (Tr::FilterPlaceholder, "路径"),
     (Tr::Empty, "（空）"),
     (Tr::ListingFailed, "无法列出文件夹：{}"),
-    (Tr::FidLabel, "序号"),
-    (Tr::SelectedFeature, "{}：第 {} 条"),
+    (Tr::FidLabel, "FID"),
+    (Tr::SelectedFeature, "{}：要素 #{}"),
     (Tr::ClearSelection, "清除选择"),
     (Tr::Geometry, "几何类型"),
     (Tr::Source, "来源"),
@@ -688,7 +688,7 @@ const EN: &[(Tr, &str)] = &[
     (Tr::Empty, "(empty)"),
     (Tr::ListingFailed, "Cannot list the folder: {}"),
     (Tr::FidLabel, "fid"),
-    (Tr::SelectedFeature, "{}: record {}"),
+    (Tr::SelectedFeature, "{}: feature #{}"),
     (Tr::ClearSelection, "Clear selection"),
     (Tr::Geometry, "Geometry"),
     (Tr::Source, "Source"),
@@ -947,7 +947,7 @@ mod tests {
     fn placeholders_are_filled_in_order() {
         assert_eq!(
             Language::En.trf(Tr::SelectedFeature, &[&"sites", &7]),
-            "sites: record 7"
+            "sites: feature #7"
         );
         assert_eq!(Language::Zh.trf(Tr::LoadedLayers, &[&3]), "已读取 3 个图层");
     }

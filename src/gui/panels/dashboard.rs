@@ -88,6 +88,9 @@ fn dashboard_body_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command
     .allow_drag(false)
     .allow_scroll(false)
     .include_y(0.0)
+    // Room for six bars at least, so that one county's bar is a bar, not the plot.
+    .include_x(-0.5)
+    .include_x(groups.len().max(6) as f64 - 0.5)
     .x_axis_formatter(move |mark, _| {
         let i = mark.value.round();
         if (mark.value - i).abs() < 1e-6 && i >= 0.0 {
