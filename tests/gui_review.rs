@@ -157,6 +157,13 @@ fn a_finding_is_confirmed_with_a_note_and_the_decision_is_in_the_project_and_the
         .click();
     h2.run_steps(3);
     assert!(h2.state().state.export.is_some(), "the export window opens");
+    // It offers a dated ledger beside the project.
+    let offered = h2.state().state.export.as_ref().unwrap().path_text.clone();
+    let offered = Path::new(&offered);
+    assert_eq!(offered.parent(), project.parent(), "{offered:?}");
+    let name = offered.file_name().unwrap().to_string_lossy();
+    let today = qingling::gui::findings::today_in_china();
+    assert_eq!(name, format!("问题台账-{today}.xlsx"));
     h2.state_mut()
         .push_command(Command::ExportSetPath(out.display().to_string()));
     h2.run_steps(2);

@@ -3,7 +3,7 @@
 //! is the one place where state changes in answer to the user.
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -997,19 +997,26 @@ impl App {
         }
     }
 
+    /// The export window, its path as last set, else a dated name (问题台账-2026-11-30.xlsx)
+    /// beside the open project, where its exports belong.
     fn open_export_window(&mut self, png: bool) {
         let lang = self.state.settings.language;
-        let name = if png {
-            super::panels::export::with_extension(lang.tr(Tr::DefaultExportName), "png")
-        } else {
-            lang.tr(Tr::DefaultExportName).to_owned()
-        };
+        let ext = if png { "png" } else { "xlsx" };
+        let name = format!(
+            "{}-{}.{ext}",
+            lang.tr(Tr::DefaultExportName),
+            super::findings::today_in_china()
+        );
+        let folder = (self.state.project.as_deref())
+            .and_then(Path::parent)
+            .filter(|p| p.is_dir())
+            .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()))
+            .unwrap_or_else(|| self.start_folder());
         let path_text = match &self.state.export {
             Some(e) if !e.path_text.is_empty() => {
-                let ext = if png { "png" } else { "xlsx" };
                 super::panels::export::with_extension(&e.path_text, ext)
             }
-            _ => self.start_folder().join(name).display().to_string(),
+            _ => folder.join(name).display().to_string(),
         };
         let filtered_only = self.state.export.as_ref().is_some_and(|e| e.filtered_only);
         self.state.export = Some(ExportState {
