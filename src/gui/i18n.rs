@@ -37,6 +37,20 @@ impl Language {
         }
     }
 
+    /// A kind of geometry as a GIS user of this language calls it (点, 线, 面…).
+    pub fn geometry_kind(self, kind: crate::model::GeometryKind) -> &'static str {
+        use crate::model::GeometryKind as K;
+        match (self, kind) {
+            (Language::Zh, K::None) => "无几何",
+            (Language::Zh, K::Point) => "点",
+            (Language::Zh, K::MultiPoint) => "多点",
+            (Language::Zh, K::Line) => "线",
+            (Language::Zh, K::Polygon) => "面",
+            (Language::Zh, K::Mixed) => "混合",
+            (Language::En, kind) => kind.label(),
+        }
+    }
+
     /// The text of `key` with each `{}` replaced by the next argument.
     pub fn trf(self, key: Tr, args: &[&dyn std::fmt::Display]) -> String {
         let mut out = String::new();
@@ -343,7 +357,7 @@ const ZH: &[(Tr, &str)] = &[
     (Tr::CrsUnknown, "未知坐标系"),
     (Tr::Role, "用途"),
     (Tr::RoleUnknown, "未指定"),
-    (Tr::Features, "要素数"),
+    (Tr::Features, "{} 个要素"),
     (Tr::Reload, "重新读取"),
     (Tr::Attributes, "属性"),
     (Tr::IdentifyHint, "在地图上单击要素以查看属性。"),
@@ -620,7 +634,7 @@ const EN: &[(Tr, &str)] = &[
     (Tr::CrsUnknown, "unknown CRS"),
     (Tr::Role, "Role"),
     (Tr::RoleUnknown, "not set"),
-    (Tr::Features, "Features"),
+    (Tr::Features, "{} features"),
     (Tr::Reload, "Read again"),
     (Tr::Attributes, "Attributes"),
     (
@@ -941,6 +955,15 @@ mod tests {
             );
             assert!(Language::En.tr(key).is_ascii(), "{key:?}");
         }
+    }
+
+    #[test]
+    fn geometry_kinds_and_counts_read_naturally_in_each_language() {
+        use crate::model::GeometryKind;
+        assert_eq!(Language::Zh.geometry_kind(GeometryKind::Polygon), "面");
+        assert_eq!(Language::En.geometry_kind(GeometryKind::Polygon), "Polygon");
+        assert_eq!(Language::Zh.trf(Tr::Features, &[&25]), "25 个要素");
+        assert_eq!(Language::En.trf(Tr::Features, &[&25]), "25 features");
     }
 
     #[test]

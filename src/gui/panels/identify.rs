@@ -49,7 +49,7 @@ pub fn identify_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>)
                 ui.label(
                     f.geometry
                         .as_ref()
-                        .map(|g| crate::model::GeometryKind::of(g).label())
+                        .map(|g| lang.geometry_kind(crate::model::GeometryKind::of(g)))
                         .unwrap_or("—"),
                 );
                 ui.end_row();

@@ -119,10 +119,9 @@ fn layer_row_ui(
         }
     });
     egui::CollapsingHeader::new(format!(
-        "{} · {} {}",
-        l.layer.geometry_kind.label(),
-        l.layer.features.len(),
-        t(Tr::Features)
+        "{} · {}",
+        lang.geometry_kind(l.layer.geometry_kind),
+        lang.trf(Tr::Features, &[&l.layer.features.len()])
     ))
     .id_salt("details")
     .show(ui, |ui| layer_details_ui(ui, lang, l, cmds));
