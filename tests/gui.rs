@@ -134,6 +134,52 @@ fn the_in_app_file_chooser_lists_chinese_names_and_loads_the_chosen_layer() {
 }
 
 #[test]
+fn the_in_app_file_chooser_selects_every_data_file_of_a_folder_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    write_boilers(dir.path());
+    let sites = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/入河排污口.csv"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("入河排污口.csv"), sites).unwrap();
+    std::fs::create_dir(dir.path().join("禁煤区")).unwrap();
+    std::fs::write(dir.path().join("说明.txt"), "not data").unwrap();
+    let settings = Settings {
+        recent_folders: vec![dir.path().to_path_buf()],
+        ..Default::default()
+    };
+    let mut h = harness(settings);
+    h.run_steps(2);
+    h.state_mut().push_command(Command::OpenFileChooser);
+    step_until(&mut h, "the folder listing", |h| {
+        h.query_by_label("锅炉台账.shp").is_some()
+    });
+    h.get_by_role_and_label(Role::Button, "全选").click();
+    h.run_steps(2);
+    let mut selected = h
+        .state()
+        .state
+        .file_chooser
+        .as_ref()
+        .unwrap()
+        .selected
+        .clone();
+    selected.sort();
+    assert_eq!(
+        selected,
+        vec![
+            dir.path().join("入河排污口.csv"),
+            dir.path().join("锅炉台账.shp")
+        ],
+        "the data files, not the folder or the text file"
+    );
+    h.get_by_role_and_label(Role::Button, "打开").click();
+    step_until(&mut h, "both layers to load", |h| {
+        h.state().state.layers.len() == 2
+    });
+}
+
+#[test]
 fn clicking_a_site_shows_its_attributes() {
     let dir = tempfile::tempdir().unwrap();
     let path = write_boilers(dir.path());

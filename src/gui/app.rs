@@ -1106,6 +1106,11 @@ impl App {
                     }
                 }
             }
+            Command::ChooserSelect(paths) => {
+                if let Some(fc) = &mut self.state.file_chooser {
+                    fc.selected = paths;
+                }
+            }
             Command::ChooserShowAll(all) => {
                 if let Some(fc) = &mut self.state.file_chooser {
                     fc.show_all = all;

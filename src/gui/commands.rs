@@ -44,6 +44,8 @@ pub enum Command {
     ChooserNavigate(PathBuf),
     ChooserSetPathText(String),
     ChooserToggle(PathBuf),
+    /// Select exactly these files (the chooser's "select all").
+    ChooserSelect(Vec<PathBuf>),
     ChooserShowAll(bool),
     /// Read these files on a worker.
     LoadFiles(Vec<PathBuf>),

@@ -188,6 +188,18 @@ pub fn file_chooser_ui(ctx: &egui::Context, state: &AppState, cmds: &mut Vec<Com
                 if all != fc.show_all {
                     cmds.push(Command::ChooserShowAll(all));
                 }
+                // A county's files often come in one folder: all of them at once.
+                let files: Vec<PathBuf> = shown_entries(fc)
+                    .into_iter()
+                    .filter(|e| !e.is_dir)
+                    .map(|e| e.path.clone())
+                    .collect();
+                if ui
+                    .add_enabled(!files.is_empty(), egui::Button::new(t(Tr::SelectAllFiles)))
+                    .clicked()
+                {
+                    cmds.push(Command::ChooserSelect(files));
+                }
             });
             ui.separator();
             let list_height = (ui.available_height() - 40.0).max(120.0);
@@ -206,15 +218,8 @@ pub fn file_chooser_ui(ctx: &egui::Context, state: &AppState, cmds: &mut Vec<Com
                             lang.trf(Tr::ListingFailed, &[e]),
                         );
                     }
-                    Some(Listing {
-                        entries: Ok(entries),
-                        ..
-                    }) => {
-                        let shown: Vec<&Entry> = entries
-                            .iter()
-                            .filter(|e| e.is_dir || fc.show_all || is_supported(&e.path))
-                            .filter(|e| !e.name.starts_with('.'))
-                            .collect();
+                    Some(Listing { entries: Ok(_), .. }) => {
+                        let shown = shown_entries(fc);
                         if shown.is_empty() {
                             ui.label(t(Tr::Empty));
                         }
@@ -252,6 +257,23 @@ pub fn file_chooser_ui(ctx: &egui::Context, state: &AppState, cmds: &mut Vec<Com
     if !open {
         cmds.push(Command::CloseFileChooser);
     }
+}
+
+/// The entries the chooser lists: folders, and the supported files (or every file),
+/// hidden ones left out.
+fn shown_entries(fc: &FileChooserState) -> Vec<&Entry> {
+    let Some(Listing {
+        entries: Ok(entries),
+        ..
+    }) = &fc.listing
+    else {
+        return Vec::new();
+    };
+    entries
+        .iter()
+        .filter(|e| e.is_dir || fc.show_all || is_supported(&e.path))
+        .filter(|e| !e.name.starts_with('.'))
+        .collect()
 }
 
 fn entry_row_ui(ui: &mut egui::Ui, fc: &FileChooserState, e: &Entry, cmds: &mut Vec<Command>) {
