@@ -335,3 +335,55 @@ fn a_project_file_opens_and_a_broken_one_is_reported() {
     let zh = &problem.zh.as_ref().unwrap().message;
     assert!(zh.contains("不是清零项目") && !zh.contains("not a"), "{zh}");
 }
+
+#[test]
+fn a_new_project_is_named_and_placed_in_the_app_when_no_save_dialog_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("新项目.gpkg"), b"someone else's").unwrap();
+    let settings = Settings {
+        recent_folders: vec![dir.path().to_path_buf()],
+        ..Default::default()
+    };
+    let mut h = harness(settings);
+    h.run_steps(2);
+    h.state_mut().push_command(Command::NewProject);
+    h.run_steps(3);
+    // A name not yet taken in the last folder used is offered; nothing is made yet.
+    let offered = h
+        .state()
+        .state
+        .new_project
+        .as_ref()
+        .unwrap()
+        .path_text
+        .clone();
+    assert_eq!(
+        offered,
+        dir.path().join("新项目 2.gpkg").display().to_string()
+    );
+    assert!(!dir.path().join("新项目 2.gpkg").exists());
+    assert!(h.state().state.project.is_none());
+
+    // An existing file is refused, with the reason.
+    let taken = dir.path().join("新项目.gpkg");
+    h.state_mut()
+        .push_command(Command::NewProjectSetPath(taken.display().to_string()));
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("该文件已存在").is_some());
+    h.get_by_role_and_label(Role::Button, "新建").click();
+    h.run_steps(3);
+    assert!(h.state().state.project.is_none(), "not overwritten");
+    assert_eq!(std::fs::read(&taken).unwrap(), b"someone else's");
+
+    let chosen = dir.path().join("汾源县2026年核查.gpkg");
+    h.state_mut()
+        .push_command(Command::NewProjectSetPath(chosen.display().to_string()));
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::Button, "新建").click();
+    step_until(&mut h, "the project to be created", |h| {
+        h.state().state.project.is_some()
+    });
+    assert_eq!(h.state().state.project.as_deref(), Some(chosen.as_path()));
+    assert!(h.state().state.new_project.is_none(), "the window closes");
+    qingling::project::Project::open(&chosen).expect("a qingling project");
+}

@@ -298,6 +298,7 @@ impl App {
         about_ui(&ctx, state, &mut cmds);
         dashboard_ui(&ctx, state, &mut cmds);
         export_ui(&ctx, state, &mut cmds);
+        super::panels::new_project::new_project_ui(&ctx, state, &mut cmds);
         mapping_window_ui(&ctx, state, &mut cmds);
         self.commands = cmds;
         self.apply_commands(&ctx);
@@ -652,11 +653,7 @@ impl App {
                 Some(p) => self.commands.push(Command::OpenProjectPath(p)),
                 None if elapsed < NO_DIALOG_WITHIN => {
                     if save {
-                        let dir = self.start_folder();
-                        self.commands
-                            .push(Command::CreateProject(tasks::unused_project_path(
-                                &dir, lang,
-                            )));
+                        self.open_new_project_window();
                     } else {
                         self.commands.push(Command::OpenFileChooser);
                     }
@@ -997,6 +994,15 @@ impl App {
         }
     }
 
+    /// The new-project window, offering a name not yet taken in the last folder used.
+    fn open_new_project_window(&mut self) {
+        let lang = self.state.settings.language;
+        let path = tasks::unused_project_path(&self.start_folder(), lang);
+        self.state.new_project = Some(super::panels::new_project::NewProjectState {
+            path_text: path.display().to_string(),
+        });
+    }
+
     /// The export window, its path as last set, else a dated name (问题台账-2026-11-30.xlsx)
     /// beside the open project, where its exports belong.
     fn open_export_window(&mut self, png: bool) {
@@ -1051,8 +1057,7 @@ impl App {
                     let start = Some(self.start_folder());
                     self.spawn_hidden("dialog", move |_| tasks::pick_project(save, start, lang));
                 } else if save {
-                    let path = tasks::unused_project_path(&self.start_folder(), lang);
-                    self.commands.push(Command::CreateProject(path));
+                    self.open_new_project_window();
                 } else {
                     self.commands.push(Command::OpenFileChooser);
                 }
@@ -1357,6 +1362,12 @@ impl App {
                 }
             }
             Command::CloseExport => self.state.export = None,
+            Command::NewProjectSetPath(text) => {
+                if let Some(np) = &mut self.state.new_project {
+                    np.path_text = text;
+                }
+            }
+            Command::CloseNewProject => self.state.new_project = None,
             Command::ExportSetPath(text) => {
                 if let Some(e) = &mut self.state.export {
                     e.path_text = text;

@@ -93,6 +93,9 @@ pub enum Command {
     /// Ask where to export (system dialog, else the export window); `true` for the map picture.
     ExportDialog(bool),
     CloseExport,
+    /// The new-project window's path, as typed.
+    NewProjectSetPath(String),
+    CloseNewProject,
     ExportSetPath(String),
     ExportSetFilteredOnly(bool),
     /// Export to this file: findings by its extension, or the map view as `.png`.

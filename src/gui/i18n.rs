@@ -166,6 +166,10 @@ keys!(
     LoadedLayers,
     CrsTransformFailed,
     DefaultProjectName,
+    Create,
+    NewProjectNotGpkg,
+    NewProjectExists,
+    NewProjectNoFolder,
     ProjectOpened,
     ProjectFailed,
     SetCrsHint,
@@ -393,6 +397,13 @@ const ZH: &[(Tr, &str)] = &[
     (Tr::LoadedLayers, "已读取 {} 个图层"),
     (Tr::CrsTransformFailed, "无法转换到经纬度：{}"),
     (Tr::DefaultProjectName, "新项目.gpkg"),
+    (Tr::Create, "新建"),
+    (Tr::NewProjectNotGpkg, "项目文件名须以 .gpkg 结尾"),
+    (
+        Tr::NewProjectExists,
+        "该文件已存在：请换一个名字，或用“打开项目”打开它",
+    ),
+    (Tr::NewProjectNoFolder, "文件夹不存在"),
     (Tr::ProjectOpened, "已打开项目 {}（{} 个图层）"),
     (Tr::ProjectFailed, "无法打开项目：{}"),
     (
@@ -677,6 +688,13 @@ const EN: &[(Tr, &str)] = &[
         "Cannot convert to longitude/latitude: {}",
     ),
     (Tr::DefaultProjectName, "new project.gpkg"),
+    (Tr::Create, "Create"),
+    (Tr::NewProjectNotGpkg, "A project file name ends in .gpkg"),
+    (
+        Tr::NewProjectExists,
+        "That file exists: choose another name, or open it with Open project",
+    ),
+    (Tr::NewProjectNoFolder, "No such folder"),
     (Tr::ProjectOpened, "Opened project {} ({} layers)"),
     (Tr::ProjectFailed, "Cannot open the project: {}"),
     (

@@ -114,6 +114,8 @@ pub struct AppState {
     pub findings: FindingsState,
     /// The export window (when no system save dialog is available).
     pub export: Option<ExportState>,
+    /// The new-project window (when no system save dialog is available).
+    pub new_project: Option<super::panels::new_project::NewProjectState>,
     /// Project table of each layer saved in the open project.
     pub project_tables: std::collections::HashMap<LayerId, String>,
     /// The running basemap (tiles cached as textures) and its problems.

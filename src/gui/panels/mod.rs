@@ -10,4 +10,5 @@ pub mod identify;
 pub mod layers;
 pub mod mapping;
 pub mod menu;
+pub mod new_project;
 pub mod problems;
