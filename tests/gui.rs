@@ -18,6 +18,7 @@ use qingling::gui::map::view::{LonLat, world_from_lonlat};
 use qingling::gui::settings::Settings;
 use qingling::io::shp_write::{ShapefileWriteOptions, write_shapefile};
 use qingling::model::{FieldDef, FieldKind, Value};
+use qingling::rules::LayerRole;
 
 fn harness(settings: Settings) -> Harness<'static, App> {
     common::harness(settings, [1200.0, 800.0])
@@ -177,6 +178,26 @@ fn the_in_app_file_chooser_selects_every_data_file_of_a_folder_at_once() {
     step_until(&mut h, "both layers to load", |h| {
         h.state().state.layers.len() == 2
     });
+    h.run_steps(3);
+    // Each in its role's colour.
+    let app = h.state();
+    let color = |name: &str| {
+        let l = app
+            .state
+            .layers
+            .iter()
+            .find(|l| l.layer.name == name)
+            .unwrap();
+        l.style.color
+    };
+    assert_eq!(
+        color("锅炉台账"),
+        qingling::gui::state::layer_color(Some(LayerRole::Boiler), 9)
+    );
+    assert_eq!(
+        color("入河排污口"),
+        qingling::gui::state::layer_color(Some(LayerRole::Outfall), 9)
+    );
 }
 
 #[test]
@@ -386,4 +407,47 @@ fn a_new_project_is_named_and_placed_in_the_app_when_no_save_dialog_shows() {
     assert_eq!(h.state().state.project.as_deref(), Some(chosen.as_path()));
     assert!(h.state().state.new_project.is_none(), "the window closes");
     qingling::project::Project::open(&chosen).expect("a qingling project");
+}
+
+/// Whether every layer is in the map's view.
+fn all_layers_in_view(h: &Harness<'static, App>) -> bool {
+    let app = h.state();
+    let visible = app.state.view.visible_world_rect(app.map_rect());
+    app.state.layers.iter().all(|l| {
+        let bbox = l.display.as_ref().and_then(|d| d.bbox).unwrap();
+        visible.contains_rect(bbox)
+    })
+}
+
+#[test]
+fn layers_read_one_after_another_are_all_shown_until_the_map_is_moved() {
+    let dir = tempfile::tempdir().unwrap();
+    let boilers = write_boilers(dir.path());
+    // Far from the boilers: the sample county's outfalls.
+    let outfalls = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/入河排污口.csv");
+    let zones = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/禁煤区.geojson");
+    let mut h = harness(Settings::default());
+    h.run_steps(2);
+    let load = |h: &mut Harness<'static, App>, path: &Path, n: usize| {
+        h.state_mut()
+            .push_command(Command::LoadFiles(vec![path.to_path_buf()]));
+        step_until(h, "the layer to load", |h| {
+            h.state().state.layers.len() == n
+        });
+        h.run_steps(2);
+    };
+    load(&mut h, &boilers, 1);
+    load(&mut h, &outfalls, 2);
+    assert!(
+        all_layers_in_view(&h),
+        "the second file widens the first view"
+    );
+
+    // Once the user moves the map, a layer read later leaves it where it is.
+    let mut moved = h.state().state.view;
+    moved.pan(eframe::egui::vec2(60.0, 0.0));
+    h.state_mut().push_command(Command::SetView(moved));
+    h.run_steps(2);
+    load(&mut h, &zones, 3);
+    assert_eq!(h.state().state.view, moved);
 }

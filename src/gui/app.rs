@@ -29,9 +29,7 @@ use super::panels::menu::{about_ui, menu_bar_ui, status_bar_ui};
 use super::panels::problems::problems_ui;
 use super::project_tasks::{self, SharedProject};
 use super::settings::Settings;
-use super::state::{
-    AppState, JobStatus, LayerId, LayerStyle, MapLayer, PALETTE, guess_label_field,
-};
+use super::state::{AppState, JobStatus, LayerId, LayerStyle, MapLayer, guess_label_field};
 use super::tasks::{self, JobOutput};
 use crate::io::ReadOptions;
 use crate::model::{Problem, ProblemLevel};
@@ -80,6 +78,9 @@ pub struct App {
     map_rect: Rect,
     /// The map's size when the view was fitted to [`AppState::fitted_box`].
     fitted_size: egui::Vec2,
+    /// Whether that box is all the layers (zoom to all, or the first load): then
+    /// layers added later, as the rest of a folder loads, widen it.
+    fitted_all: bool,
     ctx: Option<egui::Context>,
     /// The open project's connection, used only by jobs.
     db: Option<SharedProject>,
@@ -115,6 +116,7 @@ impl App {
             project_on_start: project,
             map_rect: Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(800.0, 600.0)),
             fitted_size: egui::Vec2::ZERO,
+            fitted_all: false,
             ctx: None,
             db: None,
             review_queue: VecDeque::new(),
@@ -200,6 +202,7 @@ impl App {
         self.state.view.fit(self.map_rect, bbox);
         self.state.fitted_box = Some(bbox);
         self.fitted_size = self.map_rect.size();
+        self.fitted_all = false;
     }
 
     /// The map's area changed size since the view was fitted to a box the user has
@@ -208,7 +211,9 @@ impl App {
         if let Some(bbox) = self.state.fitted_box
             && self.map_rect.size() != self.fitted_size
         {
+            let all = self.fitted_all;
             self.fit_view(bbox);
+            self.fitted_all = all;
         }
     }
 
@@ -402,7 +407,7 @@ impl App {
                 display_problems: loaded.display_problems,
                 style: LayerStyle {
                     visible: true,
-                    color: PALETTE[(id.0 as usize - 1) % PALETTE.len()],
+                    color: super::state::layer_color(loaded.role, id.0 as usize - 1),
                     opacity: 0.35,
                 },
                 label_field: guess_label_field(&loaded.layer),
@@ -425,7 +430,10 @@ impl App {
                 None => self.state.layers.insert(0, ml),
             }
         }
-        if !self.state.view_fitted {
+        // The first layers zoom to them; the rest of the same load (a folder of
+        // files read one after another) widens that view, unless the user has moved.
+        let showing_all = self.fitted_all && self.state.fitted_box.is_some();
+        if !self.state.view_fitted || showing_all {
             self.commands.push(Command::ZoomToAll);
         }
         added
@@ -1256,6 +1264,7 @@ impl App {
                     .reduce(|a, b| a.union(b));
                 if let Some(bbox) = bbox {
                     self.fit_view(bbox);
+                    self.fitted_all = true;
                     self.state.view_fitted = true;
                 }
             }

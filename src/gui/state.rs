@@ -46,6 +46,23 @@ pub const PALETTE: [Color32; 8] = [
     Color32::from_rgb(23, 190, 207),
 ];
 
+/// The colour a new layer gets: its role's, so that water zones are blue and
+/// coal-ban zones red however the files come in; a layer of no known role takes
+/// the palette in load order (`n` is its load number, from 0).
+pub fn layer_color(role: Option<crate::rules::LayerRole>, n: usize) -> Color32 {
+    use crate::rules::LayerRole as R;
+    match role {
+        Some(R::WaterZone) => PALETTE[0],
+        Some(R::CoalBanZone) => PALETTE[1],
+        Some(R::BuiltUpArea) => PALETTE[2],
+        Some(R::Boiler) => PALETTE[3],
+        Some(R::Enterprise) => PALETTE[4],
+        Some(R::Outfall) => PALETTE[5],
+        Some(R::OtherSites) => PALETTE[6],
+        None => PALETTE[n % PALETTE.len()],
+    }
+}
+
 /// A loaded layer with what the map needs.
 pub struct MapLayer {
     pub id: LayerId,
