@@ -416,32 +416,15 @@ fn review_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>) {
         return;
     };
     let f = &r.finding;
-    ui.heading(&f.site_name);
-    egui::Grid::new("finding_facts")
-        .num_columns(2)
-        .show(ui, |ui| {
-            // The rule on one line (the panel is short: the status buttons stay in
-            // view).
-            ui.label(t(Tr::ColRule));
-            rule_label(ui, fs, &f.rule_id, lang);
-            ui.end_row();
-            let mut fact = |k: Tr, v: String| {
-                ui.label(t(k));
-                ui.add(egui::Label::new(v).wrap());
-                ui.end_row();
-            };
-            fact(Tr::ColSeverity, severity_label(f.severity, lang).to_owned());
-            fact(Tr::ColZone, zone_text(r));
-            if let Some(d) = f.distance_m {
-                fact(Tr::ColDistance, format!("{d:.1}"));
-            }
-            fact(Tr::ColCounty, f.county.clone().unwrap_or_default());
-            fact(Tr::ColSite, format!("{} #{}", f.site_layer, f.site_fid));
-        });
-    if r.presence != Presence::Existing {
-        presence_badge(ui, r, lang, None);
-    }
-    ui.separator();
+    // The site, its rule (one line, in full on hover) and the decision first: the
+    // pane is short beside the ledger, and the zone and distance are in the row too.
+    ui.horizontal_wrapped(|ui| {
+        ui.heading(&f.site_name);
+        if r.presence != Presence::Existing {
+            presence_badge(ui, r, lang, None);
+        }
+    });
+    rule_label(ui, fs, &f.rule_id, lang);
     ui.horizontal_wrapped(|ui| {
         for (n, s) in ReviewStatus::ALL.into_iter().enumerate() {
             let text = RichText::new(format!("{} {}", n + 1, status_label(s, lang)))
@@ -496,6 +479,23 @@ fn review_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>) {
     if let (Some(who), Some(at)) = (&r.reviewer, &r.updated_at) {
         ui.weak(format!("{}：{who} · {at}", t(Tr::Reviewer)));
     }
+    ui.separator();
+    egui::Grid::new("finding_facts")
+        .num_columns(2)
+        .show(ui, |ui| {
+            let mut fact = |k: Tr, v: String| {
+                ui.label(t(k));
+                ui.add(egui::Label::new(v).wrap());
+                ui.end_row();
+            };
+            fact(Tr::ColSeverity, severity_label(f.severity, lang).to_owned());
+            fact(Tr::ColZone, zone_text(r));
+            if let Some(d) = f.distance_m {
+                fact(Tr::ColDistance, format!("{d:.1}"));
+            }
+            fact(Tr::ColCounty, f.county.clone().unwrap_or_default());
+            fact(Tr::ColSite, format!("{} #{}", f.site_layer, f.site_fid));
+        });
     ui.separator();
     egui::CollapsingHeader::new(t(Tr::History))
         .default_open(true)
