@@ -366,3 +366,43 @@ fn a_bad_rule_file_names_line_and_column() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("rules.toml:3:"), "{err}");
 }
+
+#[test]
+fn an_output_folder_that_does_not_exist_is_said_before_the_check_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("导出");
+    let out = bin()
+        .args(["check", "--water-zones"])
+        .arg(sample("水源保护区.shp"))
+        .arg("--out")
+        .arg(missing.join("台账.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("the folder {} does not exist", missing.display())),
+        "{err}"
+    );
+    assert!(
+        !err.contains("reading layers"),
+        "said before reading: {err}"
+    );
+    assert!(!missing.exists());
+
+    // The same for the join, and for a folder that is a file.
+    let file = dir.path().join("台账.txt");
+    std::fs::write(&file, "").unwrap();
+    let out = bin()
+        .args(["join", "--zones"])
+        .arg(sample("水源保护区.shp"))
+        .arg("--sites")
+        .arg(sample("入河排污口.csv"))
+        .arg("--out")
+        .arg(file.join("pairs.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is a file, not a folder"), "{err}");
+}

@@ -164,6 +164,12 @@ fn a_finding_is_confirmed_with_a_note_and_the_decision_is_in_the_project_and_the
     let name = offered.file_name().unwrap().to_string_lossy();
     let today = qingling::gui::findings::today_in_china();
     assert_eq!(name, format!("问题台账-{today}.xlsx"));
+    // A folder that is not there is said at once, not after the export fails.
+    let nowhere = dir.path().join("无此文件夹").join("台账.csv");
+    h2.state_mut()
+        .push_command(Command::ExportSetPath(nowhere.display().to_string()));
+    h2.run_steps(2);
+    assert!(h2.query_by_label("文件夹不存在").is_some());
     h2.state_mut()
         .push_command(Command::ExportSetPath(out.display().to_string()));
     h2.run_steps(2);

@@ -94,6 +94,9 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
         ))
         .into());
     }
+    if let Some(problem) = crate::export::output_folder_problem(&args.out) {
+        return Err(UsageError(format!("--out {}: {problem}", args.out.display())).into());
+    }
     let progress = Progress::new(args.quiet);
     let mut run = check(&args, &progress)?;
     let written = match run.csv_rows.take() {

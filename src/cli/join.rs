@@ -50,6 +50,11 @@ pub struct JoinArgs {
 }
 
 pub fn run(args: JoinArgs) -> anyhow::Result<()> {
+    if let Some(out) = &args.out
+        && let Some(problem) = crate::export::output_folder_problem(out)
+    {
+        return Err(UsageError(format!("--out {}: {problem}", out.display())).into());
+    }
     let progress = Progress::new(args.quiet);
     let sites_crs = match &args.sites_crs {
         Some(s) => {

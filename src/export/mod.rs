@@ -74,7 +74,7 @@ pub enum ExportError {
         "{path}: unknown export format; name the output .csv, .xlsx, .geojson, .json, .shp or .gpkg"
     )]
     UnknownFormat { path: PathBuf },
-    #[error("{path}: cannot write the file: {source}")]
+    #[error("{path}: cannot write the file: {source}{}", io_hint(.path, .source))]
     Io {
         path: PathBuf,
         #[source]
@@ -82,6 +82,38 @@ pub enum ExportError {
     },
     #[error("{path}: {message}")]
     Write { path: PathBuf, message: String },
+}
+
+/// What to do about a file that could not be written, after its error.
+fn io_hint(path: &Path, source: &std::io::Error) -> String {
+    match source.kind() {
+        std::io::ErrorKind::NotFound => output_folder_problem(path)
+            .map(|p| format!(" ({p})"))
+            .unwrap_or_default(),
+        std::io::ErrorKind::PermissionDenied => {
+            " (no permission to write there: choose a folder of your own)".to_owned()
+        }
+        _ => String::new(),
+    }
+}
+
+/// Why no file can be written at `path`, if its folder is the reason: the folder
+/// does not exist, or is a file. Checked before a long check, not after it.
+pub fn output_folder_problem(path: &Path) -> Option<String> {
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty())?;
+    if folder.is_dir() {
+        None
+    } else if folder.exists() {
+        Some(format!(
+            "{} is a file, not a folder; give another path",
+            folder.display()
+        ))
+    } else {
+        Some(format!(
+            "the folder {} does not exist; create it or give another path",
+            folder.display()
+        ))
+    }
 }
 
 impl ExportError {
@@ -428,6 +460,17 @@ fn write_parts_atomically(out: &Path, parts: &[impl AsRef<[u8]>]) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_that_cannot_be_written_says_why_and_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("导出").join("台账.csv");
+        let e = ExportError::io(&missing, std::io::Error::from(std::io::ErrorKind::NotFound));
+        let text = e.to_string();
+        assert!(text.contains("does not exist; create it"), "{text}");
+        assert_eq!(output_folder_problem(&dir.path().join("台账.csv")), None);
+        assert_eq!(output_folder_problem(Path::new("台账.csv")), None);
+    }
 
     #[test]
     fn the_format_follows_the_extension() {

@@ -169,7 +169,7 @@ keys!(
     Create,
     NewProjectNotGpkg,
     NewProjectExists,
-    NewProjectNoFolder,
+    NoSuchFolder,
     ProjectOpened,
     ProjectFailed,
     SetCrsHint,
@@ -403,7 +403,7 @@ const ZH: &[(Tr, &str)] = &[
         Tr::NewProjectExists,
         "该文件已存在：请换一个名字，或用“打开项目”打开它",
     ),
-    (Tr::NewProjectNoFolder, "文件夹不存在"),
+    (Tr::NoSuchFolder, "文件夹不存在"),
     (Tr::ProjectOpened, "已打开项目 {}（{} 个图层）"),
     (Tr::ProjectFailed, "无法打开项目：{}"),
     (
@@ -694,7 +694,7 @@ const EN: &[(Tr, &str)] = &[
         Tr::NewProjectExists,
         "That file exists: choose another name, or open it with Open project",
     ),
-    (Tr::NewProjectNoFolder, "No such folder"),
+    (Tr::NoSuchFolder, "No such folder"),
     (Tr::ProjectOpened, "Opened project {} ({} layers)"),
     (Tr::ProjectFailed, "Cannot open the project: {}"),
     (

@@ -71,10 +71,14 @@ pub fn export_ui(ctx: &egui::Context, state: &AppState, cmds: &mut Vec<Command>)
                 cmds.push(Command::ExportSetFilteredOnly(filtered));
             }
             let path = PathBuf::from(ex.path_text.trim());
-            let ok = is_export_path(&path);
-            if !ok {
+            let named = is_export_path(&path);
+            let folder_ok = crate::export::output_folder_problem(&path).is_none();
+            if !named {
                 ui.colored_label(ui.visuals().warn_fg_color, t(Tr::BadExportName));
+            } else if !folder_ok {
+                ui.colored_label(ui.visuals().warn_fg_color, t(Tr::NoSuchFolder));
             }
+            let ok = named && folder_ok;
             if ui
                 .add_enabled(ok, egui::Button::new(t(Tr::Export)))
                 .clicked()

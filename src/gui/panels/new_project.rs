@@ -30,7 +30,7 @@ pub fn new_project_problem(path: &Path) -> Option<Tr> {
     }
     match path.parent() {
         Some(dir) if dir.as_os_str().is_empty() || dir.is_dir() => None,
-        _ => Some(Tr::NewProjectNoFolder),
+        _ => Some(Tr::NoSuchFolder),
     }
 }
 
@@ -101,7 +101,7 @@ mod tests {
         assert_eq!(new_project_problem(&fresh), Some(Tr::NewProjectExists));
         assert_eq!(
             new_project_problem(&dir.path().join("无此目录").join("a.gpkg")),
-            Some(Tr::NewProjectNoFolder)
+            Some(Tr::NoSuchFolder)
         );
     }
 }
