@@ -407,7 +407,16 @@ impl App {
                 display_problems: loaded.display_problems,
                 style: LayerStyle {
                     visible: true,
-                    color: super::state::layer_color(loaded.role, id.0 as usize - 1),
+                    color: super::state::new_layer_color(
+                        loaded.role,
+                        id.0 as usize - 1,
+                        &self
+                            .state
+                            .layers
+                            .iter()
+                            .map(|l| l.style.color)
+                            .collect::<Vec<_>>(),
+                    ),
                     opacity: 0.35,
                 },
                 label_field: guess_label_field(&loaded.layer),

@@ -46,9 +46,27 @@ pub const PALETTE: [Color32; 8] = [
     Color32::from_rgb(23, 190, 207),
 ];
 
-/// The colour a new layer gets: its role's, so that water zones are blue and
-/// coal-ban zones red however the files come in; a layer of no known role takes
-/// the palette in load order (`n` is its load number, from 0).
+/// The colour a new layer gets beside layers of the colours `used`: its role's
+/// ([`layer_color`]) unless a layer has it already (two boiler ledgers, two lists of
+/// other sites), then the first palette colour no layer has, so layers stay apart.
+pub fn new_layer_color(
+    role: Option<crate::rules::LayerRole>,
+    n: usize,
+    used: &[Color32],
+) -> Color32 {
+    let own = layer_color(role, n);
+    if !used.contains(&own) {
+        return own;
+    }
+    PALETTE
+        .into_iter()
+        .find(|c| !used.contains(c))
+        .unwrap_or(own)
+}
+
+/// The colour of a layer's role, so that water zones are blue and coal-ban zones red
+/// however the files come in; a layer of no known role takes the palette in load
+/// order (`n` is its load number, from 0).
 pub fn layer_color(role: Option<crate::rules::LayerRole>, n: usize) -> Color32 {
     use crate::rules::LayerRole as R;
     match role {
@@ -203,6 +221,21 @@ pub fn guess_label_field(layer: &Layer) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_second_layer_of_a_role_gets_a_colour_of_its_own() {
+        use crate::rules::LayerRole;
+        let blue = layer_color(Some(LayerRole::WaterZone), 0);
+        assert_eq!(new_layer_color(Some(LayerRole::WaterZone), 0, &[]), blue);
+        let second = new_layer_color(Some(LayerRole::WaterZone), 1, &[blue]);
+        assert_ne!(second, blue);
+        assert!(PALETTE.contains(&second));
+        // Every colour taken: the role's all the same.
+        assert_eq!(
+            new_layer_color(Some(LayerRole::Boiler), 9, &PALETTE),
+            layer_color(Some(LayerRole::Boiler), 9)
+        );
+    }
     use crate::model::GeometryKind;
     use crate::model::tests::text_layer;
 
