@@ -72,10 +72,13 @@ fn the_app_starts_in_chinese_and_switches_to_english() {
     h.get_by_role_and_label(Role::Button, "Project");
     assert!(h.query_by_label("Layers").is_some());
     assert!(h.query_by_label("图层").is_none());
+    // The status line speaks the new language too.
+    assert!(h.query_by_label("Interface language: English").is_some());
     // And back.
     h.get_by_label("中文").click();
     h.run_steps(2);
     h.get_by_role_and_label(Role::Button, "项目");
+    assert!(h.query_by_label("界面语言已切换为中文").is_some());
 }
 
 #[test]

@@ -1065,6 +1065,8 @@ impl App {
         match cmd {
             Command::SetLanguage(l) => {
                 self.state.settings.language = l;
+                // The last message was said in the other language: say this instead.
+                self.state.status = Some(l.tr(Tr::LanguageSet).to_owned());
                 ctx.send_viewport_cmd(egui::ViewportCommand::Title(l.tr(Tr::AppTitle).to_owned()));
             }
             Command::SetReviewer(name) => self.state.settings.reviewer = name,
