@@ -454,3 +454,23 @@ fn layers_read_one_after_another_are_all_shown_until_the_map_is_moved() {
     load(&mut h, &zones, 3);
     assert_eq!(h.state().state.view, moved);
 }
+
+#[test]
+fn a_data_file_given_on_the_command_line_is_shown_as_a_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let boilers = write_boilers(dir.path());
+    let options = qingling::gui::app::AppOptions {
+        load_system_fonts: false,
+        system_file_dialog: false,
+        ..Default::default()
+    };
+    let mut h =
+        common::harness_opening(Settings::default(), [1200.0, 800.0], options, Some(boilers));
+    step_until(&mut h, "the layer to load", |h| {
+        !h.state().state.layers.is_empty()
+    });
+    let s = &h.state().state;
+    assert_eq!(s.layers[0].layer.name, "锅炉台账");
+    assert!(s.project.is_none(), "not taken for a project");
+    assert!(s.load_problems.is_empty(), "{:?}", s.load_problems);
+}

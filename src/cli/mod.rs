@@ -25,7 +25,8 @@ use crate::io::{IoError, ReadOptions};
     long_about = "With no subcommand (or a project .gpkg) qingling opens the desktop app; a subcommand runs headless."
 )]
 struct Cli {
-    /// A project file (.gpkg) to open in the desktop app.
+    /// A project file (.gpkg) to open in the desktop app (or a data file, .shp .xlsx
+    /// .csv .geojson .zip, to show in it).
     project: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,

@@ -256,7 +256,16 @@ impl App {
             self.spawn_hidden("fonts", |_| tasks::system_fonts());
         }
         if let Some(p) = self.project_on_start.take() {
-            self.commands.push(Command::OpenProjectPath(p));
+            // A data file given instead (opened with qingling from a file manager) is
+            // shown as a layer; anything else is opened as the project.
+            let project = p
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("gpkg"));
+            if !project && is_supported(&p) {
+                self.commands.push(Command::LoadFiles(vec![p]));
+            } else {
+                self.commands.push(Command::OpenProjectPath(p));
+            }
         }
     }
 

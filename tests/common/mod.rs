@@ -31,7 +31,17 @@ pub fn harness_with(
     size: [f32; 2],
     options: AppOptions,
 ) -> Harness<'static, App> {
-    let app = App::new(settings, None, options);
+    harness_opening(settings, size, options, None)
+}
+
+/// The app started as `qingling PATH` would start it.
+pub fn harness_opening(
+    settings: Settings,
+    size: [f32; 2],
+    options: AppOptions,
+    path: Option<PathBuf>,
+) -> Harness<'static, App> {
+    let app = App::new(settings, path, options);
     Harness::builder()
         .with_size(size)
         .with_context_setup(fonts::install)
