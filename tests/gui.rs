@@ -81,17 +81,22 @@ fn the_app_starts_in_chinese_and_switches_to_english() {
     assert!(h.query_by_label("界面语言已切换为中文").is_some());
 }
 
+/// A folder for the chooser, remembered as the last one used: the boilers, a
+/// sub-folder and a file that is not data.
+fn folder_to_choose_from(dir: &Path) -> Settings {
+    write_boilers(dir);
+    std::fs::create_dir(dir.join("禁煤区")).unwrap();
+    std::fs::write(dir.join("说明.txt"), "not data").unwrap();
+    Settings {
+        recent_folders: vec![dir.to_path_buf()],
+        ..Default::default()
+    }
+}
+
 #[test]
 fn the_in_app_file_chooser_lists_chinese_names_and_loads_the_chosen_layer() {
     let dir = tempfile::tempdir().unwrap();
-    write_boilers(dir.path());
-    std::fs::create_dir(dir.path().join("禁煤区")).unwrap();
-    std::fs::write(dir.path().join("说明.txt"), "not data").unwrap();
-    let settings = Settings {
-        recent_folders: vec![dir.path().to_path_buf()],
-        ..Default::default()
-    };
-    let mut h = harness(settings);
+    let mut h = harness(folder_to_choose_from(dir.path()));
     h.run_steps(2);
 
     h.get_by_role_and_label(Role::Button, "图层").click();
@@ -140,18 +145,12 @@ fn the_in_app_file_chooser_lists_chinese_names_and_loads_the_chosen_layer() {
 #[test]
 fn the_in_app_file_chooser_selects_every_data_file_of_a_folder_at_once() {
     let dir = tempfile::tempdir().unwrap();
-    write_boilers(dir.path());
-    let sites = std::fs::read_to_string(
+    let settings = folder_to_choose_from(dir.path());
+    std::fs::copy(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/入河排污口.csv"),
+        dir.path().join("入河排污口.csv"),
     )
     .unwrap();
-    std::fs::write(dir.path().join("入河排污口.csv"), sites).unwrap();
-    std::fs::create_dir(dir.path().join("禁煤区")).unwrap();
-    std::fs::write(dir.path().join("说明.txt"), "not data").unwrap();
-    let settings = Settings {
-        recent_folders: vec![dir.path().to_path_buf()],
-        ..Default::default()
-    };
     let mut h = harness(settings);
     h.run_steps(2);
     h.state_mut().push_command(Command::OpenFileChooser);
@@ -459,13 +458,7 @@ fn layers_read_one_after_another_are_all_shown_until_the_map_is_moved() {
 fn a_data_file_given_on_the_command_line_is_shown_as_a_layer() {
     let dir = tempfile::tempdir().unwrap();
     let boilers = write_boilers(dir.path());
-    let options = qingling::gui::app::AppOptions {
-        load_system_fonts: false,
-        system_file_dialog: false,
-        ..Default::default()
-    };
-    let mut h =
-        common::harness_opening(Settings::default(), [1200.0, 800.0], options, Some(boilers));
+    let mut h = common::harness_opening(Settings::default(), [1200.0, 800.0], boilers);
     step_until(&mut h, "the layer to load", |h| {
         !h.state().state.layers.is_empty()
     });

@@ -65,6 +65,19 @@ impl Default for AppOptions {
 /// A system dialog that answered "nothing" faster than this was not shown at all.
 const NO_DIALOG_WITHIN: Duration = Duration::from_millis(700);
 
+/// A view fitted to a box ([`App::fit_view`]): kept fitted while the map's area
+/// changes size (panels opening around it, as the findings table does after a
+/// project loads) until the user moves the map.
+#[derive(Clone, Copy)]
+struct FittedView {
+    bbox: super::map::view::WorldRect,
+    /// The map's size when fitted.
+    size: egui::Vec2,
+    /// The box is every layer's (zoom to all, or the first load): layers added
+    /// later, as the rest of a folder loads, widen it.
+    all: bool,
+}
+
 /// The desktop app.
 pub struct App {
     pub state: AppState,
@@ -76,11 +89,8 @@ pub struct App {
     started: bool,
     project_on_start: Option<PathBuf>,
     map_rect: Rect,
-    /// The map's size when the view was fitted to [`AppState::fitted_box`].
-    fitted_size: egui::Vec2,
-    /// Whether that box is all the layers (zoom to all, or the first load): then
-    /// layers added later, as the rest of a folder loads, widen it.
-    fitted_all: bool,
+    /// The box the view was last fitted to, until the user moves the map.
+    fitted: Option<FittedView>,
     ctx: Option<egui::Context>,
     /// The open project's connection, used only by jobs.
     db: Option<SharedProject>,
@@ -115,8 +125,7 @@ impl App {
             started: false,
             project_on_start: project,
             map_rect: Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(800.0, 600.0)),
-            fitted_size: egui::Vec2::ZERO,
-            fitted_all: false,
+            fitted: None,
             ctx: None,
             db: None,
             review_queue: VecDeque::new(),
@@ -198,22 +207,23 @@ impl App {
 
     /// Fits the view to `bbox` in the map's area, and keeps it fitted there while
     /// the area changes size (panels opening around it) until the user moves the map.
-    fn fit_view(&mut self, bbox: super::map::view::WorldRect) {
+    /// `all`: the box is every layer's.
+    fn fit_view(&mut self, bbox: super::map::view::WorldRect, all: bool) {
         self.state.view.fit(self.map_rect, bbox);
-        self.state.fitted_box = Some(bbox);
-        self.fitted_size = self.map_rect.size();
-        self.fitted_all = false;
+        self.fitted = Some(FittedView {
+            bbox,
+            size: self.map_rect.size(),
+            all,
+        });
     }
 
     /// The map's area changed size since the view was fitted to a box the user has
     /// not moved away from: fitted again, so that what was shown whole stays whole.
     fn refit_resized_map(&mut self) {
-        if let Some(bbox) = self.state.fitted_box
-            && self.map_rect.size() != self.fitted_size
+        if let Some(f) = self.fitted
+            && self.map_rect.size() != f.size
         {
-            let all = self.fitted_all;
-            self.fit_view(bbox);
-            self.fitted_all = all;
+            self.fit_view(f.bbox, f.all);
         }
     }
 
@@ -450,7 +460,7 @@ impl App {
         }
         // The first layers zoom to them; the rest of the same load (a folder of
         // files read one after another) widens that view, unless the user has moved.
-        let showing_all = self.fitted_all && self.state.fitted_box.is_some();
+        let showing_all = self.fitted.is_some_and(|f| f.all);
         if !self.state.view_fitted || showing_all {
             self.commands.push(Command::ZoomToAll);
         }
@@ -1016,7 +1026,7 @@ impl App {
             }
             self.state.view = view;
             self.state.view_fitted = true;
-            self.state.fitted_box = None;
+            self.fitted = None;
         }
     }
 
@@ -1024,9 +1034,9 @@ impl App {
     fn open_new_project_window(&mut self) {
         let lang = self.state.settings.language;
         let path = tasks::unused_project_path(&self.start_folder(), lang);
-        self.state.new_project = Some(super::panels::new_project::NewProjectState {
-            path_text: path.display().to_string(),
-        });
+        self.state.new_project = Some(super::panels::new_project::NewProjectState::new(
+            path.display().to_string(),
+        ));
     }
 
     /// The export window, its path as last set, else a dated name (问题台账-2026-11-30.xlsx)
@@ -1051,10 +1061,7 @@ impl App {
             _ => folder.join(name).display().to_string(),
         };
         let filtered_only = self.state.export.as_ref().is_some_and(|e| e.filtered_only);
-        self.state.export = Some(ExportState {
-            path_text,
-            filtered_only,
-        });
+        self.state.export = Some(ExportState::new(path_text, filtered_only));
     }
 
     /// Apply every queued command, in order. The one place state changes.
@@ -1261,7 +1268,7 @@ impl App {
                     .and_then(|l| l.display.as_ref())
                     .and_then(|d| d.bbox)
                 {
-                    self.fit_view(bbox);
+                    self.fit_view(bbox, false);
                 }
             }
             Command::ZoomToFeature(fr) => {
@@ -1272,7 +1279,7 @@ impl App {
                     .and_then(|d| d.features.iter().find(|f| f.index == fr.index))
                     .map(|f| f.bbox);
                 if let Some(bbox) = bbox {
-                    self.fit_view(bbox);
+                    self.fit_view(bbox, false);
                 }
             }
             Command::ZoomToAll => {
@@ -1283,14 +1290,13 @@ impl App {
                     .filter_map(|l| l.display.as_ref().and_then(|d| d.bbox))
                     .reduce(|a, b| a.union(b));
                 if let Some(bbox) = bbox {
-                    self.fit_view(bbox);
-                    self.fitted_all = true;
+                    self.fit_view(bbox, true);
                     self.state.view_fitted = true;
                 }
             }
             Command::SetView(v) => {
                 self.state.view = v;
-                self.state.fitted_box = None;
+                self.fitted = None;
             }
             Command::Select(s) => {
                 self.state.selection = s;
@@ -1392,14 +1398,15 @@ impl App {
             }
             Command::CloseExport => self.state.export = None,
             Command::NewProjectSetPath(text) => {
-                if let Some(np) = &mut self.state.new_project {
-                    np.path_text = text;
+                if self.state.new_project.is_some() {
+                    let np = super::panels::new_project::NewProjectState::new(text);
+                    self.state.new_project = Some(np);
                 }
             }
             Command::CloseNewProject => self.state.new_project = None,
             Command::ExportSetPath(text) => {
                 if let Some(e) = &mut self.state.export {
-                    e.path_text = text;
+                    e.set_path(text);
                 }
             }
             Command::ExportSetFilteredOnly(v) => {

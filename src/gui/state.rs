@@ -13,7 +13,7 @@ use super::jobs::JobId;
 use super::map::basemap::BasemapState;
 use super::map::cache::{DisplayLayer, ShapeCache};
 use super::map::raster::PointRaster;
-use super::map::view::{MapView, WorldPos, WorldRect};
+use super::map::view::{MapView, WorldPos};
 use super::panels::export::ExportState;
 use super::panels::file_chooser::FileChooserState;
 use super::settings::Settings;
@@ -129,10 +129,6 @@ pub struct AppState {
     pub view: MapView,
     /// True once the view was fitted to data (the first load zooms to it).
     pub view_fitted: bool,
-    /// The box the view was last fitted to (zoom to all, to a layer or a feature),
-    /// until the user moves the map: fitted again when the map's area changes size,
-    /// as when the findings table opens beneath it after a project loads.
-    pub fitted_box: Option<WorldRect>,
     pub selection: Option<FeatureRef>,
     /// Pointer position over the map, in the display CRS.
     pub hover_world: Option<WorldPos>,

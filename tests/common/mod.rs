@@ -14,15 +14,16 @@ use qingling::gui::settings::Settings;
 /// The app with `settings`, no system fonts and no system file dialog, in a window
 /// of `size` points.
 pub fn harness(settings: Settings, size: [f32; 2]) -> Harness<'static, App> {
-    harness_with(
-        settings,
-        size,
-        AppOptions {
-            load_system_fonts: false,
-            system_file_dialog: false,
-            ..AppOptions::default()
-        },
-    )
+    harness_with(settings, size, test_options())
+}
+
+/// No system fonts and no system file dialog.
+fn test_options() -> AppOptions {
+    AppOptions {
+        load_system_fonts: false,
+        system_file_dialog: false,
+        ..AppOptions::default()
+    }
 }
 
 /// The app with `settings` and `options` in a window of `size` points.
@@ -31,17 +32,15 @@ pub fn harness_with(
     size: [f32; 2],
     options: AppOptions,
 ) -> Harness<'static, App> {
-    harness_opening(settings, size, options, None)
+    build(App::new(settings, None, options), size)
 }
 
-/// The app started as `qingling PATH` would start it.
-pub fn harness_opening(
-    settings: Settings,
-    size: [f32; 2],
-    options: AppOptions,
-    path: Option<PathBuf>,
-) -> Harness<'static, App> {
-    let app = App::new(settings, path, options);
+/// The app as `qingling PATH` starts it (as [`harness`] otherwise).
+pub fn harness_opening(settings: Settings, size: [f32; 2], path: PathBuf) -> Harness<'static, App> {
+    build(App::new(settings, Some(path), test_options()), size)
+}
+
+fn build(app: App, size: [f32; 2]) -> Harness<'static, App> {
     Harness::builder()
         .with_size(size)
         .with_context_setup(fonts::install)

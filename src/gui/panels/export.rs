@@ -18,6 +18,26 @@ pub const EXPORT_EXTENSIONS: [&str; 6] = ["csv", "xlsx", "geojson", "shp", "gpkg
 pub struct ExportState {
     pub path_text: String,
     pub filtered_only: bool,
+    /// Whether the path's folder exists, looked at when the path is set (not on
+    /// every frame: a network folder can take a while to answer).
+    pub folder_ok: bool,
+}
+
+impl ExportState {
+    pub fn new(path_text: String, filtered_only: bool) -> ExportState {
+        let mut e = ExportState {
+            path_text: String::new(),
+            filtered_only,
+            folder_ok: true,
+        };
+        e.set_path(path_text);
+        e
+    }
+
+    pub fn set_path(&mut self, text: String) {
+        self.folder_ok = crate::export::output_folder_problem(Path::new(text.trim())).is_none();
+        self.path_text = text;
+    }
 }
 
 /// Whether `path` names something the export can write.
@@ -35,6 +55,22 @@ pub fn with_extension(path: &str, ext: &str) -> String {
         .into_owned()
 }
 
+/// A "save to" row of a window: `label`, then the path as typed; the new text when
+/// the user changed it.
+pub fn path_field(ui: &mut egui::Ui, label: &str, text: &str, id_salt: &str) -> Option<String> {
+    ui.horizontal(|ui| {
+        ui.label(label);
+        let mut text = text.to_owned();
+        let resp = ui.add(
+            egui::TextEdit::singleline(&mut text)
+                .desired_width(420.0)
+                .id_salt(id_salt),
+        );
+        resp.changed().then_some(text)
+    })
+    .inner
+}
+
 /// The export window.
 pub fn export_ui(ctx: &egui::Context, state: &AppState, cmds: &mut Vec<Command>) {
     let Some(ex) = &state.export else { return };
@@ -46,18 +82,9 @@ pub fn export_ui(ctx: &egui::Context, state: &AppState, cmds: &mut Vec<Command>)
         .collapsible(false)
         .default_width(520.0)
         .show(ctx, |ui| {
-            ui.horizontal(|ui| {
-                ui.label(t(Tr::ExportPath));
-                let mut text = ex.path_text.clone();
-                let resp = ui.add(
-                    egui::TextEdit::singleline(&mut text)
-                        .desired_width(420.0)
-                        .id_salt("export_path"),
-                );
-                if resp.changed() {
-                    cmds.push(Command::ExportSetPath(text));
-                }
-            });
+            if let Some(text) = path_field(ui, t(Tr::ExportPath), &ex.path_text, "export_path") {
+                cmds.push(Command::ExportSetPath(text));
+            }
             ui.horizontal(|ui| {
                 for ext in EXPORT_EXTENSIONS {
                     if ui.button(format!(".{ext}")).clicked() {
@@ -72,13 +99,12 @@ pub fn export_ui(ctx: &egui::Context, state: &AppState, cmds: &mut Vec<Command>)
             }
             let path = PathBuf::from(ex.path_text.trim());
             let named = is_export_path(&path);
-            let folder_ok = crate::export::output_folder_problem(&path).is_none();
             if !named {
                 ui.colored_label(ui.visuals().warn_fg_color, t(Tr::BadExportName));
-            } else if !folder_ok {
+            } else if !ex.folder_ok {
                 ui.colored_label(ui.visuals().warn_fg_color, t(Tr::NoSuchFolder));
             }
-            let ok = named && folder_ok;
+            let ok = named && ex.folder_ok;
             if ui
                 .add_enabled(ok, egui::Button::new(t(Tr::Export)))
                 .clicked()

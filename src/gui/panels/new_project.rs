@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use eframe::egui;
 
+use super::export::path_field;
 use crate::gui::commands::Command;
 use crate::gui::i18n::Tr;
 use crate::gui::state::AppState;
@@ -14,6 +15,16 @@ use crate::gui::state::AppState;
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewProjectState {
     pub path_text: String,
+    /// What is wrong with that path ([`new_project_problem`]), looked at when the
+    /// path is set rather than on every frame.
+    pub problem: Option<Tr>,
+}
+
+impl NewProjectState {
+    pub fn new(path_text: String) -> NewProjectState {
+        let problem = new_project_problem(Path::new(path_text.trim()));
+        NewProjectState { path_text, problem }
+    }
 }
 
 /// What is wrong with `path` as a new project file, if anything.
@@ -45,20 +56,12 @@ pub fn new_project_ui(ctx: &egui::Context, state: &AppState, cmds: &mut Vec<Comm
         .collapsible(false)
         .default_width(520.0)
         .show(ctx, |ui| {
-            ui.horizontal(|ui| {
-                ui.label(t(Tr::ExportPath));
-                let mut text = np.path_text.clone();
-                let resp = ui.add(
-                    egui::TextEdit::singleline(&mut text)
-                        .desired_width(420.0)
-                        .id_salt("new_project_path"),
-                );
-                if resp.changed() {
-                    cmds.push(Command::NewProjectSetPath(text));
-                }
-            });
+            if let Some(text) = path_field(ui, t(Tr::ExportPath), &np.path_text, "new_project_path")
+            {
+                cmds.push(Command::NewProjectSetPath(text));
+            }
             let path = PathBuf::from(np.path_text.trim());
-            let problem = new_project_problem(&path);
+            let problem = np.problem;
             if let Some(p) = problem {
                 ui.colored_label(ui.visuals().warn_fg_color, t(p));
             }
